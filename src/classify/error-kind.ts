@@ -1,0 +1,62 @@
+/**
+ * What went wrong, independent of which SDK copy or provider raised it. Upstream kinds come from the
+ * HTTP status, the error `code` and headers; library kinds come from this library's own errors.
+ */
+export type UpstreamErrorKind =
+  | 'rate_limited'
+  | 'quota_exhausted'
+  | 'server_error'
+  | 'overloaded'
+  | 'timeout'
+  | 'connection'
+  | 'conflict'
+  | 'request_timeout'
+  | 'context_length_exceeded'
+  | 'bad_request'
+  | 'unprocessable'
+  | 'authentication'
+  | 'permission_denied'
+  | 'not_found'
+  | 'malformed_response';
+
+/** Failures that this library (or a cockatiel policy you composed in) originates. */
+export type LibraryErrorKind = 'deadline_exceeded' | 'circuit_open' | 'bulkhead_full';
+
+export type ErrorKind = UpstreamErrorKind | LibraryErrorKind | 'aborted' | 'unknown';
+
+/**
+ * What the retry policy does with a failed attempt of that kind.
+ * - `retry`: try again after a wait (the server's hint when it gave one, otherwise backoff).
+ * - `fail`: give up at once and hand the error to the caller.
+ */
+export type RecoveryAction = 'retry' | 'fail';
+
+/** The default error-to-action table (README "Errors and what happens next"). */
+export const DEFAULT_ACTIONS: Readonly<Record<ErrorKind, RecoveryAction>> = Object.freeze({
+  rate_limited: 'retry',
+  quota_exhausted: 'fail',
+  server_error: 'retry',
+  overloaded: 'retry',
+  timeout: 'retry',
+  connection: 'retry',
+  conflict: 'retry',
+  request_timeout: 'retry',
+  malformed_response: 'retry',
+  context_length_exceeded: 'fail',
+  bad_request: 'fail',
+  unprocessable: 'fail',
+  authentication: 'fail',
+  permission_denied: 'fail',
+  not_found: 'fail',
+  deadline_exceeded: 'fail',
+  circuit_open: 'fail',
+  bulkhead_full: 'fail',
+  aborted: 'fail',
+  unknown: 'fail',
+});
+
+/** Every kind, in table order. */
+export const ERROR_KINDS = Object.freeze(Object.keys(DEFAULT_ACTIONS) as ErrorKind[]);
+
+/** Kinds that may never be set to `retry`: retrying them cannot help or would ignore the caller. */
+export const NEVER_RETRIED: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['aborted', 'deadline_exceeded']);

@@ -1,0 +1,64 @@
+import type { ResolvedOptions } from '../internal/resolve-options.js';
+import { fail } from '../internal/validate.js';
+import { IN_PIPELINE } from '../pipeline/attempt.js';
+import { executeCall } from '../pipeline/execute-call.js';
+import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import type { SdkRequestOptions } from '../pipeline/request-info.js';
+import { createResilience, type SharedState } from '../resilience.js';
+import { sdkErrorsOf, type SdkClientInternals } from './sdk-internals.js';
+
+/** Brand of a client that already runs through the pipeline. */
+export const RESILIENT = Symbol.for('openai-resilient.client');
+
+/**
+ * Makes `client` (a private clone, never the caller's instance) send every request through the pipeline,
+ * by giving it an own `makeRequest` that calls the SDK's once per attempt with the SDK's retries off.
+ * `withOptions()` is replaced so that derived clients are resilient too and share `shared`; their
+ * `maxRetries` / `timeout` become this view's retry count and attempt timeout.
+ */
+export function installPipeline<T extends SdkClientInternals>(client: T, shared: SharedState, options: ResolvedOptions): T {
+  const sendOnce = client.makeRequest;
+  const deriveClient = client.withOptions;
+  const ctx: PipelineContext = { options, events: shared.events, sdk: sdkErrorsOf(client) };
+
+  define(client, 'makeRequest', async function makeRequest(
+    optionsInput: unknown,
+    _retriesRemaining: number | null,
+    retryOfRequestLogID: string | undefined,
+  ) {
+    const requestOptions = (await optionsInput) as SdkRequestOptions;
+    const send = (attemptOptions: SdkRequestOptions) => sendOnce.call(client, attemptOptions, 0, retryOfRequestLogID);
+    // The SDK replays a request itself in rare cases (workload-identity token refresh): send it as is.
+    if (requestOptions[IN_PIPELINE as unknown as string]) return send(requestOptions);
+    return executeCall(ctx, requestOptions, send);
+  });
+
+  define(client, 'withOptions', function withOptions(overrides: Record<string, unknown> = {}) {
+    const { maxRetries, timeout, ...rest } = overrides;
+    const derived = deriveClient.call(client, { ...rest, maxRetries: 0 }) as T;
+    return installPipeline(derived, shared, viewOptions(options, maxRetries, timeout));
+  });
+
+  define(client, 'resilience', createResilience(shared));
+  define(client, RESILIENT, true);
+  return client;
+}
+
+function viewOptions(options: ResolvedOptions, maxRetries: unknown, timeout: unknown): ResolvedOptions {
+  if (maxRetries === undefined && timeout === undefined) return options;
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && (maxRetries as number) >= 0)) {
+    fail('withOptions({ maxRetries })', 'an integer ≥ 0', maxRetries);
+  }
+  if (timeout !== undefined && !(Number.isInteger(timeout) && (timeout as number) > 0)) {
+    fail('withOptions({ timeout })', 'an integer > 0 (milliseconds)', timeout);
+  }
+  return {
+    ...options,
+    retry: maxRetries === undefined ? options.retry : { ...options.retry, maxRetries: maxRetries as number },
+    timeout: timeout === undefined ? options.timeout : { ...options.timeout, attempt: timeout as number },
+  };
+}
+
+function define(target: object, key: PropertyKey, value: unknown): void {
+  Object.defineProperty(target, key, { value, configurable: true, writable: true, enumerable: false });
+}

@@ -1,0 +1,40 @@
+import { APIConnectionTimeoutError, APIUserAbortError } from 'openai';
+import type { SdkErrors } from '../pipeline/pipeline-context.js';
+import type { SdkRequestOptions } from '../pipeline/request-info.js';
+import type { ResponseProps } from '../pipeline/transport.js';
+
+/**
+ * The parts of an `openai` client (5.x, 6.x and 7.x) that the wrapper relies on. `makeRequest` is the
+ * one method that every request goes through, including helper-internal and next-page requests; it
+ * is private in the SDK's types but stable across the supported majors (checked by the version matrix).
+ */
+export interface SdkClientInternals {
+  makeRequest(options: unknown, retriesRemaining: number | null, retryOfRequestLogID: string | undefined): Promise<ResponseProps>;
+  withOptions(options: Record<string, unknown>): SdkClientInternals;
+  _options?: { maxRetries?: unknown; timeout?: unknown };
+  constructor: Function & Partial<SdkErrors>;
+}
+
+export function assertSupportedClient(client: unknown): asserts client is SdkClientInternals {
+  const candidate = client as Partial<SdkClientInternals> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.makeRequest !== 'function' ||
+    typeof candidate.withOptions !== 'function'
+  ) {
+    throw new TypeError(
+      'openai-resilient: `client` must be an OpenAI client (new OpenAI() or a subclass such as AzureOpenAI) from openai 5, 6 or 7.',
+    );
+  }
+}
+
+/** The error classes of the client's own SDK copy, so that errors we create pass the caller's `instanceof`. */
+export function sdkErrorsOf(client: SdkClientInternals): SdkErrors {
+  return {
+    APIUserAbortError: client.constructor.APIUserAbortError ?? APIUserAbortError,
+    APIConnectionTimeoutError: client.constructor.APIConnectionTimeoutError ?? APIConnectionTimeoutError,
+  };
+}
+
+export type { SdkRequestOptions };

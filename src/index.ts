@@ -1,0 +1,35 @@
+/**
+ * openai-resilient: `resilient(new OpenAI())` runs every request through retry and timeout policies and
+ * maps every SDK error to a recovery action. Everything public is named here; `internal/` is private.
+ */
+export { resilient, type ResilientClient } from './resilient.js';
+export type { Resilience } from './resilience.js';
+export type { ResilienceOptions, RetryOptions, TimeoutOptions, PolicyOptions, RetryBackoffContext } from './options.js';
+
+export { classify, type Classification, type ClassifyOptions } from './classify/classify.js';
+export {
+  DEFAULT_ACTIONS,
+  ERROR_KINDS,
+  type ErrorKind,
+  type UpstreamErrorKind,
+  type LibraryErrorKind,
+  type RecoveryAction,
+} from './classify/error-kind.js';
+export { parseDuration, readRetryHint, type RetryHint, type HeadersLike } from './classify/retry-hint.js';
+
+export { ResilienceError, isResilienceError } from './errors/resilience-error.js';
+export { DeadlineExceededError } from './errors/deadline-exceeded-error.js';
+export { MalformedResponseError } from './errors/malformed-response-error.js';
+
+export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './pipeline/backoff.js';
+export type { GiveUpReason } from './pipeline/retry-decision.js';
+export type {
+  ResilienceEvents,
+  ResilienceEventName,
+  ResilienceListener,
+  RequestEventBase,
+  RetryEvent,
+  GiveUpEvent,
+  ListenerErrorEvent,
+} from './events/event-map.js';
+export { systemClock, type Clock } from './internal/clock.js';

@@ -1,0 +1,127 @@
+import { wrap, type IBackoffFactory, type IPolicy } from 'cockatiel';
+import { ERROR_KINDS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from '../classify/error-kind.js';
+import type { ResilienceOptions, RetryBackoffContext } from '../options.js';
+import { ExponentialJitterBackoff } from '../pipeline/backoff.js';
+import { systemClock, type Clock } from './clock.js';
+import { booleanOption, durationOrFalse, fail, numberOption, objectWithKeys } from './validate.js';
+
+/** Options after defaults and validation: what the pipeline reads on every call. */
+export interface ResolvedOptions {
+  readonly retry: {
+    readonly maxRetries: number;
+    readonly maxRetryAfter: number;
+    readonly backoff: IBackoffFactory<RetryBackoffContext>;
+  };
+  readonly timeout: { readonly attempt: number | undefined; readonly total: number | undefined };
+  readonly actions: Partial<Record<ErrorKind, RecoveryAction>>;
+  readonly policies: { readonly call: IPolicy<any, any> | undefined; readonly attempt: IPolicy<any, any> | undefined };
+  readonly clock: Clock;
+}
+
+export const DEFAULTS = Object.freeze({
+  maxRetries: 2,
+  initialDelay: 500,
+  maxDelay: 30_000,
+  maxRetryAfter: 60_000,
+  attemptTimeout: 600_000,
+  totalTimeout: 900_000,
+});
+
+/** What the wrapped client was configured with, used as defaults (so existing settings carry over). */
+export interface ClientDefaults {
+  readonly maxRetries?: unknown;
+  readonly timeout?: unknown;
+}
+
+const TOP_LEVEL = ['retry', 'timeout', 'actions', 'policies', 'clock'] as const;
+
+/** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
+export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
+  const top = objectWithKeys('', options ?? {}, TOP_LEVEL) as ResilienceOptions;
+  return {
+    retry: resolveRetry(top.retry, client),
+    timeout: resolveTimeout(top.timeout, client),
+    actions: resolveActions(top.actions),
+    policies: resolvePolicies(top.policies),
+    clock: resolveClock(top.clock),
+  };
+}
+
+function resolveRetry(value: unknown, client: ClientDefaults): ResolvedOptions['retry'] {
+  if (value === false) {
+    return { maxRetries: 0, maxRetryAfter: DEFAULTS.maxRetryAfter, backoff: new ExponentialJitterBackoff() };
+  }
+  const retry = objectWithKeys('retry', value, [
+    'maxRetries', 'initialDelay', 'maxDelay', 'maxRetryAfter', 'jitter', 'backoff',
+  ]) ?? {};
+  const initialDelay = numberOption('retry.initialDelay', retry['initialDelay']) ?? DEFAULTS.initialDelay;
+  const maxDelay = numberOption('retry.maxDelay', retry['maxDelay']) ?? Math.max(DEFAULTS.maxDelay, initialDelay);
+  if (maxDelay < initialDelay) fail('retry.maxDelay', `≥ \`retry.initialDelay\` (${initialDelay})`, maxDelay);
+  const jitter = booleanOption('retry.jitter', retry['jitter']) ?? true;
+  const backoff = retry['backoff'];
+  if (backoff !== undefined && typeof (backoff as IBackoffFactory<unknown>)?.next !== 'function') {
+    fail('retry.backoff', 'a cockatiel backoff (an object with `next(context)`)', backoff);
+  }
+  return {
+    maxRetries:
+      numberOption('retry.maxRetries', retry['maxRetries'], { integer: true }) ??
+      clientNumber(client.maxRetries, true) ??
+      DEFAULTS.maxRetries,
+    maxRetryAfter: numberOption('retry.maxRetryAfter', retry['maxRetryAfter']) ?? DEFAULTS.maxRetryAfter,
+    backoff:
+      (backoff as IBackoffFactory<RetryBackoffContext> | undefined) ??
+      new ExponentialJitterBackoff({ initialDelay, maxDelay, jitter }),
+  };
+}
+
+function resolveTimeout(value: unknown, client: ClientDefaults): ResolvedOptions['timeout'] {
+  if (value === false) return { attempt: undefined, total: undefined };
+  const timeout = objectWithKeys('timeout', value, ['attempt', 'total']) ?? {};
+  const attempt = durationOrFalse('timeout.attempt', timeout['attempt']);
+  const total = durationOrFalse('timeout.total', timeout['total']);
+  return {
+    attempt: attempt === false ? undefined : (attempt ?? clientNumber(client.timeout, false) ?? DEFAULTS.attemptTimeout),
+    total: total === false ? undefined : (total ?? DEFAULTS.totalTimeout),
+  };
+}
+
+function resolveActions(value: unknown): ResolvedOptions['actions'] {
+  const actions = objectWithKeys('actions', value, ERROR_KINDS) ?? {};
+  for (const [kind, action] of Object.entries(actions)) {
+    if (action !== 'retry' && action !== 'fail') fail(`actions.${kind}`, "'retry' or 'fail'", action);
+    if (action === 'retry' && NEVER_RETRIED.has(kind as ErrorKind)) {
+      fail(`actions.${kind}`, "'fail' (this kind is never retried)", action);
+    }
+  }
+  return actions as ResolvedOptions['actions'];
+}
+
+function resolvePolicies(value: unknown): ResolvedOptions['policies'] {
+  const policies = objectWithKeys('policies', value, ['call', 'attempt']) ?? {};
+  return { call: composed('policies.call', policies['call']), attempt: composed('policies.attempt', policies['attempt']) };
+}
+
+function composed(path: string, value: unknown): IPolicy<any, any> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) fail(path, 'an array of cockatiel policies', value);
+  value.forEach((policy, index) => {
+    if (typeof (policy as IPolicy)?.execute !== 'function') fail(`${path}[${index}]`, 'a cockatiel policy', policy);
+  });
+  if (value.length === 0) return undefined;
+  return value.length === 1 ? (value[0] as IPolicy<any, any>) : wrap(...(value as IPolicy<any, any>[]));
+}
+
+function resolveClock(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<Clock>;
+  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    fail('clock', 'an object with `now`, `setTimeout` and `clearTimeout`', value);
+  }
+  return value as Clock;
+}
+
+function clientNumber(value: unknown, integer: boolean): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && (!integer || Number.isInteger(value))
+    ? value
+    : undefined;
+}

@@ -1,0 +1,87 @@
+import type { IPolicy } from 'cockatiel';
+import { classify } from '../classify/classify.js';
+import { AbortScope } from '../internal/abort-scope.js';
+import { MAX_TIMER_DELAY } from '../internal/clock.js';
+import { isPlainObject } from '../internal/validate.js';
+import type { PipelineContext } from './pipeline-context.js';
+import type { SdkRequestOptions } from './request-info.js';
+import { sendAttempt, type ResponseProps, type SendOnce } from './transport.js';
+
+/** Marks options that already went through the pipeline, so an SDK-internal replay is not wrapped twice. */
+export const IN_PIPELINE = Symbol.for('openai-resilient.inPipeline');
+
+export interface AttemptPlan {
+  /** Attempt number, from 1. */
+  readonly number: number;
+  /** The call's signal: the caller's abort and the total deadline. */
+  readonly signal: AbortSignal;
+  /** This attempt's time limit in ms, `undefined` for none. */
+  readonly timeout: number | undefined;
+  /** Called once when a stream handed to the caller ends, however it ends. */
+  readonly onStreamEnd: () => void;
+}
+
+/**
+ * Runs one attempt: `attempt policies → attempt timeout → request`. Any abort that did not come from the
+ * call's signal (this attempt's timer, or a cockatiel timeout among `policies.attempt`) becomes the SDK's
+ * `APIConnectionTimeoutError`, so it is classified and retried as a timeout rather than reported as the
+ * caller's abort.
+ */
+export async function runAttempt(
+  ctx: PipelineContext,
+  options: SdkRequestOptions,
+  plan: AttemptPlan,
+  send: SendOnce,
+): Promise<ResponseProps> {
+  const scope = new AbortScope(ctx.options.clock, [plan.signal]);
+  if (plan.timeout !== undefined) {
+    scope.abortAfter(plan.timeout, () => new ctx.sdk.APIConnectionTimeoutError());
+  }
+  let handedOver = false;
+  const onStreamEnd = () => {
+    scope.dispose();
+    plan.onStreamEnd();
+  };
+  const attemptOptions: SdkRequestOptions = {
+    ...options,
+    maxRetries: 0,
+    // Our timer bounds the attempt; the SDK's own must never fire first.
+    timeout: MAX_TIMER_DELAY,
+    headers: withRetryCount(options.headers, plan.number - 1),
+    [IN_PIPELINE]: true,
+  };
+  const send1 = (signal: AbortSignal) => sendAttempt(send, { ...attemptOptions, signal }, onStreamEnd);
+  try {
+    const policy: IPolicy<any, any> | undefined = ctx.options.policies.attempt;
+    const props = policy
+      ? await policy.execute(({ signal }: { signal: AbortSignal }) => send1(signal), scope.signal)
+      : await send1(scope.signal);
+    handedOver = options.stream === true;
+    return props;
+  } catch (error) {
+    if (!plan.signal.aborted && classify(error).kind === 'aborted') {
+      const message = plan.timeout === undefined ? undefined : `Request timed out after ${plan.timeout} ms.`;
+      throw Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: error });
+    }
+    throw error;
+  } finally {
+    if (handedOver) scope.clearTimers();
+    else scope.dispose();
+  }
+}
+
+const RETRY_COUNT_HEADER = 'x-stainless-retry-count';
+
+/** Sets the SDK's retry-count header to this attempt's number, as the SDK's own retries do. */
+function withRetryCount(headers: unknown, retryCount: number): unknown {
+  const value = String(retryCount);
+  if (headers === undefined || headers === null) return { [RETRY_COUNT_HEADER]: value };
+  if (headers instanceof Headers) {
+    const copy = new Headers(headers);
+    copy.set(RETRY_COUNT_HEADER, value);
+    return copy;
+  }
+  if (Array.isArray(headers)) return [...headers, [RETRY_COUNT_HEADER, value]];
+  if (isPlainObject(headers)) return { ...headers, [RETRY_COUNT_HEADER]: value };
+  return headers;
+}

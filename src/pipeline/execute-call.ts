@@ -1,0 +1,135 @@
+import type { IBackoff } from 'cockatiel';
+import { classify } from '../classify/classify.js';
+import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
+import { AbortScope, sleep } from '../internal/abort-scope.js';
+import type { RetryBackoffContext } from '../options.js';
+import { runAttempt } from './attempt.js';
+import type { PipelineContext } from './pipeline-context.js';
+import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
+import { decideRetry, type GiveUpReason } from './retry-decision.js';
+import type { ResponseProps, SendOnce } from './transport.js';
+
+/** The abort reason of a call whose total deadline ran out. */
+class DeadlineReached {}
+
+/**
+ * Runs one SDK request through the pipeline, outermost first:
+ *
+ * `total deadline → policies.call → retry → policies.attempt → attempt timeout → transport`
+ *
+ * The caller's own abort always wins and is never retried; the deadline ends the call with
+ * `DeadlineExceededError`; every other failure is classified, and retried or handed to the caller as
+ * the SDK's own error.
+ */
+export async function executeCall(
+  ctx: PipelineContext,
+  options: SdkRequestOptions,
+  send: SendOnce,
+): Promise<ResponseProps> {
+  const { clock, timeout, policies } = ctx.options;
+  const request = describeRequest(options);
+  const callerSignal = options.signal ?? undefined;
+  const scope = new AbortScope(clock, [callerSignal]);
+  const total = timeout.total;
+  const deadlineAt = total === undefined ? undefined : clock.now() + total;
+  if (total !== undefined) scope.abortAfter(total, () => new DeadlineReached());
+
+  let streaming = false;
+  const attempts = (signal: AbortSignal) =>
+    retryLoop(ctx, request, options, signal, send, {
+      deadlineAt,
+      onStreamStart: () => (streaming = true),
+      onStreamEnd: () => scope.dispose(),
+      translateAbort: (attempt, lastError) => {
+        if (callerSignal?.aborted) return new ctx.sdk.APIUserAbortError();
+        if (scope.signal.reason instanceof DeadlineReached) return new DeadlineExceededError(total!, attempt, lastError);
+        return undefined;
+      },
+    });
+  try {
+    return policies.call
+      ? await policies.call.execute(({ signal }: { signal: AbortSignal }) => attempts(signal), scope.signal)
+      : await attempts(scope.signal);
+  } finally {
+    if (streaming) scope.clearTimers();
+    else scope.dispose();
+  }
+}
+
+interface LoopHooks {
+  readonly deadlineAt: number | undefined;
+  readonly onStreamStart: () => void;
+  readonly onStreamEnd: () => void;
+  /** The error for an abort of the call's signal (caller or deadline), or `undefined` if it did not abort. */
+  readonly translateAbort: (attempt: number, lastError: unknown) => Error | undefined;
+}
+
+async function retryLoop(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  options: SdkRequestOptions,
+  signal: AbortSignal,
+  send: SendOnce,
+  hooks: LoopHooks,
+): Promise<ResponseProps> {
+  const { clock, retry, timeout, actions } = ctx.options;
+  const maxRetries = perRequest(options.maxRetries) ?? retry.maxRetries;
+  const attemptTimeout = perRequest(options.timeout) ?? timeout.attempt;
+  let lastError: unknown;
+  let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const props = await runAttempt(ctx, options, { number: attempt, signal, timeout: attemptTimeout, onStreamEnd: hooks.onStreamEnd }, send);
+      if (request.stream) hooks.onStreamStart();
+      return props;
+    } catch (error) {
+      const aborted = signal.aborted ? hooks.translateAbort(attempt, lastError) : undefined;
+      if (aborted) throw giveUp(ctx, request, attempt, aborted, 'aborted');
+      lastError = error;
+
+      const classification = classify(error, { actions, now: clock.now() });
+      const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
+      const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal, previousBackoff }, retry);
+      if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
+
+      previousBackoff = decision.backoff ?? previousBackoff;
+      if (ctx.events.has('retry')) {
+        ctx.events.emit('retry', {
+          ...eventBase(request), attempt, delay: decision.delay, delaySource: decision.source,
+          kind: classification.kind, status: classification.status, error,
+        });
+      }
+      try {
+        await sleep(clock, decision.delay, signal);
+      } catch {
+        throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
+      }
+    }
+  }
+}
+
+function giveUp(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  attempt: number,
+  error: unknown,
+  reason: GiveUpReason,
+  delay?: number,
+): unknown {
+  if (ctx.events.has('giveUp')) {
+    const { kind, status } = classify(error);
+    const why: GiveUpReason = reason === 'aborted' && kind === 'deadline_exceeded' ? 'deadline' : reason;
+    ctx.events.emit('giveUp', { ...eventBase(request), attempt, kind, reason: why, delay, status, error });
+  }
+  return error;
+}
+
+function eventBase(request: RequestInfo) {
+  return { model: request.model, method: request.method, path: request.path };
+}
+
+/** The SDK's per-request `maxRetries` / `timeout`, when the caller gave a usable one. */
+function perRequest(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}

@@ -1,0 +1,57 @@
+/** The SDK's per-request options (`FinalRequestOptions`), as far as the pipeline reads them. */
+export interface SdkRequestOptions {
+  method: string;
+  path: string;
+  body?: unknown;
+  stream?: boolean | undefined;
+  signal?: AbortSignal | null | undefined;
+  timeout?: number | undefined;
+  maxRetries?: number | undefined;
+  headers?: unknown;
+  __binaryResponse?: boolean | undefined;
+  __metadata?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+}
+
+/** What events, decisions and (later) per-model policies need to know about one request. */
+export interface RequestInfo {
+  readonly method: string;
+  readonly path: string;
+  /** The `model` of the request body, when it has one. */
+  readonly model: string | undefined;
+  readonly stream: boolean;
+  /** False when the body is a stream that cannot be sent twice. */
+  readonly replayable: boolean;
+}
+
+export function describeRequest(options: SdkRequestOptions): RequestInfo {
+  return {
+    method: options.method.toUpperCase(),
+    path: options.path,
+    model: modelOf(options.body),
+    stream: options.stream === true,
+    replayable: isReplayable(options),
+  };
+}
+
+function modelOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const model =
+    typeof (body as FormData).get === 'function' ? (body as FormData).get('model') : (body as { model?: unknown }).model;
+  return typeof model === 'string' ? model : undefined;
+}
+
+/**
+ * A body can be sent again unless it is a one-shot stream: a `ReadableStream`, a Node stream or any async
+ * iterable (the SDK's streaming uploads). JSON objects, strings, buffers, Blobs and FormData replay fine.
+ */
+function isReplayable(options: SdkRequestOptions): boolean {
+  if (options.__metadata?.['hasStreamingBody'] === true) return false;
+  const body = options.body;
+  if (typeof body !== 'object' || body === null) return true;
+  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return false;
+  if (Symbol.asyncIterator in body) return false;
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') return false;
+  const iterator = body as { next?: unknown; [Symbol.iterator]?: unknown };
+  return !(typeof iterator.next === 'function' && typeof iterator[Symbol.iterator] === 'function');
+}

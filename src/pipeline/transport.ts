@@ -1,0 +1,106 @@
+import { MalformedResponseError } from '../errors/malformed-response-error.js';
+import type { SdkRequestOptions } from './request-info.js';
+
+/** What the SDK's `makeRequest` resolves to (`APIResponseProps`); the pipeline only swaps `response`. */
+export interface ResponseProps {
+  response: Response;
+  options: SdkRequestOptions;
+  controller: AbortController;
+  [key: string]: unknown;
+}
+
+/** Sends one request through the SDK's own `makeRequest`, with its retries switched off. */
+export type SendOnce = (options: SdkRequestOptions) => Promise<ResponseProps>;
+
+/**
+ * One attempt on the wire. The response is complete before the attempt counts as a success, so a
+ * failure while reading it is retried like any other:
+ * - a JSON or text body is read in full (bounded by the attempt's signal) and checked, then handed to
+ *   the SDK as a fresh `Response`;
+ * - a stream is held until its first chunk arrives; from then on it belongs to the caller and its
+ *   failures are never replayed;
+ * - binary bodies (`audio.speech`, `files.content`) are handed over as they arrive.
+ */
+export async function sendAttempt(
+  send: SendOnce,
+  options: SdkRequestOptions,
+  onStreamEnd: () => void,
+): Promise<ResponseProps> {
+  const props = await send(options);
+  if (options.stream) return { ...props, response: await holdUntilFirstChunk(props.response, onStreamEnd) };
+  if (options.__binaryResponse) return props;
+  return { ...props, response: await readWholeBody(props.response) };
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+async function readWholeBody(response: Response): Promise<Response> {
+  const text = await response.text();
+  const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (text !== '' && (mediaType.includes('application/json') || mediaType.endsWith('+json'))) {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      throw new MalformedResponseError(
+        `Response ${response.status} declared ${mediaType} but its body is not JSON (${text.length} bytes).`,
+        response,
+        error,
+      );
+    }
+  }
+  const copy = new Response(NULL_BODY_STATUSES.has(response.status) ? null : text, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  return keepUrl(copy, response);
+}
+
+async function holdUntilFirstChunk(response: Response, onEnd: () => void): Promise<Response> {
+  if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
+  const reader = response.body.getReader();
+  let first: ReadableStreamReadResult<Uint8Array>;
+  do {
+    first = await reader.read();
+  } while (!first.done && first.value.byteLength === 0);
+  if (first.done) {
+    throw new MalformedResponseError('Stream ended before its first chunk.', response);
+  }
+
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    onEnd();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(first.value);
+    },
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          end();
+          controller.close();
+        } else {
+          controller.enqueue(next.value);
+        }
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      end();
+      await reader.cancel(reason);
+    },
+  });
+  const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return keepUrl(copy, response);
+}
+
+function keepUrl(copy: Response, original: Response): Response {
+  if (original.url) Object.defineProperty(copy, 'url', { value: original.url });
+  return copy;
+}

@@ -1,0 +1,48 @@
+import type { OpenAI } from 'openai';
+import { installPipeline, RESILIENT } from './client/install-pipeline.js';
+import { assertSupportedClient } from './client/sdk-internals.js';
+import { EventBus } from './events/event-bus.js';
+import { resolveOptions } from './internal/resolve-options.js';
+import type { ResilienceOptions } from './options.js';
+import type { Resilience } from './resilience.js';
+
+/** A client returned by {@link resilient}: the same type as the one you passed, plus `resilience`. */
+export type ResilientClient<T extends OpenAI = OpenAI> = T & {
+  /** Events and (in later releases) stats and state of the policies. */
+  readonly resilience: Resilience;
+};
+
+/**
+ * Wraps an OpenAI client so that every request it makes (resource methods, helpers such as
+ * `chat.completions.stream()` and `runTools()`, `*AndPoll`, and pagination) runs through the
+ * resilience policies. The result is a client of the same class (`instanceof` holds, every method keeps
+ * its types); the client you pass is not modified.
+ *
+ * The SDK's own retries are switched off underneath; `options.retry` decides every retry.
+ *
+ * @throws TypeError naming the option, when `options` is invalid.
+ *
+ * @example
+ * ```ts
+ * const ai = resilient(new OpenAI(), { retry: { maxRetries: 3 }, timeout: { total: 120_000 } });
+ * const completion = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages });
+ * ```
+ */
+export function resilient<T extends OpenAI>(client: T, options?: ResilienceOptions): ResilientClient<T> {
+  const sdkClient: unknown = client;
+  assertSupportedClient(sdkClient);
+  if ((sdkClient as unknown as Record<symbol, unknown>)[RESILIENT]) {
+    throw new TypeError(
+      'openai-resilient: `client` is already resilient; wrapping it again would stack retries. Use `client.withOptions()` for a variant, or wrap the original client.',
+    );
+  }
+  const maxRetries = sdkClient._options?.maxRetries;
+  const resolved = resolveOptions(options, {
+    // The client's own settings carry over as defaults; `maxRetries: 0` on the client only means
+    // "the SDK must not retry", which is always true underneath.
+    maxRetries: typeof maxRetries === 'number' && maxRetries > 0 ? maxRetries : undefined,
+    timeout: sdkClient._options?.timeout,
+  });
+  const clone = sdkClient.withOptions({ maxRetries: 0 });
+  return installPipeline(clone, { events: new EventBus() }, resolved) as unknown as ResilientClient<T>;
+}

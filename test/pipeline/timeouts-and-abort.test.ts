@@ -1,0 +1,156 @@
+import { getEventListeners } from 'node:events';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { faults } from '../../src/testing/index.js';
+import { DeadlineExceededError, isResilienceError, ResilienceError, type GiveUpEvent, type RetryEvent } from '../../src/index.js';
+import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+
+async function until(condition: () => boolean): Promise<void> {
+  const giveUpAt = Date.now() + 3000;
+  while (!condition()) {
+    if (Date.now() > giveUpAt) throw new Error('condition not met');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+describe('caller abort', () => {
+  it('ends a pending retry wait at once: no further request, no timer left', async () => {
+    const { server, clock, ai } = await harness();
+    server.enqueue(faults.overloaded());
+    const controller = new AbortController();
+    const giveUps: GiveUpEvent[] = [];
+    ai.resilience.on('giveUp', (event) => giveUps.push(event));
+    const call = ai.chat.completions.create(chatParams, { signal: controller.signal });
+    await clock.until((timers) => timers.some((timer) => timer.delay === 2000));
+    controller.abort();
+    const error = await rejectionOf(call);
+    expect(error).toBeInstanceOf(OpenAI.APIUserAbortError);
+    expect(isResilienceError(error)).toBe(false);
+    expect(server.requests).toHaveLength(1);
+    expect(clock.pending()).toEqual([]);
+    expect(giveUps[0]).toMatchObject({ kind: 'aborted', reason: 'aborted' });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('aborts the request in flight and reports an abort, not a timeout', async () => {
+    const { server, ai } = await harness({ timeout: { attempt: 1000 } });
+    server.enqueue(faults.stall());
+    const controller = new AbortController();
+    const call = ai.chat.completions.create(chatParams, { signal: controller.signal });
+    await until(() => server.openRequests === 1);
+    controller.abort();
+    expect(await rejectionOf(call)).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await until(() => server.openRequests === 0);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('sends nothing for a signal that is already aborted', async () => {
+    const { server, ai } = await harness();
+    const error = await rejectionOf(ai.chat.completions.create(chatParams, { signal: AbortSignal.abort() }));
+    expect(error).toBeInstanceOf(OpenAI.APIUserAbortError);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('leaves no listener on a long-lived caller signal after calls succeed', async () => {
+    const { clock, ai } = await harness();
+    const controller = new AbortController();
+    for (let i = 0; i < 3; i++) await drive(clock, ai.chat.completions.create(chatParams, { signal: controller.signal }));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(clock.pending()).toEqual([]);
+  });
+});
+
+describe('timeout.attempt', () => {
+  it('aborts a stalled attempt and retries it as a timeout', async () => {
+    const { server, clock, ai } = await harness({ timeout: { attempt: 10_000 } });
+    server.enqueue(faults.stall(), faults.stall());
+    const retries: RetryEvent[] = [];
+    ai.resilience.on('retry', (event) => retries.push(event));
+    const call = ai.chat.completions.create(chatParams);
+    for (let stalled = 1; stalled <= 2; stalled++) {
+      await until(() => server.requests.length === stalled);
+      await clock.advance(10_000);
+      await clock.until((timers) => timers.some((timer) => timer.delay < 10_000));
+      await clock.advance(clock.pending()[0]!.delay);
+    }
+    const completion = await call;
+    expect(completion.object).toBe('chat.completion');
+    expect(server.requests).toHaveLength(3);
+    expect(retries.map((event) => event.kind)).toEqual(['timeout', 'timeout']);
+    await until(() => server.openRequests === 0);
+  });
+
+  it('gives the caller the SDK timeout error when every attempt times out', async () => {
+    const { server, clock, ai } = await harness({ retry: { maxRetries: 0 }, timeout: { attempt: 2000 } });
+    server.enqueue(faults.stall());
+    const outcome = rejectionOf(ai.chat.completions.create(chatParams));
+    await until(() => server.requests.length === 1);
+    await clock.advance(2000);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    expect(error.message).toContain('2000 ms');
+  });
+
+  it('a per-request timeout overrides timeout.attempt', async () => {
+    const { server, clock, ai } = await harness({ retry: { maxRetries: 0 }, timeout: { attempt: 60_000 } });
+    server.enqueue(faults.stall());
+    const outcome = rejectionOf(ai.chat.completions.create(chatParams, { timeout: 500 }));
+    await until(() => server.requests.length === 1);
+    await clock.advance(500);
+    expect(await outcome).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+  });
+
+  it('covers reading the body: a body that stalls after the headers times out and is retried', async () => {
+    const { server, clock, ai } = await harness({ timeout: { attempt: 3000 } });
+    server.enqueue(faults.stallBody());
+    const call = ai.chat.completions.create(chatParams);
+    await until(() => server.requests.length === 1);
+    await clock.advance(3000);
+    await drive(clock, call);
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('timeout.total', () => {
+  it('rejects with DeadlineExceededError and aborts the request in flight', async () => {
+    const { server, clock, ai } = await harness({ timeout: { total: 30_000 } });
+    server.enqueue(faults.serverError(500), faults.stall());
+    const outcome = rejectionOf(ai.chat.completions.create(chatParams));
+    await drive(clock, Promise.race([outcome, until(() => server.requests.length === 2)]), 1000);
+    await clock.advance(30_000);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error).toBeInstanceOf(ResilienceError);
+    expect(error).toMatchObject({ name: 'DeadlineExceededError', kind: 'deadline_exceeded', timeout: 30_000, attempts: 2 });
+    expect(error.cause).toBeInstanceOf(OpenAI.InternalServerError);
+    await until(() => server.openRequests === 0);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('timeout: false disables both limits', async () => {
+    const { server, clock, ai } = await harness({ timeout: false });
+    server.enqueue(faults.delay(20));
+    await ai.chat.completions.create(chatParams);
+    expect(clock.pending()).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('request bodies', () => {
+  it('never retries a body that is a one-shot stream', async () => {
+    const { server, clock, ai } = await harness();
+    server.enqueue(faults.serverError(500));
+    const giveUps: GiveUpEvent[] = [];
+    ai.resilience.on('giveUp', (event) => giveUps.push(event));
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"purpose":"batch"}'));
+        controller.close();
+      },
+    });
+    const error = await rejectionOf(drive(clock, ai.post('/files', { body, headers: { 'content-type': 'application/json' } })));
+    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(server.requests).toHaveLength(1);
+    expect(giveUps[0]).toMatchObject({ reason: 'non_replayable_body' });
+  });
+});

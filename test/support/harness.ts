@@ -1,0 +1,68 @@
+import OpenAI from 'openai';
+import { afterEach } from 'vitest';
+import { resilient, type ResilienceOptions, type ResilientClient } from '../../src/index.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { startFaultServer, type FaultServer } from '../../src/testing/index.js';
+
+export interface Harness {
+  server: FaultServer;
+  clock: FakeClock;
+  /** The bare SDK client pointed at the fault server (SDK retries off). */
+  raw: OpenAI;
+  /** `resilient(raw, options)` with a fake clock and no jitter. */
+  ai: ResilientClient<OpenAI>;
+}
+
+const open: FaultServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((server) => server.close()));
+});
+
+/** A fault server, a fake clock, and a resilient client on both. Closed after each test. */
+export async function harness(options: ResilienceOptions = {}, clientOptions: ConstructorParameters<typeof OpenAI>[0] = {}): Promise<Harness> {
+  const server = await startFaultServer();
+  open.push(server);
+  const clock = new FakeClock(1_700_000_000_000);
+  const raw = new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url, maxRetries: 0, ...clientOptions });
+  const ai = resilient(raw, {
+    clock,
+    ...options,
+    retry: options.retry === false ? false : { jitter: false, ...options.retry },
+  });
+  return { server, clock, raw, ai };
+}
+
+/**
+ * Awaits `call` while advancing `clock` through every retry wait (timers of at most `longestWait` ms),
+ * so a test never sleeps for real. Longer timers (attempt and total timeouts) are left alone.
+ */
+export async function drive<T>(clock: FakeClock, call: Promise<T>, longestWait = 120_000): Promise<T> {
+  let settled = false;
+  const done = call.then(
+    () => void (settled = true),
+    () => void (settled = true),
+  );
+  const giveUpAt = Date.now() + 5000;
+  while (!settled && Date.now() < giveUpAt) {
+    const wait = clock.pending().find((timer) => timer.delay <= longestWait);
+    if (wait) await clock.advance(wait.at - clock.now());
+    else await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await done;
+  return call;
+}
+
+/** The rejection of `promise` (fails the test if it resolves). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to reject, but it resolved');
+}
+
+export const chatParams = {
+  model: 'gpt-4.1-mini',
+  messages: [{ role: 'user' as const, content: 'Say ok' }],
+};
