@@ -1,6 +1,5 @@
 import type { ResolvedOptions } from '../internal/resolve-options.js';
 import { fail } from '../internal/validate.js';
-import { IN_PIPELINE } from '../pipeline/attempt.js';
 import { executeCall } from '../pipeline/execute-call.js';
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { SdkRequestOptions } from '../pipeline/request-info.js';
@@ -28,8 +27,9 @@ export function installPipeline<T extends SdkClientInternals>(client: T, shared:
   ) {
     const requestOptions = (await optionsInput) as SdkRequestOptions;
     const send = (attemptOptions: SdkRequestOptions) => sendOnce.call(client, attemptOptions, 0, retryOfRequestLogID);
-    // The SDK replays a request itself in rare cases (workload-identity token refresh): send it as is.
-    if (requestOptions[IN_PIPELINE as unknown as string]) return send(requestOptions);
+    // Every public entry point (request, requestAPIList) passes no log id; the SDK passes one only when
+    // it replays an attempt of ours itself (a workload-identity token refresh): send that one as is.
+    if (retryOfRequestLogID !== undefined) return send(requestOptions);
     return executeCall(ctx, requestOptions, send);
   });
 

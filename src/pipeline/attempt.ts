@@ -7,9 +7,6 @@ import type { PipelineContext } from './pipeline-context.js';
 import type { SdkRequestOptions } from './request-info.js';
 import { sendAttempt, type ResponseProps, type SendOnce } from './transport.js';
 
-/** Marks options that already went through the pipeline, so an SDK-internal replay is not wrapped twice. */
-export const IN_PIPELINE = Symbol.for('openai-resilient.inPipeline');
-
 export interface AttemptPlan {
   /** Attempt number, from 1. */
   readonly number: number;
@@ -22,14 +19,17 @@ export interface AttemptPlan {
 }
 
 /**
- * Runs one attempt: `attempt policies → attempt timeout → request`. Any abort that did not come from the
+ * Runs one attempt: `attempt policies → attempt timeout → request`. `working` is the call's own copy of
+ * the request options; like the SDK's own retries, every attempt sends that same object (the SDK
+ * finalises multipart bodies on it once), with this attempt's signal, timeout and retry-count header.
+ * Any abort that did not come from the
  * call's signal (this attempt's timer, or a cockatiel timeout among `policies.attempt`) becomes the SDK's
  * `APIConnectionTimeoutError`, so it is classified and retried as a timeout rather than reported as the
  * caller's abort.
  */
 export async function runAttempt(
   ctx: PipelineContext,
-  options: SdkRequestOptions,
+  working: SdkRequestOptions,
   plan: AttemptPlan,
   send: SendOnce,
 ): Promise<ResponseProps> {
@@ -42,21 +42,20 @@ export async function runAttempt(
     scope.dispose();
     plan.onStreamEnd();
   };
-  const attemptOptions: SdkRequestOptions = {
-    ...options,
-    maxRetries: 0,
-    // Our timer bounds the attempt; the SDK's own must never fire first.
-    timeout: MAX_TIMER_DELAY,
-    headers: withRetryCount(options.headers, plan.number - 1),
-    [IN_PIPELINE]: true,
+  working.maxRetries = 0;
+  // Our timer bounds the attempt; the SDK's own must never fire first.
+  working.timeout = MAX_TIMER_DELAY;
+  working.headers = withRetryCount(working.headers, plan.number - 1);
+  const send1 = (signal: AbortSignal) => {
+    working.signal = signal;
+    return sendAttempt(send, working, onStreamEnd);
   };
-  const send1 = (signal: AbortSignal) => sendAttempt(send, { ...attemptOptions, signal }, onStreamEnd);
   try {
     const policy: IPolicy<any, any> | undefined = ctx.options.policies.attempt;
     const props = policy
       ? await policy.execute(({ signal }: { signal: AbortSignal }) => send1(signal), scope.signal)
       : await send1(scope.signal);
-    handedOver = options.stream === true;
+    handedOver = working.stream === true;
     return props;
   } catch (error) {
     if (!plan.signal.aborted && classify(error).kind === 'aborted') {

@@ -35,8 +35,9 @@ export async function executeCall(
   if (total !== undefined) scope.abortAfter(total, () => new DeadlineReached());
 
   let streaming = false;
+  const working: SdkRequestOptions = { ...options };
   const attempts = (signal: AbortSignal) =>
-    retryLoop(ctx, request, options, signal, send, {
+    retryLoop(ctx, request, working, signal, send, {
       deadlineAt,
       onStreamStart: () => (streaming = true),
       onStreamEnd: () => scope.dispose(),
@@ -47,9 +48,10 @@ export async function executeCall(
       },
     });
   try {
-    return policies.call
+    const props = policies.call
       ? await policies.call.execute(({ signal }: { signal: AbortSignal }) => attempts(signal), scope.signal)
       : await attempts(scope.signal);
+    return { ...props, options: forCaller(working, options) };
   } finally {
     if (streaming) scope.clearTimers();
     else scope.dispose();
@@ -67,20 +69,20 @@ interface LoopHooks {
 async function retryLoop(
   ctx: PipelineContext,
   request: RequestInfo,
-  options: SdkRequestOptions,
+  working: SdkRequestOptions,
   signal: AbortSignal,
   send: SendOnce,
   hooks: LoopHooks,
 ): Promise<ResponseProps> {
   const { clock, retry, timeout, actions } = ctx.options;
-  const maxRetries = perRequest(options.maxRetries) ?? retry.maxRetries;
-  const attemptTimeout = perRequest(options.timeout) ?? timeout.attempt;
+  const maxRetries = perRequest(working.maxRetries) ?? retry.maxRetries;
+  const attemptTimeout = perRequest(working.timeout) ?? timeout.attempt;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const props = await runAttempt(ctx, options, { number: attempt, signal, timeout: attemptTimeout, onStreamEnd: hooks.onStreamEnd }, send);
+      const props = await runAttempt(ctx, working, { number: attempt, signal, timeout: attemptTimeout, onStreamEnd: hooks.onStreamEnd }, send);
       if (request.stream) hooks.onStreamStart();
       return props;
     } catch (error) {
@@ -127,6 +129,22 @@ function giveUp(
 
 function eventBase(request: RequestInfo) {
   return { model: request.model, method: request.method, path: request.path };
+}
+
+const ATTEMPT_FIELDS = ['signal', 'timeout', 'maxRetries', 'headers'] as const;
+
+/**
+ * The options the SDK keeps with the response (a page derives its next-page request from them): the
+ * call's working copy, with the caller's own signal, timeout, retries and headers put back, so that the
+ * next page runs through the pipeline with the caller's settings.
+ */
+function forCaller(working: SdkRequestOptions, original: SdkRequestOptions): SdkRequestOptions {
+  const options: Record<string, unknown> = { ...working };
+  for (const field of ATTEMPT_FIELDS) {
+    if (field in original) options[field] = original[field];
+    else delete options[field];
+  }
+  return options as SdkRequestOptions;
 }
 
 /** The SDK's per-request `maxRetries` / `timeout`, when the caller gave a usable one. */

@@ -106,7 +106,7 @@ describe('timeout.attempt', () => {
     const call = ai.chat.completions.create(chatParams);
     await until(() => server.requests.length === 1);
     await clock.advance(3000);
-    await drive(clock, call);
+    await drive(clock, call, 1000);
     expect(server.requests).toHaveLength(2);
   });
 });
