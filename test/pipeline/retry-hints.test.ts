@@ -67,7 +67,7 @@ describe('server retry hints', () => {
   });
 
   it('does not start a retry whose wait cannot fit in the total budget', async () => {
-    const { server, clock, ai } = await harness({ timeout: { total: 5000 } });
+    const { server, ai } = await harness({ timeout: { total: 5000 } });
     server.enqueue(faults.rateLimited({ retryAfterMs: 5000 }));
     const giveUps: GiveUpEvent[] = [];
     ai.resilience.on('giveUp', (event) => giveUps.push(event));
