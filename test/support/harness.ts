@@ -14,6 +14,8 @@ export interface Harness {
 }
 
 const open: FaultServer[] = [];
+/** Retry waits announced by `retry` events and not yet advanced, per harness clock. */
+const announcedWaits = new WeakMap<FakeClock, number[]>();
 afterEach(async () => {
   await Promise.all(open.splice(0).map((server) => server.close()));
 });
@@ -29,14 +31,19 @@ export async function harness(options: ResilienceOptions = {}, clientOptions: Co
     ...options,
     retry: options.retry === false ? false : { jitter: false, ...options.retry },
   });
+  const waits: number[] = [];
+  announcedWaits.set(clock, waits);
+  ai.resilience.on('retry', (event) => waits.push(event.delay));
   return { server, clock, raw, ai };
 }
 
 /**
- * Awaits `call` while advancing `clock` through every retry wait (timers of at most `longestWait` ms),
- * so a test never sleeps for real. Longer timers (attempt and total timeouts) are left alone.
+ * Awaits `call` while advancing `clock` through every retry wait, so a test never sleeps for real. Only
+ * the waits announced by `retry` events are advanced (attempt and total timeouts are left alone); for a
+ * clock not made by {@link harness}, every timer of at most `longestWait` ms counts as a wait.
  */
 export async function drive<T>(clock: FakeClock, call: Promise<T>, longestWait = 120_000): Promise<T> {
+  const waits = announcedWaits.get(clock);
   let settled = false;
   const done = call.then(
     () => void (settled = true),
@@ -44,9 +51,15 @@ export async function drive<T>(clock: FakeClock, call: Promise<T>, longestWait =
   );
   const giveUpAt = Date.now() + 5000;
   while (!settled && Date.now() < giveUpAt) {
-    const wait = clock.pending().find((timer) => timer.delay <= longestWait);
-    if (wait) await clock.advance(wait.at - clock.now());
-    else await new Promise((resolve) => setTimeout(resolve, 1));
+    const wait = waits
+      ? clock.pending().find((timer) => waits.length > 0 && timer.delay === waits[0])
+      : clock.pending().find((timer) => timer.delay <= longestWait);
+    if (wait) {
+      waits?.shift();
+      await clock.advance(wait.at - clock.now());
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
   await done;
   return call;
