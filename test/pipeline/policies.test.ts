@@ -1,0 +1,42 @@
+import { bulkhead, BulkheadRejectedError, BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleAll, timeout, TimeoutStrategy } from 'cockatiel';
+import { describe, expect, it } from 'vitest';
+import { faults } from '../../src/testing/index.js';
+import { classify, type GiveUpEvent, type RetryEvent } from '../../src/index.js';
+import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+
+describe('your own cockatiel policies', () => {
+  it('policies.attempt sees every attempt: a breaker opened by attempt failures stops the retries', async () => {
+    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(2) });
+    const { server, clock, ai } = await harness({ retry: { maxRetries: 5 }, policies: { attempt: [breaker] } });
+    server.enqueue(...Array.from({ length: 6 }, () => faults.serverError(500)));
+    const giveUps: GiveUpEvent[] = [];
+    ai.resilience.on('giveUp', (event) => giveUps.push(event));
+    const error = await rejectionOf(drive(clock, ai.chat.completions.create(chatParams)));
+    expect(error).toBeInstanceOf(BrokenCircuitError);
+    expect(classify(error).kind).toBe('circuit_open');
+    expect(server.requests).toHaveLength(2);
+    expect(giveUps[0]).toMatchObject({ kind: 'circuit_open', reason: 'not_retryable', attempt: 3 });
+  });
+
+  it('a cooperative cockatiel timeout in policies.attempt aborts the request and is retried as a timeout', async () => {
+    const { server, clock, ai } = await harness({ policies: { attempt: [timeout(20, TimeoutStrategy.Cooperative)] } });
+    server.enqueue(faults.stall());
+    const retries: RetryEvent[] = [];
+    ai.resilience.on('retry', (event) => retries.push(event));
+    const completion = await drive(clock, ai.chat.completions.create(chatParams));
+    expect(completion.object).toBe('chat.completion');
+    expect(retries.map((event) => event.kind)).toEqual(['timeout']);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('policies.call wraps whole calls: a bulkhead of one rejects a concurrent call without a request', async () => {
+    const { server, clock, ai } = await harness({ policies: { call: [bulkhead(1)] } });
+    server.enqueue(faults.delay(30));
+    const first = ai.chat.completions.create(chatParams);
+    const second = await rejectionOf(ai.chat.completions.create(chatParams));
+    expect(second).toBeInstanceOf(BulkheadRejectedError);
+    expect(classify(second).kind).toBe('bulkhead_full');
+    expect((await drive(clock, first)).object).toBe('chat.completion');
+    expect(server.requests).toHaveLength(1);
+  });
+});
