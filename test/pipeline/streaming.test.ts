@@ -4,17 +4,9 @@ import { Stream } from 'openai/streaming';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import type { RetryEvent } from '../../src/index.js';
-import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 const streamParams = { ...chatParams, stream: true as const };
-
-async function until(condition: () => boolean): Promise<void> {
-  const giveUpAt = Date.now() + 3000;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
 
 async function collect(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
   let text = '';

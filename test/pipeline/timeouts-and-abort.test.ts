@@ -3,15 +3,7 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import { DeadlineExceededError, isResilienceError, ResilienceError, type GiveUpEvent, type RetryEvent } from '../../src/index.js';
-import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
-
-async function until(condition: () => boolean): Promise<void> {
-  const giveUpAt = Date.now() + 3000;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
+import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 describe('caller abort', () => {
   it('ends a pending retry wait at once: no further request, no timer left', async () => {

@@ -79,3 +79,12 @@ export const chatParams = {
   model: 'gpt-4.1-mini',
   messages: [{ role: 'user' as const, content: 'Say ok' }],
 };
+
+/** Polls `condition` in real time (for things that happen on real sockets); fails after 3 s. */
+export async function until(condition: () => boolean): Promise<void> {
+  const giveUpAt = Date.now() + 3000;
+  while (!condition()) {
+    if (Date.now() > giveUpAt) throw new Error('condition not met within 3 s');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
