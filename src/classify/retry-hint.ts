@@ -17,7 +17,10 @@ export function headerValue(headers: HeadersLike | null | undefined, name: strin
     return (headers as { get(name: string): string | null }).get(name) ?? undefined;
   }
   const record = headers as Record<string, string | string[] | undefined>;
-  const value = record[name] ?? record[name.toLowerCase()];
+  const lower = name.toLowerCase();
+  // Header names are case-insensitive; a hand-built record may spell them `Retry-After`.
+  const value =
+    record[name] ?? record[lower] ?? Object.entries(record).find(([key]) => key.toLowerCase() === lower)?.[1];
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -37,7 +40,8 @@ export function readRetryHint(
   if (retryAfter !== undefined) {
     const seconds = parseNumber(retryAfter);
     if (seconds !== undefined) return { delay: seconds * 1000, source: 'retry-after' };
-    const date = Date.parse(retryAfter);
+    // Only a real HTTP-date: V8's lenient Date.parse reads '-1' or 'foo 1' as a date in 2001.
+    const date = HTTP_DATE.test(retryAfter.trim()) ? Date.parse(retryAfter) : Number.NaN;
     if (!Number.isNaN(date)) return { delay: Math.max(0, date - options.now), source: 'retry-after' };
   }
 
@@ -55,6 +59,9 @@ export function readRetryHint(
     resets.sort((a, b) => b.delay - a.delay)[0];
   return chosen && { delay: chosen.delay, source: `x-ratelimit-reset-${chosen.limit}` };
 }
+
+/** Every HTTP-date format (IMF-fixdate, RFC 850, asctime) starts with the day name. */
+const HTTP_DATE = /^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s/i;
 
 function parseNumber(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;

@@ -24,10 +24,19 @@ export function readErrorShape(error: unknown): ErrorShape {
     status: typeof record['status'] === 'number' ? record['status'] : undefined,
     code: stringOrUndefined(record['code'] ?? body.code),
     type: stringOrUndefined(record['type'] ?? body.type),
-    message: typeof record['message'] === 'string' ? record['message'] : String(error),
+    message: typeof record['message'] === 'string' ? record['message'] : safeString(error),
     headers: typeof record['headers'] === 'object' && record['headers'] !== null ? record['headers'] : undefined,
     classNames: classNamesOf(error),
   };
+}
+
+/** `String(value)`, except for values that cannot be converted (`Object.create(null)`, a throwing `toString`). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -24,7 +24,7 @@ export function objectWithKeys(
   known: readonly string[],
 ): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
-  if (!isPlainObject(value)) fail(path, 'an object', value);
+  if (!isPlainObject(value)) fail(path || 'options', 'an object', value);
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new TypeError(

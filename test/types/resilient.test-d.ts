@@ -1,0 +1,129 @@
+import OpenAI, { APIPromise, AzureOpenAI, PagePromise } from 'openai';
+import type { CursorPage } from 'openai/pagination';
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { FileObject } from 'openai/resources/files';
+import type { Stream } from 'openai/streaming';
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  classify,
+  resilient,
+  type Classification,
+  type ErrorKind,
+  type GiveUpReason,
+  type ResilienceOptions,
+  type ResilientClient,
+  type RetryEvent,
+} from '../../src/index.js';
+
+const messages = [{ role: 'user' as const, content: 'hi' }];
+declare const ai: ResilientClient<OpenAI>;
+
+describe('resilient(): the client type', () => {
+  it('keeps the class of the client it wraps', () => {
+    expectTypeOf(resilient(new OpenAI())).toExtend<OpenAI>();
+    expectTypeOf(resilient(new OpenAI())).toEqualTypeOf<ResilientClient<OpenAI>>();
+    expectTypeOf(resilient(new AzureOpenAI({ apiVersion: '2024-10-21', endpoint: 'https://x.openai.azure.com' }))).toExtend<AzureOpenAI>();
+    expectTypeOf(resilient(new OpenAI(), { retry: { maxRetries: 3 } })).toHaveProperty('resilience');
+  });
+
+  it('accepts only OpenAI clients', () => {
+    // @ts-expect-error not a client
+    resilient({});
+    // @ts-expect-error not a client
+    resilient('sk-...');
+  });
+
+  it('keeps the return types of resource methods', () => {
+    expectTypeOf(ai.chat.completions.create({ model: 'gpt-4.1-mini', messages })).toEqualTypeOf<APIPromise<ChatCompletion>>();
+    expectTypeOf(ai.chat.completions.create({ model: 'gpt-4.1-mini', messages, stream: true })).toEqualTypeOf<
+      APIPromise<Stream<ChatCompletionChunk>>
+    >();
+    expectTypeOf(ai.chat.completions.create({ model: 'gpt-4.1-mini', messages }).withResponse()).resolves.toExtend<{
+      data: ChatCompletion;
+      response: Response;
+      request_id: string | null;
+    }>();
+  });
+
+  it('keeps pagination types', () => {
+    const files = ai.files.list();
+    expectTypeOf(files).toEqualTypeOf<PagePromise<CursorPage<FileObject>, FileObject>>();
+    expectTypeOf(files).toExtend<AsyncIterable<FileObject>>();
+    expectTypeOf(files).resolves.toHaveProperty('data').toEqualTypeOf<FileObject[]>();
+  });
+
+  it('withOptions() keeps resilience', () => {
+    expectTypeOf(ai.withOptions({})).toHaveProperty('resilience');
+    expectTypeOf(ai.withOptions({ timeout: 1000 }).resilience.on).toEqualTypeOf(ai.resilience.on);
+  });
+});
+
+describe('ai.resilience.on()', () => {
+  it('types each payload', () => {
+    const stop = ai.resilience.on('retry', (e) => {
+      expectTypeOf(e).toEqualTypeOf<RetryEvent>();
+      expectTypeOf(e.delay).toEqualTypeOf<number>();
+      expectTypeOf(e.kind).toEqualTypeOf<ErrorKind>();
+      expectTypeOf(e.model).toEqualTypeOf<string | undefined>();
+      expectTypeOf(e.status).toEqualTypeOf<number | undefined>();
+    });
+    expectTypeOf(stop).toEqualTypeOf<() => void>();
+
+    ai.resilience.on('giveUp', (e) => {
+      expectTypeOf(e.reason).toEqualTypeOf<GiveUpReason>();
+      expectTypeOf(e.delay).toEqualTypeOf<number | undefined>();
+    });
+    ai.resilience.on('listenerError', (e) => {
+      expectTypeOf(e.event).toEqualTypeOf<string>();
+      expectTypeOf(e.error).toBeUnknown();
+    });
+  });
+
+  it('rejects unknown events and mismatched listeners', () => {
+    // @ts-expect-error no such event
+    ai.resilience.on('nope', () => {});
+    // @ts-expect-error a retry event has no `reason`
+    ai.resilience.on('retry', (e) => e.reason);
+    // @ts-expect-error `delay` is a number
+    ai.resilience.on('retry', (e: { delay: string }) => e.delay);
+  });
+});
+
+describe('ResilienceOptions', () => {
+  it('accepts valid options', () => {
+    expectTypeOf({ retry: false, timeout: { attempt: 30_000, total: false } } as const).toExtend<ResilienceOptions>();
+    expectTypeOf({ actions: { quota_exhausted: 'retry' } } as const).toExtend<ResilienceOptions>();
+    expectTypeOf<undefined>().toExtend<ResilienceOptions | undefined>();
+  });
+
+  it('rejects unknown keys and wrong types at compile time', () => {
+    const client = new OpenAI();
+    // @ts-expect-error unknown key
+    resilient(client, { retries: 3 });
+    // @ts-expect-error unknown nested key
+    resilient(client, { retry: { attempts: 3 } });
+    // @ts-expect-error maxRetries is a number
+    resilient(client, { retry: { maxRetries: '3' } });
+    // @ts-expect-error total is a number or false
+    resilient(client, { timeout: { total: 'x' } });
+    // @ts-expect-error total cannot be true
+    resilient(client, { timeout: { total: true } });
+    // @ts-expect-error an action is 'retry' or 'fail'
+    resilient(client, { actions: { bad_request: 'maybe' } });
+    // @ts-expect-error not an error kind
+    resilient(client, { actions: { not_a_kind: 'retry' } });
+    // @ts-expect-error policies are arrays
+    resilient(client, { policies: { call: {} } });
+    // @ts-expect-error a clock needs now, setTimeout and clearTimeout
+    resilient(client, { clock: { now: () => 0 } });
+  });
+});
+
+describe('classify()', () => {
+  it('returns a Classification', () => {
+    expectTypeOf(classify(new Error('x'))).toEqualTypeOf<Classification>();
+    expectTypeOf(classify).parameter(0).toBeUnknown();
+    expectTypeOf(classify(undefined).kind).toEqualTypeOf<ErrorKind>();
+    expectTypeOf(classify(undefined).action).toEqualTypeOf<'retry' | 'fail'>();
+  });
+});
