@@ -2,14 +2,19 @@ import type { OpenAI } from 'openai';
 import { installPipeline, RESILIENT } from './client/install-pipeline.js';
 import { assertSupportedClient } from './client/sdk-internals.js';
 import { EventBus } from './events/event-bus.js';
-import { resolveOptions } from './internal/resolve-options.js';
+import { resolveOptions, type ResolvedOptions } from './internal/resolve-options.js';
+import type { SharedState } from './pipeline/pipeline-context.js';
+import { Bulkhead } from './policies/bulkhead/bulkhead.js';
+import { CircuitBreakers } from './policies/circuit-breaker/circuit-breakers.js';
+import { RateLimiter } from './policies/rate-limit/rate-limiter.js';
+import { RetryBudget } from './policies/retry/retry-budget.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 
 /** A client returned by {@link resilient}: the same type as the one you passed, plus `resilience`. */
 export type ResilientClient<T extends OpenAI = OpenAI> = T & {
-  /** Events and (in later releases) stats and state of the policies. */
-  readonly resilience: Resilience;
+  /** Events, circuit state, load and tenant views. */
+  readonly resilience: Resilience<ResilientClient<T>>;
 };
 
 /**
@@ -44,5 +49,18 @@ export function resilient<T extends OpenAI>(client: T, options?: ResilienceOptio
     timeout: sdkClient._options?.timeout,
   });
   const clone = sdkClient.withOptions({ maxRetries: 0 });
-  return installPipeline(clone, { events: new EventBus() }, resolved) as unknown as ResilientClient<T>;
+  return installPipeline(clone, createSharedState(resolved), resolved) as unknown as ResilientClient<T>;
+}
+
+/** The state every view of one resilient client shares: events and the protecting policies. */
+function createSharedState(options: ResolvedOptions): SharedState {
+  const events = new EventBus();
+  const { clock } = options;
+  return {
+    events,
+    breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events),
+    bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events),
+    rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events),
+    budget: options.retry.budget && new RetryBudget(options.retry.budget, clock),
+  };
 }

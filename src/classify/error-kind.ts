@@ -20,7 +20,12 @@ export type UpstreamErrorKind =
   | 'malformed_response';
 
 /** Failures that this library (or a cockatiel policy you composed in) originates. */
-export type LibraryErrorKind = 'deadline_exceeded' | 'circuit_open' | 'bulkhead_full';
+export type LibraryErrorKind =
+  | 'deadline_exceeded'
+  | 'circuit_open'
+  | 'bulkhead_full'
+  | 'bulkhead_timeout'
+  | 'rate_limit_timeout';
 
 export type ErrorKind = UpstreamErrorKind | LibraryErrorKind | 'aborted' | 'unknown';
 
@@ -51,6 +56,8 @@ export const DEFAULT_ACTIONS: Readonly<Record<ErrorKind, RecoveryAction>> = Obje
   deadline_exceeded: 'fail',
   circuit_open: 'fail',
   bulkhead_full: 'fail',
+  bulkhead_timeout: 'fail',
+  rate_limit_timeout: 'fail',
   aborted: 'fail',
   unknown: 'fail',
 });

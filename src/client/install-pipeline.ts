@@ -1,24 +1,33 @@
+import { LRUCache } from 'lru-cache';
 import type { ResolvedOptions } from '../internal/resolve-options.js';
 import { fail } from '../internal/validate.js';
 import { executeCall } from '../pipeline/execute-call.js';
-import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import type { PipelineContext, SharedState } from '../pipeline/pipeline-context.js';
 import type { SdkRequestOptions } from '../pipeline/request-info.js';
-import { createResilience, type SharedState } from '../resilience.js';
+import { createResilience } from '../resilience.js';
 import { sdkErrorsOf, type SdkClientInternals } from './sdk-internals.js';
 
 /** Brand of a client that already runs through the pipeline. */
 export const RESILIENT = Symbol.for('openai-resilient.client');
 
+/** Tenant views kept per client view; the least recently used beyond it are rebuilt when asked for. */
+const MAX_TENANT_VIEWS = 1_000;
+
 /**
  * Makes `client` (a private clone, never the caller's instance) send every request through the pipeline,
  * by giving it an own `makeRequest` that calls the SDK's once per attempt with the SDK's retries off.
  * `withOptions()` is replaced so that derived clients are resilient too and share `shared`; their
- * `maxRetries` / `timeout` become this view's retry count and attempt timeout.
+ * `maxRetries` / `timeout` become that view's retry count and attempt timeout.
  */
-export function installPipeline<T extends SdkClientInternals>(client: T, shared: SharedState, options: ResolvedOptions): T {
+export function installPipeline<T extends SdkClientInternals>(
+  client: T,
+  shared: SharedState,
+  options: ResolvedOptions,
+  tenant?: string,
+): T {
   const sendOnce = client.makeRequest;
   const deriveClient = client.withOptions;
-  const ctx: PipelineContext = { options, events: shared.events, sdk: sdkErrorsOf(client) };
+  const ctx: PipelineContext = { options, shared, sdk: sdkErrorsOf(client), tenant, baseURL: String(client.baseURL ?? '') };
 
   define(client, 'makeRequest', async function makeRequest(
     optionsInput: unknown,
@@ -33,13 +42,22 @@ export function installPipeline<T extends SdkClientInternals>(client: T, shared:
     return executeCall(ctx, requestOptions, send);
   });
 
-  define(client, 'withOptions', function withOptions(overrides: Record<string, unknown> = {}) {
+  const derive = (overrides: Record<string, unknown>, viewTenant: string | undefined) => {
     const { maxRetries, timeout, ...rest } = overrides;
     const derived = deriveClient.call(client, { ...rest, maxRetries: 0 }) as T;
-    return installPipeline(derived, shared, viewOptions(options, maxRetries, timeout));
+    return installPipeline(derived, shared, viewOptions(options, maxRetries, timeout), viewTenant);
+  };
+  define(client, 'withOptions', function withOptions(overrides: Record<string, unknown> = {}) {
+    return derive(overrides, tenant);
   });
 
-  define(client, 'resilience', createResilience(shared));
+  const tenantViews = new LRUCache<string, T>({ max: MAX_TENANT_VIEWS });
+  const forTenant = (name: string): T => {
+    let view = tenantViews.get(name);
+    if (!view) tenantViews.set(name, (view = derive({}, name)));
+    return view;
+  };
+  define(client, 'resilience', createResilience(shared, forTenant));
   define(client, RESILIENT, true);
   return client;
 }

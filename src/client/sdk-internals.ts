@@ -12,6 +12,7 @@ export interface SdkClientInternals {
   makeRequest(options: unknown, retriesRemaining: number | null, retryOfRequestLogID: string | undefined): Promise<ResponseProps>;
   withOptions(options: Record<string, unknown>): SdkClientInternals;
   _options?: { maxRetries?: unknown; timeout?: unknown };
+  baseURL?: unknown;
   constructor: (abstract new (...args: never[]) => unknown) & Partial<SdkErrors>;
 }
 

@@ -10,6 +10,8 @@ export interface RequestEventBase {
   readonly method: string;
   /** API path, e.g. `/chat/completions`. */
   readonly path: string;
+  /** The tenant of the client view (`resilience.forTenant()`), if any. */
+  readonly tenant: string | undefined;
 }
 
 /** A failed attempt will be retried after `delay` ms. Fired before the wait. */
@@ -39,6 +41,53 @@ export interface GiveUpEvent extends RequestEventBase {
   readonly error: unknown;
 }
 
+/** The retry budget was spent: a failure that would have been retried went to the caller at once. */
+export interface BudgetExhaustedEvent extends RequestEventBase {
+  readonly attempt: number;
+  readonly kind: ErrorKind;
+  readonly error: unknown;
+}
+
+/** A circuit opened: calls for `key` fail fast until `retryAt`. */
+export interface CircuitOpenEvent {
+  readonly key: string;
+  readonly reason: 'consecutive_failures' | 'failure_ratio' | 'probe_failed' | 'restored';
+  /** When the next probe may go through (epoch ms). */
+  readonly retryAt: number;
+  /** Milliseconds until then. */
+  readonly retryAfter: number;
+  /** The failure that opened it. */
+  readonly error: unknown;
+}
+
+/** A circuit's pause is over: the next call for `key` is a probe. */
+export interface CircuitHalfOpenEvent {
+  readonly key: string;
+}
+
+/** A probe succeeded: calls for `key` flow again. */
+export interface CircuitCloseEvent {
+  readonly key: string;
+}
+
+/** The bulkhead turned a call away. */
+export interface BulkheadRejectEvent {
+  readonly tenant: string | undefined;
+  readonly reason: 'queue_full' | 'queue_timeout';
+  readonly active: number;
+  readonly queued: number;
+}
+
+/** A call waits for client-side rate-limit capacity. */
+export interface RateLimitWaitEvent {
+  readonly model: string;
+  readonly tenant: string | undefined;
+  /** How long it waits, in milliseconds. */
+  readonly delay: number;
+  /** What it waits for: a pause after a 429, request or token capacity, or its tenant's share. */
+  readonly reason: 'paused' | 'requests' | 'tokens' | 'tenant';
+}
+
 /** A listener threw. The call it observed was not affected. */
 export interface ListenerErrorEvent {
   readonly event: string;
@@ -49,6 +98,12 @@ export interface ListenerErrorEvent {
 export interface ResilienceEvents {
   retry: RetryEvent;
   giveUp: GiveUpEvent;
+  budgetExhausted: BudgetExhaustedEvent;
+  circuitOpen: CircuitOpenEvent;
+  circuitHalfOpen: CircuitHalfOpenEvent;
+  circuitClose: CircuitCloseEvent;
+  bulkheadReject: BulkheadRejectEvent;
+  rateLimitWait: RateLimitWaitEvent;
   listenerError: ListenerErrorEvent;
 }
 

@@ -3,6 +3,10 @@ import { ERROR_KINDS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from 
 import type { ResilienceOptions, RetryBackoffContext } from '../options.js';
 import { ExponentialJitterBackoff } from '../pipeline/backoff.js';
 import { systemClock, type Clock } from './clock.js';
+import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
+import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
+import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
+import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
 import { booleanOption, durationOrFalse, fail, numberOption, objectWithKeys } from './validate.js';
 
 /** Options after defaults and validation: what the pipeline reads on every call. */
@@ -11,7 +15,11 @@ export interface ResolvedOptions {
     readonly maxRetries: number;
     readonly maxRetryAfter: number;
     readonly backoff: IBackoffFactory<RetryBackoffContext>;
+    readonly budget: RetryBudgetSettings | undefined;
   };
+  readonly circuitBreaker: ResolvedBreaker | undefined;
+  readonly bulkhead: BulkheadSettings | undefined;
+  readonly rateLimit: RateLimitSettings | undefined;
   readonly timeout: { readonly attempt: number | undefined; readonly total: number | undefined };
   readonly actions: Partial<Record<ErrorKind, RecoveryAction>>;
   readonly policies: { readonly call: IPolicy<any, any> | undefined; readonly attempt: IPolicy<any, any> | undefined };
@@ -33,7 +41,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'actions', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -41,6 +49,9 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
   return {
     retry: resolveRetry(top.retry, client),
     timeout: resolveTimeout(top.timeout, client),
+    circuitBreaker: resolveBreaker(top.circuitBreaker),
+    bulkhead: resolveBulkhead(top.bulkhead),
+    rateLimit: resolveRateLimit(top.rateLimit),
     actions: resolveActions(top.actions),
     policies: resolvePolicies(top.policies),
     clock: resolveClock(top.clock),
@@ -49,10 +60,10 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
 
 function resolveRetry(value: unknown, client: ClientDefaults): ResolvedOptions['retry'] {
   if (value === false) {
-    return { maxRetries: 0, maxRetryAfter: DEFAULTS.maxRetryAfter, backoff: new ExponentialJitterBackoff() };
+    return { maxRetries: 0, maxRetryAfter: DEFAULTS.maxRetryAfter, backoff: new ExponentialJitterBackoff(), budget: undefined };
   }
   const retry = objectWithKeys('retry', value, [
-    'maxRetries', 'initialDelay', 'maxDelay', 'maxRetryAfter', 'jitter', 'backoff',
+    'maxRetries', 'initialDelay', 'maxDelay', 'maxRetryAfter', 'jitter', 'backoff', 'budget',
   ]) ?? {};
   const initialDelay = numberOption('retry.initialDelay', retry['initialDelay']) ?? DEFAULTS.initialDelay;
   const maxDelay = numberOption('retry.maxDelay', retry['maxDelay']) ?? Math.max(DEFAULTS.maxDelay, initialDelay);
@@ -71,6 +82,7 @@ function resolveRetry(value: unknown, client: ClientDefaults): ResolvedOptions['
     backoff:
       (backoff as IBackoffFactory<RetryBackoffContext> | undefined) ??
       new ExponentialJitterBackoff({ initialDelay, maxDelay, jitter }),
+    budget: resolveBudget(retry['budget']),
   };
 }
 

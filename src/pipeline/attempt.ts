@@ -3,8 +3,9 @@ import { classify } from '../classify/classify.js';
 import { AbortScope } from '../internal/abort-scope.js';
 import { MAX_TIMER_DELAY } from '../internal/clock.js';
 import { isPlainObject } from '../internal/validate.js';
+import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
-import type { SdkRequestOptions } from './request-info.js';
+import type { RequestInfo, SdkRequestOptions } from './request-info.js';
 import { sendAttempt, type ResponseProps, type SendOnce } from './transport.js';
 
 export interface AttemptPlan {
@@ -14,54 +15,68 @@ export interface AttemptPlan {
   readonly signal: AbortSignal;
   /** This attempt's time limit in ms, `undefined` for none. */
   readonly timeout: number | undefined;
+  /** The call's deadline (epoch ms, on the pipeline's clock), `undefined` for none. */
+  readonly deadlineAt: number | undefined;
+  /** The circuit breaker key of the request, when a breaker is on. */
+  readonly breakerKey: string | undefined;
   /** Called once when a stream handed to the caller ends, however it ends. */
   readonly onStreamEnd: () => void;
 }
 
 /**
- * Runs one attempt: `attempt policies → attempt timeout → request`. `working` is the call's own copy of
- * the request options; like the SDK's own retries, every attempt sends that same object (the SDK
- * finalises multipart bodies on it once), with this attempt's signal, timeout and retry-count header.
- * Any abort that did not come from the
- * call's signal (this attempt's timer, or a cockatiel timeout among `policies.attempt`) becomes the SDK's
- * `APIConnectionTimeoutError`, so it is classified and retried as a timeout rather than reported as the
- * caller's abort.
+ * Runs one attempt: `circuit breaker → rate limiter → bulkhead → attempt policies → attempt timeout →
+ * request`. `working` is the call's own copy of the request options; like the SDK's own retries, every
+ * attempt sends that same object (the SDK finalises multipart bodies on it once), with this attempt's
+ * signal, timeout and retry-count header.
+ *
+ * Any abort that did not come from the call's signal (this attempt's timer, or a cockatiel timeout among
+ * `policies.attempt`) becomes the SDK's `APIConnectionTimeoutError`, so it is classified and retried as a
+ * timeout rather than reported as the caller's abort.
  */
 export async function runAttempt(
   ctx: PipelineContext,
+  request: RequestInfo,
   working: SdkRequestOptions,
   plan: AttemptPlan,
   send: SendOnce,
 ): Promise<ResponseProps> {
+  const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.signal, plan.deadlineAt);
   const scope = new AbortScope(ctx.options.clock, [plan.signal]);
   if (plan.timeout !== undefined) {
     scope.abortAfter(plan.timeout, () => new ctx.sdk.APIConnectionTimeoutError());
   }
   let handedOver = false;
-  const onStreamEnd = () => {
-    scope.dispose();
-    plan.onStreamEnd();
-  };
   working.maxRetries = 0;
   // Our timer bounds the attempt; the SDK's own must never fire first.
   working.timeout = MAX_TIMER_DELAY;
   working.headers = withRetryCount(working.headers, plan.number - 1);
-  const send1 = (signal: AbortSignal) => {
+  const hooks = {
+    onResponse: guard.responded,
+    onStreamEnd: (error?: unknown) => {
+      scope.dispose();
+      guard.ended(error);
+      plan.onStreamEnd();
+    },
+  };
+  const sendWith = (signal: AbortSignal) => {
     working.signal = signal;
-    return sendAttempt(send, working, onStreamEnd);
+    return sendAttempt(send, working, hooks);
   };
   try {
     const policy: IPolicy<any, any> | undefined = ctx.options.policies.attempt;
     const props = policy
-      ? await policy.execute(({ signal }: { signal: AbortSignal }) => send1(signal), scope.signal)
-      : await send1(scope.signal);
+      ? await policy.execute(({ signal }: { signal: AbortSignal }) => sendWith(signal), scope.signal)
+      : await sendWith(scope.signal);
     handedOver = working.stream === true;
+    if (!handedOver) guard.ended();
     return props;
-  } catch (error) {
-    if (!plan.signal.aborted && classify(error).kind === 'aborted') {
+  } catch (caught) {
+    let error = caught;
+    if (!plan.signal.aborted && classify(caught).kind === 'aborted') {
       const message = plan.timeout === undefined ? undefined : `Request timed out after ${plan.timeout} ms.`;
-      throw Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: error });
+      error = Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: caught });
     }
+    guard.ended(error);
     throw error;
   } finally {
     if (handedOver) scope.clearTimers();

@@ -12,10 +12,14 @@ import type { ResponseProps, SendOnce } from './transport.js';
 /** The abort reason of a call whose total deadline ran out. */
 class DeadlineReached {}
 
+/** Refusals by this library's own protecting policies: no request was sent for that attempt. */
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'rate_limit_timeout']);
+
 /**
  * Runs one SDK request through the pipeline, outermost first:
  *
- * `total deadline → policies.call → retry → policies.attempt → attempt timeout → transport`
+ * `timeout.total → policies.call → retry (+ budget) → circuit breaker → rate limiter → bulkhead →
+ * policies.attempt → timeout.attempt → transport`
  *
  * The caller's own abort always wins and is never retried; the deadline ends the call with
  * `DeadlineExceededError`; every other failure is classified, and retried or handed to the caller as
@@ -75,30 +79,47 @@ async function retryLoop(
   hooks: LoopHooks,
 ): Promise<ResponseProps> {
   const { clock, retry, timeout, actions } = ctx.options;
+  const { breakers, budget } = ctx.shared;
+  const events = ctx.shared.events;
   const maxRetries = perRequest(working.maxRetries) ?? retry.maxRetries;
   const attemptTimeout = perRequest(working.timeout) ?? timeout.attempt;
+  const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ ...request, baseURL: ctx.baseURL }) : undefined;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
+  budget?.recordCall();
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const props = await runAttempt(ctx, working, { number: attempt, signal, timeout: attemptTimeout, onStreamEnd: hooks.onStreamEnd }, send);
+      const plan = { number: attempt, signal, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey, onStreamEnd: hooks.onStreamEnd };
+      const props = await runAttempt(ctx, request, working, plan, send);
       if (request.stream) hooks.onStreamStart();
       return props;
     } catch (error) {
       const aborted = signal.aborted ? hooks.translateAbort(attempt, lastError) : undefined;
       if (aborted) throw giveUp(ctx, request, attempt, aborted, 'aborted');
-      lastError = error;
 
       const classification = classify(error, { actions, now: clock.now() });
+      if (LOCAL_REFUSALS.has(classification.kind)) {
+        // A retry refused by our own protection: the caller learns why the call failed upstream.
+        const reason = classification.kind === 'circuit_open' ? 'circuit_open' : 'not_retryable';
+        throw giveUp(ctx, request, attempt, lastError ?? error, reason);
+      }
+      lastError = error;
       const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
       const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal, previousBackoff }, retry);
       if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
+      if (breakerKey !== undefined && breakers!.refusesAt(breakerKey, clock.now() + decision.delay)) {
+        throw giveUp(ctx, request, attempt, error, 'circuit_open');
+      }
+      if (budget && !budget.tryRetry()) {
+        events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt, kind: classification.kind, error });
+        throw giveUp(ctx, request, attempt, error, 'budget_exhausted');
+      }
 
       previousBackoff = decision.backoff ?? previousBackoff;
-      if (ctx.events.has('retry')) {
-        ctx.events.emit('retry', {
-          ...eventBase(request), attempt, delay: decision.delay, delaySource: decision.source,
+      if (events.has('retry')) {
+        events.emit('retry', {
+          ...eventBase(ctx, request), attempt, delay: decision.delay, delaySource: decision.source,
           kind: classification.kind, status: classification.status, error,
         });
       }
@@ -119,16 +140,17 @@ function giveUp(
   reason: GiveUpReason,
   delay?: number,
 ): unknown {
-  if (ctx.events.has('giveUp')) {
+  const events = ctx.shared.events;
+  if (events.has('giveUp')) {
     const { kind, status } = classify(error);
     const why: GiveUpReason = reason === 'aborted' && kind === 'deadline_exceeded' ? 'deadline' : reason;
-    ctx.events.emit('giveUp', { ...eventBase(request), attempt, kind, reason: why, delay, status, error });
+    events.emit('giveUp', { ...eventBase(ctx, request), attempt, kind, reason: why, delay, status, error });
   }
   return error;
 }
 
-function eventBase(request: RequestInfo) {
-  return { model: request.model, method: request.method, path: request.path };
+function eventBase(ctx: PipelineContext, request: RequestInfo) {
+  return { model: request.model, method: request.method, path: request.path, tenant: ctx.tenant };
 }
 
 const ATTEMPT_FIELDS = ['signal', 'timeout', 'maxRetries', 'headers'] as const;

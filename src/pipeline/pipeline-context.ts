@@ -1,5 +1,9 @@
 import type { EventBus } from '../events/event-bus.js';
 import type { ResolvedOptions } from '../internal/resolve-options.js';
+import type { Bulkhead } from '../policies/bulkhead/bulkhead.js';
+import type { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
+import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
+import type { RetryBudget } from '../policies/retry/retry-budget.js';
 
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
@@ -7,9 +11,23 @@ export interface SdkErrors {
   APIConnectionTimeoutError: new (options?: { message?: string }) => Error;
 }
 
-/** Everything one call needs: the view's options, the shared event bus, and the SDK's error classes. */
+/**
+ * State shared by a resilient client and every client derived from it (`withOptions()`,
+ * `resilience.forTenant()`): events and the protecting policies.
+ */
+export interface SharedState {
+  readonly events: EventBus;
+  readonly breakers: CircuitBreakers | undefined;
+  readonly bulkhead: Bulkhead | undefined;
+  readonly rateLimiter: RateLimiter | undefined;
+  readonly budget: RetryBudget | undefined;
+}
+
+/** Everything one call needs: the view's options and tenant, the shared state, and the SDK's error classes. */
 export interface PipelineContext {
   readonly options: ResolvedOptions;
-  readonly events: EventBus;
+  readonly shared: SharedState;
   readonly sdk: SdkErrors;
+  readonly tenant: string | undefined;
+  readonly baseURL: string;
 }

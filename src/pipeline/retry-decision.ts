@@ -17,7 +17,11 @@ export type GiveUpReason =
   /** The request body was a stream that cannot be sent twice. */
   | 'non_replayable_body'
   /** The caller aborted. */
-  | 'aborted';
+  | 'aborted'
+  /** The client-wide retry budget was spent. */
+  | 'budget_exhausted'
+  /** The circuit for the request's key is open: a retry would be refused. */
+  | 'circuit_open';
 
 export type RetryDecision =
   | { readonly retry: true; readonly delay: number; readonly source: RetryHint['source'] | 'backoff' }

@@ -24,22 +24,39 @@ export type SendOnce = (options: SdkRequestOptions) => Promise<ResponseProps>;
 export async function sendAttempt(
   send: SendOnce,
   options: SdkRequestOptions,
-  onStreamEnd: () => void,
+  hooks: TransportHooks,
 ): Promise<ResponseProps> {
   const props = await send(options);
-  if (options.stream) return { ...props, response: await holdUntilFirstChunk(props.response, onStreamEnd) };
-  if (options.__binaryResponse) return props;
-  return { ...props, response: await readWholeBody(props.response) };
+  if (options.stream) {
+    const response = await holdUntilFirstChunk(props.response, hooks.onStreamEnd);
+    hooks.onResponse(response, undefined);
+    return { ...props, response };
+  }
+  if (options.__binaryResponse) {
+    hooks.onResponse(props.response, undefined);
+    return props;
+  }
+  const { response, json } = await readWholeBody(props.response);
+  hooks.onResponse(response, json);
+  return { ...props, response };
+}
+
+export interface TransportHooks {
+  /** The response is complete (for a stream: its first chunk arrived); `json` is the parsed JSON body, if any. */
+  readonly onResponse: (response: Response, json: unknown) => void;
+  /** A stream handed to the caller ended: completely, cancelled, or with `error`. */
+  readonly onStreamEnd: (error?: unknown) => void;
 }
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-async function readWholeBody(response: Response): Promise<Response> {
+async function readWholeBody(response: Response): Promise<{ response: Response; json: unknown }> {
   const text = await response.text();
   const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  let json: unknown;
   if (text !== '' && (mediaType.includes('application/json') || mediaType.endsWith('+json'))) {
     try {
-      JSON.parse(text);
+      json = JSON.parse(text);
     } catch (error) {
       throw new MalformedResponseError(
         `Response ${response.status} declared ${mediaType} but its body is not JSON (${text.length} bytes).`,
@@ -53,10 +70,10 @@ async function readWholeBody(response: Response): Promise<Response> {
     statusText: response.statusText,
     headers: response.headers,
   });
-  return keepUrl(copy, response);
+  return { response: keepUrl(copy, response), json };
 }
 
-async function holdUntilFirstChunk(response: Response, onEnd: () => void): Promise<Response> {
+async function holdUntilFirstChunk(response: Response, onEnd: (error?: unknown) => void): Promise<Response> {
   if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
   const reader = response.body.getReader();
   let first: ReadableStreamReadResult<Uint8Array>;
@@ -68,10 +85,10 @@ async function holdUntilFirstChunk(response: Response, onEnd: () => void): Promi
   }
 
   let ended = false;
-  const end = () => {
+  const end = (error?: unknown) => {
     if (ended) return;
     ended = true;
-    onEnd();
+    onEnd(error);
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -87,7 +104,7 @@ async function holdUntilFirstChunk(response: Response, onEnd: () => void): Promi
           controller.enqueue(next.value);
         }
       } catch (error) {
-        end();
+        end(error);
         controller.error(error);
       }
     },

@@ -20,7 +20,11 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((server) => server.close()));
 });
 
-/** A fault server, a fake clock, and a resilient client on both. Closed after each test. */
+/**
+ * A fault server, a fake clock, and a resilient client on both. Closed after each test. The protecting
+ * policies (breaker, bulkhead, rate limiter, retry budget) are off unless the test turns them on, so that
+ * each test sees only the policies it is about.
+ */
 export async function harness(options: ResilienceOptions = {}, clientOptions: ConstructorParameters<typeof OpenAI>[0] = {}): Promise<Harness> {
   const server = await startFaultServer();
   open.push(server);
@@ -28,8 +32,11 @@ export async function harness(options: ResilienceOptions = {}, clientOptions: Co
   const raw = new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url, maxRetries: 0, ...clientOptions });
   const ai = resilient(raw, {
     clock,
+    circuitBreaker: false,
+    bulkhead: false,
+    rateLimit: false,
     ...options,
-    retry: options.retry === false ? false : { jitter: false, ...options.retry },
+    retry: options.retry === false ? false : { jitter: false, budget: false, ...options.retry },
   });
   const waits: number[] = [];
   announcedWaits.set(clock, waits);

@@ -1,0 +1,74 @@
+import { classify } from '../classify/classify.js';
+import type { Release } from '../policies/bulkhead/bulkhead.js';
+import type { Admission } from '../policies/circuit-breaker/circuit.js';
+import { estimateTokens, usedTokens } from '../policies/rate-limit/estimate-tokens.js';
+import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
+import type { PipelineContext } from './pipeline-context.js';
+import type { RequestInfo, SdkRequestOptions } from './request-info.js';
+
+/** What one attempt holds from the protecting policies, and how it reports back. */
+export interface AttemptGuard {
+  /** The response arrived (for a stream: its first chunk). */
+  readonly responded: (response: Response, body: unknown) => void;
+  /** The attempt (or the stream it started) ended; `error` if it failed. */
+  readonly ended: (error?: unknown) => void;
+}
+
+/**
+ * Enters the protecting policies in order — `circuit breaker → rate limiter → bulkhead` — before an
+ * attempt is sent: an open circuit refuses at once (no waiting in queues for a request that will not be
+ * sent), the rate limiter waits for the model's capacity without holding a bulkhead slot, and the slot
+ * is taken last. Whatever was taken is given back if a later step refuses.
+ */
+export async function enterGuards(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  working: SdkRequestOptions,
+  breakerKey: string | undefined,
+  signal: AbortSignal,
+  deadlineAt: number | undefined,
+): Promise<AttemptGuard> {
+  const { breakers, rateLimiter, bulkhead } = ctx.shared;
+  const admission: Admission | undefined = breakers && breakerKey !== undefined ? breakers.admit(breakerKey) : undefined;
+  let reservation: Reservation | undefined;
+  let release: Release | undefined;
+  try {
+    if (rateLimiter && request.model !== undefined) {
+      reservation = await rateLimiter.acquire(request.model, () => estimateTokens(working.body), ctx.tenant, signal, deadlineAt);
+    }
+    if (bulkhead) release = await bulkhead.acquire(ctx.tenant, signal);
+  } catch (error) {
+    if (admission) breakers!.record(breakerKey!, admission, { ok: false, kind: 'aborted', error });
+    if (reservation) rateLimiter!.cancel(reservation);
+    throw error;
+  }
+
+  let ended = false;
+  return {
+    responded(response, body) {
+      if (rateLimiter && request.model !== undefined) {
+        rateLimiter.learn(request.model, response.headers);
+        if (reservation) rateLimiter.settle(reservation, usedTokens(body));
+      }
+    },
+    ended(error) {
+      if (ended) return;
+      ended = true;
+      release?.();
+      const classification = error === undefined ? undefined : classify(error, { now: ctx.options.clock.now() });
+      if (admission) {
+        breakers!.record(
+          breakerKey!,
+          admission,
+          classification ? { ok: false, kind: classification.kind, error } : { ok: true },
+        );
+      }
+      if (rateLimiter && request.model !== undefined && classification) {
+        rateLimiter.learn(request.model, (error as { headers?: Headers }).headers);
+        if (classification.kind === 'rate_limited' && classification.hint) {
+          rateLimiter.pause(request.model, classification.hint.delay);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { RollingCounter } from '../rolling-counter.js';
+
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+/** The breaker settings after defaults (see `CircuitBreakerOptions`). */
+export interface CircuitSettings {
+  readonly consecutiveFailures: number;
+  readonly failureRatio: number;
+  readonly minimumCalls: number;
+  readonly window: number;
+  readonly halfOpenAfter: number;
+  readonly maxHalfOpenAfter: number;
+  readonly halfOpenProbes: number;
+}
+
+/** Why a circuit opened. */
+export type OpenReason = 'consecutive_failures' | 'failure_ratio' | 'probe_failed' | 'restored';
+
+/** What a circuit reports when its state changes. */
+export type Transition =
+  | { readonly to: 'open'; readonly reason: OpenReason; readonly retryAt: number; readonly failures: number }
+  | { readonly to: 'half_open' }
+  | { readonly to: 'closed' };
+
+/** A JSON-serialisable picture of one circuit, for `exportState()` / `restoreState()`. */
+export interface CircuitSnapshot {
+  readonly state: CircuitState;
+  /** When an open circuit lets its next probe through (epoch ms). */
+  readonly retryAt?: number | undefined;
+  /** How many times in a row it opened without closing (drives the growing pause). */
+  readonly openings: number;
+}
+
+/** The ticket of an admitted attempt; hand it back with the outcome. */
+export interface Admission {
+  readonly probe: boolean;
+}
+
+/**
+ * One circuit's state machine. Time is passed in (no timers): an open circuit turns half-open the first
+ * time it is consulted after its pause, so nothing keeps a process alive.
+ *
+ * - closed: everything passes; counted failures open it on `consecutiveFailures` in a row, or when
+ *   `failureRatio` of at least `minimumCalls` outcomes in the last `window` failed.
+ * - open: nothing passes until `retryAt`.
+ * - half-open: `halfOpenProbes` attempts pass at a time; a success closes it, a counted failure reopens it
+ *   for twice the previous pause (up to `maxHalfOpenAfter`), anything else frees the probe's place.
+ */
+export class Circuit {
+  #state: CircuitState = 'closed';
+  #retryAt = 0;
+  #openings = 0;
+  #consecutive = 0;
+  #probes = 0;
+  readonly #outcomes: RollingCounter;
+  readonly #failures: RollingCounter;
+
+  constructor(private readonly settings: CircuitSettings) {
+    this.#outcomes = new RollingCounter(settings.window);
+    this.#failures = new RollingCounter(settings.window);
+  }
+
+  /** Admits an attempt (returning its ticket and any transition), or says when to come back. */
+  admit(now: number): { admission: Admission; transition?: Transition } | { retryAt: number } {
+    let transition: Transition | undefined;
+    if (this.#state === 'open') {
+      if (now < this.#retryAt) return { retryAt: this.#retryAt };
+      this.#state = 'half_open';
+      this.#probes = 0;
+      transition = { to: 'half_open' };
+    }
+    if (this.#state === 'half_open') {
+      if (this.#probes >= this.settings.halfOpenProbes) return { retryAt: now };
+      this.#probes++;
+      return { admission: { probe: true }, transition };
+    }
+    return { admission: { probe: false } };
+  }
+
+  /** The upstream answered well. */
+  success(admission: Admission, now: number): Transition | undefined {
+    if (admission.probe) {
+      if (this.#state !== 'half_open') return undefined;
+      this.#close();
+      return { to: 'closed' };
+    }
+    if (this.#state !== 'closed') return undefined;
+    this.#consecutive = 0;
+    this.#outcomes.add(now);
+    return undefined;
+  }
+
+  /** The upstream failed in a way that says it is unhealthy. */
+  failure(admission: Admission, now: number): Transition | undefined {
+    if (admission.probe) {
+      if (this.#state !== 'half_open') return undefined;
+      this.#probes = Math.max(0, this.#probes - 1);
+      return this.#open(now, 'probe_failed');
+    }
+    if (this.#state !== 'closed') return undefined;
+    this.#consecutive++;
+    this.#outcomes.add(now);
+    this.#failures.add(now);
+    if (this.#consecutive >= this.settings.consecutiveFailures) return this.#open(now, 'consecutive_failures');
+    const calls = this.#outcomes.total(now);
+    if (calls >= this.settings.minimumCalls && this.#failures.total(now) / calls >= this.settings.failureRatio) {
+      return this.#open(now, 'failure_ratio');
+    }
+    return undefined;
+  }
+
+  /** An outcome that says nothing about health (a 4xx, a 429, an abort): frees a probe's place. */
+  neutral(admission: Admission): void {
+    if (admission.probe && this.#state === 'half_open') this.#probes = Math.max(0, this.#probes - 1);
+  }
+
+  state(now: number): CircuitState {
+    return this.#state === 'open' && now >= this.#retryAt ? 'half_open' : this.#state;
+  }
+
+  snapshot(): CircuitSnapshot {
+    return this.#state === 'open'
+      ? { state: 'open', retryAt: this.#retryAt, openings: this.#openings }
+      : { state: this.#state, openings: this.#openings };
+  }
+
+  /** Takes over a state exported by another process (half-open restores as open until `retryAt`). */
+  restore(snapshot: CircuitSnapshot, now: number): Transition | undefined {
+    this.#openings = Math.max(0, Math.floor(snapshot.openings));
+    if (snapshot.state === 'closed') return undefined;
+    this.#state = 'open';
+    this.#retryAt = snapshot.state === 'open' && snapshot.retryAt !== undefined ? snapshot.retryAt : now;
+    return { to: 'open', reason: 'restored', retryAt: this.#retryAt, failures: 0 };
+  }
+
+  #open(now: number, reason: OpenReason): Transition {
+    const failures = reason === 'probe_failed' ? 1 : this.#failures.total(now);
+    const pause = Math.min(this.settings.maxHalfOpenAfter, this.settings.halfOpenAfter * 2 ** this.#openings);
+    this.#openings++;
+    this.#state = 'open';
+    this.#retryAt = now + pause;
+    this.#consecutive = 0;
+    this.#outcomes.reset();
+    this.#failures.reset();
+    return { to: 'open', reason, retryAt: this.#retryAt, failures };
+  }
+
+  #close(): void {
+    this.#state = 'closed';
+    this.#openings = 0;
+    this.#probes = 0;
+    this.#consecutive = 0;
+    this.#outcomes.reset();
+    this.#failures.reset();
+  }
+}

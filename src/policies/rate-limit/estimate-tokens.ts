@@ -1,0 +1,50 @@
+/**
+ * A cheap, deliberately rough estimate of the tokens a request will count against a TPM limit, made
+ * before sending: about 4 characters per token over the prompt's text fields, plus the requested output
+ * limit (`max_completion_tokens`, `max_tokens` or `max_output_tokens`), as OpenAI's limiter itself counts
+ * `max_tokens` up front. Images, audio and files are not counted. The estimate is corrected with the
+ * response's `usage` when it arrives.
+ */
+export function estimateTokens(body: unknown): number {
+  if (typeof body !== 'object' || body === null) return 1;
+  const request = body as Record<string, unknown>;
+  const chars =
+    textLength(request['messages']) + textLength(request['input']) + textLength(request['prompt']) +
+    textLength(request['instructions']) + textLength(request['tools']);
+  const output = firstNumber(request['max_completion_tokens'], request['max_tokens'], request['max_output_tokens']);
+  return Math.max(1, Math.ceil(chars / 4) + output);
+}
+
+/** Fields that carry images, audio or files rather than text (base64 would inflate the estimate). */
+const BINARY_FIELDS = new Set(['image_url', 'file_data', 'input_audio', 'data', 'file_id', 'url', 'image']);
+
+/** Characters of text in a string, or in the string leaves of arrays and objects (bounded depth). */
+function textLength(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.startsWith('data:') ? 0 : value.length;
+  if (depth > 6 || typeof value !== 'object' || value === null) return 0;
+  let length = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) length += textLength(item, depth + 1);
+  } else {
+    for (const key in value) {
+      if (!BINARY_FIELDS.has(key)) length += textLength((value as Record<string, unknown>)[key], depth + 1);
+    }
+  }
+  return length;
+}
+
+function firstNumber(...values: unknown[]): number {
+  for (const value of values) if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  return 0;
+}
+
+/** Total tokens a response reports in `usage` (Chat Completions, Responses and Embeddings shapes). */
+export function usedTokens(body: unknown): number | undefined {
+  const usage = (body as { usage?: Record<string, unknown> } | null)?.usage;
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const total = usage['total_tokens'];
+  if (typeof total === 'number') return total;
+  const parts = [usage['prompt_tokens'], usage['completion_tokens'], usage['input_tokens'], usage['output_tokens']];
+  const numbers = parts.filter((part): part is number => typeof part === 'number');
+  return numbers.length > 0 ? numbers.reduce((a, b) => a + b, 0) : undefined;
+}

@@ -1,0 +1,207 @@
+import { LRUCache } from 'lru-cache';
+import { headerValue, parseDuration, type HeadersLike } from '../../classify/retry-hint.js';
+import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
+import type { EventBus } from '../../events/event-bus.js';
+import { sleep } from '../../internal/abort-scope.js';
+import type { Clock } from '../../internal/clock.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Fixed limits for one model. */
+export interface ModelLimits {
+  readonly requestsPerMinute?: number | undefined;
+  readonly tokensPerMinute?: number | undefined;
+}
+
+/** Rate limiter settings after defaults (see `RateLimitOptions`). */
+export interface RateLimitSettings {
+  readonly defaults: ModelLimits;
+  readonly models: Readonly<Record<string, ModelLimits>>;
+  readonly learn: boolean;
+  readonly maxQueued: number;
+  readonly tenantShare: number;
+}
+
+/** What an admitted call holds, to correct its token estimate once `usage` is known. */
+export interface Reservation {
+  readonly model: string;
+  readonly tokens: number;
+}
+
+interface ModelState {
+  requests?: TokenBucket;
+  tokens?: TokenBucket;
+  pausedUntil: number;
+  waiting: number;
+}
+
+/** OpenAI enforces a per-minute limit over shorter periods too: allow one second's worth at once. */
+const BURST_SECONDS = 1;
+const MAX_MODELS = 1_000;
+
+function bucket(perMinute: number, now: number): TokenBucket {
+  return new TokenBucket(perMinute, (perMinute / 60) * BURST_SECONDS, now);
+}
+
+/**
+ * Paces requests per model with token buckets for requests and tokens per minute, configured or learned
+ * from `x-ratelimit-*` headers. Callers reserve capacity and wait their turn (in arrival order) instead of
+ * collecting 429s; after a 429 the model pauses until the reset the server gave.
+ */
+export class RateLimiter {
+  readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
+  readonly #tenants = new LRUCache<string, TokenBucket>({ max: MAX_MODELS });
+
+  constructor(
+    private readonly settings: RateLimitSettings,
+    private readonly clock: Clock,
+    private readonly events: EventBus,
+  ) {}
+
+  /**
+   * Waits until `model` has capacity for one request of about `tokens` tokens, then returns the
+   * reservation. Rejects with `RateLimitTimeoutError` at once when the wait would pass `deadlineAt` or
+   * too many calls are waiting, and with the signal's reason when aborted (the reservation is returned).
+   */
+  async acquire(
+    model: string,
+    estimate: () => number,
+    tenant: string | undefined,
+    signal: AbortSignal,
+    deadlineAt: number | undefined,
+  ): Promise<Reservation> {
+    const state = this.#state(model);
+    const now = this.clock.now();
+    const tenantBucket = this.#tenantBucket(model, tenant, state, now);
+    const needsTokens = state.tokens !== undefined;
+    const tokens = needsTokens ? estimate() : 0;
+    const waits = {
+      paused: Math.max(0, state.pausedUntil - now),
+      requests: state.requests?.reserve(1, now) ?? 0,
+      tokens: state.tokens?.reserve(tokens, now) ?? 0,
+      tenant: tenantBucket?.reserve(1, now) ?? 0,
+    };
+    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0 };
+    const refund = () => {
+      const at = this.clock.now();
+      state.requests?.refund(1, at);
+      if (needsTokens) state.tokens?.refund(tokens, at);
+      tenantBucket?.refund(1, at);
+    };
+    let wait = Math.max(waits.paused, waits.requests, waits.tokens, waits.tenant);
+    if (wait === 0) return reservation;
+
+    if (state.waiting >= this.settings.maxQueued) {
+      refund();
+      throw new RateLimitTimeoutError(model, undefined);
+    }
+    const reason = (Object.keys(waits) as Array<keyof typeof waits>).find((key) => waits[key] === wait)!;
+    this.events.emit('rateLimitWait', { model, tenant, delay: wait, reason });
+    state.waiting++;
+    try {
+      while (wait > 0) {
+        if (deadlineAt !== undefined && this.clock.now() + wait >= deadlineAt) {
+          throw new RateLimitTimeoutError(model, wait);
+        }
+        await sleep(this.clock, wait, signal);
+        // A 429 may have paused the model while we waited.
+        wait = Math.max(0, state.pausedUntil - this.clock.now());
+      }
+      return reservation;
+    } catch (error) {
+      refund();
+      throw error;
+    } finally {
+      state.waiting--;
+    }
+  }
+
+  /** Gives back a reservation whose request was never sent. */
+  cancel(reservation: Reservation): void {
+    const state = this.#models.get(reservation.model);
+    const now = this.clock.now();
+    state?.requests?.refund(1, now);
+    if (reservation.tokens > 0) state?.tokens?.refund(reservation.tokens, now);
+  }
+
+  /** Corrects a reservation's token estimate with the response's `usage`. */
+  settle(reservation: Reservation, usedTokens: number | undefined): void {
+    if (usedTokens === undefined || reservation.tokens === 0) return;
+    const bucket = this.#models.get(reservation.model)?.tokens;
+    const difference = usedTokens - reservation.tokens;
+    if (!bucket || difference === 0) return;
+    if (difference > 0) bucket.reserve(difference, this.clock.now());
+    else bucket.refund(-difference, this.clock.now());
+  }
+
+  /** Pauses `model` for `ms` (after a 429 `rate_limited`, until the reset the server gave). */
+  pause(model: string, ms: number): void {
+    const state = this.#state(model);
+    state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + ms);
+  }
+
+  /** Learns limits and what is left from a response's (or an error's) `x-ratelimit-*` headers. */
+  learn(model: string, headers: HeadersLike | undefined): void {
+    if (!headers || !this.settings.learn) return;
+    const state = this.#state(model);
+    const now = this.clock.now();
+    for (const kind of ['requests', 'tokens'] as const) {
+      const limit = positiveNumber(headerValue(headers, `x-ratelimit-limit-${kind}`));
+      const remaining = positiveNumber(headerValue(headers, `x-ratelimit-remaining-${kind}`), true);
+      if (limit !== undefined && this.#configured(model)[kind === 'requests' ? 'requestsPerMinute' : 'tokensPerMinute'] === undefined) {
+        const current = state[kind];
+        if (!current) state[kind] = bucket(limit, now);
+        else if (current.perMinute !== limit) current.setLimit(limit, (limit / 60) * BURST_SECONDS, now);
+      }
+      if (remaining === undefined) continue;
+      state[kind]?.clampTo(remaining, now);
+      if (remaining === 0) {
+        const reset = parseDuration(headerValue(headers, `x-ratelimit-reset-${kind}`));
+        if (reset !== undefined) state.pausedUntil = Math.max(state.pausedUntil, now + reset);
+      }
+    }
+  }
+
+  /** Limits in force for a model: configured, learned, or none yet. */
+  limits(model: string): { requestsPerMinute?: number; tokensPerMinute?: number; pausedUntil?: number } {
+    const state = this.#models.get(model);
+    return {
+      ...(state?.requests ? { requestsPerMinute: state.requests.perMinute } : {}),
+      ...(state?.tokens ? { tokensPerMinute: state.tokens.perMinute } : {}),
+      ...(state && state.pausedUntil > this.clock.now() ? { pausedUntil: state.pausedUntil } : {}),
+    };
+  }
+
+  #configured(model: string): ModelLimits {
+    return this.settings.models[model] ?? this.settings.defaults;
+  }
+
+  #state(model: string): ModelState {
+    let state = this.#models.get(model);
+    if (!state) {
+      const now = this.clock.now();
+      const { requestsPerMinute, tokensPerMinute } = this.#configured(model);
+      state = { pausedUntil: 0, waiting: 0 };
+      if (requestsPerMinute !== undefined) state.requests = bucket(requestsPerMinute, now);
+      if (tokensPerMinute !== undefined) state.tokens = bucket(tokensPerMinute, now);
+      this.#models.set(model, state);
+    }
+    return state;
+  }
+
+  /** A tenant's own bucket for a model: `tenantShare` of the model's request rate. */
+  #tenantBucket(model: string, tenant: string | undefined, state: ModelState, now: number): TokenBucket | undefined {
+    if (tenant === undefined || this.settings.tenantShare >= 1 || !state.requests) return undefined;
+    const perMinute = state.requests.perMinute * this.settings.tenantShare;
+    const key = `${tenant}\u0000${model}`;
+    let tenantBucket = this.#tenants.get(key);
+    if (!tenantBucket) this.#tenants.set(key, (tenantBucket = bucket(perMinute, now)));
+    else if (tenantBucket.perMinute !== perMinute) tenantBucket.setLimit(perMinute, (perMinute / 60) * BURST_SECONDS, now);
+    return tenantBucket;
+  }
+}
+
+function positiveNumber(value: string | undefined, allowZero = false): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) && (allowZero ? number >= 0 : number > 0) ? number : undefined;
+}
