@@ -16,11 +16,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Fault } from './fault-types.js';
+import {
+  createAdmission,
+  type CapacityOptions,
+  type FaultServerStats,
+  type LatencyOption,
+  type RandomFailureOptions,
+} from './capacity.js';
 import { matches, sameMatcher, toReceived, type ReceivedRequest } from './received-request.js';
 import { respond } from './respond.js';
 
 export { normalizePath } from './received-request.js';
 export type { ReceivedRequest } from './received-request.js';
+export type { CapacityOptions, FaultServerStats, LatencyOption, RandomFailureOptions } from './capacity.js';
 
 /** Options of {@link startFaultServer}. */
 export interface FaultServerOptions {
@@ -28,6 +36,20 @@ export interface FaultServerOptions {
   host?: string;
   /** Port, default 0 (an ephemeral port). */
   port?: number;
+  /**
+   * The simulated account's limits, enforced with token buckets on the real clock: a request beyond
+   * them gets OpenAI's 429 `rate_limit_exceeded` with `retry-after-ms`, `retry-after` and
+   * `x-ratelimit-*` headers, and every success announces the remaining capacity. Scripted faults take
+   * precedence and consume no capacity. Without it, capacity is unlimited.
+   */
+  capacity?: CapacityOptions;
+  /**
+   * Fail a share of the requests that would be admitted with a 5xx. A random failure consumes no
+   * capacity, so goodput as a share of capacity can approach 100%.
+   */
+  randomFailures?: RandomFailureOptions;
+  /** Real delay before answering a successful unscripted request (fixed or uniform in `[min, max]`), default 0. */
+  latencyMs?: LatencyOption;
 }
 
 /** A running fault server. See {@link startFaultServer}. */
@@ -57,6 +79,14 @@ export interface FaultServer {
    * Rejects after `timeoutMs` (default 2000) or when the server closes.
    */
   waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  /**
+   * Counters since start (or {@link FaultServer.resetStats}): requests received, admitted (default
+   * successes), rate limited by `capacity`, failed by `randomFailures`, answered by scripted faults,
+   * and refused by `capacity.maxConcurrent`.
+   */
+  stats(): FaultServerStats;
+  /** Zero the {@link FaultServer.stats} counters (capacity buckets are left as they are). */
+  resetStats(): void;
   /** Destroy every socket (including stalled ones), stop listening and clear every timer. Idempotent. */
   close(): Promise<void>;
 }
@@ -71,6 +101,9 @@ const noop = (): void => {};
 /** Starts a fault server listening on `127.0.0.1` and an ephemeral port (by default). */
 export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
   const host = options.host ?? '127.0.0.1';
+  const admit = createAdmission(options);
+  const emptyStats = (): FaultServerStats => ({ received: 0, admitted: 0, rateLimited: 0, randomFailures: 0, scripted: 0, overloaded: 0 });
+  let stats = emptyStats();
   const sockets = new Set<Socket>();
   /** Ends the bookkeeping of each open exchange (and aborts its timers and writes). */
   const releases = new Set<() => void>();
@@ -115,8 +148,25 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       try {
         const received = toReceived(req, n, receivedAt, Buffer.concat(body));
         record(received);
-        const fault = takeFault(received.path);
-        respond({ req, res, received, seq: n, signal: controller.signal }, fault).catch(() => res.destroy());
+        stats.received++;
+        const exchange = { req, res, received, seq: n, signal: controller.signal };
+        const scripted = takeFault(received.path);
+        if (scripted) {
+          stats.scripted++;
+          respond(exchange, scripted).catch(() => res.destroy());
+          return;
+        }
+        const admission = admit(received);
+        if (admission.kind === 'reject') {
+          stats[admission.reason]++;
+          respond(exchange, admission.fault).catch(() => res.destroy());
+          return;
+        }
+        stats.admitted++;
+        res.on('close', admission.release);
+        const ok: Fault = Object.keys(admission.headers).length > 0 ? { kind: 'ok', headers: admission.headers } : { kind: 'ok' };
+        const fault: Fault = admission.latencyMs > 0 ? { kind: 'delay', ms: admission.latencyMs, then: ok } : ok;
+        respond(exchange, fault).catch(() => res.destroy());
       } catch {
         res.destroy(); // never let a malformed request throw out of the server
       }
@@ -166,6 +216,10 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       requests = [];
       globalQueue = [];
       routeQueues = [];
+    },
+    stats: () => ({ ...stats }),
+    resetStats: () => {
+      stats = emptyStats();
     },
     get openRequests() {
       return open;

@@ -6,7 +6,16 @@
  */
 
 export { startFaultServer, normalizePath } from './fault-server.js';
-export type { FaultServer, FaultServerOptions, ReceivedRequest } from './fault-server.js';
+export type {
+  CapacityOptions,
+  FaultServer,
+  FaultServerOptions,
+  FaultServerStats,
+  LatencyOption,
+  RandomFailureOptions,
+  ReceivedRequest,
+} from './fault-server.js';
+export { formatResetDuration, tokenCost } from './capacity.js';
 export { faults } from './faults.js';
 export type {
   DelayFault,

@@ -1,0 +1,140 @@
+// Case "chaos (protect)": a closed-loop load of more callers than the account can serve, against a
+// loopback fault server with an OpenAI-like rate limit (token bucket), random 500s and latency. Runs
+// the bare SDK and resilient() one after the other, each against a fresh server, and compares them.
+import OpenAI from 'openai';
+import { resilient } from '../dist/index.js';
+import { startFaultServer } from '../dist/testing/index.js';
+import { closedLoop } from './load.js';
+import { checkTarget, countBy, pct, percentile, printTargets, round, writeResults } from './report.js';
+
+const CAPACITY = { requestsPerMinute: 1200, burstSeconds: 1 }; // 20 req/s, a bucket of 20
+const RANDOM_FAILURES = { rate: 0.1, seed: 42 };
+const LATENCY_MS = { min: 20, max: 60 };
+const PARAMS = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say ok' }], max_tokens: 16 };
+
+const TARGETS = { successRate: 0.99, goodputShare: 0.9, upstreamPerSuccess: 1.2 };
+
+function positiveEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const CLIENTS = [
+  { name: 'bare SDK', create: (url) => new OpenAI({ apiKey: 'sk-bench', baseURL: url }) },
+  { name: 'resilient()', create: (url) => resilient(new OpenAI({ apiKey: 'sk-bench', baseURL: url })) },
+];
+
+async function runOne(spec, { callers, durationMs }) {
+  const server = await startFaultServer({ capacity: CAPACITY, randomFailures: RANDOM_FAILURES, latencyMs: LATENCY_MS });
+  try {
+    const client = spec.create(server.url);
+    const retries = [];
+    const off = client.resilience?.on?.('retry', (e) => retries.push(e.kind));
+    const load = await closedLoop({
+      callers,
+      durationMs,
+      call: (signal) => client.chat.completions.create(PARAMS, { signal }),
+    });
+    off?.();
+    const stats = server.stats();
+    return summarize(spec.name, load, stats, retries.length > 0 || client.resilience ? countBy(retries, (k) => k) : undefined);
+  } finally {
+    await server.close();
+  }
+}
+
+function summarize(name, load, stats, retriesByKind) {
+  const successes = load.records.filter((r) => r.ok);
+  const failures = load.records.filter((r) => !r.ok);
+  const elapsedS = load.elapsedMs / 1000;
+  const capacityPerSecond = CAPACITY.requestsPerMinute / 60;
+  const latencies = successes.map((r) => r.ms);
+  return {
+    client: name,
+    calls: load.records.length,
+    successes: successes.length,
+    failures: failures.length,
+    successRate: load.records.length ? successes.length / load.records.length : null,
+    elapsedS: round(elapsedS, 3),
+    drainS: round(load.drainMs / 1000, 3),
+    capacityPerSecond,
+    goodputPerSecond: round(successes.length / elapsedS, 2),
+    goodputShare: successes.length / (capacityPerSecond * elapsedS),
+    upstreamRequests: stats.received,
+    upstreamPerSuccess: successes.length ? stats.received / successes.length : null,
+    p50Ms: round(percentile(latencies, 50)),
+    p95Ms: round(percentile(latencies, 95)),
+    p99Ms: round(percentile(latencies, 99)),
+    server: stats,
+    errors: countBy(failures, (r) => `${r.error}${r.status ? ` ${r.status}` : ''}`),
+    abortedAtDrainLimit: load.aborted,
+    ...(retriesByKind ? { retriesByKind } : {}),
+  };
+}
+
+function row(s) {
+  return {
+    calls: s.calls,
+    'success rate': pct(s.successRate),
+    'goodput / capacity': pct(s.goodputShare),
+    'upstream req / success': s.upstreamPerSuccess === null ? 'n/a' : s.upstreamPerSuccess.toFixed(2),
+    'p50 ms': s.p50Ms,
+    'p95 ms': s.p95Ms,
+    '429s sent': s.server.rateLimited,
+  };
+}
+
+export const chaos = {
+  name: 'chaos',
+  title: 'chaos (protect)',
+  async run() {
+    const seconds = positiveEnv('BENCH_SECONDS', 15);
+    const callers = Math.floor(positiveEnv('BENCH_CALLERS', 60));
+    const config = {
+      seconds,
+      callers,
+      capacity: CAPACITY,
+      randomFailures: RANDOM_FAILURES,
+      latencyMs: LATENCY_MS,
+      request: PARAMS,
+    };
+    console.log(
+      `\n== chaos (protect): ${callers} closed-loop callers for ${seconds} s against ${CAPACITY.requestsPerMinute / 60} req/s ` +
+        `(bucket ${CAPACITY.burstSeconds} s), ${RANDOM_FAILURES.rate * 100}% random 500s, ${LATENCY_MS.min}-${LATENCY_MS.max} ms latency`,
+    );
+    const runs = [];
+    for (const spec of CLIENTS) {
+      console.log(`   running ${spec.name} ...`);
+      runs.push(await runOne(spec, { callers, durationMs: seconds * 1000 }));
+    }
+    console.table(Object.fromEntries(runs.map((s) => [s.client, row(s)])));
+
+    const ours = runs.find((s) => s.client === 'resilient()');
+    const targets = [
+      checkTarget('success rate', ours.successRate, { atLeast: TARGETS.successRate, format: (v) => pct(v) }),
+      checkTarget('goodput / capacity', ours.goodputShare, { atLeast: TARGETS.goodputShare, format: (v) => pct(v) }),
+      checkTarget('upstream requests per success', ours.upstreamPerSuccess, { atMost: TARGETS.upstreamPerSuccess, format: (v) => v.toFixed(2) }),
+    ];
+    printTargets('resilient() targets:', targets);
+
+    const file = await writeResults('chaos', {
+      case: 'chaos (protect)',
+      date: new Date().toISOString(),
+      node: process.version,
+      openai: (await import('openai/version')).VERSION,
+      config,
+      notes: [
+        'goodputShare = successes / (capacity req/s × elapsed s); the bucket starts full, so it can exceed 100% by burstSeconds / elapsed.',
+        'upstreamPerSuccess = requests the server received / successful calls; random 500s consume no capacity.',
+        'latencies (p50/p95/p99) are of successful calls, from the call to its settlement, retries included.',
+      ],
+      runs,
+      targets: targets.map(({ name, target, value, pass }) => ({ name, target, value, pass })),
+    });
+    console.log(`\n   results written to ${file}`);
+    return { targets };
+  },
+};

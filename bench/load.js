@@ -1,0 +1,50 @@
+// Closed-loop load: `callers` concurrent loops, each starting a new call as soon as its previous one
+// settles, until `durationMs` have elapsed. Calls still in flight at the end are awaited and counted;
+// any still pending `drainMs` after the end are aborted (and counted as aborted) so a run always ends.
+import { setMaxListeners } from 'node:events';
+
+/**
+ * @typedef {{ ok: boolean, ms: number, error?: string, status?: number }} CallRecord
+ * @typedef {{ records: CallRecord[], elapsedMs: number, drainMs: number, aborted: number }} LoadResult
+ */
+
+/**
+ * @param {{ callers: number, durationMs: number, drainMs?: number, call: (signal: AbortSignal) => Promise<unknown> }} options
+ * @returns {Promise<LoadResult>}
+ */
+export async function closedLoop({ callers, durationMs, drainMs = 60_000, call }) {
+  const records = [];
+  const controller = new AbortController();
+  // Every in-flight call listens on the shared signal; warn only well beyond that (a real leak).
+  setMaxListeners(callers * 10, controller.signal);
+  const start = performance.now();
+  let aborted = 0;
+
+  async function caller() {
+    while (performance.now() - start < durationMs) {
+      const t0 = performance.now();
+      try {
+        await call(controller.signal);
+        records.push({ ok: true, ms: performance.now() - t0 });
+      } catch (error) {
+        if (controller.signal.aborted) aborted++;
+        records.push({ ok: false, ms: performance.now() - t0, error: errorName(error), status: error?.status });
+      }
+    }
+  }
+
+  // The guard only fires if calls are still pending `drainMs` after the end of the run.
+  const guard = setTimeout(() => controller.abort(new Error('bench drain limit reached')), durationMs + drainMs);
+  try {
+    await Promise.all(Array.from({ length: callers }, caller));
+  } finally {
+    clearTimeout(guard);
+  }
+  const elapsedMs = performance.now() - start;
+  return { records, elapsedMs, drainMs: Math.max(0, elapsedMs - durationMs), aborted };
+}
+
+function errorName(error) {
+  if (error && typeof error === 'object') return error.constructor?.name ?? error.name ?? 'Error';
+  return typeof error;
+}

@@ -1,0 +1,52 @@
+// Summaries, tables and result files shared by the bench cases.
+import { mkdir, writeFile } from 'node:fs/promises';
+
+/** The `p`-th percentile (0..100) of `values` by nearest rank; `null` when empty. */
+export function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** Rounds to `digits` decimals (keeps `null`). */
+export function round(value, digits = 0) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return value ?? null;
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Counts of `key(item)` over `items`, as a plain object sorted by count. */
+export function countBy(items, key) {
+  const counts = new Map();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
+}
+
+/** Formats a share (0..1) as a percentage string. */
+export const pct = (share, digits = 1) => (share === null || !Number.isFinite(share) ? 'n/a' : `${(share * 100).toFixed(digits)}%`);
+
+/**
+ * Checks `value` against a target; `atLeast` or `atMost`.
+ * @returns {{ name: string, target: string, value: number | null, pass: boolean }}
+ */
+export function checkTarget(name, value, { atLeast, atMost, format = String }) {
+  const pass = value !== null && Number.isFinite(value) && (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost);
+  const target = atLeast !== undefined ? `≥ ${format(atLeast)}` : `≤ ${format(atMost)}`;
+  return { name, target, value, shown: value === null ? 'n/a' : format(value), pass };
+}
+
+/** Prints PASS/MISS lines for `targets` under a heading. */
+export function printTargets(heading, targets) {
+  console.log(`\n${heading}`);
+  for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.shown} (target ${t.target})`);
+}
+
+/** Writes `data` as pretty JSON to `bench/results/<name>.json`; returns the path written. */
+export async function writeResults(name, data) {
+  const dir = new URL('./results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  const file = new URL(`${name}.json`, dir);
+  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file.pathname;
+}
