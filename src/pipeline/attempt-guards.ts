@@ -48,7 +48,10 @@ export async function enterGuards(
     responded(response, body) {
       if (rateLimiter && request.model !== undefined) {
         rateLimiter.learn(request.model, response.headers);
-        if (reservation) rateLimiter.settle(reservation, usedTokens(body));
+        if (reservation) {
+          rateLimiter.settle(reservation, usedTokens(body));
+          rateLimiter.finish(reservation);
+        }
       }
     },
     ended(error) {
@@ -69,6 +72,7 @@ export async function enterGuards(
           rateLimiter.pause(request.model, classification.hint.delay);
         }
       }
+      if (reservation) rateLimiter!.finish(reservation);
     },
   };
 }

@@ -111,7 +111,10 @@ async function retryLoop(
       if (breakerKey !== undefined && breakers!.refusesAt(breakerKey, clock.now() + decision.delay)) {
         throw giveUp(ctx, request, attempt, error, 'circuit_open');
       }
-      if (budget && !budget.tryRetry()) {
+      // With the rate limiter on, a rate-limited retry waits for paced capacity: it cannot multiply
+      // traffic, so only other retries are charged to the budget.
+      const paced = classification.kind === 'rate_limited' && ctx.shared.rateLimiter !== undefined;
+      if (budget && !paced && !budget.tryRetry()) {
         events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt, kind: classification.kind, error });
         throw giveUp(ctx, request, attempt, error, 'budget_exhausted');
       }

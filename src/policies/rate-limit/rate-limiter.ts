@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { headerValue, parseDuration, type HeadersLike } from '../../classify/retry-hint.js';
+import { headerValue, type HeadersLike } from '../../classify/retry-hint.js';
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import type { EventBus } from '../../events/event-bus.js';
-import { sleep } from '../../internal/abort-scope.js';
+import { AbortScope, sleep } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -25,6 +25,8 @@ export interface RateLimitSettings {
 export interface Reservation {
   readonly model: string;
   readonly tokens: number;
+  /** This call is the first to a model whose limits are not known yet: the others wait for its headers. */
+  readonly probe: boolean;
 }
 
 interface ModelState {
@@ -32,7 +34,17 @@ interface ModelState {
   tokens?: TokenBucket;
   pausedUntil: number;
   waiting: number;
+  /** Settles when the first request's response (and its headers) has arrived. */
+  probe?: { readonly done: Promise<void>; readonly finish: () => void };
+  /** The upstream sent no `x-ratelimit-*` headers: nothing to learn, never probe again. */
+  headerless?: boolean;
 }
+
+/**
+ * While a model's limits are unknown, later calls wait at most this long for the first call's headers
+ * before going ahead unpaced (a stalled first call must not hold everyone).
+ */
+export const PROBE_WAIT = 1_000;
 
 /** OpenAI enforces a per-minute limit over shorter periods too: allow one second's worth at once. */
 const BURST_SECONDS = 1;
@@ -70,6 +82,10 @@ export class RateLimiter {
     deadlineAt: number | undefined,
   ): Promise<Reservation> {
     const state = this.#state(model);
+    if (this.#mustLearnFirst(state)) {
+      if (!state.probe) return { model, tokens: 0, probe: this.#startProbe(state) };
+      await this.#awaitProbe(state.probe.done, signal, deadlineAt);
+    }
     const now = this.clock.now();
     const tenantBucket = this.#tenantBucket(model, tenant, state, now);
     const needsTokens = state.tokens !== undefined;
@@ -80,7 +96,7 @@ export class RateLimiter {
       tokens: state.tokens?.reserve(tokens, now) ?? 0,
       tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
-    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0 };
+    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, probe: false };
     const refund = () => {
       const at = this.clock.now();
       state.requests?.refund(1, at);
@@ -117,10 +133,21 @@ export class RateLimiter {
 
   /** Gives back a reservation whose request was never sent. */
   cancel(reservation: Reservation): void {
+    this.finish(reservation);
     const state = this.#models.get(reservation.model);
     const now = this.clock.now();
     state?.requests?.refund(1, now);
     if (reservation.tokens > 0) state?.tokens?.refund(reservation.tokens, now);
+  }
+
+  /** The reserved request is over: a probe lets the calls waiting for it go. */
+  finish(reservation: Reservation): void {
+    if (!reservation.probe) return;
+    const state = this.#models.get(reservation.model);
+    if (!state?.probe) return;
+    if (!state.requests && !state.tokens) state.headerless = true;
+    state.probe.finish();
+    state.probe = undefined;
   }
 
   /** Corrects a reservation's token estimate with the response's `usage`. */
@@ -152,12 +179,10 @@ export class RateLimiter {
         if (!current) state[kind] = bucket(limit, now);
         else if (current.perMinute !== limit) current.setLimit(limit, (limit / 60) * BURST_SECONDS, now);
       }
-      if (remaining === undefined) continue;
-      state[kind]?.clampTo(remaining, now);
-      if (remaining === 0) {
-        const reset = parseDuration(headerValue(headers, `x-ratelimit-reset-${kind}`));
-        if (reset !== undefined) state.pausedUntil = Math.max(state.pausedUntil, now + reset);
-      }
+      // What the server says is left lowers our level; at 0 the bucket itself makes the next caller wait
+      // one refill interval. (`x-ratelimit-reset-*` is the time until the limit is *full* again: pausing
+      // that long would idle most of the capacity.)
+      if (remaining !== undefined) state[kind]?.clampTo(remaining, now);
     }
   }
 
@@ -169,6 +194,30 @@ export class RateLimiter {
       ...(state?.tokens ? { tokensPerMinute: state.tokens.perMinute } : {}),
       ...(state && state.pausedUntil > this.clock.now() ? { pausedUntil: state.pausedUntil } : {}),
     };
+  }
+
+  #mustLearnFirst(state: ModelState): boolean {
+    return this.settings.learn && !state.requests && !state.tokens && !state.headerless;
+  }
+
+  #startProbe(state: ModelState): true {
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    state.probe = { done, finish };
+    return true;
+  }
+
+  /** Waits for the probe's headers, at most {@link PROBE_WAIT} and never past the deadline. */
+  async #awaitProbe(done: Promise<void>, signal: AbortSignal, deadlineAt: number | undefined): Promise<void> {
+    const limit = deadlineAt === undefined ? PROBE_WAIT : Math.min(PROBE_WAIT, deadlineAt - this.clock.now());
+    const scope = new AbortScope(this.clock, [signal]);
+    try {
+      await Promise.race([done, sleep(this.clock, Math.max(0, limit), scope.signal)]);
+    } finally {
+      scope.abort(undefined);
+      scope.dispose();
+    }
+    if (signal.aborted) throw signal.reason;
   }
 
   #configured(model: string): ModelLimits {
