@@ -4,7 +4,21 @@
  */
 export { resilient, type ResilientClient } from './resilient.js';
 export type { Resilience } from './resilience.js';
-export type { ResilienceOptions, RetryOptions, TimeoutOptions, PolicyOptions, RetryBackoffContext } from './options.js';
+export type {
+  ResilienceOptions,
+  RetryOptions,
+  RetryBudgetOptions,
+  TimeoutOptions,
+  CircuitBreakerOptions,
+  BreakerKeyInput,
+  BulkheadOptions,
+  RateLimitOptions,
+  RateLimits,
+  PolicyOptions,
+  RetryBackoffContext,
+} from './options.js';
+export type { CircuitState, CircuitSnapshot } from './policies/circuit-breaker/circuit.js';
+export type { BreakerState } from './policies/circuit-breaker/circuit-breakers.js';
 
 export { classify, type Classification, type ClassifyOptions } from './classify/classify.js';
 export {
@@ -20,6 +34,9 @@ export { parseDuration, readRetryHint, type RetryHint, type HeadersLike } from '
 export { ResilienceError, isResilienceError } from './errors/resilience-error.js';
 export { DeadlineExceededError } from './errors/deadline-exceeded-error.js';
 export { MalformedResponseError } from './errors/malformed-response-error.js';
+export { CircuitOpenError } from './errors/circuit-open-error.js';
+export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-errors.js';
+export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './pipeline/backoff.js';
 export type { GiveUpReason } from './pipeline/retry-decision.js';
@@ -30,6 +47,12 @@ export type {
   RequestEventBase,
   RetryEvent,
   GiveUpEvent,
+  BudgetExhaustedEvent,
+  CircuitOpenEvent,
+  CircuitHalfOpenEvent,
+  CircuitCloseEvent,
+  BulkheadRejectEvent,
+  RateLimitWaitEvent,
   ListenerErrorEvent,
 } from './events/event-map.js';
 export { systemClock, type Clock } from './internal/clock.js';
