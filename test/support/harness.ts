@@ -41,12 +41,13 @@ export async function harness(options: ResilienceOptions = {}, clientOptions: Co
   const waits: number[] = [];
   announcedWaits.set(clock, waits);
   ai.resilience.on('retry', (event) => waits.push(event.delay));
+  ai.resilience.on('rateLimitWait', (event) => waits.push(event.delay));
   return { server, clock, raw, ai };
 }
 
 /**
- * Awaits `call` while advancing `clock` through every retry wait, so a test never sleeps for real. Only
- * the waits announced by `retry` events are advanced (attempt and total timeouts are left alone); for a
+ * Awaits `call` while advancing `clock` through every retry and rate-limit wait, so a test never sleeps
+ * for real. Only the waits announced by `retry` and `rateLimitWait` events are advanced (attempt and total timeouts are left alone); for a
  * clock not made by {@link harness}, every timer of at most `longestWait` ms counts as a wait.
  */
 export async function drive<T>(clock: FakeClock, call: Promise<T>, longestWait = 120_000): Promise<T> {
@@ -59,10 +60,10 @@ export async function drive<T>(clock: FakeClock, call: Promise<T>, longestWait =
   const giveUpAt = Date.now() + 5000;
   while (!settled && Date.now() < giveUpAt) {
     const wait = waits
-      ? clock.pending().find((timer) => waits.length > 0 && timer.delay === waits[0])
+      ? clock.pending().find((timer) => waits.includes(timer.delay))
       : clock.pending().find((timer) => timer.delay <= longestWait);
     if (wait) {
-      waits?.shift();
+      waits?.splice(waits.indexOf(wait.delay), 1);
       await clock.advance(wait.at - clock.now());
     } else {
       await new Promise((resolve) => setTimeout(resolve, 1));

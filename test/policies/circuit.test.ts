@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { Circuit, type CircuitSettings } from '../../src/policies/circuit-breaker/circuit.js';
+
+const settings: CircuitSettings = {
+  consecutiveFailures: 3, failureRatio: 0.5, minimumCalls: 4, window: 10_000,
+  halfOpenAfter: 1_000, maxHalfOpenAfter: 3_000, halfOpenProbes: 2,
+};
+
+function admitted(circuit: Circuit, now: number) {
+  const result = circuit.admit(now);
+  if (!('admission' in result)) throw new Error(`refused until ${result.retryAt}`);
+  return result.admission;
+}
+
+describe('Circuit', () => {
+  it('caps the growing pause at maxHalfOpenAfter', () => {
+    const circuit = new Circuit(settings);
+    let now = 0;
+    for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, now), now);
+    const pauses: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const { retryAt } = circuit.snapshot();
+      pauses.push(retryAt! - now);
+      now = retryAt!;
+      circuit.failure(admitted(circuit, now), now);
+    }
+    expect(pauses).toEqual([1_000, 2_000, 3_000, 3_000]);
+  });
+
+  it('admits halfOpenProbes probes at once and refuses the rest', () => {
+    const circuit = new Circuit(settings);
+    for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, 0), 0);
+    const first = admitted(circuit, 1_000);
+    const second = admitted(circuit, 1_000);
+    expect(first.probe && second.probe).toBe(true);
+    expect(circuit.admit(1_000)).toEqual({ retryAt: 1_000 });
+    circuit.neutral(first);
+    expect(admitted(circuit, 1_000).probe).toBe(true);
+    expect(circuit.success(second, 1_001)).toEqual({ to: 'closed' });
+    expect(circuit.state(1_001)).toBe('closed');
+  });
+
+  it('forgets failures that slid out of the window', () => {
+    const circuit = new Circuit({ ...settings, consecutiveFailures: 100 });
+    circuit.failure(admitted(circuit, 0), 0);
+    circuit.failure(admitted(circuit, 0), 0);
+    circuit.success(admitted(circuit, 0), 0);
+    // Long idle: the old outcomes no longer count, so two new failures out of two do not reach minimumCalls.
+    expect(circuit.failure(admitted(circuit, 60_000), 60_000)).toBeUndefined();
+    expect(circuit.failure(admitted(circuit, 60_000), 60_000)).toBeUndefined();
+    expect(circuit.state(60_000)).toBe('closed');
+  });
+
+  it('ignores late outcomes of calls admitted before it opened', () => {
+    const circuit = new Circuit(settings);
+    const late = admitted(circuit, 0);
+    for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, 0), 0);
+    expect(circuit.success(late, 10)).toBeUndefined();
+    expect(circuit.state(10)).toBe('open');
+  });
+
+  it('restores open state until retryAt, and a restored half-open as open now', () => {
+    const circuit = new Circuit(settings);
+    expect(circuit.restore({ state: 'open', retryAt: 5_000, openings: 2 }, 0)).toMatchObject({ to: 'open', reason: 'restored' });
+    expect(circuit.admit(4_999)).toEqual({ retryAt: 5_000 });
+    expect(admitted(circuit, 5_000).probe).toBe(true);
+    const other = new Circuit(settings);
+    other.restore({ state: 'half_open', openings: 1 }, 100);
+    expect(admitted(other, 100).probe).toBe(true);
+    expect(new Circuit(settings).restore({ state: 'closed', openings: 0 }, 0)).toBeUndefined();
+  });
+});
