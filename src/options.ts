@@ -110,7 +110,11 @@ export interface BulkheadOptions {
   readonly maxQueued?: number | undefined;
   /** Longest wait for a slot, in milliseconds (`BulkheadTimeoutError`). @default 60_000 */
   readonly queueTimeout?: number | undefined;
-  /** Slots one tenant may hold at once (see `resilience.forTenant()`). @default maxConcurrent */
+  /**
+   * Slots one tenant may hold at once (see `resilience.forTenant()`). Calls made without a tenant count
+   * as one tenant of their own.
+   * @default maxConcurrent
+   */
   readonly maxConcurrentPerTenant?: number | undefined;
 }
 

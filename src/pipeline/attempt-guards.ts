@@ -50,7 +50,7 @@ export async function enterGuards(
         rateLimiter.learn(request.model, response.headers);
         if (reservation) {
           rateLimiter.settle(reservation, usedTokens(body));
-          rateLimiter.finish(reservation);
+          rateLimiter.finish(reservation, response.ok);
         }
       }
     },
@@ -72,7 +72,7 @@ export async function enterGuards(
           rateLimiter.pause(request.model, classification.hint.delay);
         }
       }
-      if (reservation) rateLimiter!.finish(reservation);
+      if (reservation) rateLimiter!.finish(reservation, false);
     },
   };
 }

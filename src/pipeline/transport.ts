@@ -28,7 +28,7 @@ export async function sendAttempt(
 ): Promise<ResponseProps> {
   const props = await send(options);
   if (options.stream) {
-    const response = await holdUntilFirstChunk(props.response, hooks.onStreamEnd);
+    const response = await holdUntilFirstChunk(props.response, props.controller.signal, hooks.onStreamEnd);
     hooks.onResponse(response, undefined);
     return { ...props, response };
   }
@@ -73,7 +73,17 @@ async function readWholeBody(response: Response): Promise<{ response: Response; 
   return { response: keepUrl(copy, response), json };
 }
 
-async function holdUntilFirstChunk(response: Response, onEnd: (error?: unknown) => void): Promise<Response> {
+/**
+ * Holds a stream until its first chunk, then hands over a body that replays that chunk and passes the
+ * rest through. `onEnd` runs once when the stream ends however it ends: read to the end, failed,
+ * cancelled, or aborted through `signal` (the SDK's request controller, which follows the caller's signal
+ * and `stream.controller.abort()`) even while nobody is reading.
+ */
+async function holdUntilFirstChunk(
+  response: Response,
+  signal: AbortSignal,
+  onEnd: (error?: unknown) => void,
+): Promise<Response> {
   if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
   const reader = response.body.getReader();
   let first: ReadableStreamReadResult<Uint8Array>;
@@ -85,11 +95,18 @@ async function holdUntilFirstChunk(response: Response, onEnd: (error?: unknown) 
   }
 
   let ended = false;
+  const onAbort = () => {
+    end(signal.reason);
+    reader.cancel(signal.reason).catch(() => undefined);
+  };
   const end = (error?: unknown) => {
     if (ended) return;
     ended = true;
+    signal.removeEventListener('abort', onAbort);
     onEnd(error);
   };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(first.value);

@@ -25,6 +25,8 @@ export interface RateLimitSettings {
 export interface Reservation {
   readonly model: string;
   readonly tokens: number;
+  /** The tenant's own bucket, when a `tenantShare` applies. */
+  readonly tenantBucket?: TokenBucket | undefined;
   /** This call is the first to a model whose limits are not known yet: the others wait for its headers. */
   readonly probe: boolean;
 }
@@ -96,7 +98,7 @@ export class RateLimiter {
       tokens: state.tokens?.reserve(tokens, now) ?? 0,
       tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
-    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, probe: false };
+    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: false };
     const refund = () => {
       const at = this.clock.now();
       state.requests?.refund(1, at);
@@ -109,6 +111,10 @@ export class RateLimiter {
     if (state.waiting >= this.settings.maxQueued) {
       refund();
       throw new RateLimitTimeoutError(model, undefined);
+    }
+    if (deadlineAt !== undefined && now + wait >= deadlineAt) {
+      refund();
+      throw new RateLimitTimeoutError(model, wait);
     }
     const reason = (Object.keys(waits) as Array<keyof typeof waits>).find((key) => waits[key] === wait)!;
     this.events.emit('rateLimitWait', { model, tenant, delay: wait, reason });
@@ -133,19 +139,23 @@ export class RateLimiter {
 
   /** Gives back a reservation whose request was never sent. */
   cancel(reservation: Reservation): void {
-    this.finish(reservation);
+    this.finish(reservation, false);
     const state = this.#models.get(reservation.model);
     const now = this.clock.now();
     state?.requests?.refund(1, now);
     if (reservation.tokens > 0) state?.tokens?.refund(reservation.tokens, now);
+    reservation.tenantBucket?.refund(1, now);
   }
 
-  /** The reserved request is over: a probe lets the calls waiting for it go. */
-  finish(reservation: Reservation): void {
+  /**
+   * The reserved request is over: a probe lets the calls waiting for it go. A success that brought no
+   * `x-ratelimit-*` headers (`succeeded`) marks the model as one with nothing to learn.
+   */
+  finish(reservation: Reservation, succeeded: boolean): void {
     if (!reservation.probe) return;
     const state = this.#models.get(reservation.model);
     if (!state?.probe) return;
-    if (!state.requests && !state.tokens) state.headerless = true;
+    if (succeeded && !state.requests && !state.tokens) state.headerless = true;
     state.probe.finish();
     state.probe = undefined;
   }
