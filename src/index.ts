@@ -3,7 +3,8 @@
  * maps every SDK error to a recovery action. Everything public is named here; `internal/` is private.
  */
 export { resilient, type ResilientClient } from './resilient.js';
-export type { Resilience } from './resilience.js';
+export type { Resilience, ResilienceStats, RateLimitView } from './resilience.js';
+export type { CallStatsSnapshot, TokenUsage } from './stats/call-stats.js';
 export type {
   ResilienceOptions,
   RetryOptions,

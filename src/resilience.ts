@@ -2,6 +2,30 @@ import type { ResilienceEventName, ResilienceListener } from './events/event-map
 import type { CircuitState } from './policies/circuit-breaker/circuit.js';
 import type { BreakerState } from './policies/circuit-breaker/circuit-breakers.js';
 import type { SharedState } from './pipeline/pipeline-context.js';
+import type { CallStatsSnapshot } from './stats/call-stats.js';
+
+/** A snapshot of what the client has done since it was created (see `resilience.stats()`). */
+export interface ResilienceStats {
+  /** When counting started (epoch ms, on the pipeline's clock). */
+  readonly since: number;
+  /** Every call of this client and its views. */
+  readonly total: CallStatsSnapshot;
+  /** Per model, with the rate limits in force for it (configured or learned). */
+  readonly models: Readonly<Record<string, CallStatsSnapshot & { readonly rateLimit: RateLimitView }>>;
+  /** Per tenant (calls made through `forTenant()` views). */
+  readonly tenants: Readonly<Record<string, CallStatsSnapshot>>;
+  /** Circuit state by breaker key. */
+  readonly circuits: Readonly<Record<string, CircuitState>>;
+  /** Requests in flight and calls waiting for a bulkhead slot. */
+  readonly bulkhead: { readonly active: number; readonly queued: number };
+}
+
+/** A model's rate limits as the limiter knows them; `pausedUntil` while it waits out a 429. */
+export interface RateLimitView {
+  readonly requestsPerMinute?: number;
+  readonly tokensPerMinute?: number;
+  readonly pausedUntil?: number;
+}
 
 /** The `resilience` property of a resilient client: what the policies are doing, and hooks into it. */
 export interface Resilience<Client = unknown> {
@@ -15,6 +39,11 @@ export interface Resilience<Client = unknown> {
    * ```
    */
   on<E extends ResilienceEventName>(event: E, listener: ResilienceListener<E>): () => void;
+  /**
+   * Counters per model and per tenant: calls, successes, failures by kind, retries, latency percentiles
+   * (p50/p95/p99, bounded memory) and token usage, plus circuit states, rate limits and bulkhead load.
+   */
+  stats(): ResilienceStats;
   /** The state of every circuit seen so far, by breaker key (`{}` when the breaker is off). */
   circuits(): Record<string, CircuitState>;
   /** The circuit states as JSON, to carry over a restart (for example a serverless cold start). */
@@ -32,13 +61,22 @@ export interface Resilience<Client = unknown> {
 }
 
 export function createResilience<Client>(shared: SharedState, forTenant: (tenant: string) => Client): Resilience<Client> {
-  const { events, breakers, bulkhead } = shared;
+  const { events, breakers, bulkhead, rateLimiter, stats } = shared;
+  const load = () => ({ active: bulkhead?.active ?? 0, queued: bulkhead?.queued ?? 0 });
   return Object.freeze({
     on: <E extends ResilienceEventName>(event: E, listener: ResilienceListener<E>) => events.on(event, listener),
     circuits: () => breakers?.states() ?? {},
     exportState: () => breakers?.exportState() ?? { version: 1 as const, circuits: {} },
     restoreState: (state: BreakerState) => breakers?.restoreState(state),
-    load: () => ({ active: bulkhead?.active ?? 0, queued: bulkhead?.queued ?? 0 }),
+    load,
+    stats(): ResilienceStats {
+      const { total, models, tenants } = stats.snapshot();
+      const withLimits: Record<string, CallStatsSnapshot & { rateLimit: RateLimitView }> = {};
+      for (const [model, counters] of Object.entries(models)) {
+        withLimits[model] = { ...counters, rateLimit: rateLimiter?.limits(model) ?? {} };
+      }
+      return { since: stats.since, total, models: withLimits, tenants, circuits: breakers?.states() ?? {}, bulkhead: load() };
+    },
     forTenant(tenant: string) {
       if (typeof tenant !== 'string' || tenant === '') {
         throw new TypeError('openai-resilient: `forTenant(tenant)` expects a non-empty string.');

@@ -8,6 +8,7 @@ import { Bulkhead } from './policies/bulkhead/bulkhead.js';
 import { CircuitBreakers } from './policies/circuit-breaker/circuit-breakers.js';
 import { RateLimiter } from './policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from './policies/retry/retry-budget.js';
+import { StatsCollector } from './stats/stats-collector.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 
@@ -62,5 +63,6 @@ function createSharedState(options: ResolvedOptions): SharedState {
     bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events),
     rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events),
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock),
+    stats: new StatsCollector(clock.now()),
   };
 }

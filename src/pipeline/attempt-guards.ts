@@ -46,6 +46,7 @@ export async function enterGuards(
   let ended = false;
   return {
     responded(response, body) {
+      ctx.shared.stats.used({ model: request.model, tenant: ctx.tenant }, body);
       if (rateLimiter && request.model !== undefined) {
         rateLimiter.learn(request.model, response.headers);
         if (reservation) {

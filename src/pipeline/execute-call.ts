@@ -87,12 +87,14 @@ async function retryLoop(
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
   budget?.recordCall();
+  const startedAt = clock.now();
 
   for (let attempt = 1; ; attempt++) {
     try {
       const plan = { number: attempt, signal, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey, onStreamEnd: hooks.onStreamEnd };
       const props = await runAttempt(ctx, request, working, plan, send);
       if (request.stream) hooks.onStreamStart();
+      ctx.shared.stats.succeeded({ model: request.model, tenant: ctx.tenant }, clock.now() - startedAt);
       return props;
     } catch (error) {
       const aborted = signal.aborted ? hooks.translateAbort(attempt, lastError) : undefined;
@@ -120,6 +122,7 @@ async function retryLoop(
       }
 
       previousBackoff = decision.backoff ?? previousBackoff;
+      ctx.shared.stats.retried({ model: request.model, tenant: ctx.tenant });
       if (events.has('retry')) {
         events.emit('retry', {
           ...eventBase(ctx, request), attempt, delay: decision.delay, delaySource: decision.source,
@@ -143,9 +146,10 @@ function giveUp(
   reason: GiveUpReason,
   delay?: number,
 ): unknown {
-  const events = ctx.shared.events;
+  const { events, stats } = ctx.shared;
+  const { kind, status } = classify(error);
+  stats.failed({ model: request.model, tenant: ctx.tenant }, kind);
   if (events.has('giveUp')) {
-    const { kind, status } = classify(error);
     const why: GiveUpReason = reason === 'aborted' && kind === 'deadline_exceeded' ? 'deadline' : reason;
     events.emit('giveUp', { ...eventBase(ctx, request), attempt, kind, reason: why, delay, status, error });
   }

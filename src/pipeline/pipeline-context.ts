@@ -4,6 +4,7 @@ import type { Bulkhead } from '../policies/bulkhead/bulkhead.js';
 import type { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
 import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudget } from '../policies/retry/retry-budget.js';
+import type { StatsCollector } from '../stats/stats-collector.js';
 
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
@@ -21,6 +22,7 @@ export interface SharedState {
   readonly bulkhead: Bulkhead | undefined;
   readonly rateLimiter: RateLimiter | undefined;
   readonly budget: RetryBudget | undefined;
+  readonly stats: StatsCollector;
 }
 
 /** Everything one call needs: the view's options and tenant, the shared state, and the SDK's error classes. */

@@ -1,0 +1,51 @@
+import type { ErrorKind } from '../classify/error-kind.js';
+import { LatencyHistogram } from './latency-histogram.js';
+
+/** Token usage added up from the responses' `usage`. */
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly totalTokens: number;
+}
+
+/** Counters of one model, one tenant, or the whole client. */
+export interface CallStatsSnapshot {
+  /** Calls that ended (successfully or not). */
+  readonly calls: number;
+  readonly successes: number;
+  /** Failed calls, by the kind of their final error. */
+  readonly failures: Partial<Record<ErrorKind, number>>;
+  /** Retries made (attempts beyond the first). */
+  readonly retries: number;
+  /** Call latency in ms, from the call to its response (for streams: to the first chunk). */
+  readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | undefined;
+  /** Token usage reported by the responses. */
+  readonly usage: TokenUsage;
+}
+
+/** Mutable counters behind a {@link CallStatsSnapshot}. */
+export class CallStats {
+  calls = 0;
+  successes = 0;
+  retries = 0;
+  readonly failures = new Map<ErrorKind, number>();
+  readonly latency = new LatencyHistogram();
+  inputTokens = 0;
+  outputTokens = 0;
+  totalTokens = 0;
+
+  snapshot(): CallStatsSnapshot {
+    const { latency } = this;
+    return {
+      calls: this.calls,
+      successes: this.successes,
+      failures: Object.fromEntries(this.failures),
+      retries: this.retries,
+      latency:
+        latency.count === 0
+          ? undefined
+          : { p50: latency.percentile(0.5)!, p95: latency.percentile(0.95)!, p99: latency.percentile(0.99)!, max: latency.max },
+      usage: { inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: this.totalTokens },
+    };
+  }
+}
