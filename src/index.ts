@@ -17,7 +17,12 @@ export type {
   RateLimits,
   PolicyOptions,
   RetryBackoffContext,
+  FallbackOptions,
+  FallbackClient,
+  FallbackRequest,
+  FallbackValue,
 } from './options.js';
+export { fallbackFailuresOf, type FallbackFailure } from './fallback/fallback-errors.js';
 export type { CircuitState, CircuitSnapshot } from './policies/circuit-breaker/circuit.js';
 export type { BreakerState } from './policies/circuit-breaker/circuit-breakers.js';
 
@@ -49,6 +54,7 @@ export type {
   RetryEvent,
   GiveUpEvent,
   BudgetExhaustedEvent,
+  FallbackEvent,
   CircuitOpenEvent,
   CircuitHalfOpenEvent,
   CircuitCloseEvent,

@@ -50,7 +50,22 @@ export function resilient<T extends OpenAI>(client: T, options?: ResilienceOptio
     timeout: sdkClient._options?.timeout,
   });
   const clone = sdkClient.withOptions({ maxRetries: 0 });
-  return installPipeline(clone, createSharedState(resolved), resolved) as unknown as ResilientClient<T>;
+  return installPipeline(clone, createSharedState(resolved), withResilientFallbacks(resolved)) as unknown as ResilientClient<T>;
+}
+
+/**
+ * Fallback clients run through their own policies: one passed in plain is wrapped here with default
+ * options (and the same clock).
+ */
+function withResilientFallbacks(options: ResolvedOptions): ResolvedOptions {
+  if (!options.fallback) return options;
+  const clients = options.fallback.clients.map((entry) => ({
+    ...entry,
+    client: (entry.client as Record<symbol, unknown>)[RESILIENT]
+      ? entry.client
+      : resilient(entry.client as OpenAI, { clock: options.clock }),
+  }));
+  return { ...options, fallback: { ...options.fallback, clients } };
 }
 
 /** The state every view of one resilient client shares: events and the protecting policies. */

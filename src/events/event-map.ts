@@ -48,6 +48,23 @@ export interface BudgetExhaustedEvent extends RequestEventBase {
   readonly error: unknown;
 }
 
+/** The primary's recovery gave up: the call moves on to a fallback step. */
+export interface FallbackEvent extends RequestEventBase {
+  /** The step, from 1. */
+  readonly step: number;
+  /** The primary's model. */
+  readonly from: string | undefined;
+  /** The model this step asks for (`undefined` for the last-resort value, or a client keeping the model). */
+  readonly to: string | undefined;
+  /** The index in `fallback.clients`, for a client step. */
+  readonly client: number | undefined;
+  readonly target: 'model' | 'client' | 'value';
+  /** The kind of the primary's failure. */
+  readonly reason: ErrorKind;
+  /** The primary's error. */
+  readonly error: unknown;
+}
+
 /** A circuit opened: calls for `key` fail fast until `retryAt`. */
 export interface CircuitOpenEvent {
   readonly key: string;
@@ -99,6 +116,7 @@ export interface ResilienceEvents {
   retry: RetryEvent;
   giveUp: GiveUpEvent;
   budgetExhausted: BudgetExhaustedEvent;
+  fallback: FallbackEvent;
   circuitOpen: CircuitOpenEvent;
   circuitHalfOpen: CircuitHalfOpenEvent;
   circuitClose: CircuitCloseEvent;

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
 import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
+import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
 import { booleanOption, durationOrFalse, fail, numberOption, objectWithKeys } from './validate.js';
 
@@ -20,6 +21,7 @@ export interface ResolvedOptions {
   readonly circuitBreaker: ResolvedBreaker | undefined;
   readonly bulkhead: BulkheadSettings | undefined;
   readonly rateLimit: RateLimitSettings | undefined;
+  readonly fallback: ResolvedFallback | undefined;
   readonly timeout: { readonly attempt: number | undefined; readonly total: number | undefined };
   readonly actions: Partial<Record<ErrorKind, RecoveryAction>>;
   readonly policies: { readonly call: IPolicy<any, any> | undefined; readonly attempt: IPolicy<any, any> | undefined };
@@ -41,7 +43,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -52,6 +54,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     circuitBreaker: resolveBreaker(top.circuitBreaker),
     bulkhead: resolveBulkhead(top.bulkhead),
     rateLimit: resolveRateLimit(top.rateLimit),
+    fallback: resolveFallback(top.fallback),
     actions: resolveActions(top.actions),
     policies: resolvePolicies(top.policies),
     clock: resolveClock(top.clock),

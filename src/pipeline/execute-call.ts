@@ -1,163 +1,98 @@
-import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
+import type { SdkClientInternals } from '../client/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
-import { AbortScope, sleep } from '../internal/abort-scope.js';
-import type { RetryBackoffContext } from '../options.js';
-import { runAttempt } from './attempt.js';
+import type { FallbackTarget } from '../fallback/fallback-targets.js';
+import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
+import { AbortScope } from '../internal/abort-scope.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
-import { decideRetry, type GiveUpReason } from './retry-decision.js';
-import type { ResponseProps, SendOnce } from './transport.js';
+import { retryLoop } from './retry-loop.js';
+import { followBodyEnd, type ResponseProps, type SendOnce } from './transport.js';
 
 /** The abort reason of a call whose total deadline ran out. */
 class DeadlineReached {}
 
-/** Refusals by this library's own protecting policies: no request was sent for that attempt. */
-const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'rate_limit_timeout']);
-
 /**
  * Runs one SDK request through the pipeline, outermost first:
  *
- * `timeout.total → policies.call → retry (+ budget) → circuit breaker → rate limiter → bulkhead →
- * policies.attempt → timeout.attempt → transport`
+ * `timeout.total → policies.call → fallback → retry (+ budget) → circuit breaker → rate limiter →
+ * bulkhead → policies.attempt → timeout.attempt → transport`
  *
  * The caller's own abort always wins and is never retried; the deadline ends the call with
- * `DeadlineExceededError`; every other failure is classified, and retried or handed to the caller as
- * the SDK's own error.
+ * `DeadlineExceededError`; every other failure is classified, retried, handed to a fallback target, or
+ * handed to the caller as the SDK's own error.
  */
-export async function executeCall(
+export async function executeCall(ctx: PipelineContext, options: SdkRequestOptions, send: SendOnce): Promise<ResponseProps> {
+  return (await runCall(ctx, describeRequest(options), options, send)).props;
+}
+
+/** {@link executeCall}, also saying whether a fallback answered (the cache keeps only the primary's answers). */
+export async function runCall(
   ctx: PipelineContext,
+  request: RequestInfo,
   options: SdkRequestOptions,
   send: SendOnce,
-): Promise<ResponseProps> {
+): Promise<FallbackResult> {
   const { clock, timeout, policies } = ctx.options;
-  const request = describeRequest(options);
   const callerSignal = options.signal ?? undefined;
   const scope = new AbortScope(clock, [callerSignal]);
   const total = timeout.total;
-  const deadlineAt = total === undefined ? undefined : clock.now() + total;
+  const startedAt = clock.now();
+  const deadlineAt = total === undefined ? undefined : startedAt + total;
   if (total !== undefined) scope.abortAfter(total, () => new DeadlineReached());
 
   let streaming = false;
+  const translateAbort = (attempt: number, lastError: unknown): Error | undefined => {
+    if (callerSignal?.aborted) return new ctx.sdk.APIUserAbortError();
+    if (scope.signal.reason instanceof DeadlineReached) return new DeadlineExceededError(total!, attempt, lastError);
+    return undefined;
+  };
+  const hooks = { deadlineAt, onStreamStart: () => (streaming = true), onStreamEnd: () => scope.dispose(), translateAbort };
   const working: SdkRequestOptions = { ...options };
+
   const attempts = (signal: AbortSignal) =>
-    retryLoop(ctx, request, working, signal, send, {
-      deadlineAt,
-      onStreamStart: () => (streaming = true),
-      onStreamEnd: () => scope.dispose(),
-      translateAbort: (attempt, lastError) => {
-        if (callerSignal?.aborted) return new ctx.sdk.APIUserAbortError();
-        if (scope.signal.reason instanceof DeadlineReached) return new DeadlineExceededError(total!, attempt, lastError);
-        return undefined;
+    withFallbacks(ctx, request, options, {
+      signal,
+      translateAbort: (error) => translateAbort(0, error) ?? error,
+      primary: () => retryLoop(ctx, request, working, signal, send, hooks),
+      model: (model) => {
+        const body = { ...(options.body as Record<string, unknown>), model };
+        return retryLoop(ctx, { ...request, model }, { ...options, body }, signal, send, hooks);
+      },
+      client: async (target) => {
+        const props = await sendToClient(target, options, signal);
+        if (!request.stream) return props;
+        streaming = true;
+        return { ...props, response: followBodyEnd(props.response, () => scope.dispose()) };
       },
     });
   try {
-    const props = policies.call
+    const result = policies.call
       ? await policies.call.execute(({ signal }: { signal: AbortSignal }) => attempts(signal), scope.signal)
       : await attempts(scope.signal);
-    return { ...props, options: forCaller(working, options) };
+    ctx.shared.stats.succeeded({ model: request.model, tenant: ctx.tenant }, clock.now() - startedAt);
+    return { ...result, props: { ...result.props, options: forCaller(working, options) } };
+  } catch (error) {
+    ctx.shared.stats.failed({ model: request.model, tenant: ctx.tenant }, classify(error).kind);
+    throw error;
   } finally {
     if (streaming) scope.clearTimers();
     else scope.dispose();
   }
 }
 
-interface LoopHooks {
-  readonly deadlineAt: number | undefined;
-  readonly onStreamStart: () => void;
-  readonly onStreamEnd: () => void;
-  /** The error for an abort of the call's signal (caller or deadline), or `undefined` if it did not abort. */
-  readonly translateAbort: (attempt: number, lastError: unknown) => Error | undefined;
-}
-
-async function retryLoop(
-  ctx: PipelineContext,
-  request: RequestInfo,
-  working: SdkRequestOptions,
+/** Sends the request through a fallback client's own pipeline (its policies, its breaker and limits). */
+function sendToClient(
+  target: Extract<FallbackTarget, { kind: 'client' }>,
+  options: SdkRequestOptions,
   signal: AbortSignal,
-  send: SendOnce,
-  hooks: LoopHooks,
 ): Promise<ResponseProps> {
-  const { clock, retry, timeout, actions } = ctx.options;
-  const { breakers, budget } = ctx.shared;
-  const events = ctx.shared.events;
-  const maxRetries = perRequest(working.maxRetries) ?? retry.maxRetries;
-  const attemptTimeout = perRequest(working.timeout) ?? timeout.attempt;
-  const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ ...request, baseURL: ctx.baseURL }) : undefined;
-  let lastError: unknown;
-  let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
-  budget?.recordCall();
-  const startedAt = clock.now();
-
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const plan = { number: attempt, signal, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey, onStreamEnd: hooks.onStreamEnd };
-      const props = await runAttempt(ctx, request, working, plan, send);
-      if (request.stream) hooks.onStreamStart();
-      ctx.shared.stats.succeeded({ model: request.model, tenant: ctx.tenant }, clock.now() - startedAt);
-      return props;
-    } catch (error) {
-      const aborted = signal.aborted ? hooks.translateAbort(attempt, lastError) : undefined;
-      if (aborted) throw giveUp(ctx, request, attempt, aborted, 'aborted');
-
-      const classification = classify(error, { actions, now: clock.now() });
-      if (LOCAL_REFUSALS.has(classification.kind)) {
-        // A retry refused by our own protection: the caller learns why the call failed upstream.
-        const reason = classification.kind === 'circuit_open' ? 'circuit_open' : 'not_retryable';
-        throw giveUp(ctx, request, attempt, lastError ?? error, reason);
-      }
-      lastError = error;
-      const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
-      const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal, previousBackoff }, retry);
-      if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
-      if (breakerKey !== undefined && breakers!.refusesAt(breakerKey, clock.now() + decision.delay)) {
-        throw giveUp(ctx, request, attempt, error, 'circuit_open');
-      }
-      // With the rate limiter on, a rate-limited retry waits for paced capacity: it cannot multiply
-      // traffic, so only other retries are charged to the budget.
-      const paced = classification.kind === 'rate_limited' && ctx.shared.rateLimiter !== undefined;
-      if (budget && !paced && !budget.tryRetry()) {
-        events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt, kind: classification.kind, error });
-        throw giveUp(ctx, request, attempt, error, 'budget_exhausted');
-      }
-
-      previousBackoff = decision.backoff ?? previousBackoff;
-      ctx.shared.stats.retried({ model: request.model, tenant: ctx.tenant });
-      if (events.has('retry')) {
-        events.emit('retry', {
-          ...eventBase(ctx, request), attempt, delay: decision.delay, delaySource: decision.source,
-          kind: classification.kind, status: classification.status, error,
-        });
-      }
-      try {
-        await sleep(clock, decision.delay, signal);
-      } catch {
-        throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
-      }
-    }
-  }
-}
-
-function giveUp(
-  ctx: PipelineContext,
-  request: RequestInfo,
-  attempt: number,
-  error: unknown,
-  reason: GiveUpReason,
-  delay?: number,
-): unknown {
-  const { events, stats } = ctx.shared;
-  const { kind, status } = classify(error);
-  stats.failed({ model: request.model, tenant: ctx.tenant }, kind);
-  if (events.has('giveUp')) {
-    const why: GiveUpReason = reason === 'aborted' && kind === 'deadline_exceeded' ? 'deadline' : reason;
-    events.emit('giveUp', { ...eventBase(ctx, request), attempt, kind, reason: why, delay, status, error });
-  }
-  return error;
-}
-
-function eventBase(ctx: PipelineContext, request: RequestInfo) {
-  return { model: request.model, method: request.method, path: request.path, tenant: ctx.tenant };
+  const client = target.client.client as SdkClientInternals;
+  const body =
+    target.model !== undefined && typeof options.body === 'object' && options.body !== null
+      ? { ...(options.body as Record<string, unknown>), model: target.model }
+      : options.body;
+  return client.makeRequest({ ...options, body, signal }, null, undefined);
 }
 
 const ATTEMPT_FIELDS = ['signal', 'timeout', 'maxRetries', 'headers'] as const;
@@ -174,9 +109,4 @@ function forCaller(working: SdkRequestOptions, original: SdkRequestOptions): Sdk
     else delete options[field];
   }
   return options as SdkRequestOptions;
-}
-
-/** The SDK's per-request `maxRetries` / `timeout`, when the caller gave a usable one. */
-function perRequest(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

@@ -138,3 +138,40 @@ function keepUrl(copy: Response, original: Response): Response {
   if (original.url) Object.defineProperty(copy, 'url', { value: original.url });
   return copy;
 }
+
+/** `response` with a body that passes everything through and calls `onEnd` once when it ends, however. */
+export function followBodyEnd(response: Response, onEnd: () => void): Response {
+  if (!response.body) {
+    onEnd();
+    return response;
+  }
+  const reader = response.body.getReader();
+  let ended = false;
+  const end = () => {
+    if (!ended) {
+      ended = true;
+      onEnd();
+    }
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          end();
+          controller.close();
+        } else {
+          controller.enqueue(next.value);
+        }
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      end();
+      await reader.cancel(reason);
+    },
+  });
+  return keepUrl(new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers }), response);
+}

@@ -17,6 +17,8 @@ export interface CallStatsSnapshot {
   readonly failures: Partial<Record<ErrorKind, number>>;
   /** Retries made (attempts beyond the first). */
   readonly retries: number;
+  /** Fallback steps taken (another model, another client, or the last-resort value). */
+  readonly fallbacks: number;
   /** Call latency in ms, from the call to its response (for streams: to the first chunk). */
   readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | undefined;
   /** Token usage reported by the responses. */
@@ -28,6 +30,7 @@ export class CallStats {
   calls = 0;
   successes = 0;
   retries = 0;
+  fallbacks = 0;
   readonly failures = new Map<ErrorKind, number>();
   readonly latency = new LatencyHistogram();
   inputTokens = 0;
@@ -41,6 +44,7 @@ export class CallStats {
       successes: this.successes,
       failures: Object.fromEntries(this.failures),
       retries: this.retries,
+      fallbacks: this.fallbacks,
       latency:
         latency.count === 0
           ? undefined

@@ -45,6 +45,10 @@ export class StatsCollector {
     for (const stats of this.#all(scope)) stats.retries++;
   }
 
+  fellBack(scope: Scope): void {
+    for (const stats of this.#all(scope)) stats.fallbacks++;
+  }
+
   /** Adds a response's `usage` (Chat Completions, Responses and Embeddings shapes). */
   used(scope: Scope, body: unknown): void {
     const usage = (body as { usage?: Record<string, unknown> } | null | undefined)?.usage;

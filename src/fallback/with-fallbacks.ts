@@ -1,0 +1,102 @@
+import { classify } from '../classify/classify.js';
+import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import type { RequestInfo, SdkRequestOptions } from '../pipeline/request-info.js';
+import { eventBase } from '../pipeline/retry-loop.js';
+import { chatCompletionAsEvents, eventStreamResponse, jsonResponse, syntheticProps } from '../pipeline/synthetic-response.js';
+import type { ResponseProps } from '../pipeline/transport.js';
+import { attachFallbackFailures, type FallbackFailure } from './fallback-errors.js';
+import { FALLBACK_KINDS, fallbackTargets, type FallbackTarget } from './fallback-targets.js';
+
+export interface FallbackRun {
+  /** Tries the primary request. */
+  readonly primary: () => Promise<ResponseProps>;
+  /** Tries `model` on the same client, through this client's policies. */
+  readonly model: (model: string) => Promise<ResponseProps>;
+  /** Tries a fallback client through its own policies. */
+  readonly client: (target: Extract<FallbackTarget, { kind: 'client' }>) => Promise<ResponseProps>;
+  /** The call's signal (caller abort and deadline), and the error an abort of it stands for. */
+  readonly signal: AbortSignal;
+  readonly translateAbort: (error: unknown) => unknown;
+}
+
+/** Whether the answer came from the primary, so that only the primary's answers are cached. */
+export interface FallbackResult {
+  readonly props: ResponseProps;
+  readonly fellBack: boolean;
+}
+
+/**
+ * The primary, then each fallback target in order, then the last-resort value. When everything fails
+ * the caller receives the primary's own error, with the other failures attached (`fallbackFailuresOf`).
+ * Each step emits a `fallback` event saying from what to what and why.
+ */
+export async function withFallbacks(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  options: SdkRequestOptions,
+  run: FallbackRun,
+): Promise<FallbackResult> {
+  try {
+    return { props: await run.primary(), fellBack: false };
+  } catch (primaryError) {
+    const config = ctx.options.fallback;
+    if (!config || run.signal.aborted) throw primaryError;
+    const failure = classify(primaryError);
+    const message = (primaryError as { message?: unknown } | null)?.message;
+    const targets = fallbackTargets(config, request.model, isJsonBody(options.body), {
+      ...failure,
+      message: typeof message === 'string' ? message : undefined,
+    });
+    const failures: FallbackFailure[] = [];
+    const announce = (step: number, to: Omit<FallbackFailure, 'kind' | 'error'> & { target: 'model' | 'client' | 'value' }) => {
+      ctx.shared.stats.fellBack({ model: request.model, tenant: ctx.tenant });
+      ctx.shared.events.emit('fallback', {
+        ...eventBase(ctx, request), step, from: request.model, to: to.model, client: to.client,
+        target: to.target, reason: failure.kind, error: primaryError,
+      });
+    };
+
+    for (const [index, target] of targets.entries()) {
+      const client = target.kind === 'client' ? target.index : undefined;
+      announce(index + 1, { model: target.model, client, target: target.kind });
+      try {
+        const props = target.kind === 'model' ? await run.model(target.model) : await run.client(target);
+        return { props, fellBack: true };
+      } catch (error) {
+        if (run.signal.aborted) {
+          const stopped = run.translateAbort(error);
+          attachFallbackFailures(stopped, failures);
+          throw stopped;
+        }
+        failures.push({ model: target.model, client, kind: classify(error).kind, error });
+      }
+    }
+
+    const eligible = targets.length > 0 || FALLBACK_KINDS.has(failure.kind) || failure.kind === 'context_length_exceeded';
+    if (config.value && eligible && !run.signal.aborted) {
+      const body = await config.value(
+        { method: request.method, path: request.path, model: request.model, stream: request.stream, body: options.body },
+        primaryError,
+      );
+      if (body !== undefined) {
+        announce(targets.length + 1, { model: undefined, client: undefined, target: 'value' });
+        return { props: valueProps(body, request, options), fellBack: true };
+      }
+    }
+    attachFallbackFailures(primaryError, failures);
+    throw primaryError;
+  }
+}
+
+function valueProps(body: object, request: RequestInfo, options: SdkRequestOptions): ResponseProps {
+  const streamed = request.stream && request.path.endsWith('/chat/completions');
+  const response = streamed
+    ? eventStreamResponse(chatCompletionAsEvents(body as Record<string, unknown>), 'fallback-value')
+    : jsonResponse(body, 'fallback-value');
+  return syntheticProps(response, options);
+}
+
+/** A model can be swapped only in a JSON body (not in multipart uploads or binary bodies). */
+function isJsonBody(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && Object.getPrototypeOf(body) === Object.prototype;
+}

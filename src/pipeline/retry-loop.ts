@@ -1,0 +1,116 @@
+import type { IBackoff } from 'cockatiel';
+import { classify } from '../classify/classify.js';
+import { sleep } from '../internal/abort-scope.js';
+import type { RetryBackoffContext } from '../options.js';
+import { runAttempt } from './attempt.js';
+import type { PipelineContext } from './pipeline-context.js';
+import type { RequestInfo, SdkRequestOptions } from './request-info.js';
+import { decideRetry, type GiveUpReason } from './retry-decision.js';
+import type { ResponseProps, SendOnce } from './transport.js';
+
+/** Refusals by this library's own protecting policies: no request was sent for that attempt. */
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'rate_limit_timeout']);
+
+export interface LoopHooks {
+  readonly deadlineAt: number | undefined;
+  readonly onStreamStart: () => void;
+  readonly onStreamEnd: () => void;
+  /** The error for an abort of the call's signal (caller or deadline), or `undefined` if it did not abort. */
+  readonly translateAbort: (attempt: number, lastError: unknown) => Error | undefined;
+}
+
+/**
+ * Tries one target (the primary request, or a fallback model) until it succeeds or its recovery gives up:
+ * each failure is classified and either retried after a wait or handed back (after a `giveUp` event).
+ */
+export async function retryLoop(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  working: SdkRequestOptions,
+  signal: AbortSignal,
+  send: SendOnce,
+  hooks: LoopHooks,
+): Promise<ResponseProps> {
+  const { clock, retry, timeout, actions } = ctx.options;
+  const { breakers, budget } = ctx.shared;
+  const events = ctx.shared.events;
+  const maxRetries = perRequest(working.maxRetries) ?? retry.maxRetries;
+  const attemptTimeout = perRequest(working.timeout) ?? timeout.attempt;
+  const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ ...request, baseURL: ctx.baseURL }) : undefined;
+  let lastError: unknown;
+  let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
+  budget?.recordCall();
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const plan = { number: attempt, signal, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey, onStreamEnd: hooks.onStreamEnd };
+      const props = await runAttempt(ctx, request, working, plan, send);
+      if (request.stream) hooks.onStreamStart();
+      return props;
+    } catch (error) {
+      const aborted = signal.aborted ? hooks.translateAbort(attempt, lastError) : undefined;
+      if (aborted) throw giveUp(ctx, request, attempt, aborted, 'aborted');
+
+      const classification = classify(error, { actions, now: clock.now() });
+      if (LOCAL_REFUSALS.has(classification.kind)) {
+        // A retry refused by our own protection: the caller learns why the call failed upstream.
+        const reason = classification.kind === 'circuit_open' ? 'circuit_open' : 'not_retryable';
+        throw giveUp(ctx, request, attempt, lastError ?? error, reason);
+      }
+      lastError = error;
+      const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
+      const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal, previousBackoff }, retry);
+      if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
+      if (breakerKey !== undefined && breakers!.refusesAt(breakerKey, clock.now() + decision.delay)) {
+        throw giveUp(ctx, request, attempt, error, 'circuit_open');
+      }
+      // With the rate limiter on, a rate-limited retry waits for paced capacity: it cannot multiply
+      // traffic, so only other retries are charged to the budget.
+      const paced = classification.kind === 'rate_limited' && ctx.shared.rateLimiter !== undefined;
+      if (budget && !paced && !budget.tryRetry()) {
+        events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt, kind: classification.kind, error });
+        throw giveUp(ctx, request, attempt, error, 'budget_exhausted');
+      }
+
+      previousBackoff = decision.backoff ?? previousBackoff;
+      ctx.shared.stats.retried({ model: request.model, tenant: ctx.tenant });
+      if (events.has('retry')) {
+        events.emit('retry', {
+          ...eventBase(ctx, request), attempt, delay: decision.delay, delaySource: decision.source,
+          kind: classification.kind, status: classification.status, error,
+        });
+      }
+      try {
+        await sleep(clock, decision.delay, signal);
+      } catch {
+        throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
+      }
+    }
+  }
+}
+
+function giveUp(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  attempt: number,
+  error: unknown,
+  reason: GiveUpReason,
+  delay?: number,
+): unknown {
+  const { events } = ctx.shared;
+  if (events.has('giveUp')) {
+    const { kind, status } = classify(error);
+    const why: GiveUpReason = reason === 'aborted' && kind === 'deadline_exceeded' ? 'deadline' : reason;
+    events.emit('giveUp', { ...eventBase(ctx, request), attempt, kind, reason: why, delay, status, error });
+  }
+  return error;
+}
+
+export function eventBase(ctx: PipelineContext, request: RequestInfo) {
+  return { model: request.model, method: request.method, path: request.path, tenant: ctx.tenant };
+}
+
+/** The SDK's per-request `maxRetries` / `timeout`, when the caller gave a usable one. */
+function perRequest(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
