@@ -21,7 +21,11 @@ export type {
   FallbackClient,
   FallbackRequest,
   FallbackValue,
+  CacheOptions,
 } from './options.js';
+export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';
+export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/cache-store.js';
+export { noCache, CACHE_CONTROL_HEADER } from './cache/with-cache.js';
 export { fallbackFailuresOf, type FallbackFailure } from './fallback/fallback-errors.js';
 export type { CircuitState, CircuitSnapshot } from './policies/circuit-breaker/circuit.js';
 export type { BreakerState } from './policies/circuit-breaker/circuit-breakers.js';
@@ -55,6 +59,8 @@ export type {
   GiveUpEvent,
   BudgetExhaustedEvent,
   FallbackEvent,
+  CacheHitEvent,
+  CacheMissEvent,
   CircuitOpenEvent,
   CircuitHalfOpenEvent,
   CircuitCloseEvent,

@@ -1,5 +1,7 @@
 import type { IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
 import type { OpenAI } from 'openai';
+import type { CacheableRequest } from './cache/cacheable.js';
+import type { CacheStore } from './cache/cache-store.js';
 import type { ErrorKind, RecoveryAction } from './classify/error-kind.js';
 import type { Clock } from './internal/clock.js';
 
@@ -221,6 +223,34 @@ export interface FallbackOptions {
   readonly value?: FallbackValue | undefined;
 }
 
+/**
+ * The response cache. Keys are SHA-256 fingerprints of the canonical request (method, path, query,
+ * every body field with sorted keys, per-request headers) scoped by base URL, organization, project,
+ * client defaults, tenant and a fingerprint of the API key; never the key itself.
+ */
+export interface CacheOptions {
+  /** How long an entry is fresh, in milliseconds. @default 3_600_000 (one hour) */
+  readonly ttl?: number | undefined;
+  /** Entries kept by the default in-memory store. @default 1_000 */
+  readonly maxEntries?: number | undefined;
+  /** Bytes kept by the default in-memory store (bodies and headers, UTF-16). @default 52_428_800 (50 MiB) */
+  readonly maxBytes?: number | undefined;
+  /** Where entries live. @default an in-memory lru-cache bounded by `maxEntries` and `maxBytes` */
+  readonly store?: CacheStore | undefined;
+  /**
+   * Which requests may be cached.
+   * @default embeddings and moderations; chat completions, completions and responses with `temperature: 0`
+   *   or a `seed` (not `background`, not chat `store: true`); `GET /models` (see `defaultCacheable`)
+   */
+  readonly cacheable?: ((request: CacheableRequest) => boolean) | undefined;
+  /**
+   * Serve an expired entry when every attempt and fallback failed: `true` for up to a day past its TTL,
+   * or a number of milliseconds.
+   * @default false
+   */
+  readonly staleIfError?: boolean | number | undefined;
+}
+
 /** Options of {@link resilient}. Every field is optional; the defaults are documented on each. */
 export interface ResilienceOptions {
   /** Retry policy, or `false` to make every call a single attempt. @default see {@link RetryOptions} */
@@ -239,6 +269,8 @@ export interface ResilienceOptions {
   readonly bulkhead?: BulkheadOptions | false | undefined;
   /** Client-side rate limiting, or `false` for none. @default learned from response headers */
   readonly rateLimit?: RateLimitOptions | false | undefined;
+  /** Response cache and single-flight: `true` for the defaults, or options. @default false */
+  readonly cache?: boolean | CacheOptions | undefined;
   /** Fallback models, providers and a last-resort value. @default none */
   readonly fallback?: FallbackOptions | undefined;
   /** Extra cockatiel policies. @default none */

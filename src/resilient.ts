@@ -9,6 +9,7 @@ import { CircuitBreakers } from './policies/circuit-breaker/circuit-breakers.js'
 import { RateLimiter } from './policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from './policies/retry/retry-budget.js';
 import { StatsCollector } from './stats/stats-collector.js';
+import { ResponseCache } from './cache/response-cache.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 
@@ -79,5 +80,6 @@ function createSharedState(options: ResolvedOptions): SharedState {
     rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events),
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock),
     stats: new StatsCollector(clock.now()),
+    cache: options.cache && new ResponseCache(options.cache, clock),
   };
 }

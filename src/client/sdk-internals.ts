@@ -11,7 +11,7 @@ import type { ResponseProps } from '../pipeline/transport.js';
 export interface SdkClientInternals {
   makeRequest(options: unknown, retriesRemaining: number | null, retryOfRequestLogID: string | undefined): Promise<ResponseProps>;
   withOptions(options: Record<string, unknown>): SdkClientInternals;
-  _options?: { maxRetries?: unknown; timeout?: unknown };
+  _options?: { maxRetries?: unknown; timeout?: unknown; defaultHeaders?: unknown; defaultQuery?: unknown };
   baseURL?: unknown;
   constructor: (abstract new (...args: never[]) => unknown) & Partial<SdkErrors>;
 }

@@ -65,6 +65,21 @@ export interface FallbackEvent extends RequestEventBase {
   readonly error: unknown;
 }
 
+/** A cached response answered the call (no request was sent). */
+export interface CacheHitEvent extends RequestEventBase {
+  /** The cache key (a SHA-256 fingerprint of the request and its scope). */
+  readonly key: string;
+  /** True when an expired entry answered because the call failed (`staleIfError`). */
+  readonly stale: boolean;
+  /** How old the entry is, in milliseconds. */
+  readonly age: number;
+}
+
+/** A cacheable call found no fresh entry and goes upstream (or joins an identical call in flight). */
+export interface CacheMissEvent extends RequestEventBase {
+  readonly key: string;
+}
+
 /** A circuit opened: calls for `key` fail fast until `retryAt`. */
 export interface CircuitOpenEvent {
   readonly key: string;
@@ -117,6 +132,8 @@ export interface ResilienceEvents {
   giveUp: GiveUpEvent;
   budgetExhausted: BudgetExhaustedEvent;
   fallback: FallbackEvent;
+  cacheHit: CacheHitEvent;
+  cacheMiss: CacheMissEvent;
   circuitOpen: CircuitOpenEvent;
   circuitHalfOpen: CircuitHalfOpenEvent;
   circuitClose: CircuitCloseEvent;

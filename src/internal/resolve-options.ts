@@ -6,6 +6,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
 import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
+import type { CacheSettings } from '../cache/response-cache.js';
+import { resolveCache } from './resolve-cache.js';
 import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
 import { booleanOption, durationOrFalse, fail, numberOption, objectWithKeys } from './validate.js';
@@ -22,6 +24,7 @@ export interface ResolvedOptions {
   readonly bulkhead: BulkheadSettings | undefined;
   readonly rateLimit: RateLimitSettings | undefined;
   readonly fallback: ResolvedFallback | undefined;
+  readonly cache: CacheSettings | undefined;
   readonly timeout: { readonly attempt: number | undefined; readonly total: number | undefined };
   readonly actions: Partial<Record<ErrorKind, RecoveryAction>>;
   readonly policies: { readonly call: IPolicy<any, any> | undefined; readonly attempt: IPolicy<any, any> | undefined };
@@ -43,7 +46,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -55,6 +58,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     bulkhead: resolveBulkhead(top.bulkhead),
     rateLimit: resolveRateLimit(top.rateLimit),
     fallback: resolveFallback(top.fallback),
+    cache: resolveCache(top.cache),
     actions: resolveActions(top.actions),
     policies: resolvePolicies(top.policies),
     clock: resolveClock(top.clock),

@@ -1,3 +1,4 @@
+import { withCache } from '../cache/with-cache.js';
 import { classify } from '../classify/classify.js';
 import type { SdkClientInternals } from '../client/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
@@ -15,7 +16,7 @@ class DeadlineReached {}
 /**
  * Runs one SDK request through the pipeline, outermost first:
  *
- * `timeout.total → policies.call → fallback → retry (+ budget) → circuit breaker → rate limiter →
+ * `cache (+ single-flight) → timeout.total → policies.call → fallback → retry (+ budget) → circuit breaker → rate limiter →
  * bulkhead → policies.attempt → timeout.attempt → transport`
  *
  * The caller's own abort always wins and is never retried; the deadline ends the call with
@@ -23,7 +24,8 @@ class DeadlineReached {}
  * handed to the caller as the SDK's own error.
  */
 export async function executeCall(ctx: PipelineContext, options: SdkRequestOptions, send: SendOnce): Promise<ResponseProps> {
-  return (await runCall(ctx, describeRequest(options), options, send)).props;
+  const request = describeRequest(options);
+  return withCache(ctx, request, options, (sent) => runCall(ctx, request, sent, send));
 }
 
 /** {@link executeCall}, also saying whether a fallback answered (the cache keeps only the primary's answers). */

@@ -5,6 +5,7 @@ import type { CircuitBreakers } from '../policies/circuit-breaker/circuit-breake
 import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudget } from '../policies/retry/retry-budget.js';
 import type { StatsCollector } from '../stats/stats-collector.js';
+import type { ResponseCache } from '../cache/response-cache.js';
 
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
@@ -23,6 +24,7 @@ export interface SharedState {
   readonly rateLimiter: RateLimiter | undefined;
   readonly budget: RetryBudget | undefined;
   readonly stats: StatsCollector;
+  readonly cache: ResponseCache | undefined;
 }
 
 /** Everything one call needs: the view's options and tenant, the shared state, and the SDK's error classes. */
@@ -32,4 +34,6 @@ export interface PipelineContext {
   readonly sdk: SdkErrors;
   readonly tenant: string | undefined;
   readonly baseURL: string;
+  /** The client view this call was made on (its API key, organization and project scope the cache). */
+  readonly client: unknown;
 }

@@ -19,6 +19,8 @@ export interface CallStatsSnapshot {
   readonly retries: number;
   /** Fallback steps taken (another model, another client, or the last-resort value). */
   readonly fallbacks: number;
+  /** Cacheable calls answered from the cache, and those that were not. */
+  readonly cache: { readonly hits: number; readonly misses: number };
   /** Call latency in ms, from the call to its response (for streams: to the first chunk). */
   readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | undefined;
   /** Token usage reported by the responses. */
@@ -31,6 +33,8 @@ export class CallStats {
   successes = 0;
   retries = 0;
   fallbacks = 0;
+  cacheHits = 0;
+  cacheMisses = 0;
   readonly failures = new Map<ErrorKind, number>();
   readonly latency = new LatencyHistogram();
   inputTokens = 0;
@@ -45,6 +49,7 @@ export class CallStats {
       failures: Object.fromEntries(this.failures),
       retries: this.retries,
       fallbacks: this.fallbacks,
+      cache: { hits: this.cacheHits, misses: this.cacheMisses },
       latency:
         latency.count === 0
           ? undefined

@@ -45,6 +45,20 @@ export class StatsCollector {
     for (const stats of this.#all(scope)) stats.retries++;
   }
 
+  /** A cacheable call: answered from the cache (`hit`), or not. A hit counts as a successful call. */
+  cached(scope: Scope, hit: boolean): void {
+    for (const stats of this.#all(scope)) {
+      if (hit) {
+        stats.cacheHits++;
+        stats.calls++;
+        stats.successes++;
+        stats.latency.record(0);
+      } else {
+        stats.cacheMisses++;
+      }
+    }
+  }
+
   fellBack(scope: Scope): void {
     for (const stats of this.#all(scope)) stats.fallbacks++;
   }
