@@ -47,6 +47,7 @@ export { MalformedResponseError } from './errors/malformed-response-error.js';
 export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-errors.js';
 export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
+export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './pipeline/backoff.js';
 export type { GiveUpReason } from './pipeline/retry-decision.js';

@@ -271,6 +271,21 @@ export interface ResilienceOptions {
   readonly rateLimit?: RateLimitOptions | false | undefined;
   /** Response cache and single-flight: `true` for the defaults, or options. @default false */
   readonly cache?: boolean | CacheOptions | undefined;
+  /**
+   * Fresh credentials after a 401: returns a new API key (or nothing, when the client's own `apiKey`
+   * function will fetch one). The call is retried once with it; without this hook (and without an
+   * `apiKey` function on the client) a 401 fails at once. Never loops.
+   * @default none
+   */
+  readonly refreshCredentials?: ((error: unknown) => string | void | Promise<string | void>) | undefined;
+  /**
+   * Pre-flight (opt-in): context windows in tokens, per model. A request estimated above its model's
+   * window is not sent: it goes straight to the `fallback.contextWindow` models, or fails with
+   * `ContextWindowExceededError`.
+   * @default {} (no pre-flight)
+   * @example `{ 'gpt-4.1-mini': 1_047_576, 'gpt-4o': 128_000 }`
+   */
+  readonly contextWindows?: Readonly<Record<string, number>> | undefined;
   /** Fallback models, providers and a last-resort value. @default none */
   readonly fallback?: FallbackOptions | undefined;
   /** Extra cockatiel policies. @default none */

@@ -20,8 +20,8 @@ export interface RetryEvent extends RequestEventBase {
   readonly attempt: number;
   /** How long the call waits before the next attempt, in milliseconds. */
   readonly delay: number;
-  /** Where the delay came from: a server header, or the backoff. */
-  readonly delaySource: RetryHint['source'] | 'backoff';
+  /** Where the delay came from: a server header, the backoff, or fresh credentials after a 401. */
+  readonly delaySource: RetryHint['source'] | 'backoff' | 'credentials';
   readonly kind: ErrorKind;
   /** HTTP status of the failure, if the server answered. */
   readonly status: number | undefined;

@@ -10,7 +10,7 @@ import type { CacheSettings } from '../cache/response-cache.js';
 import { resolveCache } from './resolve-cache.js';
 import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
-import { booleanOption, durationOrFalse, fail, numberOption, objectWithKeys } from './validate.js';
+import { booleanOption, durationOrFalse, fail, isPlainObject, numberOption, objectWithKeys } from './validate.js';
 
 /** Options after defaults and validation: what the pipeline reads on every call. */
 export interface ResolvedOptions {
@@ -25,6 +25,8 @@ export interface ResolvedOptions {
   readonly rateLimit: RateLimitSettings | undefined;
   readonly fallback: ResolvedFallback | undefined;
   readonly cache: CacheSettings | undefined;
+  readonly refreshCredentials: ((error: unknown) => unknown) | undefined;
+  readonly contextWindows: Readonly<Record<string, number>>;
   readonly timeout: { readonly attempt: number | undefined; readonly total: number | undefined };
   readonly actions: Partial<Record<ErrorKind, RecoveryAction>>;
   readonly policies: { readonly call: IPolicy<any, any> | undefined; readonly attempt: IPolicy<any, any> | undefined };
@@ -46,7 +48,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'refreshCredentials', 'contextWindows', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -59,6 +61,8 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     rateLimit: resolveRateLimit(top.rateLimit),
     fallback: resolveFallback(top.fallback),
     cache: resolveCache(top.cache),
+    refreshCredentials: resolveFunction('refreshCredentials', top.refreshCredentials),
+    contextWindows: resolveWindows(top.contextWindows),
     actions: resolveActions(top.actions),
     policies: resolvePolicies(top.policies),
     clock: resolveClock(top.clock),
@@ -128,6 +132,19 @@ function composed(path: string, value: unknown): IPolicy<any, any> | undefined {
   });
   if (value.length === 0) return undefined;
   return value.length === 1 ? (value[0] as IPolicy<any, any>) : wrap(...(value as IPolicy<any, any>[]));
+}
+
+function resolveFunction<F>(path: string, value: unknown): F | undefined {
+  if (value !== undefined && typeof value !== 'function') fail(path, 'a function', value);
+  return value as F | undefined;
+}
+
+function resolveWindows(value: unknown): Readonly<Record<string, number>> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) fail('contextWindows', 'an object of model → tokens', value);
+  const windows = value as Record<string, unknown>;
+  for (const [model, tokens] of Object.entries(windows)) numberOption(`contextWindows.${model}`, tokens, { min: 1, integer: true });
+  return windows as Record<string, number>;
 }
 
 function resolveClock(value: unknown): Clock {

@@ -2,6 +2,8 @@ import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
 import { sleep } from '../internal/abort-scope.js';
 import type { RetryBackoffContext } from '../options.js';
+import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
+import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
 import { runAttempt } from './attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
@@ -39,7 +41,9 @@ export async function retryLoop(
   const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ ...request, baseURL: ctx.baseURL }) : undefined;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
+  let refreshedCredentials = false;
   budget?.recordCall();
+  preflight(ctx, request, working);
 
   for (let attempt = 1; ; attempt++) {
     try {
@@ -58,6 +62,12 @@ export async function retryLoop(
         throw giveUp(ctx, request, attempt, lastError ?? error, reason);
       }
       lastError = error;
+      if (classification.kind === 'authentication' && !refreshedCredentials && (await refreshCredentials(ctx, error))) {
+        refreshedCredentials = true;
+        events.emit('retry', { ...eventBase(ctx, request), attempt, delay: 0, delaySource: 'credentials', kind: 'authentication', status: classification.status, error });
+        ctx.shared.stats.retried({ model: request.model, tenant: ctx.tenant });
+        continue;
+      }
       const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
       const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal, previousBackoff }, retry);
       if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
@@ -108,6 +118,30 @@ function giveUp(
 
 export function eventBase(ctx: PipelineContext, request: RequestInfo) {
   return { model: request.model, method: request.method, path: request.path, tenant: ctx.tenant };
+}
+
+/**
+ * After a 401, gets fresh credentials once: from the `refreshCredentials` hook (a returned key replaces
+ * this client view's key), or from the client's own `apiKey` function (or Azure token provider), which
+ * the SDK calls again on the next attempt. False when there is no way to get new credentials.
+ */
+async function refreshCredentials(ctx: PipelineContext, error: unknown): Promise<boolean> {
+  const client = ctx.client as { apiKey?: unknown; _options?: Record<string, unknown> };
+  const hook = ctx.options.refreshCredentials;
+  if (hook) {
+    const key = await hook(error);
+    if (typeof key === 'string' && key !== '') client.apiKey = key;
+    return true;
+  }
+  return typeof client._options?.['apiKey'] === 'function' || typeof client._options?.['azureADTokenProvider'] === 'function';
+}
+
+/** Pre-flight: a request estimated over its model's configured context window is not sent. */
+function preflight(ctx: PipelineContext, request: RequestInfo, working: SdkRequestOptions): void {
+  const window = request.model === undefined ? undefined : ctx.options.contextWindows[request.model];
+  if (window === undefined) return;
+  const estimated = estimateTokens(working.body);
+  if (estimated > window) throw giveUp(ctx, request, 0, new ContextWindowExceededError(request.model!, estimated, window), 'not_retryable');
 }
 
 /** The SDK's per-request `maxRetries` / `timeout`, when the caller gave a usable one. */
