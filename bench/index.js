@@ -1,10 +1,11 @@
 // `npm run bench [case...]`: benchmarks against the built dist/ and a loopback fault server. Never part
 // of `npm test`. With no argument every case runs; `node bench/index.js chaos` runs one case by name.
 // Targets print PASS/MISS and never fail the process.
+import { cache } from './cache.js';
 import { chaos } from './chaos.js';
 
 /** Every case: `{ name, title, run(): Promise<{ targets }> }`. Add new cases here. */
-const CASES = [chaos];
+const CASES = [chaos, cache];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !CASES.some((c) => c.name === name));

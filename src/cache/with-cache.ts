@@ -148,10 +148,21 @@ async function scopeOf(ctx: PipelineContext): Promise<CacheScope> {
     baseURL: ctx.baseURL,
     organization: client.organization,
     project: client.project,
-    keyFingerprint: await sha256Hex(`openai-resilient:${apiKey}`),
+    keyFingerprint: await fingerprintOf(client, apiKey),
     defaults: { headers: plain(client._options?.defaultHeaders), query: plain(client._options?.defaultQuery) },
     tenant: ctx.tenant,
   };
+}
+
+/** The last fingerprint per client view: hashed again only when its key changes. */
+const fingerprints = new WeakMap<object, { apiKey: string; fingerprint: Promise<string> }>();
+
+function fingerprintOf(client: object, apiKey: string): Promise<string> {
+  const known = fingerprints.get(client);
+  if (known?.apiKey === apiKey) return known.fingerprint;
+  const fingerprint = sha256Hex(`openai-resilient:${apiKey}`);
+  fingerprints.set(client, { apiKey, fingerprint });
+  return fingerprint;
 }
 
 function plain(value: unknown): unknown {
