@@ -28,7 +28,10 @@ export interface RetryEvent extends RequestEventBase {
   readonly error: unknown;
 }
 
-/** A call failed for good: its error is on its way to the caller. Fired once per failed call. */
+/**
+ * Recovery gave up on a target (the primary request, or a fallback model): its error goes to the caller,
+ * or on to the next fallback step. Without fallback, fired once per failed call.
+ */
 export interface GiveUpEvent extends RequestEventBase {
   /** Attempts made, from 1. */
   readonly attempt: number;
