@@ -18,6 +18,8 @@ export interface ResilienceStats {
   readonly circuits: Readonly<Record<string, CircuitState>>;
   /** Requests in flight and calls waiting for a bulkhead slot. */
   readonly bulkhead: { readonly active: number; readonly queued: number };
+  /** Cacheable calls in flight, and identical calls waiting for them (zeros without a cache). */
+  readonly singleFlight: { readonly inFlight: number; readonly waiting: number };
 }
 
 /** A model's rate limits as the limiter knows them; `pausedUntil` while it waits out a 429. */
@@ -61,7 +63,7 @@ export interface Resilience<Client = unknown> {
 }
 
 export function createResilience<Client>(shared: SharedState, forTenant: (tenant: string) => Client): Resilience<Client> {
-  const { events, breakers, bulkhead, rateLimiter, stats } = shared;
+  const { events, breakers, bulkhead, rateLimiter, stats, cache } = shared;
   const load = () => ({ active: bulkhead?.active ?? 0, queued: bulkhead?.queued ?? 0 });
   return Object.freeze({
     on: <E extends ResilienceEventName>(event: E, listener: ResilienceListener<E>) => events.on(event, listener),
@@ -75,7 +77,15 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
       for (const [model, counters] of Object.entries(models)) {
         withLimits[model] = { ...counters, rateLimit: rateLimiter?.limits(model) ?? {} };
       }
-      return { since: stats.since, total, models: withLimits, tenants, circuits: breakers?.states() ?? {}, bulkhead: load() };
+      return {
+        since: stats.since,
+        total,
+        models: withLimits,
+        tenants,
+        circuits: breakers?.states() ?? {},
+        bulkhead: load(),
+        singleFlight: { inFlight: cache?.inFlight ?? 0, waiting: cache?.waiting ?? 0 },
+      };
     },
     forTenant(tenant: string) {
       if (typeof tenant !== 'string' || tenant === '') {

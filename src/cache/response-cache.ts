@@ -18,6 +18,13 @@ export interface CacheSettings {
  */
 export class ResponseCache {
   readonly #inflight = new Map<string, Promise<CachedResponse | undefined>>();
+  /** Calls waiting for an identical call in flight. */
+  waiting = 0;
+
+  /** Calls in flight that identical calls can join. */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
 
   constructor(
     readonly settings: CacheSettings,

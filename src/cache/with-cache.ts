@@ -7,6 +7,8 @@ import { eventBase } from '../pipeline/retry-loop.js';
 import type { ResponseProps } from '../pipeline/transport.js';
 import { cacheKey, NotPlainDataError, sha256Hex, type CacheScope } from './cache-key.js';
 import { recordBody, recordStream, replay } from './cache-record.js';
+import type { CachedResponse } from './cache-store.js';
+import type { ResponseCache } from './response-cache.js';
 
 /** Per-request cache control: `bypass` (neither read nor write) or `refresh` (write, do not read). */
 export const CACHE_CONTROL_HEADER = 'x-openai-resilient-cache';
@@ -29,16 +31,13 @@ export async function withCache(
   run: (options: SdkRequestOptions) => Promise<FallbackResult>,
 ): Promise<ResponseProps> {
   const cache = ctx.shared.cache;
-  const { control, options: sent } = takeCacheControl(options);
+  const { control, headers, options: sent } = takeCacheControl(options);
   if (!cache || control === 'bypass' || !cache.settings.cacheable({ ...request, body: options.body })) {
     return (await run(sent)).props;
   }
   let key: string;
   try {
-    key = await cacheKey(
-      { method: request.method, path: request.path, query: sent.query, body: sent.body, headers: sent.headers },
-      await scopeOf(ctx),
-    );
+    key = await cacheKey({ method: request.method, path: request.path, query: sent.query, body: sent.body, headers }, await scopeOf(ctx));
   } catch (error) {
     if (error instanceof NotPlainDataError) return (await run(sent)).props;
     throw error;
@@ -46,28 +45,52 @@ export async function withCache(
 
   const { events, stats } = ctx.shared;
   const scope = { model: request.model, tenant: ctx.tenant };
-  const entry = control === 'refresh' ? undefined : await cache.get(key);
-  if (entry && cache.isFresh(entry)) {
-    events.emit('cacheHit', { ...eventBase(ctx, request), key, stale: false, age: ctx.options.clock.now() - entry.storedAt });
+  const hit = (record: CachedResponse, how: 'fresh' | 'shared' | 'stale') => {
+    const age = ctx.options.clock.now() - record.storedAt;
+    events.emit('cacheHit', { ...eventBase(ctx, request), key, stale: how === 'stale', shared: how === 'shared', age });
     stats.cached(scope, true);
-    return replay(entry, sent, 'cache');
-  }
-  events.emit('cacheMiss', { ...eventBase(ctx, request), key });
-  stats.cached(scope, false);
+    return replay(record, sent, how === 'stale' ? 'cache-stale' : 'cache');
+  };
+  let missed = false;
+  const miss = () => {
+    if (missed) return;
+    missed = true;
+    events.emit('cacheMiss', { ...eventBase(ctx, request), key });
+    stats.cached(scope, false);
+  };
+  const entry = control === 'refresh' ? undefined : await cache.get(key);
+  if (entry && cache.isFresh(entry)) return hit(entry, 'fresh');
 
-  if (!request.stream) {
-    const flight = cache.inflight(key);
-    if (flight) {
-      const shared = await waitFor(flight, sent.signal, ctx);
-      if (shared) return replay(shared, sent, 'cache');
+  try {
+    if (!request.stream && control !== 'refresh') {
+      // Join the identical call in flight; if its caller gave up on it, the next one to lead takes over.
+      for (let flight = cache.inflight(key); flight; flight = cache.inflight(key)) {
+        const shared = await waitFor(flight, sent.signal, ctx, cache);
+        if (shared) return hit(shared, 'shared');
+      }
     }
+    miss();
+    return await lead(ctx, cache, key, request, sent, run);
+  } catch (error) {
+    if (entry && classify(error).kind !== 'aborted') return hit(entry, 'stale');
+    miss();
+    throw error;
   }
+}
 
+/** Runs the call as the one in flight for `key`, and stores the primary's complete successful answer. */
+async function lead(
+  ctx: PipelineContext,
+  cache: ResponseCache,
+  key: string,
+  request: RequestInfo,
+  sent: SdkRequestOptions,
+  run: (options: SdkRequestOptions) => Promise<FallbackResult>,
+): Promise<ResponseProps> {
   const leader = request.stream ? undefined : cache.lead(key);
   try {
     const { props, fellBack } = await run(sent);
-    const storable = !fellBack && props.response.ok && !sent.__binaryResponse;
-    if (!storable) {
+    if (fellBack || !props.response.ok || sent.__binaryResponse) {
       leader?.resolve(undefined);
       return props;
     }
@@ -82,10 +105,6 @@ export async function withCache(
     return props;
   } catch (error) {
     leader?.reject(error);
-    if (entry && classify(error).kind !== 'aborted') {
-      events.emit('cacheHit', { ...eventBase(ctx, request), key, stale: true, age: ctx.options.clock.now() - entry.storedAt });
-      return replay(entry, sent, 'cache-stale');
-    }
     throw error;
   }
 }
@@ -95,10 +114,11 @@ export async function withCache(
  * own caller, or it answered with something not storable, this call runs on its own (`undefined`).
  */
 async function waitFor(
-  flight: Promise<Awaited<ReturnType<NonNullable<PipelineContext['shared']['cache']>['inflight']>>>,
+  flight: Promise<CachedResponse | undefined>,
   signal: AbortSignal | null | undefined,
   ctx: PipelineContext,
-) {
+  cache: ResponseCache,
+): Promise<CachedResponse | undefined> {
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     if (!signal) return;
@@ -106,6 +126,7 @@ async function waitFor(
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
+  cache.waiting++;
   try {
     return await Promise.race([flight, aborted]);
   } catch (error) {
@@ -113,25 +134,45 @@ async function waitFor(
     if (classify(error).kind === 'aborted') return undefined;
     throw error;
   } finally {
+    cache.waiting--;
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
-/** Reads and removes the cache-control header, so that it never goes upstream. */
-function takeCacheControl(options: SdkRequestOptions): { control: string | undefined; options: SdkRequestOptions } {
-  const headers = options.headers;
-  if (headers instanceof Headers) {
-    const control = headers.get(CACHE_CONTROL_HEADER) ?? undefined;
-    if (control === undefined) return { control, options };
-    const copy = new Headers(headers);
-    copy.delete(CACHE_CONTROL_HEADER);
-    return { control, options: { ...options, headers: copy } };
+/**
+ * Reads and removes the cache-control header (in any of the SDK's header forms), so that it never goes
+ * upstream, and returns the per-request headers in the canonical form the key uses: lower-case names in a
+ * plain object, `undefined` when there are none.
+ */
+function takeCacheControl(options: SdkRequestOptions): {
+  control: string | undefined;
+  headers: Record<string, string | null> | undefined;
+  options: SdkRequestOptions;
+} {
+  const entries = headerEntries(options.headers);
+  if (entries === undefined) return { control: undefined, headers: undefined, options };
+  const control = entries.find(([name]) => name === CACHE_CONTROL_HEADER)?.[1] ?? undefined;
+  const rest = entries.filter(([name]) => name !== CACHE_CONTROL_HEADER);
+  const headers = rest.length === 0 ? undefined : Object.fromEntries(rest);
+  if (control === undefined) return { control, headers, options };
+  return { control, headers, options: { ...options, headers: headers ?? undefined } };
+}
+
+/** The per-request headers as lower-case `[name, value]` pairs, or `undefined` for a form we cannot read. */
+function headerEntries(headers: unknown): Array<[string, string | null]> | undefined {
+  if (headers === undefined || headers === null) return [];
+  if (headers instanceof Headers) return [...headers];
+  if (Array.isArray(headers)) {
+    return headers
+      .filter((pair): pair is [string, unknown] => Array.isArray(pair) && typeof pair[0] === 'string')
+      .map(([name, value]) => [name.toLowerCase(), value === null ? null : String(value)]);
   }
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return { control: undefined, options };
-  const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === CACHE_CONTROL_HEADER);
-  if (!entry) return { control: undefined, options };
-  const rest = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== entry[0]));
-  return { control: String(entry[1]), options: { ...options, headers: rest } };
+  if (typeof headers === 'object' && Object.getPrototypeOf(headers) === Object.prototype) {
+    return Object.entries(headers as Record<string, unknown>)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [name.toLowerCase(), value === null ? null : String(value)]);
+  }
+  return undefined;
 }
 
 /** The scope of this client view: endpoint, organization, project, defaults, tenant and a key fingerprint. */

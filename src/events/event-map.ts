@@ -74,6 +74,8 @@ export interface CacheHitEvent extends RequestEventBase {
   readonly key: string;
   /** True when an expired entry answered because the call failed (`staleIfError`). */
   readonly stale: boolean;
+  /** True when the answer came from an identical call that was in flight (single-flight). */
+  readonly shared: boolean;
   /** How old the entry is, in milliseconds. */
   readonly age: number;
 }

@@ -25,7 +25,18 @@ class DeadlineReached {}
  */
 export async function executeCall(ctx: PipelineContext, options: SdkRequestOptions, send: SendOnce): Promise<ResponseProps> {
   const request = describeRequest(options);
-  return withCache(ctx, request, options, (sent) => runCall(ctx, request, sent, send));
+  const { clock } = ctx.options;
+  const { stats } = ctx.shared;
+  const scope = { model: request.model, tenant: ctx.tenant };
+  const startedAt = clock.now();
+  try {
+    const props = await withCache(ctx, request, options, (sent) => runCall(ctx, request, sent, send));
+    stats.succeeded(scope, clock.now() - startedAt);
+    return props;
+  } catch (error) {
+    stats.failed(scope, classify(error).kind);
+    throw error;
+  }
 }
 
 /** {@link executeCall}, also saying whether a fallback answered (the cache keeps only the primary's answers). */
@@ -72,11 +83,7 @@ export async function runCall(
     const result = policies.call
       ? await policies.call.execute(({ signal }: { signal: AbortSignal }) => attempts(signal), scope.signal)
       : await attempts(scope.signal);
-    ctx.shared.stats.succeeded({ model: request.model, tenant: ctx.tenant }, clock.now() - startedAt);
     return { ...result, props: { ...result.props, options: forCaller(working, options) } };
-  } catch (error) {
-    ctx.shared.stats.failed({ model: request.model, tenant: ctx.tenant }, classify(error).kind);
-    throw error;
   } finally {
     if (streaming) scope.clearTimers();
     else scope.dispose();

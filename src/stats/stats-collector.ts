@@ -45,17 +45,11 @@ export class StatsCollector {
     for (const stats of this.#all(scope)) stats.retries++;
   }
 
-  /** A cacheable call: answered from the cache (`hit`), or not. A hit counts as a successful call. */
+  /** A cacheable call: answered from the cache or by an identical call in flight (`hit`), or not. */
   cached(scope: Scope, hit: boolean): void {
     for (const stats of this.#all(scope)) {
-      if (hit) {
-        stats.cacheHits++;
-        stats.calls++;
-        stats.successes++;
-        stats.latency.record(0);
-      } else {
-        stats.cacheMisses++;
-      }
+      if (hit) stats.cacheHits++;
+      else stats.cacheMisses++;
     }
   }
 
