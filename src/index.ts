@@ -22,6 +22,7 @@ export type {
   FallbackRequest,
   FallbackValue,
   CacheOptions,
+  StreamingOptions,
 } from './options.js';
 export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';
 export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/cache-store.js';
@@ -48,6 +49,7 @@ export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-errors.js';
 export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
+export { StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './pipeline/backoff.js';
 export type { GiveUpReason } from './pipeline/retry-decision.js';
@@ -67,6 +69,8 @@ export type {
   CircuitCloseEvent,
   BulkheadRejectEvent,
   RateLimitWaitEvent,
+  StreamStallEvent,
+  StreamTruncatedEvent,
   ListenerErrorEvent,
 } from './events/event-map.js';
 export { systemClock, type Clock } from './internal/clock.js';

@@ -154,6 +154,20 @@ export interface TimeoutOptions {
    */
   readonly attempt?: number | false | undefined;
   /**
+   * For `stream: true`: the longest wait from sending to the first meaningful event (the Responses API's
+   * `response.created` / `in_progress` do not count), in milliseconds. Running out is a failed attempt,
+   * retried like any other. `false` for none.
+   * @default `timeout.attempt` (600_000): a reasoning model may think for minutes before its first token
+   */
+  readonly firstChunk?: number | false | undefined;
+  /**
+   * For streams, once started: the longest silence between two chunks while the caller is reading, in
+   * milliseconds. Running out aborts the connection and the caller's iteration throws
+   * `StreamIdleTimeoutError`. `false` for none.
+   * @default 120_000 (long enough for hosted tools such as web search between events)
+   */
+  readonly idle?: number | false | undefined;
+  /**
    * Limit for the whole call, attempts and waits included, in milliseconds. When it runs out the call
    * rejects with `DeadlineExceededError`; a retry whose wait would not fit is not started. `false` for none.
    * @default 900_000
@@ -251,6 +265,17 @@ export interface CacheOptions {
   readonly staleIfError?: boolean | number | undefined;
 }
 
+/** How streams end. */
+export interface StreamingOptions {
+  /**
+   * A stream that ends without its terminal event (`[DONE]`, `response.completed`) is cut short:
+   * `'error'` makes the caller's iteration throw `StreamTruncatedError`; `'end'` ends it quietly (a
+   * `streamTruncated` event still fires).
+   * @default 'error'
+   */
+  readonly onTruncated?: 'error' | 'end' | undefined;
+}
+
 /** Options of {@link resilient}. Every field is optional; the defaults are documented on each. */
 export interface ResilienceOptions {
   /** Retry policy, or `false` to make every call a single attempt. @default see {@link RetryOptions} */
@@ -263,6 +288,8 @@ export interface ResilienceOptions {
    * @example `{ quota_exhausted: 'retry', bad_request: 'retry' }`
    */
   readonly actions?: Partial<Record<ErrorKind, RecoveryAction>> | undefined;
+  /** How streams end. @default see {@link StreamingOptions} */
+  readonly streaming?: StreamingOptions | undefined;
   /** Per-key circuit breaker, or `false` for none. @default see {@link CircuitBreakerOptions} */
   readonly circuitBreaker?: CircuitBreakerOptions | false | undefined;
   /** Concurrency cap with a bounded queue, or `false` for none. @default see {@link BulkheadOptions} */

@@ -125,6 +125,18 @@ export interface RateLimitWaitEvent {
   readonly reason: 'paused' | 'requests' | 'tokens' | 'tenant';
 }
 
+/** A stream went silent past `timeout.idle`: its connection was aborted. */
+export interface StreamStallEvent extends RequestEventBase {
+  /** Events delivered before it stalled. */
+  readonly chunks: number;
+  readonly idle: number;
+}
+
+/** A stream ended without its terminal event. */
+export interface StreamTruncatedEvent extends RequestEventBase {
+  readonly chunks: number;
+}
+
 /** A listener threw. The call it observed was not affected. */
 export interface ListenerErrorEvent {
   readonly event: string;
@@ -144,6 +156,8 @@ export interface ResilienceEvents {
   circuitClose: CircuitCloseEvent;
   bulkheadReject: BulkheadRejectEvent;
   rateLimitWait: RateLimitWaitEvent;
+  streamStall: StreamStallEvent;
+  streamTruncated: StreamTruncatedEvent;
   listenerError: ListenerErrorEvent;
 }
 

@@ -7,6 +7,7 @@ import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
 import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
 import type { CacheSettings } from '../cache/response-cache.js';
+import type { StreamGuardSettings } from '../streams/stream-guard.js';
 import { resolveCache } from './resolve-cache.js';
 import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
@@ -27,7 +28,12 @@ export interface ResolvedOptions {
   readonly cache: CacheSettings | undefined;
   readonly refreshCredentials: ((error: unknown) => unknown) | undefined;
   readonly contextWindows: Readonly<Record<string, number>>;
-  readonly timeout: { readonly attempt: number | undefined; readonly total: number | undefined };
+  readonly timeout: {
+    readonly attempt: number | undefined;
+    readonly total: number | undefined;
+    readonly firstChunk: number | undefined;
+  };
+  readonly streaming: StreamGuardSettings;
   readonly actions: Partial<Record<ErrorKind, RecoveryAction>>;
   readonly policies: { readonly call: IPolicy<any, any> | undefined; readonly attempt: IPolicy<any, any> | undefined };
   readonly clock: Clock;
@@ -40,6 +46,7 @@ export const DEFAULTS = Object.freeze({
   maxRetryAfter: 60_000,
   attemptTimeout: 600_000,
   totalTimeout: 900_000,
+  idleTimeout: 120_000,
 });
 
 /** What the wrapped client was configured with, used as defaults (so existing settings carry over). */
@@ -48,7 +55,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'refreshCredentials', 'contextWindows', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'refreshCredentials', 'contextWindows', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -56,6 +63,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
   return {
     retry: resolveRetry(top.retry, client),
     timeout: resolveTimeout(top.timeout, client),
+    streaming: resolveStreaming(top.timeout, top.streaming),
     circuitBreaker: resolveBreaker(top.circuitBreaker),
     bulkhead: resolveBulkhead(top.bulkhead),
     rateLimit: resolveRateLimit(top.rateLimit),
@@ -98,13 +106,29 @@ function resolveRetry(value: unknown, client: ClientDefaults): ResolvedOptions['
 }
 
 function resolveTimeout(value: unknown, client: ClientDefaults): ResolvedOptions['timeout'] {
-  if (value === false) return { attempt: undefined, total: undefined };
-  const timeout = objectWithKeys('timeout', value, ['attempt', 'total']) ?? {};
-  const attempt = durationOrFalse('timeout.attempt', timeout['attempt']);
+  if (value === false) return { attempt: undefined, total: undefined, firstChunk: undefined };
+  const timeout = objectWithKeys('timeout', value, ['attempt', 'total', 'firstChunk', 'idle']) ?? {};
+  const attemptOption = durationOrFalse('timeout.attempt', timeout['attempt']);
   const total = durationOrFalse('timeout.total', timeout['total']);
+  const firstChunk = durationOrFalse('timeout.firstChunk', timeout['firstChunk']);
+  const attempt = attemptOption === false ? undefined : (attemptOption ?? clientNumber(client.timeout, false) ?? DEFAULTS.attemptTimeout);
   return {
-    attempt: attempt === false ? undefined : (attempt ?? clientNumber(client.timeout, false) ?? DEFAULTS.attemptTimeout),
+    attempt,
     total: total === false ? undefined : (total ?? DEFAULTS.totalTimeout),
+    firstChunk: firstChunk === false ? undefined : (firstChunk ?? attempt),
+  };
+}
+
+function resolveStreaming(timeout: unknown, value: unknown): StreamGuardSettings {
+  const idle = timeout === false ? false : durationOrFalse('timeout.idle', (timeout as Record<string, unknown> | undefined)?.['idle']);
+  const streaming = objectWithKeys('streaming', value, ['onTruncated']) ?? {};
+  const onTruncated = streaming['onTruncated'];
+  if (onTruncated !== undefined && onTruncated !== 'error' && onTruncated !== 'end') {
+    fail('streaming.onTruncated', "'error' or 'end'", onTruncated);
+  }
+  return {
+    idle: idle === false ? undefined : (idle ?? DEFAULTS.idleTimeout),
+    onTruncated: (onTruncated as StreamGuardSettings['onTruncated'] | undefined) ?? 'error',
   };
 }
 

@@ -3,6 +3,8 @@ import { classify } from '../classify/classify.js';
 import { AbortScope } from '../internal/abort-scope.js';
 import { MAX_TIMER_DELAY } from '../internal/clock.js';
 import { isPlainObject } from '../internal/validate.js';
+import { guardStream } from '../streams/stream-guard.js';
+import { streamHooks } from '../streams/stream-hooks.js';
 import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
@@ -50,13 +52,15 @@ export async function runAttempt(
   // Our timer bounds the attempt; the SDK's own must never fire first.
   working.timeout = MAX_TIMER_DELAY;
   working.headers = withRetryCount(working.headers, plan.number - 1);
+  const onStreamEnd = (error?: unknown) => {
+    scope.dispose();
+    guard.ended(error);
+    plan.onStreamEnd();
+  };
   const hooks = {
     onResponse: guard.responded,
-    onStreamEnd: (error?: unknown) => {
-      scope.dispose();
-      guard.ended(error);
-      plan.onStreamEnd();
-    },
+    guardStream: (response: Response, signal: AbortSignal) =>
+      guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, onStreamEnd)),
   };
   const sendWith = (signal: AbortSignal) => {
     working.signal = signal;
@@ -73,7 +77,8 @@ export async function runAttempt(
   } catch (caught) {
     let error = caught;
     if (!plan.signal.aborted && classify(caught).kind === 'aborted') {
-      const message = plan.timeout === undefined ? undefined : `Request timed out after ${plan.timeout} ms.`;
+      const limit = working.stream ? 'no stream chunk' : 'Request timed out';
+      const message = plan.timeout === undefined ? undefined : `${limit} after ${plan.timeout} ms.`.replace(/^no/, 'No');
       error = Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: caught });
     }
     guard.ended(error);

@@ -9,7 +9,9 @@ import type { ResponseCache } from '../cache/response-cache.js';
 
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
+  APIError: new (status: number | undefined, error: unknown, message: string | undefined, headers: Headers | undefined) => Error;
   APIUserAbortError: new (options?: { message?: string }) => Error;
+  APIConnectionError: new (options: { message?: string; cause?: Error }) => Error;
   APIConnectionTimeoutError: new (options?: { message?: string }) => Error;
 }
 

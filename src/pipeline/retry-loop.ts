@@ -37,7 +37,8 @@ export async function retryLoop(
   const { breakers, budget } = ctx.shared;
   const events = ctx.shared.events;
   const maxRetries = perRequest(working.maxRetries) ?? retry.maxRetries;
-  const attemptTimeout = perRequest(working.timeout) ?? timeout.attempt;
+  // A stream's attempt lasts until its first meaningful event: `timeout.firstChunk` bounds it.
+  const attemptTimeout = perRequest(working.timeout) ?? (request.stream ? timeout.firstChunk : timeout.attempt);
   const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ ...request, baseURL: ctx.baseURL }) : undefined;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;

@@ -17,8 +17,8 @@ export type SendOnce = (options: SdkRequestOptions) => Promise<ResponseProps>;
  * failure while reading it is retried like any other:
  * - a JSON or text body is read in full (bounded by the attempt's signal) and checked, then handed to
  *   the SDK as a fresh `Response`;
- * - a stream is held until its first chunk arrives; from then on it belongs to the caller and its
- *   failures are never replayed;
+ * - a stream is held until its first meaningful event arrives; from then on it belongs to the caller
+ *   and its failures are never replayed;
  * - binary bodies (`audio.speech`, `files.content`) are handed over as they arrive.
  */
 export async function sendAttempt(
@@ -28,7 +28,7 @@ export async function sendAttempt(
 ): Promise<ResponseProps> {
   const props = await send(options);
   if (options.stream) {
-    const response = await holdUntilFirstChunk(props.response, props.controller.signal, hooks.onStreamEnd);
+    const response = keepUrl(await hooks.guardStream(props.response, props.controller.signal), props.response);
     hooks.onResponse(response, undefined);
     return { ...props, response };
   }
@@ -44,8 +44,11 @@ export async function sendAttempt(
 export interface TransportHooks {
   /** The response is complete (for a stream: its first chunk arrived); `json` is the parsed JSON body, if any. */
   readonly onResponse: (response: Response, json: unknown) => void;
-  /** A stream handed to the caller ended: completely, cancelled, or with `error`. */
-  readonly onStreamEnd: (error?: unknown) => void;
+  /**
+   * Holds a stream until its first meaningful event and guards the rest (`streams/stream-guard.ts`);
+   * `signal` is the SDK's request controller's.
+   */
+  readonly guardStream: (response: Response, signal: AbortSignal) => Promise<Response>;
 }
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
@@ -71,67 +74,6 @@ async function readWholeBody(response: Response): Promise<{ response: Response; 
     headers: response.headers,
   });
   return { response: keepUrl(copy, response), json };
-}
-
-/**
- * Holds a stream until its first chunk, then hands over a body that replays that chunk and passes the
- * rest through. `onEnd` runs once when the stream ends however it ends: read to the end, failed,
- * cancelled, or aborted through `signal` (the SDK's request controller, which follows the caller's signal
- * and `stream.controller.abort()`) even while nobody is reading.
- */
-async function holdUntilFirstChunk(
-  response: Response,
-  signal: AbortSignal,
-  onEnd: (error?: unknown) => void,
-): Promise<Response> {
-  if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
-  const reader = response.body.getReader();
-  let first: ReadableStreamReadResult<Uint8Array>;
-  do {
-    first = await reader.read();
-  } while (!first.done && first.value.byteLength === 0);
-  if (first.done) {
-    throw new MalformedResponseError('Stream ended before its first chunk.', response);
-  }
-
-  let ended = false;
-  const onAbort = () => {
-    end(signal.reason);
-    reader.cancel(signal.reason).catch(() => undefined);
-  };
-  const end = (error?: unknown) => {
-    if (ended) return;
-    ended = true;
-    signal.removeEventListener('abort', onAbort);
-    onEnd(error);
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(first.value);
-    },
-    async pull(controller) {
-      try {
-        const next = await reader.read();
-        if (next.done) {
-          end();
-          controller.close();
-        } else {
-          controller.enqueue(next.value);
-        }
-      } catch (error) {
-        end(error);
-        controller.error(error);
-      }
-    },
-    async cancel(reason) {
-      end();
-      await reader.cancel(reason);
-    },
-  });
-  const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-  return keepUrl(copy, response);
 }
 
 function keepUrl(copy: Response, original: Response): Response {

@@ -3,6 +3,7 @@ import { Stream } from 'openai/streaming';
 import { describe, expect, it } from 'vitest';
 import { chatCompletion, faults, type FaultServer } from '../../src/testing/index.js';
 import {
+  StreamTruncatedError,
   CACHE_CONTROL_HEADER,
   MemoryCacheStore,
   defaultCacheable,
@@ -485,8 +486,9 @@ describe('streams', () => {
     expect(chats()).toBe(2);
   });
 
-  it('a stream the caller breaks out of is not stored', async () => {
+  it('a stream the caller breaks out of before it completed is not stored', async () => {
     const { server, ai, chats } = await cacheHarness();
+    server.enqueue(faults.stream({ chunks: 3, intervalMs: 20 }));
     const first = await ai.chat.completions.create(streamParams);
     for await (const _chunk of first) break;
     await until(() => server.openRequests === 0);
@@ -540,8 +542,8 @@ describe('streams', () => {
     const { server, ai } = await cacheHarness();
     server.enqueue(faults.stream({ omitDone: true }));
     const params = { model: 'gpt-4.1-mini', input: 'hi', temperature: 0, stream: true as const };
-    const cut = await chunksOf(await ai.responses.create(params));
-    expect(cut.map((event) => event.type)).not.toContain('response.completed');
+    // Cut short, it is reported (StreamTruncatedError) and not stored.
+    expect(await rejectionOf(chunksOf(await ai.responses.create(params)))).toBeInstanceOf(StreamTruncatedError);
     await chunksOf(await ai.responses.create(params));
     expect(server.requestsTo('/responses')).toHaveLength(2);
   });

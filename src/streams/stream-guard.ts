@@ -1,0 +1,169 @@
+import { StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-errors.js';
+import { MalformedResponseError } from '../errors/malformed-response-error.js';
+import type { Clock } from '../internal/clock.js';
+import { roleOf, SseScanner, type SseEvent } from './sse-scanner.js';
+
+/** Stream settings after defaults. */
+export interface StreamGuardSettings {
+  /** Longest silence once streaming, in ms; `undefined` for none. */
+  readonly idle: number | undefined;
+  /** What a stream that ends without its terminal event does. */
+  readonly onTruncated: 'error' | 'end';
+}
+
+export interface StreamGuardHooks {
+  readonly clock: Clock;
+  /** Makes the SDK's own errors: a connection error, and the `APIError` of an SSE `error` event. */
+  readonly connectionError: (message: string, cause: unknown) => Error;
+  readonly eventError: (event: SseEvent) => Error;
+  readonly onStall: (chunks: number) => void;
+  readonly onTruncated: (chunks: number) => void;
+  /** Called once when the stream ends, however: read to the end, failed, cancelled, or aborted. */
+  readonly onEnd: (error?: unknown) => void;
+}
+
+/**
+ * Holds a stream until its first meaningful event (Responses lifecycle events such as `response.created`
+ * do not count: a reasoning model may think for minutes after them), so that anything failing before it
+ * (including an SSE `error` event) fails the attempt and is retried. Then hands over a body that:
+ * - passes the bytes through unchanged, as they arrive;
+ * - aborts the connection when no data arrives for `idle` ms while the caller waits (`StreamIdleTimeoutError`);
+ * - ends cleanly after the terminal event even if the server keeps the socket open;
+ * - reports a stream that ends without its terminal event (`StreamTruncatedError`, or a quiet end);
+ * - turns a socket reset into the SDK's `APIConnectionError`;
+ * - ends at once when `signal` aborts (the caller's abort, `stream.controller.abort()`), even unread.
+ */
+export async function guardStream(
+  response: Response,
+  signal: AbortSignal,
+  settings: StreamGuardSettings,
+  hooks: StreamGuardHooks,
+): Promise<Response> {
+  if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
+  const reader = response.body.getReader();
+  const scanner = new SseScanner();
+  const held: Uint8Array[] = [];
+  let committed = false;
+  let terminal = false;
+  let chunks = 0;
+
+  const take = (bytes: Uint8Array): SseEvent | undefined => {
+    let error: SseEvent | undefined;
+    for (const event of scanner.push(bytes)) {
+      const role = roleOf(event);
+      if (role === 'terminal') terminal = true;
+      if (role === 'error') error ??= event;
+      if (role !== 'lifecycle') {
+        committed = true;
+        chunks++;
+      }
+    }
+    return error;
+  };
+
+  while (!committed) {
+    const next = await reader.read();
+    if (next.done) {
+      if (held.length === 0) throw new MalformedResponseError('Stream ended before its first chunk.', response);
+      break;
+    }
+    const error = take(next.value);
+    if (error && chunks === 1) {
+      await reader.cancel().catch(() => undefined);
+      throw hooks.eventError(error);
+    }
+    held.push(next.value);
+  }
+
+  let ended = false;
+  let failure: unknown;
+  let idleTimer: unknown;
+  const clearIdle = () => {
+    if (idleTimer !== undefined) hooks.clock.clearTimeout(idleTimer);
+    idleTimer = undefined;
+  };
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    clearIdle();
+    signal.removeEventListener('abort', onAbort);
+    hooks.onEnd(error ?? failure);
+  };
+  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const onAbort = () => {
+    end(signal.reason);
+    reader.cancel(signal.reason).catch(() => undefined);
+    // A read in progress must not hang: it fails with the abort, which the SDK ends on quietly.
+    try {
+      body?.error(signal.reason);
+    } catch {
+      // already closed
+    }
+  };
+
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (terminal || settings.onTruncated === 'end') {
+      if (!terminal) hooks.onTruncated(chunks);
+      end();
+      controller.close();
+      return;
+    }
+    hooks.onTruncated(chunks);
+    const error = new StreamTruncatedError(chunks);
+    end(error);
+    controller.error(error);
+  };
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      body = controller;
+      for (const bytes of held) controller.enqueue(bytes);
+    },
+    async pull(controller) {
+      // Everything, terminal event included, may have arrived with the first read: end once the caller
+      // has taken it, so that the stream holds its bulkhead slot until it is consumed.
+      if (terminal) {
+        reader.cancel().catch(() => undefined);
+        finish(controller);
+        return;
+      }
+      if (settings.idle !== undefined) {
+        idleTimer = hooks.clock.setTimeout(() => {
+          idleTimer = undefined;
+          hooks.onStall(chunks);
+          const error = new StreamIdleTimeoutError(chunks, settings.idle!);
+          end(error);
+          controller.error(error);
+          reader.cancel(error).catch(() => undefined);
+        }, settings.idle);
+      }
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        if (ended) return;
+        const error = hooks.connectionError(`Connection lost mid-stream after ${chunks} chunk(s).`, cause);
+        end(error);
+        controller.error(error);
+        return;
+      } finally {
+        clearIdle();
+      }
+      if (ended) return;
+      if (next.done) {
+        finish(controller);
+        return;
+      }
+      const error = take(next.value);
+      if (error) failure ??= hooks.eventError(error);
+      controller.enqueue(next.value);
+    },
+    async cancel(reason) {
+      end();
+      await reader.cancel(reason).catch(() => undefined);
+    },
+  });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

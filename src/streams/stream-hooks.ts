@@ -1,0 +1,32 @@
+import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import type { RequestInfo } from '../pipeline/request-info.js';
+import { eventBase } from '../pipeline/retry-loop.js';
+import type { StreamGuardHooks } from './stream-guard.js';
+
+/** The stream guard's hooks for one attempt: the pipeline's clock, the SDK's error classes, and events. */
+export function streamHooks(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  response: Response,
+  onEnd: (error?: unknown) => void,
+): StreamGuardHooks {
+  const { events } = ctx.shared;
+  return {
+    clock: ctx.options.clock,
+    connectionError: (message, cause) => new ctx.sdk.APIConnectionError({ message, cause: cause as Error }),
+    eventError: (event) => {
+      let payload: Record<string, unknown>;
+      try {
+        payload = JSON.parse(event.data) as Record<string, unknown>;
+      } catch {
+        payload = { message: event.data };
+      }
+      const error = (typeof payload['error'] === 'object' && payload['error'] !== null ? payload['error'] : payload) as Record<string, unknown>;
+      const message = typeof error['message'] === 'string' ? error['message'] : 'Error event in the stream.';
+      return new ctx.sdk.APIError(undefined, error, message, response.headers);
+    },
+    onStall: (chunks) => events.emit('streamStall', { ...eventBase(ctx, request), chunks, idle: ctx.options.streaming.idle! }),
+    onTruncated: (chunks) => events.emit('streamTruncated', { ...eventBase(ctx, request), chunks }),
+    onEnd,
+  };
+}
