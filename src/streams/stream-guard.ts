@@ -47,18 +47,22 @@ export async function guardStream(
   let terminal = false;
   let chunks = 0;
 
+  let failure: unknown;
+  /** Scans `bytes`; returns the error event if it is the stream's first meaningful event. */
   const take = (bytes: Uint8Array): SseEvent | undefined => {
-    let error: SseEvent | undefined;
+    let leading: SseEvent | undefined;
     for (const event of scanner.push(bytes)) {
       const role = roleOf(event);
+      if (role === 'lifecycle') continue;
       if (role === 'terminal') terminal = true;
-      if (role === 'error') error ??= event;
-      if (role !== 'lifecycle') {
-        committed = true;
-        chunks++;
+      if (role === 'error') {
+        if (chunks === 0) leading = event;
+        else failure ??= hooks.eventError(event);
       }
+      committed = true;
+      chunks++;
     }
-    return error;
+    return leading;
   };
 
   while (!committed) {
@@ -67,16 +71,16 @@ export async function guardStream(
       if (held.length === 0) throw new MalformedResponseError('Stream ended before its first chunk.', response);
       break;
     }
-    const error = take(next.value);
-    if (error && chunks === 1) {
+    const leadingError = take(next.value);
+    if (leadingError) {
+      // Nothing has reached the caller yet: the attempt fails, and is retried like any other.
       await reader.cancel().catch(() => undefined);
-      throw hooks.eventError(error);
+      throw hooks.eventError(leadingError);
     }
     held.push(next.value);
   }
 
   let ended = false;
-  let failure: unknown;
   let idleTimer: unknown;
   const clearIdle = () => {
     if (idleTimer !== undefined) hooks.clock.clearTimeout(idleTimer);
@@ -87,7 +91,8 @@ export async function guardStream(
     ended = true;
     clearIdle();
     signal.removeEventListener('abort', onAbort);
-    hooks.onEnd(error ?? failure);
+    // An error event seen in the stream is what went wrong, even when the SDK then aborts the request.
+    hooks.onEnd(failure ?? error);
   };
   let body: ReadableStreamDefaultController<Uint8Array> | undefined;
   const onAbort = () => {
@@ -154,8 +159,7 @@ export async function guardStream(
         finish(controller);
         return;
       }
-      const error = take(next.value);
-      if (error) failure ??= hooks.eventError(error);
+      take(next.value);
       controller.enqueue(next.value);
     },
     async cancel(reason) {

@@ -1,0 +1,208 @@
+import { getEventListeners } from 'node:events';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { faults } from '../../src/testing/index.js';
+import {
+  StreamIdleTimeoutError,
+  StreamTruncatedError,
+  systemClock,
+  type RetryEvent,
+  type StreamStallEvent,
+  type StreamTruncatedEvent,
+} from '../../src/index.js';
+import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
+
+const chatStream = { ...chatParams, stream: true as const };
+const responsesStream = { model: 'gpt-4.1-mini', input: 'hi', stream: true as const };
+
+async function textOf(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  return text;
+}
+
+/** Real time, short limits: chunks arrive in real time, so idle gaps are measured in real time too. */
+const realTime = (idle: number) => ({ clock: systemClock, timeout: { idle } });
+
+describe('timeout.firstChunk', () => {
+  it('retries a stream whose first chunk does not come in time, then serves it', async () => {
+    const { server, clock, ai } = await harness({ timeout: { firstChunk: 2_000 } });
+    server.enqueue(faults.stream({ stallBeforeFirstChunk: true }));
+    const retries: RetryEvent[] = [];
+    ai.resilience.on('retry', (event) => retries.push(event));
+    const call = ai.chat.completions.create(chatStream);
+    await until(() => server.requests.length === 1);
+    await clock.advance(2_000);
+    expect(await textOf(await drive(clock, call))).toBe('Hello world!');
+    expect(retries.map((event) => event.kind)).toEqual(['timeout']);
+    expect((retries[0]!.error as Error).message).toBe('No stream chunk after 2000 ms.');
+    await until(() => server.openRequests === 0);
+  });
+
+  it('does not count Responses lifecycle events: a silent reasoning phase after them is still "before the first chunk"', async () => {
+    const { server, clock, ai } = await harness({ timeout: { firstChunk: 2_000 } });
+    server.enqueue(faults.stream({ stallAfter: 0 }));
+    const call = ai.responses.create(responsesStream);
+    await until(() => server.requests.length === 1);
+    await clock.advance(2_000);
+    const events: string[] = [];
+    for await (const event of await drive(clock, call)) events.push(event.type);
+    expect(events.at(-1)).toBe('response.completed');
+    expect(events.filter((type) => type === 'response.created')).toHaveLength(1);
+    expect(server.requestsTo('/responses')).toHaveLength(2);
+  });
+
+  it('retries an error event that arrives before anything reached the caller', async () => {
+    const { server, clock, ai } = await harness();
+    server.enqueue(faults.stream({ errorAfter: 0, error: { message: 'The server had an error', type: 'server_error', code: 'server_error' } }));
+    const retries: RetryEvent[] = [];
+    ai.resilience.on('retry', (event) => retries.push(event));
+    const events: string[] = [];
+    for await (const event of await drive(clock, ai.responses.create(responsesStream))) events.push(event.type);
+    expect(events.at(-1)).toBe('response.completed');
+    expect(retries).toEqual([expect.objectContaining({ kind: 'server_error' })]);
+    expect(retries[0]!.error).toBeInstanceOf(OpenAI.APIError);
+  });
+});
+
+describe('timeout.idle', () => {
+  it('aborts a stream that stalls after some chunks, with a typed error saying how many arrived', async () => {
+    const { server, ai } = await harness({ ...realTime(60), bulkhead: { maxConcurrent: 1 } });
+    server.enqueue(faults.stream({ chunks: 4, stallAfter: 2 }));
+    const stalls: StreamStallEvent[] = [];
+    ai.resilience.on('streamStall', (event) => stalls.push(event));
+    const received: string[] = [];
+    const error = await rejectionOf(
+      (async () => {
+        for await (const chunk of await ai.chat.completions.create(chatStream)) received.push(chunk.choices[0]?.delta?.content ?? '');
+      })(),
+    );
+    expect(error).toBeInstanceOf(StreamIdleTimeoutError);
+    expect(error).toMatchObject({ name: 'StreamIdleTimeoutError', kind: 'timeout', chunks: 3, idle: 60 });
+    expect(received).toEqual(['', 'Hello', ' world']);
+    expect(stalls).toEqual([expect.objectContaining({ chunks: 3, idle: 60, model: 'gpt-4.1-mini' })]);
+    await until(() => server.openRequests === 0);
+    expect(ai.resilience.load()).toEqual({ active: 0, queued: 0 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('does not kill a slow but steady stream', async () => {
+    const { server, ai } = await harness(realTime(150));
+    server.enqueue(faults.stream({ chunks: 6, intervalMs: 40 }));
+    expect(await textOf(await ai.chat.completions.create(chatStream))).toBe('Hello world! more more more');
+  });
+
+  it('does not count the time the caller spends between reads', async () => {
+    const { server, ai } = await harness(realTime(40));
+    server.enqueue(faults.stream({ chunks: 3 }));
+    let text = '';
+    for await (const chunk of await ai.chat.completions.create(chatStream)) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    expect(text).toBe('Hello world!');
+  });
+
+  it('a stalled stream counts against the circuit breaker', async () => {
+    const { server, ai } = await harness({ ...realTime(40), circuitBreaker: { consecutiveFailures: 1 } });
+    server.enqueue(faults.stream({ stallAfter: 1 }));
+    await rejectionOf(textOf(await ai.chat.completions.create(chatStream)));
+    expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('open');
+  });
+});
+
+describe('how streams end', () => {
+  it('a socket reset mid-stream becomes the SDK connection error, never a raw TypeError', async () => {
+    const { server, clock, ai } = await harness();
+    server.enqueue(faults.stream({ chunks: 4, dropAfter: 2 }));
+    const error = await rejectionOf(textOf(await drive(clock, ai.chat.completions.create(chatStream))));
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(error.message).toMatch(/mid-stream after \d+ chunk/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('an error event mid-stream reaches the caller as an APIError and counts for the breaker', async () => {
+    const { server, ai } = await harness({ circuitBreaker: { consecutiveFailures: 1 } });
+    server.enqueue(faults.stream({ chunks: 3, errorAfter: 1, error: { message: 'boom', type: 'server_error', code: 'server_error' } }));
+    const error = await rejectionOf(textOf(await ai.chat.completions.create(chatStream)));
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
+  });
+
+  it('a stream without [DONE] is reported as truncated', async () => {
+    const { server, ai } = await harness();
+    server.enqueue(faults.stream({ chunks: 3, omitDone: true }));
+    const truncated: StreamTruncatedEvent[] = [];
+    ai.resilience.on('streamTruncated', (event) => truncated.push(event));
+    const error = await rejectionOf(textOf(await ai.chat.completions.create(chatStream)));
+    expect(error).toBeInstanceOf(StreamTruncatedError);
+    expect(error).toMatchObject({ kind: 'connection', chunks: 5 });
+    expect(truncated).toEqual([expect.objectContaining({ chunks: 5 })]);
+  });
+
+  it("streaming.onTruncated: 'end' ends it quietly, still reporting it", async () => {
+    const { server, ai } = await harness({ streaming: { onTruncated: 'end' } });
+    server.enqueue(faults.stream({ chunks: 3, omitDone: true }));
+    const truncated: StreamTruncatedEvent[] = [];
+    ai.resilience.on('streamTruncated', (event) => truncated.push(event));
+    expect(await textOf(await ai.chat.completions.create(chatStream))).toBe('Hello world!');
+    expect(truncated).toHaveLength(1);
+  });
+
+  it('a Responses stream that keeps its socket open after response.completed ends cleanly', async () => {
+    const { server, ai } = await harness();
+    server.enqueue(faults.stream({ keepOpen: true }));
+    const events: string[] = [];
+    for await (const event of await ai.responses.create(responsesStream)) events.push(event.type);
+    expect(events.at(-1)).toBe('response.completed');
+    await until(() => server.openRequests === 0);
+  });
+
+  it('caller break and abort release everything at once, with no timer left', async () => {
+    const { server, clock, ai } = await harness({ bulkhead: { maxConcurrent: 1 }, timeout: { idle: 30_000 } });
+    server.enqueue(faults.stream({ chunks: 3, stallAfter: 1 }), faults.stream({ chunks: 3, stallAfter: 1 }));
+    for await (const _chunk of await ai.chat.completions.create(chatStream)) break;
+    await until(() => server.openRequests === 0);
+    expect(ai.resilience.load().active).toBe(0);
+    expect(clock.pending()).toEqual([]);
+
+    const controller = new AbortController();
+    const stream = await ai.chat.completions.create(chatStream, { signal: controller.signal });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    const pending = iterator.next();
+    await clock.until((timers) => timers.some((timer) => timer.delay === 30_000));
+    controller.abort();
+    await pending.catch(() => undefined);
+    await until(() => server.openRequests === 0);
+    expect(ai.resilience.load().active).toBe(0);
+    expect(clock.pending()).toEqual([]);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('helpers and raw streams', () => {
+  it('chat.completions.stream() surfaces a stall as StreamIdleTimeoutError', async () => {
+    const { server, ai } = await harness(realTime(40));
+    server.enqueue(faults.stream({ chunks: 3, stallAfter: 1 }));
+    const runner = ai.chat.completions.stream(chatParams);
+    expect(await rejectionOf(runner.finalChatCompletion())).toBeInstanceOf(StreamIdleTimeoutError);
+  });
+
+  it('responses.stream() surfaces truncation', async () => {
+    const { server, ai } = await harness();
+    server.enqueue(faults.stream({ omitDone: true }));
+    const stream = ai.responses.stream({ model: 'gpt-4.1-mini', input: 'hi' });
+    expect(await rejectionOf(stream.finalResponse())).toBeInstanceOf(StreamTruncatedError);
+  });
+
+  it('toReadableStream() is guarded too', async () => {
+    const { server, ai } = await harness(realTime(40));
+    server.enqueue(faults.stream({ chunks: 3, stallAfter: 1 }));
+    const reader = (await ai.chat.completions.create(chatStream)).toReadableStream().getReader();
+    const error = await rejectionOf((async () => {
+      for (;;) if ((await reader.read()).done) return;
+    })());
+    expect(error).toBeInstanceOf(StreamIdleTimeoutError);
+  });
+});
