@@ -12,6 +12,8 @@ export interface ResilienceStats {
   readonly total: CallStatsSnapshot;
   /** Per model, with the rate limits in force for it (configured or learned). */
   readonly models: Readonly<Record<string, CallStatsSnapshot & { readonly rateLimit: RateLimitView }>>;
+  /** Per endpoint: `METHOD /path/template` (ids folded into `{id}`). */
+  readonly endpoints: Readonly<Record<string, CallStatsSnapshot>>;
   /** Per tenant (calls made through `forTenant()` views). */
   readonly tenants: Readonly<Record<string, CallStatsSnapshot>>;
   /** Circuit state by breaker key. */
@@ -22,10 +24,16 @@ export interface ResilienceStats {
   readonly singleFlight: { readonly inFlight: number; readonly waiting: number };
 }
 
-/** A model's rate limits as the limiter knows them; `pausedUntil` while it waits out a 429. */
+/**
+ * A model's rate limits as the limiter knows them (configured, or learned from `x-ratelimit-limit-*`),
+ * the headroom the server last reported (`x-ratelimit-remaining-*`), and `pausedUntil` while it waits
+ * out a 429.
+ */
 export interface RateLimitView {
   readonly requestsPerMinute?: number;
   readonly tokensPerMinute?: number;
+  readonly remainingRequests?: number;
+  readonly remainingTokens?: number;
   readonly pausedUntil?: number;
 }
 
@@ -72,7 +80,7 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
     restoreState: (state: BreakerState) => breakers?.restoreState(state),
     load,
     stats(): ResilienceStats {
-      const { total, models, tenants } = stats.snapshot();
+      const { total, models, endpoints, tenants } = stats.snapshot();
       const withLimits: Record<string, CallStatsSnapshot & { rateLimit: RateLimitView }> = {};
       for (const [model, counters] of Object.entries(models)) {
         withLimits[model] = { ...counters, rateLimit: rateLimiter?.limits(model) ?? {} };
@@ -81,6 +89,7 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
         since: stats.since,
         total,
         models: withLimits,
+        endpoints,
         tenants,
         circuits: breakers?.states() ?? {},
         bulkhead: load(),

@@ -3,7 +3,8 @@ import type { SdkClientInternals } from '../client/sdk-internals.js';
 import type { FallbackResult } from '../fallback/with-fallbacks.js';
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../pipeline/request-info.js';
-import { eventBase } from '../pipeline/retry-loop.js';
+import { eventBase } from '../events/event-base.js';
+import { statsScope } from '../stats/stats-scope.js';
 import type { ResponseProps } from '../pipeline/transport.js';
 import { cacheKey, NotPlainDataError, sha256Hex, type CacheScope } from './cache-key.js';
 import { recordBody, recordStream, replay } from './cache-record.js';
@@ -44,7 +45,7 @@ export async function withCache(
   }
 
   const { events, stats } = ctx.shared;
-  const scope = { model: request.model, tenant: ctx.tenant };
+  const scope = statsScope(ctx, request);
   const hit = (record: CachedResponse, how: 'fresh' | 'shared' | 'stale') => {
     const age = ctx.options.clock.now() - record.storedAt;
     events.emit('cacheHit', { ...eventBase(ctx, request), key, stale: how === 'stale', shared: how === 'shared', age });

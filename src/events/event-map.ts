@@ -4,6 +4,8 @@ import type { GiveUpReason } from '../pipeline/retry-decision.js';
 
 /** Fields every request event carries. */
 export interface RequestEventBase {
+  /** The call this event belongs to (the same in its `callStart`, attempts, retries and `callEnd`). */
+  readonly callId: number;
   /** The request's `model`, when its body has one. */
   readonly model: string | undefined;
   /** HTTP method, upper case. */
@@ -12,6 +14,47 @@ export interface RequestEventBase {
   readonly path: string;
   /** The tenant of the client view (`resilience.forTenant()`), if any. */
   readonly tenant: string | undefined;
+}
+
+/** A call begins (before the cache, the deadline and any attempt). */
+export interface CallStartEvent extends RequestEventBase {
+  readonly stream: boolean;
+}
+
+/** A call ends: its answer (for a stream, its first chunk) reached the caller, or its error did. */
+export interface CallEndEvent extends RequestEventBase {
+  readonly outcome: 'success' | 'failure';
+  /** The kind of the error the caller received, for a failure. */
+  readonly kind: ErrorKind | undefined;
+  readonly error: unknown;
+  /** Milliseconds from the call to its answer (for a stream, its time to first chunk). */
+  readonly duration: number;
+  readonly stream: boolean;
+  /** The model the answer came from (a fallback may answer for another). */
+  readonly responseModel: string | undefined;
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly totalTokens: number } | undefined;
+}
+
+/** An attempt is sent (after the breaker, rate limiter and bulkhead let it through). */
+export interface AttemptStartEvent extends RequestEventBase {
+  /** From 1. */
+  readonly attempt: number;
+}
+
+/** An attempt ended: a response (for a stream, its first chunk), or a failure. */
+export interface AttemptEndEvent extends RequestEventBase {
+  readonly attempt: number;
+  readonly outcome: 'success' | 'failure';
+  readonly kind: ErrorKind | undefined;
+  readonly status: number | undefined;
+  readonly duration: number;
+}
+
+/** A time limit ran out: an attempt's, a stream's first chunk or idle gap, or the call's total. */
+export interface TimeoutEvent extends RequestEventBase {
+  readonly timeout: 'attempt' | 'first_chunk' | 'idle' | 'total';
+  /** The limit, in milliseconds. */
+  readonly limit: number;
 }
 
 /** A failed attempt will be retried after `delay` ms. Fired before the wait. */
@@ -145,6 +188,11 @@ export interface ListenerErrorEvent {
 
 /** Every event `ai.resilience.on()` accepts, with its payload. */
 export interface ResilienceEvents {
+  callStart: CallStartEvent;
+  callEnd: CallEndEvent;
+  attemptStart: AttemptStartEvent;
+  attemptEnd: AttemptEndEvent;
+  timeout: TimeoutEvent;
   retry: RetryEvent;
   giveUp: GiveUpEvent;
   budgetExhausted: BudgetExhaustedEvent;

@@ -1,7 +1,8 @@
 import { classify } from '../classify/classify.js';
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../pipeline/request-info.js';
-import { eventBase } from '../pipeline/retry-loop.js';
+import { eventBase } from '../events/event-base.js';
+import { statsScope } from '../stats/stats-scope.js';
 import { chatCompletionAsEvents, eventStreamResponse, jsonResponse, syntheticProps } from '../pipeline/synthetic-response.js';
 import type { ResponseProps } from '../pipeline/transport.js';
 import { attachFallbackFailures, type FallbackFailure } from './fallback-errors.js';
@@ -49,7 +50,7 @@ export async function withFallbacks(
     });
     const failures: FallbackFailure[] = [];
     const announce = (step: number, to: Omit<FallbackFailure, 'kind' | 'error'> & { target: 'model' | 'client' | 'value' }) => {
-      ctx.shared.stats.fellBack({ model: request.model, tenant: ctx.tenant });
+      ctx.shared.stats.fellBack(statsScope(ctx, request));
       ctx.shared.events.emit('fallback', {
         ...eventBase(ctx, request), step, from: request.model, to: to.model, client: to.client,
         target: to.target, reason: failure.kind, error: primaryError,

@@ -3,6 +3,8 @@ import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
 import { estimateTokens, usedTokens } from '../policies/rate-limit/estimate-tokens.js';
 import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
+import { normalizeUsage } from '../stats/stats-collector.js';
+import { statsScope } from '../stats/stats-scope.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
 
@@ -46,7 +48,13 @@ export async function enterGuards(
   let ended = false;
   return {
     responded(response, body) {
-      ctx.shared.stats.used({ model: request.model, tenant: ctx.tenant }, body);
+      const usage = normalizeUsage(body);
+      if (usage) {
+        request.observed.usage = usage;
+        ctx.shared.stats.used(statsScope(ctx, request), usage);
+      }
+      const answeredBy = (body as { model?: unknown } | undefined)?.model;
+      request.observed.responseModel = typeof answeredBy === 'string' ? answeredBy : request.model;
       if (rateLimiter && request.model !== undefined) {
         rateLimiter.learn(request.model, response.headers);
         if (reservation) {

@@ -5,6 +5,7 @@ import { MAX_TIMER_DELAY } from '../internal/clock.js';
 import { isPlainObject } from '../internal/validate.js';
 import { guardStream } from '../streams/stream-guard.js';
 import { streamHooks } from '../streams/stream-hooks.js';
+import { eventBase } from '../events/event-base.js';
 import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
@@ -43,6 +44,19 @@ export async function runAttempt(
   send: SendOnce,
 ): Promise<ResponseProps> {
   const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.signal, plan.deadlineAt);
+  const { events } = ctx.shared;
+  const { clock } = ctx.options;
+  const sentAt = clock.now();
+  const base = eventBase(ctx, request);
+  if (events.has('attemptStart')) events.emit('attemptStart', { ...base, attempt: plan.number });
+  const attemptEnded = (error?: unknown) => {
+    if (!events.has('attemptEnd')) return;
+    const failure = error === undefined ? undefined : classify(error);
+    events.emit('attemptEnd', {
+      ...base, attempt: plan.number, outcome: failure ? 'failure' : 'success', kind: failure?.kind,
+      status: failure?.status, duration: clock.now() - sentAt,
+    });
+  };
   const scope = new AbortScope(ctx.options.clock, [plan.signal]);
   if (plan.timeout !== undefined) {
     scope.abortAfter(plan.timeout, () => new ctx.sdk.APIConnectionTimeoutError());
@@ -73,6 +87,7 @@ export async function runAttempt(
       : await sendWith(scope.signal);
     handedOver = working.stream === true;
     if (!handedOver) guard.ended();
+    attemptEnded();
     return props;
   } catch (caught) {
     let error = caught;
@@ -80,8 +95,12 @@ export async function runAttempt(
       const limit = working.stream ? 'no stream chunk' : 'Request timed out';
       const message = plan.timeout === undefined ? undefined : `${limit} after ${plan.timeout} ms.`.replace(/^no/, 'No');
       error = Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: caught });
+      if (plan.timeout !== undefined && scope.signal.aborted) {
+        events.emit('timeout', { ...base, timeout: working.stream ? 'first_chunk' : 'attempt', limit: plan.timeout });
+      }
     }
     guard.ended(error);
+    attemptEnded(error);
     throw error;
   } finally {
     if (handedOver) scope.clearTimers();

@@ -1,5 +1,8 @@
 import { withCache } from '../cache/with-cache.js';
 import { classify } from '../classify/classify.js';
+import type { ErrorKind } from '../classify/error-kind.js';
+import { eventBase } from '../events/event-base.js';
+import { statsScope } from '../stats/stats-scope.js';
 import type { SdkClientInternals } from '../client/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import type { FallbackTarget } from '../fallback/fallback-targets.js';
@@ -27,14 +30,29 @@ export async function executeCall(ctx: PipelineContext, options: SdkRequestOptio
   const request = describeRequest(options);
   const { clock } = ctx.options;
   const { stats } = ctx.shared;
-  const scope = { model: request.model, tenant: ctx.tenant };
+  const scope = statsScope(ctx, request);
+  const { events } = ctx.shared;
   const startedAt = clock.now();
+  const base = eventBase(ctx, request);
+  if (events.has('callStart')) events.emit('callStart', { ...base, stream: request.stream });
+  const ended = (error: unknown, kind: ErrorKind | undefined) => {
+    if (!events.has('callEnd')) return;
+    const { responseModel, usage } = request.observed;
+    events.emit('callEnd', {
+      ...base, outcome: kind === undefined ? 'success' : 'failure', kind, error, duration: clock.now() - startedAt,
+      stream: request.stream, responseModel, usage,
+    });
+  };
   try {
     const props = await withCache(ctx, request, options, (sent) => runCall(ctx, request, sent, send));
     stats.succeeded(scope, clock.now() - startedAt);
+    if (request.stream) stats.streamStarted(scope, clock.now() - startedAt);
+    ended(undefined, undefined);
     return props;
   } catch (error) {
-    stats.failed(scope, classify(error).kind);
+    const { kind } = classify(error);
+    stats.failed(scope, kind);
+    ended(error, kind);
     throw error;
   }
 }
@@ -55,10 +73,15 @@ export async function runCall(
   if (total !== undefined) scope.abortAfter(total, () => new DeadlineReached());
 
   let streaming = false;
+  let deadlineAnnounced = false;
   const translateAbort = (attempt: number, lastError: unknown): Error | undefined => {
     if (callerSignal?.aborted) return new ctx.sdk.APIUserAbortError();
-    if (scope.signal.reason instanceof DeadlineReached) return new DeadlineExceededError(total!, attempt, lastError);
-    return undefined;
+    if (!(scope.signal.reason instanceof DeadlineReached)) return undefined;
+    if (!deadlineAnnounced) {
+      deadlineAnnounced = true;
+      ctx.shared.events.emit('timeout', { ...eventBase(ctx, request), timeout: 'total', limit: total! });
+    }
+    return new DeadlineExceededError(total!, attempt, lastError);
   };
   const hooks = { deadlineAt, onStreamStart: () => (streaming = true), onStreamEnd: () => scope.dispose(), translateAbort };
   const working: SdkRequestOptions = { ...options };

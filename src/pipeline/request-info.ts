@@ -13,8 +13,18 @@ export interface SdkRequestOptions {
   [key: string]: unknown;
 }
 
-/** What events, decisions and (later) per-model policies need to know about one request. */
+/** What the pipeline learns about a call's answer, for `callEnd`, stats and telemetry. */
+export interface CallObservation {
+  /** The `model` the answer says it came from. */
+  responseModel?: string | undefined;
+  /** Token usage from the answer's `usage`. */
+  usage?: { inputTokens: number; outputTokens: number; totalTokens: number } | undefined;
+}
+
+/** What events, decisions and per-model policies need to know about one request. */
 export interface RequestInfo {
+  /** Identifies the call in events (`callStart` ... `callEnd`), unique within the process. */
+  readonly callId: number;
   readonly method: string;
   readonly path: string;
   /** The `model` of the request body, when it has one. */
@@ -22,10 +32,16 @@ export interface RequestInfo {
   readonly stream: boolean;
   /** False when the body is a stream that cannot be sent twice. */
   readonly replayable: boolean;
+  /** Filled in as the answer arrives. */
+  readonly observed: CallObservation;
 }
+
+let lastCallId = 0;
 
 export function describeRequest(options: SdkRequestOptions): RequestInfo {
   return {
+    callId: ++lastCallId,
+    observed: {},
     method: options.method.toUpperCase(),
     path: options.path,
     model: modelOf(options.body),

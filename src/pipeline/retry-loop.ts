@@ -4,6 +4,8 @@ import { sleep } from '../internal/abort-scope.js';
 import type { RetryBackoffContext } from '../options.js';
 import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
 import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
+import { eventBase } from '../events/event-base.js';
+import { statsScope } from '../stats/stats-scope.js';
 import { runAttempt } from './attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
@@ -66,7 +68,7 @@ export async function retryLoop(
       if (classification.kind === 'authentication' && !refreshedCredentials && (await refreshCredentials(ctx, error))) {
         refreshedCredentials = true;
         events.emit('retry', { ...eventBase(ctx, request), attempt, delay: 0, delaySource: 'credentials', kind: 'authentication', status: classification.status, error });
-        ctx.shared.stats.retried({ model: request.model, tenant: ctx.tenant });
+        ctx.shared.stats.retried(statsScope(ctx, request));
         continue;
       }
       const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
@@ -84,7 +86,7 @@ export async function retryLoop(
       }
 
       previousBackoff = decision.backoff ?? previousBackoff;
-      ctx.shared.stats.retried({ model: request.model, tenant: ctx.tenant });
+      ctx.shared.stats.retried(statsScope(ctx, request));
       if (events.has('retry')) {
         events.emit('retry', {
           ...eventBase(ctx, request), attempt, delay: decision.delay, delaySource: decision.source,
@@ -115,10 +117,6 @@ function giveUp(
     events.emit('giveUp', { ...eventBase(ctx, request), attempt, kind, reason: why, delay, status, error });
   }
   return error;
-}
-
-export function eventBase(ctx: PipelineContext, request: RequestInfo) {
-  return { model: request.model, method: request.method, path: request.path, tenant: ctx.tenant };
 }
 
 /**

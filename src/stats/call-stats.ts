@@ -22,9 +22,24 @@ export interface CallStatsSnapshot {
   /** Cacheable calls answered from the cache, and those that were not. */
   readonly cache: { readonly hits: number; readonly misses: number };
   /** Call latency in ms, from the call to its response (for streams: to the first chunk). */
-  readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | undefined;
+  readonly latency: LatencySnapshot | undefined;
   /** Token usage reported by the responses. */
   readonly usage: TokenUsage;
+  /** Streams started, their time to first chunk (ms), and how many stalled or were cut short. */
+  readonly streams: {
+    readonly started: number;
+    readonly timeToFirstChunk: LatencySnapshot | undefined;
+    readonly stalls: number;
+    readonly truncated: number;
+  };
+}
+
+/** Percentiles in milliseconds. */
+export interface LatencySnapshot {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
 }
 
 /** Mutable counters behind a {@link CallStatsSnapshot}. */
@@ -37,12 +52,15 @@ export class CallStats {
   cacheMisses = 0;
   readonly failures = new Map<ErrorKind, number>();
   readonly latency = new LatencyHistogram();
+  readonly timeToFirstChunk = new LatencyHistogram();
+  streams = 0;
+  streamStalls = 0;
+  streamTruncations = 0;
   inputTokens = 0;
   outputTokens = 0;
   totalTokens = 0;
 
   snapshot(): CallStatsSnapshot {
-    const { latency } = this;
     return {
       calls: this.calls,
       successes: this.successes,
@@ -50,11 +68,19 @@ export class CallStats {
       retries: this.retries,
       fallbacks: this.fallbacks,
       cache: { hits: this.cacheHits, misses: this.cacheMisses },
-      latency:
-        latency.count === 0
-          ? undefined
-          : { p50: latency.percentile(0.5)!, p95: latency.percentile(0.95)!, p99: latency.percentile(0.99)!, max: latency.max },
+      latency: percentiles(this.latency),
       usage: { inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: this.totalTokens },
+      streams: {
+        started: this.streams,
+        timeToFirstChunk: percentiles(this.timeToFirstChunk),
+        stalls: this.streamStalls,
+        truncated: this.streamTruncations,
+      },
     };
   }
+}
+
+function percentiles(histogram: LatencyHistogram): LatencySnapshot | undefined {
+  if (histogram.count === 0) return undefined;
+  return { p50: histogram.percentile(0.5)!, p95: histogram.percentile(0.95)!, p99: histogram.percentile(0.99)!, max: histogram.max };
 }

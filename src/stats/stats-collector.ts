@@ -1,16 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import type { ErrorKind } from '../classify/error-kind.js';
-import { CallStats, type CallStatsSnapshot } from './call-stats.js';
+import { CallStats, type CallStatsSnapshot, type TokenUsage } from './call-stats.js';
+import type { StatsScope } from './stats-scope.js';
 
 /** Models and tenants tracked; the least recently used beyond it are dropped from the snapshot. */
 const MAX_KEYS = 1_000;
 export const NO_MODEL = '(no model)';
 
-/** Where a call's numbers go: the client's total, its model's, and its tenant's. */
-interface Scope {
-  readonly model: string | undefined;
-  readonly tenant: string | undefined;
-}
+type Scope = StatsScope;
 
 /**
  * In-process statistics per model and per tenant, updated by the pipeline as calls end. Bounded memory:
@@ -21,6 +18,7 @@ export class StatsCollector {
   readonly #total = new CallStats();
   readonly #models = new LRUCache<string, CallStats>({ max: MAX_KEYS });
   readonly #tenants = new LRUCache<string, CallStats>({ max: MAX_KEYS });
+  readonly #endpoints = new LRUCache<string, CallStats>({ max: MAX_KEYS });
 
   constructor(now: number) {
     this.since = now;
@@ -53,34 +51,51 @@ export class StatsCollector {
     }
   }
 
+  /** A stream reached its first chunk after `ms`. */
+  streamStarted(scope: Scope, ms: number): void {
+    for (const stats of this.#all(scope)) {
+      stats.streams++;
+      stats.timeToFirstChunk.record(ms);
+    }
+  }
+
+  /** A stream went silent past `timeout.idle` (`stall`) or ended without its terminal event. */
+  streamEnded(scope: Scope, how: 'stall' | 'truncated'): void {
+    for (const stats of this.#all(scope)) {
+      if (how === 'stall') stats.streamStalls++;
+      else stats.streamTruncations++;
+    }
+  }
+
   fellBack(scope: Scope): void {
     for (const stats of this.#all(scope)) stats.fallbacks++;
   }
 
-  /** Adds a response's `usage` (Chat Completions, Responses and Embeddings shapes). */
-  used(scope: Scope, body: unknown): void {
-    const usage = (body as { usage?: Record<string, unknown> } | null | undefined)?.usage;
-    if (typeof usage !== 'object' || usage === null) return;
-    const input = numberOf(usage['prompt_tokens']) ?? numberOf(usage['input_tokens']) ?? 0;
-    const output = numberOf(usage['completion_tokens']) ?? numberOf(usage['output_tokens']) ?? 0;
-    const total = numberOf(usage['total_tokens']) ?? input + output;
+  /** Adds an answer's token usage. */
+  used(scope: Scope, usage: TokenUsage): void {
     for (const stats of this.#all(scope)) {
-      stats.inputTokens += input;
-      stats.outputTokens += output;
-      stats.totalTokens += total;
+      stats.inputTokens += usage.inputTokens;
+      stats.outputTokens += usage.outputTokens;
+      stats.totalTokens += usage.totalTokens;
     }
   }
 
-  snapshot(): { total: CallStatsSnapshot; models: Record<string, CallStatsSnapshot>; tenants: Record<string, CallStatsSnapshot> } {
-    const models: Record<string, CallStatsSnapshot> = {};
-    for (const [model, stats] of this.#models.entries()) models[model] = stats.snapshot();
-    const tenants: Record<string, CallStatsSnapshot> = {};
-    for (const [tenant, stats] of this.#tenants.entries()) tenants[tenant] = stats.snapshot();
-    return { total: this.#total.snapshot(), models, tenants };
+  snapshot(): {
+    total: CallStatsSnapshot;
+    models: Record<string, CallStatsSnapshot>;
+    endpoints: Record<string, CallStatsSnapshot>;
+    tenants: Record<string, CallStatsSnapshot>;
+  } {
+    const all = (cache: LRUCache<string, CallStats>) => {
+      const snapshot: Record<string, CallStatsSnapshot> = {};
+      for (const [key, stats] of cache.entries()) snapshot[key] = stats.snapshot();
+      return snapshot;
+    };
+    return { total: this.#total.snapshot(), models: all(this.#models), endpoints: all(this.#endpoints), tenants: all(this.#tenants) };
   }
 
   #all(scope: Scope): CallStats[] {
-    const all = [this.#total, this.#entry(this.#models, scope.model ?? NO_MODEL)];
+    const all = [this.#total, this.#entry(this.#models, scope.model ?? NO_MODEL), this.#entry(this.#endpoints, scope.endpoint)];
     if (scope.tenant !== undefined) all.push(this.#entry(this.#tenants, scope.tenant));
     return all;
   }
@@ -90,6 +105,15 @@ export class StatsCollector {
     if (!stats) cache.set(key, (stats = new CallStats()));
     return stats;
   }
+}
+
+/** A response's `usage` in one shape (Chat Completions, Responses and Embeddings name it differently). */
+export function normalizeUsage(body: unknown): TokenUsage | undefined {
+  const usage = (body as { usage?: Record<string, unknown> } | null | undefined)?.usage;
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const inputTokens = numberOf(usage['prompt_tokens']) ?? numberOf(usage['input_tokens']) ?? 0;
+  const outputTokens = numberOf(usage['completion_tokens']) ?? numberOf(usage['output_tokens']) ?? 0;
+  return { inputTokens, outputTokens, totalTokens: numberOf(usage['total_tokens']) ?? inputTokens + outputTokens };
 }
 
 function numberOf(value: unknown): number | undefined {

@@ -1,6 +1,7 @@
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { RequestInfo } from '../pipeline/request-info.js';
-import { eventBase } from '../pipeline/retry-loop.js';
+import { eventBase } from '../events/event-base.js';
+import { statsScope } from '../stats/stats-scope.js';
 import type { StreamGuardHooks } from './stream-guard.js';
 
 /** The stream guard's hooks for one attempt: the pipeline's clock, the SDK's error classes, and events. */
@@ -25,8 +26,16 @@ export function streamHooks(
       const message = typeof error['message'] === 'string' ? error['message'] : 'Error event in the stream.';
       return new ctx.sdk.APIError(undefined, error, message, response.headers);
     },
-    onStall: (chunks) => events.emit('streamStall', { ...eventBase(ctx, request), chunks, idle: ctx.options.streaming.idle! }),
-    onTruncated: (chunks) => events.emit('streamTruncated', { ...eventBase(ctx, request), chunks }),
+    onStall: (chunks) => {
+      const idle = ctx.options.streaming.idle!;
+      ctx.shared.stats.streamEnded(statsScope(ctx, request), 'stall');
+      events.emit('timeout', { ...eventBase(ctx, request), timeout: 'idle', limit: idle });
+      events.emit('streamStall', { ...eventBase(ctx, request), chunks, idle });
+    },
+    onTruncated: (chunks) => {
+      ctx.shared.stats.streamEnded(statsScope(ctx, request), 'truncated');
+      events.emit('streamTruncated', { ...eventBase(ctx, request), chunks });
+    },
     onEnd,
   };
 }

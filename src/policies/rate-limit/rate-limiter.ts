@@ -40,6 +40,8 @@ interface ModelState {
   probe?: { readonly done: Promise<void>; readonly finish: () => void };
   /** The upstream sent no `x-ratelimit-*` headers: nothing to learn, never probe again. */
   headerless?: boolean;
+  /** What the server last said was left (`x-ratelimit-remaining-*`). */
+  remaining: { requests?: number; tokens?: number };
 }
 
 /**
@@ -192,16 +194,27 @@ export class RateLimiter {
       // What the server says is left lowers our level; at 0 the bucket itself makes the next caller wait
       // one refill interval. (`x-ratelimit-reset-*` is the time until the limit is *full* again: pausing
       // that long would idle most of the capacity.)
-      if (remaining !== undefined) state[kind]?.clampTo(remaining, now);
+      if (remaining !== undefined) {
+        state[kind]?.clampTo(remaining, now);
+        state.remaining[kind] = remaining;
+      }
     }
   }
 
   /** Limits in force for a model: configured, learned, or none yet. */
-  limits(model: string): { requestsPerMinute?: number; tokensPerMinute?: number; pausedUntil?: number } {
+  limits(model: string): {
+    requestsPerMinute?: number;
+    tokensPerMinute?: number;
+    remainingRequests?: number;
+    remainingTokens?: number;
+    pausedUntil?: number;
+  } {
     const state = this.#models.get(model);
     return {
       ...(state?.requests ? { requestsPerMinute: state.requests.perMinute } : {}),
       ...(state?.tokens ? { tokensPerMinute: state.tokens.perMinute } : {}),
+      ...(state?.remaining.requests !== undefined ? { remainingRequests: state.remaining.requests } : {}),
+      ...(state?.remaining.tokens !== undefined ? { remainingTokens: state.remaining.tokens } : {}),
       ...(state && state.pausedUntil > this.clock.now() ? { pausedUntil: state.pausedUntil } : {}),
     };
   }
@@ -239,7 +252,7 @@ export class RateLimiter {
     if (!state) {
       const now = this.clock.now();
       const { requestsPerMinute, tokensPerMinute } = this.#configured(model);
-      state = { pausedUntil: 0, waiting: 0 };
+      state = { pausedUntil: 0, waiting: 0, remaining: {} };
       if (requestsPerMinute !== undefined) state.requests = bucket(requestsPerMinute, now);
       if (tokensPerMinute !== undefined) state.tokens = bucket(tokensPerMinute, now);
       this.#models.set(model, state);

@@ -1,0 +1,29 @@
+import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import type { RequestInfo } from '../pipeline/request-info.js';
+
+/** Where a call's numbers go: the client's total, its model's, its endpoint's and its tenant's. */
+export interface StatsScope {
+  readonly model: string | undefined;
+  readonly tenant: string | undefined;
+  /** `METHOD /path/template`, ids replaced by `{id}` so that endpoints stay few. */
+  readonly endpoint: string;
+}
+
+const templates = new Map<string, string>();
+
+/** `/files/file-abc123/content` → `/files/{id}/content`; a segment with a digit, `_` or `-` counts as an id. */
+export function pathTemplate(path: string): string {
+  let template = templates.get(path);
+  if (template === undefined) {
+    template = path
+      .split('/')
+      .map((segment, index) => (index > 1 && /[\d_-]/.test(segment) ? '{id}' : segment))
+      .join('/');
+    if (templates.size < 1_000) templates.set(path, template);
+  }
+  return template;
+}
+
+export function statsScope(ctx: PipelineContext, request: RequestInfo): StatsScope {
+  return { model: request.model, tenant: ctx.tenant, endpoint: `${request.method} ${pathTemplate(request.path)}` };
+}
