@@ -79,3 +79,5 @@ export type {
   ListenerErrorEvent,
 } from './events/event-map.js';
 export { systemClock, type Clock } from './internal/clock.js';
+export type { ResilienceLogger, LogLevel } from './observability/logging.js';
+export { redact } from './observability/redact.js';

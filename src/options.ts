@@ -4,6 +4,7 @@ import type { CacheableRequest } from './cache/cacheable.js';
 import type { CacheStore } from './cache/cache-store.js';
 import type { ErrorKind, RecoveryAction } from './classify/error-kind.js';
 import type { Clock } from './internal/clock.js';
+import type { LogLevel, ResilienceLogger } from './observability/logging.js';
 
 /** What a retry backoff sees: cockatiel's retry context plus the classified error kind. */
 export interface RetryBackoffContext extends IRetryBackoffContext<unknown> {
@@ -315,6 +316,15 @@ export interface ResilienceOptions {
   readonly contextWindows?: Readonly<Record<string, number>> | undefined;
   /** Fallback models, providers and a last-resort value. @default none */
   readonly fallback?: FallbackOptions | undefined;
+  /**
+   * Where to log what the policies decide (retries, give-ups, circuit changes, fallbacks, stalls...):
+   * `console`, a pino logger, or any object with `debug` / `info` / `warn` / `error`. Lines never contain
+   * request bodies, prompts or API keys (error messages are redacted).
+   * @default none (no logging)
+   */
+  readonly logger?: ResilienceLogger | undefined;
+  /** The least severe level logged. @default 'warn' */
+  readonly logLevel?: LogLevel | undefined;
   /** Extra cockatiel policies. @default none */
   readonly policies?: PolicyOptions | undefined;
   /**

@@ -10,6 +10,7 @@ import { RateLimiter } from './policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from './policies/retry/retry-budget.js';
 import { StatsCollector } from './stats/stats-collector.js';
 import { ResponseCache } from './cache/response-cache.js';
+import { attachLogger } from './observability/logging.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 
@@ -73,6 +74,7 @@ function withResilientFallbacks(options: ResolvedOptions): ResolvedOptions {
 function createSharedState(options: ResolvedOptions): SharedState {
   const events = new EventBus();
   const { clock } = options;
+  if (options.logger) attachLogger(events, options.logger.logger, options.logger.level);
   return {
     events,
     breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events),

@@ -8,6 +8,7 @@ import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
 import type { CacheSettings } from '../cache/response-cache.js';
 import type { StreamGuardSettings } from '../streams/stream-guard.js';
+import type { LogLevel, ResilienceLogger } from '../observability/logging.js';
 import { resolveCache } from './resolve-cache.js';
 import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
@@ -28,6 +29,7 @@ export interface ResolvedOptions {
   readonly cache: CacheSettings | undefined;
   readonly refreshCredentials: ((error: unknown) => unknown) | undefined;
   readonly contextWindows: Readonly<Record<string, number>>;
+  readonly logger: { readonly logger: ResilienceLogger; readonly level: LogLevel } | undefined;
   readonly timeout: {
     readonly attempt: number | undefined;
     readonly total: number | undefined;
@@ -55,7 +57,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'refreshCredentials', 'contextWindows', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -71,6 +73,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     cache: resolveCache(top.cache),
     refreshCredentials: resolveFunction('refreshCredentials', top.refreshCredentials),
     contextWindows: resolveWindows(top.contextWindows),
+    logger: resolveLogger(top.logger, top.logLevel),
     actions: resolveActions(top.actions),
     policies: resolvePolicies(top.policies),
     clock: resolveClock(top.clock),
@@ -169,6 +172,16 @@ function resolveWindows(value: unknown): Readonly<Record<string, number>> {
   const windows = value as Record<string, unknown>;
   for (const [model, tokens] of Object.entries(windows)) numberOption(`contextWindows.${model}`, tokens, { min: 1, integer: true });
   return windows as Record<string, number>;
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error', 'off'];
+
+function resolveLogger(logger: unknown, level: unknown): ResolvedOptions['logger'] {
+  if (level !== undefined && !LEVELS.includes(level as string)) fail('logLevel', `one of ${LEVELS.map((l) => `'${l}'`).join(', ')}`, level);
+  if (logger === undefined) return undefined;
+  const methods = ['debug', 'info', 'warn', 'error'].filter((name) => typeof (logger as Record<string, unknown>)?.[name] === 'function');
+  if (methods.length === 0) fail('logger', 'an object with `debug`, `info`, `warn` or `error` methods (console, pino...)', logger);
+  return { logger: logger as ResilienceLogger, level: (level as LogLevel | undefined) ?? 'warn' };
 }
 
 function resolveClock(value: unknown): Clock {

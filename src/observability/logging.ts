@@ -1,0 +1,91 @@
+import type { EventBus } from '../events/event-bus.js';
+import type { ResilienceEventName, ResilienceEvents } from '../events/event-map.js';
+import { describeError } from './redact.js';
+
+/** Anything with the usual log methods: `console`, pino, winston, or your own. */
+export interface ResilienceLogger {
+  debug?(...args: unknown[]): unknown;
+  info?(...args: unknown[]): unknown;
+  warn?(...args: unknown[]): unknown;
+  error?(...args: unknown[]): unknown;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 99 };
+
+type Line = { level: Exclude<LogLevel, 'off'>; message: string; details: Record<string, unknown> };
+type Format<E extends ResilienceEventName> = (event: ResilienceEvents[E]) => Line;
+
+const where = (e: { model?: string | undefined; method?: string; path?: string }) => `${e.model ?? e.path ?? ''}`.trim();
+const request = (e: { callId?: number; model?: string | undefined; method?: string; path?: string; tenant?: string | undefined }) => ({
+  callId: e.callId, model: e.model, endpoint: `${e.method} ${e.path}`, ...(e.tenant !== undefined ? { tenant: e.tenant } : {}),
+});
+
+/** One line per decision; no request body, prompt or API key ever appears (error messages are redacted). */
+const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
+  retry: (e) => ({
+    level: 'info',
+    message: `${where(e)}: ${e.kind}${e.status ? ` (${e.status})` : ''} on attempt ${e.attempt}, retrying in ${e.delay} ms (${e.delaySource})`,
+    details: { ...request(e), attempt: e.attempt, delay: e.delay, kind: e.kind, error: describeError(e.error) },
+  }),
+  giveUp: (e) => ({
+    level: 'warn',
+    message: `${where(e)}: gave up after ${e.attempt} attempt(s): ${e.kind} (${e.reason})`,
+    details: { ...request(e), attempt: e.attempt, kind: e.kind, reason: e.reason, error: describeError(e.error) },
+  }),
+  fallback: (e) => ({
+    level: 'warn',
+    message: `${where(e)}: falling back to ${e.target === 'client' ? `client ${e.client} (${e.to})` : (e.to ?? 'the last-resort value')} after ${e.reason}`,
+    details: { ...request(e), step: e.step, target: e.target, to: e.to, reason: e.reason },
+  }),
+  circuitOpen: (e) => ({
+    level: 'warn',
+    message: `circuit "${e.key}" opened (${e.reason}); calls fail fast for ${e.retryAfter} ms`,
+    details: { key: e.key, reason: e.reason, retryAfter: e.retryAfter, error: describeError(e.error) },
+  }),
+  circuitHalfOpen: (e) => ({ level: 'info', message: `circuit "${e.key}" half-open: probing`, details: { key: e.key } }),
+  circuitClose: (e) => ({ level: 'info', message: `circuit "${e.key}" closed`, details: { key: e.key } }),
+  bulkheadReject: (e) => ({
+    level: 'warn',
+    message: `bulkhead rejected a call (${e.reason}): ${e.active} running, ${e.queued} queued`,
+    details: { ...e },
+  }),
+  budgetExhausted: (e) => ({
+    level: 'warn',
+    message: `${where(e)}: retry budget spent; ${e.kind} not retried`,
+    details: { ...request(e), kind: e.kind },
+  }),
+  timeout: (e) => ({ level: 'info', message: `${where(e)}: ${e.timeout} timeout after ${e.limit} ms`, details: { ...request(e), timeout: e.timeout, limit: e.limit } }),
+  streamStall: (e) => ({ level: 'warn', message: `${where(e)}: stream stalled after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks, idle: e.idle } }),
+  streamTruncated: (e) => ({ level: 'warn', message: `${where(e)}: stream ended without its terminal event after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks } }),
+  rateLimitWait: (e) => ({ level: 'debug', message: `${e.model}: waiting ${e.delay} ms for rate-limit capacity (${e.reason})`, details: { ...e } }),
+  cacheHit: (e) => ({ level: 'debug', message: `${where(e)}: cache hit${e.stale ? ' (stale)' : e.shared ? ' (shared)' : ''}`, details: { ...request(e), age: e.age } }),
+  cacheMiss: (e) => ({ level: 'debug', message: `${where(e)}: cache miss`, details: request(e) }),
+  callEnd: (e) => ({
+    level: 'debug',
+    message: `${where(e)}: ${e.outcome} in ${e.duration} ms${e.kind ? ` (${e.kind})` : ''}`,
+    details: { ...request(e), outcome: e.outcome, duration: e.duration, kind: e.kind, usage: e.usage },
+  }),
+};
+
+/** pino and its kin take `(details, message)`; console and most others take `(message, details)`. */
+function isPinoLike(logger: ResilienceLogger): boolean {
+  const candidate = logger as { child?: unknown; levels?: unknown };
+  return typeof candidate.child === 'function' && typeof candidate.levels === 'object';
+}
+
+/** Logs every decision the pipeline makes at or above `level`, through `logger`. */
+export function attachLogger(events: EventBus, logger: ResilienceLogger, level: LogLevel): void {
+  if (level === 'off') return;
+  const pino = isPinoLike(logger);
+  for (const [event, format] of Object.entries(FORMATS) as Array<[ResilienceEventName, Format<any>]>) {
+    events.on(event, (payload) => {
+      const line = format(payload);
+      const write = logger[line.level];
+      if (RANK[line.level] < RANK[level] || typeof write !== 'function') return;
+      const message = `openai-resilient: ${line.message}`;
+      if (pino) write.call(logger, line.details, message);
+      else write.call(logger, message, line.details);
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import OpenAI from 'openai';
+import { describe, expect, it, vi } from 'vitest';
+import { faults } from '../../src/testing/index.js';
+import { redact, resilient, type ResilienceOptions } from '../../src/index.js';
+import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+
+function recordingLogger() {
+  const lines: Array<{ level: string; args: unknown[] }> = [];
+  const logger = Object.fromEntries(
+    ['debug', 'info', 'warn', 'error'].map((level) => [level, (...args: unknown[]) => void lines.push({ level, args })]),
+  ) as Required<Pick<Console, 'debug' | 'info' | 'warn' | 'error'>>;
+  return { logger, lines };
+}
+
+const SECRET_PROMPT = 'my secret prompt text 42';
+const params = { ...chatParams, messages: [{ role: 'user' as const, content: SECRET_PROMPT }] };
+
+async function logged(options: ResilienceOptions, ...scripted: Parameters<Awaited<ReturnType<typeof harness>>['server']['enqueue']>) {
+  const recording = recordingLogger();
+  const h = await harness({ ...options, logger: recording.logger });
+  h.server.enqueue(...scripted);
+  await rejectionOf(drive(h.clock, h.ai.chat.completions.create(params).then(() => Promise.reject(new Error('done')))));
+  return { ...h, ...recording };
+}
+
+describe('logger', () => {
+  it('logs each decision with a readable message and details', async () => {
+    const { lines } = await logged({ logLevel: 'info' }, faults.serverError(500));
+    const retry = lines.find((line) => String(line.args[0]).includes('retrying'));
+    expect(retry).toMatchObject({ level: 'info' });
+    expect(retry!.args[0]).toBe('openai-resilient: gpt-4.1-mini: server_error (500) on attempt 1, retrying in 500 ms (backoff)');
+    expect(retry!.args[1]).toMatchObject({ model: 'gpt-4.1-mini', endpoint: 'POST /chat/completions', attempt: 1, delay: 500 });
+  });
+
+  it('never logs the API key or the prompt, even from a 401 that echoes the key', async () => {
+    const { lines } = await logged(
+      { logLevel: 'debug', retry: { maxRetries: 0 } },
+      faults.unauthorized({ message: 'Incorrect API key provided: sk-test-key. You can find your API key at https://platform.openai.com/account/api-keys.' }),
+    );
+    const text = JSON.stringify(lines);
+    expect(lines.some((line) => line.level === 'warn')).toBe(true);
+    expect(text).toContain('authentication');
+    expect(text).not.toContain('sk-test-key');
+    expect(text).not.toContain(SECRET_PROMPT);
+    expect(text).toContain('sk-***');
+  });
+
+  it('logs warn and above by default', async () => {
+    const { lines } = await logged({}, faults.serverError(500), faults.serverError(500), faults.serverError(500));
+    expect(lines.map((line) => line.level)).toEqual(['warn']);
+    expect(String(lines[0]!.args[0])).toContain('gave up after 3 attempt(s): server_error (retries_exhausted)');
+  });
+
+  it('calls pino-style loggers with (details, message)', async () => {
+    const { logger, lines } = recordingLogger();
+    const pino = Object.assign(logger, { child: () => pino, levels: { values: {} } });
+    const { server, clock, ai } = await harness({ logger: pino, logLevel: 'info' });
+    server.enqueue(faults.serverError(500));
+    await drive(clock, ai.chat.completions.create(params));
+    expect(lines[0]!.args[0]).toMatchObject({ model: 'gpt-4.1-mini', attempt: 1 });
+    expect(lines[0]!.args[1]).toContain('retrying in 500 ms');
+  });
+
+  it('a throwing logger never breaks a call', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { server, clock, ai } = await harness({ logger: { warn: () => { throw new Error('logger down'); } } });
+      server.enqueue(faults.badRequest());
+      expect(await rejectionOf(drive(clock, ai.chat.completions.create(params)))).toBeInstanceOf(OpenAI.BadRequestError);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('rejects a logger without log methods and an unknown level', () => {
+    const client = new OpenAI({ apiKey: 'k', baseURL: 'http://127.0.0.1:9/v1' });
+    expect(() => resilient(client, { logger: {} as never })).toThrow(/`logger`/);
+    expect(() => resilient(client, { logger: console, logLevel: 'verbose' as never })).toThrow(/`logLevel`/);
+  });
+});
+
+describe('redact', () => {
+  it('hides API keys and bearer tokens', () => {
+    expect(redact('key sk-proj-AbC123_x and Bearer eyJhbGci.abc.def and 0123456789abcdef0123456789abcdef')).toBe(
+      'key sk-*** and Bearer *** and ***',
+    );
+  });
+});
