@@ -1,0 +1,132 @@
+import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Meter, type Span, type Tracer } from '@opentelemetry/api';
+import type { Resilience } from '../resilience.js';
+import type { RequestEventBase } from '../events/event-map.js';
+import { redact } from '../observability/redact.js';
+import { ATTR, operationOf } from './attributes.js';
+
+export interface InstrumentOptions {
+  /** @default `trace.getTracer('openai-resilient')` from the global provider */
+  readonly tracer?: Tracer | undefined;
+  /** @default `metrics.getMeter('openai-resilient')` from the global provider */
+  readonly meter?: Meter | undefined;
+}
+
+/** Calls whose spans are open; a call always ends, this only bounds memory if it somehow did not. */
+const MAX_OPEN_SPANS = 10_000;
+
+/**
+ * Traces and measures a resilient client with OpenTelemetry: a client span per call (named after its
+ * GenAI operation and model, e.g. `chat gpt-4.1`) with a child span per attempt, span events for retries,
+ * fallbacks, cache hits and timeouts, and GenAI semantic-convention attributes (operation, request and
+ * response model, token usage, `error.type` = the error kind). Metrics: `gen_ai.client.operation.duration`
+ * and `gen_ai.client.token.usage` histograms, and `openai_resilient.*` counters for retries, fallbacks,
+ * circuit transitions, cache lookups, timeouts and bulkhead rejections. Returns a function that stops it.
+ *
+ * @example
+ * ```ts
+ * import { instrument } from 'openai-resilient/otel';
+ * const stop = instrument(ai); // uses the global tracer and meter providers
+ * ```
+ */
+export function instrument(ai: { readonly resilience: Resilience<unknown> }, options: InstrumentOptions = {}): () => void {
+  const tracer = options.tracer ?? trace.getTracer('openai-resilient');
+  const meter = options.meter ?? metrics.getMeter('openai-resilient');
+  const duration = meter.createHistogram('gen_ai.client.operation.duration', { unit: 's', description: 'Duration of GenAI calls through openai-resilient, retries and waits included' });
+  const tokens = meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}', description: 'Tokens used per call' });
+  const counter = (name: string, description: string) => meter.createCounter(`openai_resilient.${name}`, { description });
+  const retries = counter('retries', 'Retries of failed attempts');
+  const fallbacks = counter('fallbacks', 'Fallback steps taken');
+  const circuits = counter('circuit.transitions', 'Circuit breaker state changes');
+  const cache = counter('cache.lookups', 'Cache lookups by result');
+  const timeouts = counter('timeouts', 'Time limits that ran out');
+  const rejections = counter('bulkhead.rejections', 'Calls turned away by the bulkhead');
+
+  const calls = new Map<number, { span: Span; attempts: Map<number, Span> }>();
+  const common = (e: RequestEventBase): Attributes => ({
+    [ATTR.operation]: operationOf(e.path),
+    [ATTR.provider]: 'openai',
+    [ATTR.system]: 'openai',
+    ...(e.model !== undefined ? { [ATTR.requestModel]: e.model } : {}),
+  });
+  const event = (e: RequestEventBase, name: string, attributes: Attributes) => calls.get(e.callId)?.span.addEvent(name, attributes);
+
+  const { resilience } = ai;
+  const stops = [
+    resilience.on('callStart', (e) => {
+      if (calls.size >= MAX_OPEN_SPANS) return;
+      const span = tracer.startSpan(`${operationOf(e.path)}${e.model ? ` ${e.model}` : ''}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { ...common(e), [ATTR.method]: e.method, [ATTR.callId]: e.callId, [ATTR.stream]: e.stream, ...(e.tenant !== undefined ? { [ATTR.tenant]: e.tenant } : {}) },
+      });
+      calls.set(e.callId, { span, attempts: new Map() });
+    }),
+    resilience.on('attemptStart', (e) => {
+      const call = calls.get(e.callId);
+      if (!call) return;
+      const parent = trace.setSpan(context.active(), call.span);
+      call.attempts.set(e.attempt, tracer.startSpan(`attempt ${e.attempt}`, { kind: SpanKind.CLIENT, attributes: { ...common(e), [ATTR.attempt]: e.attempt } }, parent));
+    }),
+    resilience.on('attemptEnd', (e) => {
+      const span = calls.get(e.callId)?.attempts.get(e.attempt);
+      if (!span) return;
+      if (e.outcome === 'failure') {
+        span.setAttribute(ATTR.errorType, e.kind ?? 'unknown');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e.kind });
+      }
+      span.end();
+      calls.get(e.callId)?.attempts.delete(e.attempt);
+    }),
+    resilience.on('retry', (e) => {
+      retries.add(1, { ...common(e), [ATTR.errorType]: e.kind });
+      event(e, 'retry', { [ATTR.attempt]: e.attempt, [ATTR.errorType]: e.kind, 'openai_resilient.delay_ms': e.delay, 'openai_resilient.delay_source': e.delaySource });
+    }),
+    resilience.on('fallback', (e) => {
+      fallbacks.add(1, { ...common(e), 'openai_resilient.fallback.target': e.target });
+      event(e, 'fallback', { 'openai_resilient.fallback.step': e.step, 'openai_resilient.fallback.target': e.target, 'openai_resilient.fallback.to': e.to ?? '', [ATTR.errorType]: e.reason });
+    }),
+    resilience.on('giveUp', (e) => event(e, 'give_up', { [ATTR.attempt]: e.attempt, [ATTR.errorType]: e.kind, 'openai_resilient.reason': e.reason })),
+    resilience.on('timeout', (e) => {
+      timeouts.add(1, { ...common(e), 'openai_resilient.timeout': e.timeout });
+      event(e, 'timeout', { 'openai_resilient.timeout': e.timeout, 'openai_resilient.limit_ms': e.limit });
+    }),
+    resilience.on('cacheHit', (e) => {
+      cache.add(1, { ...common(e), 'openai_resilient.cache.result': e.stale ? 'stale' : 'hit' });
+      event(e, 'cache_hit', { 'openai_resilient.cache.stale': e.stale, 'openai_resilient.cache.shared': e.shared });
+    }),
+    resilience.on('cacheMiss', (e) => cache.add(1, { ...common(e), 'openai_resilient.cache.result': 'miss' })),
+    resilience.on('streamStall', (e) => event(e, 'stream_stall', { 'openai_resilient.chunks': e.chunks })),
+    resilience.on('streamTruncated', (e) => event(e, 'stream_truncated', { 'openai_resilient.chunks': e.chunks })),
+    resilience.on('circuitOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'open' })),
+    resilience.on('circuitHalfOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'half_open' })),
+    resilience.on('circuitClose', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'closed' })),
+    resilience.on('bulkheadReject', (e) => rejections.add(1, { 'openai_resilient.reason': e.reason })),
+    resilience.on('callEnd', (e) => {
+      const attributes: Attributes = {
+        ...common(e),
+        ...(e.responseModel !== undefined ? { [ATTR.responseModel]: e.responseModel } : {}),
+        ...(e.kind !== undefined ? { [ATTR.errorType]: e.kind } : {}),
+      };
+      duration.record(e.duration / 1000, attributes);
+      if (e.usage) {
+        tokens.record(e.usage.inputTokens, { ...attributes, [ATTR.tokenType]: 'input' });
+        tokens.record(e.usage.outputTokens, { ...attributes, [ATTR.tokenType]: 'output' });
+      }
+      const call = calls.get(e.callId);
+      if (!call) return;
+      calls.delete(e.callId);
+      for (const span of call.attempts.values()) span.end();
+      call.span.setAttributes(attributes);
+      if (e.usage) call.span.setAttributes({ [ATTR.inputTokens]: e.usage.inputTokens, [ATTR.outputTokens]: e.usage.outputTokens });
+      if (e.outcome === 'failure') {
+        const message = e.error instanceof Error ? redact(e.error.message) : e.kind;
+        call.span.setStatus({ code: SpanStatusCode.ERROR, ...(message !== undefined ? { message } : {}) });
+      }
+      call.span.end();
+    }),
+  ];
+  return () => {
+    for (const stop of stops) stop();
+    for (const call of calls.values()) call.span.end();
+    calls.clear();
+  };
+}

@@ -1,0 +1,103 @@
+import OpenAI from 'openai';
+import { InMemorySpanExporter, BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { faults } from '../../src/testing/index.js';
+import { instrument } from '../../src/otel/index.js';
+import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+
+class CollectingReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+async function otelHarness(options: Parameters<typeof harness>[0] = {}) {
+  const h = await harness(options);
+  const spans = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer('test');
+  const reader = new CollectingReader();
+  const meter = new MeterProvider({ readers: [reader] }).getMeter('test');
+  const stop = instrument(h.ai, { tracer, meter });
+  const metrics = async () => {
+    const { resourceMetrics } = await reader.collect();
+    return flatten(resourceMetrics);
+  };
+  return { ...h, spans, metrics, stop };
+}
+
+function flatten(resource: ResourceMetrics) {
+  const byName: Record<string, Array<{ attributes: Record<string, unknown>; value: any }>> = {};
+  for (const scope of resource.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      byName[metric.descriptor.name] = metric.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value }));
+    }
+  }
+  return byName;
+}
+
+describe('openai-resilient/otel', () => {
+  it('makes a client span per call with a child span per attempt and GenAI attributes', async () => {
+    const { server, clock, ai, spans } = await otelHarness();
+    server.enqueue(faults.serverError(500));
+    const completion = await drive(clock, ai.chat.completions.create(chatParams));
+    const finished = spans.getFinishedSpans();
+    const call = finished.find((span) => span.name === 'chat gpt-4.1-mini')!;
+    const attempts = finished.filter((span) => span.name.startsWith('attempt'));
+    expect(call.kind).toBe(SpanKind.CLIENT);
+    expect(call.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4.1-mini',
+      'gen_ai.response.model': completion.model,
+      'gen_ai.usage.input_tokens': completion.usage!.prompt_tokens,
+      'gen_ai.usage.output_tokens': completion.usage!.completion_tokens,
+    });
+    expect(attempts.map((span) => span.name)).toEqual(['attempt 1', 'attempt 2']);
+    for (const attempt of attempts) {
+      expect(attempt.parentSpanContext?.spanId).toBe(call.spanContext().spanId);
+      expect(attempt.spanContext().traceId).toBe(call.spanContext().traceId);
+    }
+    expect(attempts[0]!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(attempts[0]!.attributes['error.type']).toBe('server_error');
+    expect(call.events.map((event) => event.name)).toEqual(['retry']);
+    expect(call.events[0]!.attributes).toMatchObject({ 'error.type': 'server_error', 'openai_resilient.delay_ms': 500 });
+  });
+
+  it('marks failed calls with error.type and a redacted message', async () => {
+    const { server, clock, ai, spans } = await otelHarness();
+    server.enqueue(faults.unauthorized({ message: 'Incorrect API key provided: sk-test-key.' }));
+    expect(await rejectionOf(drive(clock, ai.chat.completions.create(chatParams)))).toBeInstanceOf(OpenAI.AuthenticationError);
+    const call = spans.getFinishedSpans().find((span) => span.name === 'chat gpt-4.1-mini')!;
+    expect(call.status.code).toBe(SpanStatusCode.ERROR);
+    expect(call.status.message).not.toContain('sk-test-key');
+    expect(call.attributes['error.type']).toBe('authentication');
+    expect(call.events.map((event) => event.name)).toEqual(['give_up']);
+  });
+
+  it('records duration and token histograms and decision counters', async () => {
+    const { server, clock, ai, metrics } = await otelHarness({ cache: true, fallback: { models: { 'gpt-4.1': ['gpt-4.1-mini'] } } });
+    server.enqueue(faults.serverError(500));
+    await drive(clock, ai.embeddings.create({ model: 'text-embedding-3-small', input: 'hi' }));
+    await ai.embeddings.create({ model: 'text-embedding-3-small', input: 'hi' });
+    server.enqueue(faults.insufficientQuota());
+    await ai.chat.completions.create({ ...chatParams, model: 'gpt-4.1' });
+    const collected = await metrics();
+    const durations = collected['gen_ai.client.operation.duration']!;
+    expect(durations.reduce((sum, point) => sum + point.value.count, 0)).toBe(3);
+    expect(durations.some((point) => point.attributes['gen_ai.operation.name'] === 'embeddings')).toBe(true);
+    const usage = collected['gen_ai.client.token.usage']!;
+    expect(usage.map((point) => point.attributes['gen_ai.token.type']).sort()).toContain('input');
+    expect(collected['openai_resilient.retries']![0]).toMatchObject({ value: 1, attributes: { 'error.type': 'server_error' } });
+    expect(collected['openai_resilient.fallbacks']![0]!.value).toBe(1);
+    const lookups = Object.fromEntries(collected['openai_resilient.cache.lookups']!.map((point) => [point.attributes['openai_resilient.cache.result'], point.value]));
+    expect(lookups).toEqual({ miss: 1, hit: 1 });
+  });
+
+  it('stops when asked', async () => {
+    const { ai, spans, stop } = await otelHarness();
+    stop();
+    await ai.chat.completions.create(chatParams);
+    expect(spans.getFinishedSpans()).toEqual([]);
+  });
+});
