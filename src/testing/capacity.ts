@@ -170,31 +170,31 @@ export interface AdmissionOptions {
   latencyMs?: LatencyOption;
 }
 
-function positive(name: string, value: unknown, allowZero = false): void {
+function positive(label: string, name: string, value: unknown, allowZero = false): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new TypeError(`startFaultServer: \`${name}\` must be a ${allowZero ? 'number ≥ 0' : 'positive number'}, got ${String(value)}.`);
+    throw new TypeError(`${label}: \`${name}\` must be a ${allowZero ? 'number ≥ 0' : 'positive number'}, got ${String(value)}.`);
   }
 }
 
-function validate(o: AdmissionOptions): void {
+function validate(o: AdmissionOptions, label: string): void {
   if (o.capacity) {
-    positive('capacity.requestsPerMinute', o.capacity.requestsPerMinute);
-    if (o.capacity.tokensPerMinute !== undefined) positive('capacity.tokensPerMinute', o.capacity.tokensPerMinute);
-    if (o.capacity.burstSeconds !== undefined) positive('capacity.burstSeconds', o.capacity.burstSeconds);
-    if (o.capacity.maxConcurrent !== undefined) positive('capacity.maxConcurrent', o.capacity.maxConcurrent);
+    positive(label, 'capacity.requestsPerMinute', o.capacity.requestsPerMinute);
+    if (o.capacity.tokensPerMinute !== undefined) positive(label, 'capacity.tokensPerMinute', o.capacity.tokensPerMinute);
+    if (o.capacity.burstSeconds !== undefined) positive(label, 'capacity.burstSeconds', o.capacity.burstSeconds);
+    if (o.capacity.maxConcurrent !== undefined) positive(label, 'capacity.maxConcurrent', o.capacity.maxConcurrent);
   }
   if (o.randomFailures) {
     const { rate } = o.randomFailures;
     if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
-      throw new TypeError(`startFaultServer: \`randomFailures.rate\` must be a number in [0, 1], got ${String(rate)}.`);
+      throw new TypeError(`${label}: \`randomFailures.rate\` must be a number in [0, 1], got ${String(rate)}.`);
     }
   }
   const latency = o.latencyMs;
-  if (typeof latency === 'number') positive('latencyMs', latency, true);
+  if (typeof latency === 'number') positive(label, 'latencyMs', latency, true);
   else if (latency !== undefined) {
-    positive('latencyMs.min', latency.min, true);
-    positive('latencyMs.max', latency.max, true);
-    if (latency.max < latency.min) throw new TypeError('startFaultServer: `latencyMs.max` must be ≥ `latencyMs.min`.');
+    positive(label, 'latencyMs.min', latency.min, true);
+    positive(label, 'latencyMs.max', latency.max, true);
+    if (latency.max < latency.min) throw new TypeError(`${label}: \`latencyMs.max\` must be ≥ \`latencyMs.min\`.`);
   }
 }
 
@@ -203,8 +203,12 @@ function validate(o: AdmissionOptions): void {
  * then the capacity buckets (429), then random failures (5xx, no capacity consumed), else admission
  * (capacity consumed, rate-limit headers computed, latency drawn).
  */
-export function createAdmission(o: AdmissionOptions, now: () => number = () => performance.now()): (r: ReceivedRequest) => Admission {
-  validate(o);
+export function createAdmission(
+  o: AdmissionOptions,
+  now: () => number = () => performance.now(),
+  label = 'startFaultServer',
+): (r: ReceivedRequest) => Admission {
+  validate(o, label);
   const burst = o.capacity?.burstSeconds ?? 1;
   const requests = o.capacity ? new TokenBucket(o.capacity.requestsPerMinute, burst, now()) : undefined;
   const tokens = o.capacity?.tokensPerMinute !== undefined ? new TokenBucket(o.capacity.tokensPerMinute, burst, now()) : undefined;

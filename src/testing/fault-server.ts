@@ -13,22 +13,17 @@
  * @module
  */
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Fault } from './fault-types.js';
-import {
-  createAdmission,
-  type CapacityOptions,
-  type FaultServerStats,
-  type LatencyOption,
-  type RandomFailureOptions,
-} from './capacity.js';
-import { matches, sameMatcher, toReceived, type ReceivedRequest } from './received-request.js';
+import type { CapacityOptions, LatencyOption, RandomFailureOptions } from './capacity.js';
+import { createFaultScript, type FaultScript } from './fault-script.js';
+import { toReceived } from './received-request.js';
 import { respond } from './respond.js';
 
 export { normalizePath } from './received-request.js';
 export type { ReceivedRequest } from './received-request.js';
 export type { CapacityOptions, FaultServerStats, LatencyOption, RandomFailureOptions } from './capacity.js';
+export type { FaultScript } from './fault-script.js';
 
 /** Options of {@link startFaultServer}. */
 export interface FaultServerOptions {
@@ -52,81 +47,49 @@ export interface FaultServerOptions {
   latencyMs?: LatencyOption;
 }
 
-/** A running fault server. See {@link startFaultServer}. */
-export interface FaultServer {
+/**
+ * A running fault server. See {@link startFaultServer}. Scripting (`enqueue`, `enqueueFor`,
+ * `requests`, `requestsTo`, `reset`, `waitForRequests`, `stats`) is the {@link FaultScript} API, shared
+ * with `createFaultFetch`.
+ */
+export interface FaultServer extends FaultScript {
   /** Base URL to give the SDK, e.g. `http://127.0.0.1:41234/v1`. */
   readonly url: string;
   /** Origin without `/v1`, e.g. `http://127.0.0.1:41234` (for the `AzureOpenAI` endpoint). */
   readonly origin: string;
   /** The listening port. */
   readonly port: number;
-  /** Every request received, in arrival order (including ones answered with faults). */
-  readonly requests: readonly ReceivedRequest[];
-  /** Requests whose normalized path equals `path` (itself normalized) or matches the RegExp. */
-  requestsTo(path: string | RegExp): ReceivedRequest[];
-  /** Script the next responses for any route, consumed FIFO, one per incoming request. */
-  enqueue(...faults: Fault[]): void;
-  /** Script the next responses for one route (matched as in `requestsTo`); consulted before the global queue. */
-  enqueueFor(path: string | RegExp, ...faults: Fault[]): void;
-  /** Number of scripted faults not yet consumed (all queues). */
-  readonly pendingFaults: number;
-  /** Forget scripted faults and recorded requests. */
-  reset(): void;
   /** Number of requests currently open (no response yet, or a stream still being written / held open). */
   readonly openRequests: number;
-  /**
-   * Resolves with the recorded requests once at least `count` have been received (body read).
-   * Rejects after `timeoutMs` (default 2000) or when the server closes.
-   */
-  waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
-  /**
-   * Counters since start (or {@link FaultServer.resetStats}): requests received, admitted (default
-   * successes), rate limited by `capacity`, failed by `randomFailures`, answered by scripted faults,
-   * and refused by `capacity.maxConcurrent`.
-   */
-  stats(): FaultServerStats;
-  /** Zero the {@link FaultServer.stats} counters (capacity buckets are left as they are). */
-  resetStats(): void;
   /** Destroy every socket (including stalled ones), stop listening and clear every timer. Idempotent. */
   close(): Promise<void>;
 }
 
-interface Waiter {
-  count: number;
-  done(error?: Error): void;
-}
-
 const noop = (): void => {};
 
-/** Starts a fault server listening on `127.0.0.1` and an ephemeral port (by default). */
+/**
+ * `node:http`, loaded on first use so that the module graph of `openai-resilient/testing` has no
+ * static `node:*` import and loads in browsers (where only `createFaultFetch` is usable). The
+ * specifier is hidden from bundlers, which would otherwise try to resolve it for a browser build.
+ */
+const loadHttp = (): Promise<typeof import('node:http')> => {
+  const specifier = 'node:http';
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<typeof import('node:http')>;
+};
+
+/** Starts a fault server listening on `127.0.0.1` and an ephemeral port (by default). Node.js only. */
 export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
   const host = options.host ?? '127.0.0.1';
-  const admit = createAdmission(options);
-  const emptyStats = (): FaultServerStats => ({ received: 0, admitted: 0, rateLimited: 0, randomFailures: 0, scripted: 0, overloaded: 0 });
-  let stats = emptyStats();
+  const script = createFaultScript(options, 'startFaultServer');
+  const { createServer } = await loadHttp();
   const sockets = new Set<Socket>();
   /** Ends the bookkeeping of each open exchange (and aborts its timers and writes). */
   const releases = new Set<() => void>();
-  const waiters = new Set<Waiter>();
-  let requests: ReceivedRequest[] = [];
-  let globalQueue: Fault[] = [];
-  let routeQueues: Array<{ matcher: string | RegExp; faults: Fault[] }> = [];
   let open = 0;
-  let seq = 0;
   let closing: Promise<void> | undefined;
 
-  const takeFault = (path: string): Fault | undefined => {
-    for (const q of routeQueues) if (q.faults.length > 0 && matches(q.matcher, path)) return q.faults.shift();
-    return globalQueue.shift();
-  };
-
-  const record = (r: ReceivedRequest): void => {
-    requests.push(r);
-    for (const w of waiters) if (requests.length >= w.count) w.done();
-  };
-
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const n = ++seq;
+    const n = script.nextSeq();
     const receivedAt = Date.now();
     const controller = new AbortController();
     let counted = true;
@@ -146,27 +109,15 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     req.on('end', () => {
       if (controller.signal.aborted) return;
       try {
-        const received = toReceived(req, n, receivedAt, Buffer.concat(body));
-        record(received);
-        stats.received++;
-        const exchange = { req, res, received, seq: n, signal: controller.signal };
-        const scripted = takeFault(received.path);
-        if (scripted) {
-          stats.scripted++;
-          respond(exchange, scripted).catch(() => res.destroy());
-          return;
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
         }
-        const admission = admit(received);
-        if (admission.kind === 'reject') {
-          stats[admission.reason]++;
-          respond(exchange, admission.fault).catch(() => res.destroy());
-          return;
-        }
-        stats.admitted++;
-        res.on('close', admission.release);
-        const ok: Fault = Object.keys(admission.headers).length > 0 ? { kind: 'ok', headers: admission.headers } : { kind: 'ok' };
-        const fault: Fault = admission.latencyMs > 0 ? { kind: 'delay', ms: admission.latencyMs, then: ok } : ok;
-        respond(exchange, fault).catch(() => res.destroy());
+        const raw = { method: req.method ?? 'GET', rawPath: req.url ?? '/', headers, text: Buffer.concat(body).toString('utf8') };
+        const received = toReceived(raw, n, receivedAt);
+        const decision = script.receive(received);
+        res.on('close', decision.release);
+        respond({ req, res, received, seq: n, signal: controller.signal }, decision.fault).catch(() => res.destroy());
       } catch {
         res.destroy(); // never let a malformed request throw out of the server
       }
@@ -192,60 +143,31 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
 
   const port = (server.address() as AddressInfo).port;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const api = script.api;
 
   return {
     url: `${origin}/v1`,
     origin,
     port,
     get requests() {
-      return requests;
+      return api.requests;
     },
-    requestsTo: (path) => requests.filter((r) => matches(path, r.path)),
-    enqueue: (...faults) => {
-      globalQueue.push(...faults);
-    },
-    enqueueFor: (path, ...faults) => {
-      const existing = routeQueues.find((q) => sameMatcher(q.matcher, path));
-      if (existing) existing.faults.push(...faults);
-      else routeQueues.push({ matcher: path, faults: [...faults] });
-    },
+    requestsTo: api.requestsTo,
+    enqueue: api.enqueue,
+    enqueueFor: api.enqueueFor,
     get pendingFaults() {
-      return globalQueue.length + routeQueues.reduce((sum, q) => sum + q.faults.length, 0);
+      return api.pendingFaults;
     },
-    reset: () => {
-      requests = [];
-      globalQueue = [];
-      routeQueues = [];
-    },
-    stats: () => ({ ...stats }),
-    resetStats: () => {
-      stats = emptyStats();
-    },
+    reset: api.reset,
+    stats: api.stats,
+    resetStats: api.resetStats,
+    waitForRequests: api.waitForRequests,
     get openRequests() {
       return open;
     },
-    waitForRequests: (count, timeoutMs = 2000) =>
-      new Promise<ReceivedRequest[]>((resolve, reject) => {
-        if (requests.length >= count) return resolve([...requests]);
-        if (closing) return reject(new Error('fault server is closed'));
-        const waiter: Waiter = {
-          count,
-          done: (error) => {
-            clearTimeout(timer);
-            waiters.delete(waiter);
-            if (error) reject(error);
-            else resolve([...requests]);
-          },
-        };
-        const timer = setTimeout(
-          () => waiter.done(new Error(`timed out waiting for ${count} requests (got ${requests.length})`)),
-          timeoutMs,
-        );
-        waiters.add(waiter);
-      }),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        for (const w of waiters) w.done(new Error('fault server closed'));
+        script.close('fault server closed');
         for (const release of releases) release();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

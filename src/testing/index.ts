@@ -1,6 +1,11 @@
 /**
- * `openai-resilient/testing`: a fault-injecting, OpenAI-compatible HTTP server on loopback, for
- * testing code that uses the official `openai` SDK against real sockets.
+ * `openai-resilient/testing`: fault injection for code that uses the official `openai` SDK. A
+ * fault-injecting, OpenAI-compatible HTTP server on loopback (`startFaultServer`, Node.js) to test
+ * against real sockets, and a fault-injecting `fetch` (`createFaultFetch`, any runtime) that answers
+ * the same scripts in-process; a `FakeClock` for the `clock` option.
+ *
+ * This module graph has no static `node:*` import: it loads in browsers, where `startFaultServer` is
+ * unavailable.
  *
  * @module
  */
@@ -47,3 +52,6 @@ export { chatStreamPlan, contentDeltas, responsesStreamPlan, sseFrame } from './
 export type { StreamPlan, StreamPlanInit } from './stream-events.js';
 export { DEFAULT_RATE_LIMIT_HEADERS, cursorPage, pagedItems } from './routes.js';
 export { FakeClock, type PendingTimer } from './fake-clock.js';
+export { createFaultFetch } from './fault-fetch.js';
+export type { FaultFetch, FaultFetchOptions, FetchFunction } from './fault-fetch.js';
+export type { FaultScript } from './fault-script.js';

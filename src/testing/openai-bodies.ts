@@ -139,7 +139,10 @@ export function embeddingVector(index: number, dimensions = 8): number[] {
 
 /** Base64 of little-endian float32s, as sent for `encoding_format: 'base64'`. */
 export function toBase64Float32(vector: number[]): string {
-  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
+  const bytes = new Uint8Array(new Float32Array(vector).buffer);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary); // web-standard (browsers, Node ≥ 16): no `Buffer`
 }
 
 /** An embeddings list response with one embedding per input. */

@@ -1,12 +1,11 @@
 /**
- * The {@link ReceivedRequest} record of the fault server, and path normalization.
+ * The {@link ReceivedRequest} record of the fault server and the fault fetch, and path normalization.
+ * Web-standard APIs only (used in browsers by the fault fetch).
  *
  * @module
  */
 
-import type { IncomingMessage } from 'node:http';
-
-/** One request as received by the fault server. */
+/** One request as received by the fault server (or the fault fetch). */
 export interface ReceivedRequest {
   method: string;
   /** Normalized path (no query, no `/v1`, `/openai` or `/openai/deployments/<name>` prefix), e.g. `/chat/completions`. */
@@ -60,8 +59,7 @@ export function sameMatcher(a: string | RegExp, b: string | RegExp): boolean {
   return a.source === b.source && a.flags === b.flags;
 }
 
-function parseBody(raw: Buffer, contentType: string | undefined): unknown {
-  const text = raw.toString('utf8');
+function parseBody(text: string, contentType: string | undefined): unknown {
   if (text === '' || !contentType?.includes('json')) return text;
   try {
     return JSON.parse(text) as unknown;
@@ -70,23 +68,30 @@ function parseBody(raw: Buffer, contentType: string | undefined): unknown {
   }
 }
 
+/** A request as seen by a transport (the node:http server or the fault fetch), body already read. */
+export interface RawRequest {
+  method: string;
+  /** Path as received, including the query (e.g. `/v1/models?limit=2`). */
+  rawPath: string;
+  /** Header values by lower-case name (repeated headers joined with `, `). */
+  headers: Record<string, string>;
+  /** The body decoded as UTF-8 (`''` when there is none). */
+  text: string;
+}
+
 /** Builds the {@link ReceivedRequest} record of a request whose body has been read. */
-export function toReceived(req: IncomingMessage, seq: number, receivedAt: number, raw: Buffer): ReceivedRequest {
-  const rawPath = req.url ?? '/';
+export function toReceived(raw: RawRequest, seq: number, receivedAt: number): ReceivedRequest {
+  const { rawPath, headers } = raw;
   const { path, deployment } = normalizePath(rawPath);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
   const search = rawPath.includes('?') ? rawPath.slice(rawPath.indexOf('?')) : '';
   const query = Object.fromEntries(new URLSearchParams(search));
   const received: ReceivedRequest = {
-    method: req.method ?? 'GET',
+    method: raw.method,
     path,
     rawPath,
     query,
     headers,
-    body: parseBody(raw, headers['content-type']),
+    body: parseBody(raw.text, headers['content-type']),
     receivedAt,
     requestId: `req_${seq}`,
   };

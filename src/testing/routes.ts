@@ -114,12 +114,19 @@ function embeddingCount(input: unknown): number {
   return typeof input[0] === 'number' ? 1 : input.length;
 }
 
+const encoder = new TextEncoder();
+
+/** UTF-8 length of `text` in bytes (web-standard; no `Buffer`). */
+export function byteLength(text: string): number {
+  return encoder.encode(text).byteLength;
+}
+
 /** Extracts `purpose` and the file name from a raw multipart body. */
 function multipartFields(raw: unknown): { filename?: string; purpose?: string; bytes?: number } {
   if (typeof raw !== 'string') return {};
   const purpose = /name="purpose"\r?\n\r?\n([^\r\n]*)/.exec(raw)?.[1];
   const filename = /filename="([^"]*)"/.exec(raw)?.[1];
-  return { ...(purpose ? { purpose } : {}), ...(filename ? { filename } : {}), bytes: Buffer.byteLength(raw) };
+  return { ...(purpose ? { purpose } : {}), ...(filename ? { filename } : {}), bytes: byteLength(raw) };
 }
 
 /** 404 for any route the server does not know, like OpenAI's `Invalid URL` error. */
