@@ -4,7 +4,7 @@
  */
 export { resilient, type ResilientClient } from './resilient.js';
 export type { Resilience, ResilienceStats, RateLimitView } from './resilience.js';
-export type { CallStatsSnapshot, TokenUsage } from './stats/call-stats.js';
+export type { CallStatsSnapshot, LatencySnapshot, TokenUsage } from './stats/call-stats.js';
 export type {
   ResilienceOptions,
   RetryOptions,
