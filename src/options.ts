@@ -1,7 +1,7 @@
 import type { IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
-import type { OpenAI } from 'openai';
-import type { CacheableRequest } from './cache/cacheable.js';
-import type { CacheStore } from './cache/cache-store.js';
+import type { CacheOptions } from './cache/cache-options.js';
+import type { FallbackOptions } from './fallback/fallback-options.js';
+import type { BulkheadOptions, CircuitBreakerOptions, RateLimitOptions } from './policies/protection-options.js';
 import type { ErrorKind, RecoveryAction } from './classify/error-kind.js';
 import type { Clock } from './internal/clock.js';
 import type { LogLevel, ResilienceLogger } from './observability/logging.js';
@@ -68,83 +68,6 @@ export interface RetryBudgetOptions {
   readonly window?: number | undefined;
 }
 
-/** What a breaker key is computed from. */
-export interface BreakerKeyInput {
-  /** The request's `model`, when its body has one. */
-  readonly model: string | undefined;
-  readonly method: string;
-  readonly path: string;
-  /** The client's base URL. */
-  readonly baseURL: string;
-}
-
-/**
- * Per-key circuit breaker (one circuit per model by default). Only failures that say the upstream is
- * unhealthy count: `server_error`, `overloaded`, `timeout`, `connection`, `malformed_response`. A 4xx,
- * a 429, a quota error or an abort neither opens nor closes it.
- */
-export interface CircuitBreakerOptions {
-  /** Opens after this many counted failures in a row. @default 5 */
-  readonly consecutiveFailures?: number | undefined;
-  /** Opens when at least this fraction of the outcomes in `window` failed... @default 0.5 */
-  readonly failureRatio?: number | undefined;
-  /** ...and there were at least this many outcomes. @default 10 */
-  readonly minimumCalls?: number | undefined;
-  /** The sliding window for `failureRatio`, in milliseconds. @default 60_000 */
-  readonly window?: number | undefined;
-  /** How long the circuit stays open before a probe, in milliseconds; doubles each time it reopens. @default 10_000 */
-  readonly halfOpenAfter?: number | undefined;
-  /** The longest open pause, in milliseconds. @default 120_000 */
-  readonly maxHalfOpenAfter?: number | undefined;
-  /** Probes allowed at once while half-open. @default 1 */
-  readonly halfOpenProbes?: number | undefined;
-  /**
-   * Groups requests into circuits.
-   * @default the request's model (requests without one share the key `"(no model)"`)
-   * @example `({ baseURL }) => baseURL` for one circuit per endpoint
-   */
-  readonly key?: ((request: BreakerKeyInput) => string) | undefined;
-}
-
-/** Caps concurrent upstream requests (an attempt holds a slot; a stream holds it until it ends). */
-export interface BulkheadOptions {
-  /** Requests in flight at once, across all models. @default 100 */
-  readonly maxConcurrent?: number | undefined;
-  /** Calls that may wait for a slot; more are rejected at once with `BulkheadFullError`. @default 1_000 */
-  readonly maxQueued?: number | undefined;
-  /** Longest wait for a slot, in milliseconds (`BulkheadTimeoutError`). @default 60_000 */
-  readonly queueTimeout?: number | undefined;
-  /**
-   * Slots one tenant may hold at once (see `resilience.forTenant()`). Calls made without a tenant count
-   * as one tenant of their own.
-   * @default maxConcurrent
-   */
-  readonly maxConcurrentPerTenant?: number | undefined;
-}
-
-/** Fixed per-minute limits. */
-export interface RateLimits {
-  /** @default learned from `x-ratelimit-limit-requests` */
-  readonly requestsPerMinute?: number | undefined;
-  /** @default learned from `x-ratelimit-limit-tokens` */
-  readonly tokensPerMinute?: number | undefined;
-}
-
-/**
- * Client-side rate limiting per model: token buckets for requests and tokens per minute, paced over the
- * minute (at most one second's worth at once). Calls wait for capacity instead of collecting 429s.
- */
-export interface RateLimitOptions extends RateLimits {
-  /** Limits for particular models, overriding the ones above. @default {} */
-  readonly models?: Readonly<Record<string, RateLimits>> | undefined;
-  /** Learn limits and what is left from `x-ratelimit-*` response headers. @default true */
-  readonly learn?: boolean | undefined;
-  /** Calls that may wait for one model's capacity; more are rejected with `RateLimitTimeoutError`. @default 1_000 */
-  readonly maxQueued?: number | undefined;
-  /** Share of each model's request rate one tenant may use (0 < share ≤ 1). @default 1 */
-  readonly tenantShare?: number | undefined;
-}
-
 /** Time limits. Each bound aborts the request in flight (no orphaned requests). */
 export interface TimeoutOptions {
   /**
@@ -185,85 +108,6 @@ export interface PolicyOptions {
   readonly call?: readonly IPolicy<any, any>[] | undefined;
   /** Policies around each attempt, inside retries (a failure here is classified and may be retried). @default [] */
   readonly attempt?: readonly IPolicy<any, any>[] | undefined;
-}
-
-/** The request a last-resort {@link FallbackOptions.value} answers. */
-export interface FallbackRequest {
-  readonly method: string;
-  /** API path, e.g. `/chat/completions`. */
-  readonly path: string;
-  readonly model: string | undefined;
-  readonly stream: boolean;
-  /** The request body as the SDK sends it (for `/chat/completions`, `ChatCompletionCreateParams`). */
-  readonly body: unknown;
-}
-
-/**
- * What a last-resort fallback may return: a body of the method's own type (a `ChatCompletion` for
- * `chat.completions.create`, a `Response` for `responses.create`, ...), or `undefined` to let the error
- * through. For `stream: true` chat completions, a `ChatCompletion` is replayed as a stream of chunks.
- */
-export type FallbackValue = (
-  request: FallbackRequest,
-  error: unknown,
-) =>
-  | OpenAI.Chat.ChatCompletion
-  | OpenAI.Responses.Response
-  | OpenAI.CreateEmbeddingResponse
-  | Record<string, unknown>
-  | undefined
-  | Promise<OpenAI.Chat.ChatCompletion | OpenAI.Responses.Response | OpenAI.CreateEmbeddingResponse | Record<string, unknown> | undefined>;
-
-/** Another client to fall back to, optionally with the model name it knows the model by. */
-export interface FallbackClient {
-  /** A client (wrapped with `resilient()` if it is not already, with default options). */
-  readonly client: OpenAI;
-  /** The model to ask it for: a name, or a mapping from the primary's model. @default the same model */
-  readonly model?: string | ((model: string | undefined) => string | undefined) | undefined;
-}
-
-/**
- * Where a call goes when the primary's recovery gives up with a failure another model or provider can
- * fix (see docs/fallback.md for the table). Targets are tried in order: `models` (or, for
- * `context_length_exceeded`, only `contextWindow`), then `clients`, then `value`.
- */
-export interface FallbackOptions {
-  /** Other models on the same client, per primary model. @default {} */
-  readonly models?: Readonly<Record<string, readonly string[]>> | undefined;
-  /** Larger-context models, used only for `context_length_exceeded`. @default {} */
-  readonly contextWindow?: Readonly<Record<string, readonly string[]>> | undefined;
-  /** Other providers or accounts, tried in order after `models`. @default [] */
-  readonly clients?: readonly (OpenAI | FallbackClient)[] | undefined;
-  /** A last-resort answer, used only after every other target failed. @default none */
-  readonly value?: FallbackValue | undefined;
-}
-
-/**
- * The response cache. Keys are SHA-256 fingerprints of the canonical request (method, path, query,
- * every body field with sorted keys, per-request headers) scoped by base URL, organization, project,
- * client defaults, tenant and a fingerprint of the API key; never the key itself.
- */
-export interface CacheOptions {
-  /** How long an entry is fresh, in milliseconds. @default 3_600_000 (one hour) */
-  readonly ttl?: number | undefined;
-  /** Entries kept by the default in-memory store. @default 1_000 */
-  readonly maxEntries?: number | undefined;
-  /** Bytes kept by the default in-memory store (bodies and headers, UTF-16). @default 52_428_800 (50 MiB) */
-  readonly maxBytes?: number | undefined;
-  /** Where entries live. @default an in-memory lru-cache bounded by `maxEntries` and `maxBytes` */
-  readonly store?: CacheStore | undefined;
-  /**
-   * Which requests may be cached.
-   * @default embeddings and moderations; chat completions, completions and responses with `temperature: 0`
-   *   or a `seed` (not `background`, not chat `store: true`); `GET /models` (see `defaultCacheable`)
-   */
-  readonly cacheable?: ((request: CacheableRequest) => boolean) | undefined;
-  /**
-   * Serve an expired entry when every attempt and fallback failed: `true` for up to a day past its TTL,
-   * or a number of milliseconds.
-   * @default false
-   */
-  readonly staleIfError?: boolean | number | undefined;
 }
 
 /** How streams end. */
@@ -333,3 +177,7 @@ export interface ResilienceOptions {
    */
   readonly clock?: Clock | undefined;
 }
+
+export type { CacheOptions } from './cache/cache-options.js';
+export type { FallbackClient, FallbackOptions, FallbackRequest, FallbackValue } from './fallback/fallback-options.js';
+export type { BreakerKeyInput, BulkheadOptions, CircuitBreakerOptions, RateLimitOptions, RateLimits } from './policies/protection-options.js';

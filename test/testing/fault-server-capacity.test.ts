@@ -26,7 +26,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('capacity: requests per minute', () => {
   it('admits a burst up to the bucket, then answers realistic 429s that clear after retry-after-ms', async () => {
-    const { server, client } = await start({ capacity: { requestsPerMinute: 600, burstSeconds: 1 } });
+    const { server, client } = await start({ capacity: { requestsPerMinute: 120, burstSeconds: 5 } });
+    // A bucket of 10 refilled every 500 ms: the burst fits in the window even on a loaded machine.
     const results = await Promise.allSettled(Array.from({ length: 15 }, () => chat(client)));
     const ok = results.filter((r) => r.status === 'fulfilled');
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -38,15 +39,15 @@ describe('capacity: requests per minute', () => {
       expect(error).toBeInstanceOf(OpenAI.RateLimitError);
       const e = error as RateLimitError;
       expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'requests' });
-      expect(e.message).toMatch(/Rate limit reached for gpt-4\.1-mini .* on requests per min \(RPM\): Limit 600, Used \d+, Requested 1\. Please try again in \d+ms\./);
+      expect(e.message).toMatch(/Rate limit reached for gpt-4\.1-mini .* on requests per min \(RPM\): Limit 120, Used \d+, Requested 1\. Please try again in \d+ms\./);
       const wait = Number(e.headers.get('retry-after-ms'));
       expect(wait).toBeGreaterThan(0);
-      expect(wait).toBeLessThanOrEqual(100);
+      expect(wait).toBeLessThanOrEqual(500);
       waits.push(wait);
       expect(e.headers.get('retry-after')).toBe('1');
-      expect(e.headers.get('x-ratelimit-limit-requests')).toBe('600');
+      expect(e.headers.get('x-ratelimit-limit-requests')).toBe('120');
       expect(e.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-      expect(e.headers.get('x-ratelimit-reset-requests')).toMatch(/^(\d+ms|1s)$/);
+      expect(e.headers.get('x-ratelimit-reset-requests')).toMatch(/^(\d+ms|[\d.]+s)$/);
       expect(e.headers.get('x-ratelimit-limit-tokens')).toBe('200000'); // no TPM: the static defaults
     }
     expect(server.stats()).toEqual({ received: 15, admitted: 10, rateLimited: 5, randomFailures: 0, scripted: 0, overloaded: 0 });

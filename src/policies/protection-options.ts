@@ -1,0 +1,78 @@
+/** Options of the protecting policies: circuit breaker, bulkhead and rate limiter. */
+
+/** What a breaker key is computed from. */
+export interface BreakerKeyInput {
+  /** The request's `model`, when its body has one. */
+  readonly model: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  /** The client's base URL. */
+  readonly baseURL: string;
+}
+
+/**
+ * Per-key circuit breaker (one circuit per model by default). Only failures that say the upstream is
+ * unhealthy count: `server_error`, `overloaded`, `timeout`, `connection`, `malformed_response`. A 4xx,
+ * a 429, a quota error or an abort neither opens nor closes it.
+ */
+export interface CircuitBreakerOptions {
+  /** Opens after this many counted failures in a row. @default 5 */
+  readonly consecutiveFailures?: number | undefined;
+  /** Opens when at least this fraction of the outcomes in `window` failed... @default 0.5 */
+  readonly failureRatio?: number | undefined;
+  /** ...and there were at least this many outcomes. @default 10 */
+  readonly minimumCalls?: number | undefined;
+  /** The sliding window for `failureRatio`, in milliseconds. @default 60_000 */
+  readonly window?: number | undefined;
+  /** How long the circuit stays open before a probe, in milliseconds; doubles each time it reopens. @default 10_000 */
+  readonly halfOpenAfter?: number | undefined;
+  /** The longest open pause, in milliseconds. @default 120_000 */
+  readonly maxHalfOpenAfter?: number | undefined;
+  /** Probes allowed at once while half-open. @default 1 */
+  readonly halfOpenProbes?: number | undefined;
+  /**
+   * Groups requests into circuits.
+   * @default the request's model (requests without one share the key `"(no model)"`)
+   * @example `({ baseURL }) => baseURL` for one circuit per endpoint
+   */
+  readonly key?: ((request: BreakerKeyInput) => string) | undefined;
+}
+
+/** Caps concurrent upstream requests (an attempt holds a slot; a stream holds it until it ends). */
+export interface BulkheadOptions {
+  /** Requests in flight at once, across all models. @default 100 */
+  readonly maxConcurrent?: number | undefined;
+  /** Calls that may wait for a slot; more are rejected at once with `BulkheadFullError`. @default 1_000 */
+  readonly maxQueued?: number | undefined;
+  /** Longest wait for a slot, in milliseconds (`BulkheadTimeoutError`). @default 60_000 */
+  readonly queueTimeout?: number | undefined;
+  /**
+   * Slots one tenant may hold at once (see `resilience.forTenant()`). Calls made without a tenant count
+   * as one tenant of their own.
+   * @default maxConcurrent
+   */
+  readonly maxConcurrentPerTenant?: number | undefined;
+}
+
+/** Fixed per-minute limits. */
+export interface RateLimits {
+  /** @default learned from `x-ratelimit-limit-requests` */
+  readonly requestsPerMinute?: number | undefined;
+  /** @default learned from `x-ratelimit-limit-tokens` */
+  readonly tokensPerMinute?: number | undefined;
+}
+
+/**
+ * Client-side rate limiting per model: token buckets for requests and tokens per minute, paced over the
+ * minute (at most one second's worth at once). Calls wait for capacity instead of collecting 429s.
+ */
+export interface RateLimitOptions extends RateLimits {
+  /** Limits for particular models, overriding the ones above. @default {} */
+  readonly models?: Readonly<Record<string, RateLimits>> | undefined;
+  /** Learn limits and what is left from `x-ratelimit-*` response headers. @default true */
+  readonly learn?: boolean | undefined;
+  /** Calls that may wait for one model's capacity; more are rejected with `RateLimitTimeoutError`. @default 1_000 */
+  readonly maxQueued?: number | undefined;
+  /** Share of each model's request rate one tenant may use (0 < share ≤ 1). @default 1 */
+  readonly tenantShare?: number | undefined;
+}
