@@ -19,6 +19,7 @@ import type { CapacityOptions, LatencyOption, RandomFailureOptions } from './cap
 import { createFaultScript, type FaultScript } from './fault-script.js';
 import { toReceived } from './received-request.js';
 import { respond } from './respond.js';
+import { handleCors, type CorsServerOptions } from './cors.js';
 
 export { normalizePath } from './received-request.js';
 export type { ReceivedRequest } from './received-request.js';
@@ -26,7 +27,7 @@ export type { CapacityOptions, FaultServerStats, LatencyOption, RandomFailureOpt
 export type { FaultScript } from './fault-script.js';
 
 /** Options of {@link startFaultServer}. */
-export interface FaultServerOptions {
+export interface FaultServerOptions extends CorsServerOptions {
   /** Interface to listen on, default `127.0.0.1`. */
   host?: string;
   /** Port, default 0 (an ephemeral port). */
@@ -89,6 +90,8 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   let closing: Promise<void> | undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // Browser preflights are answered here, before they could use up a scripted fault.
+    if (options.cors === true && handleCors(req, res)) return;
     const n = script.nextSeq();
     const receivedAt = Date.now();
     const controller = new AbortController();
