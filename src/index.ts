@@ -2,7 +2,7 @@
  * openai-resilient: `resilient(new OpenAI())` runs every request through retry and timeout policies and
  * maps every SDK error to a recovery action. Everything public is named here; `internal/` is private.
  */
-export { resilient, type ResilientClient } from './resilient.js';
+export { resilient, type ResilientClient, type OpenAIClientLike } from './resilient.js';
 export type { Resilience, ResilienceStats, RateLimitView } from './resilience.js';
 export type { CallStatsSnapshot, LatencySnapshot, TokenUsage } from './stats/call-stats.js';
 export type {

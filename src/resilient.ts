@@ -14,8 +14,18 @@ import { attachLogger } from './observability/logging.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 
+/**
+ * What {@link resilient} accepts, structurally: an `OpenAI` client or a subclass (`AzureOpenAI`). Being
+ * structural, it also accepts the class from the SDK's other module format (a TypeScript CommonJS app
+ * sees the SDK's CommonJS typings, which are a distinct class from the ESM ones).
+ */
+export interface OpenAIClientLike {
+  readonly baseURL: string;
+  withOptions(options: object): unknown;
+}
+
 /** A client returned by {@link resilient}: the same type as the one you passed, plus `resilience`. */
-export type ResilientClient<T extends OpenAI = OpenAI> = T & {
+export type ResilientClient<T extends OpenAIClientLike = OpenAI> = T & {
   /** Events, circuit state, load and tenant views. */
   readonly resilience: Resilience<ResilientClient<T>>;
 };
@@ -36,7 +46,7 @@ export type ResilientClient<T extends OpenAI = OpenAI> = T & {
  * const completion = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages });
  * ```
  */
-export function resilient<T extends OpenAI>(client: T, options?: ResilienceOptions): ResilientClient<T> {
+export function resilient<T extends OpenAIClientLike>(client: T, options?: ResilienceOptions): ResilientClient<T> {
   const sdkClient: unknown = client;
   assertSupportedClient(sdkClient);
   if ((sdkClient as unknown as Record<symbol, unknown>)[RESILIENT]) {
@@ -65,7 +75,7 @@ function withResilientFallbacks(options: ResolvedOptions): ResolvedOptions {
     ...entry,
     client: (entry.client as Record<symbol, unknown>)[RESILIENT]
       ? entry.client
-      : resilient(entry.client as OpenAI, { clock: options.clock }),
+      : resilient(entry.client as OpenAIClientLike, { clock: options.clock }),
   }));
   return { ...options, fallback: { ...options.fallback, clients } };
 }

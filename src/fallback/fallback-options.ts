@@ -1,4 +1,5 @@
 import type { OpenAI } from 'openai';
+import type { OpenAIClientLike } from '../resilient.js';
 
 /** The request a last-resort {@link FallbackOptions.value} answers. */
 export interface FallbackRequest {
@@ -30,7 +31,7 @@ export type FallbackValue = (
 /** Another client to fall back to, optionally with the model name it knows the model by. */
 export interface FallbackClient {
   /** A client (wrapped with `resilient()` if it is not already, with default options). */
-  readonly client: OpenAI;
+  readonly client: OpenAIClientLike;
   /** The model to ask it for: a name, or a mapping from the primary's model. @default the same model */
   readonly model?: string | ((model: string | undefined) => string | undefined) | undefined;
 }
@@ -46,7 +47,7 @@ export interface FallbackOptions {
   /** Larger-context models, used only for `context_length_exceeded`. @default {} */
   readonly contextWindow?: Readonly<Record<string, readonly string[]>> | undefined;
   /** Other providers or accounts, tried in order after `models`. @default [] */
-  readonly clients?: readonly (OpenAI | FallbackClient)[] | undefined;
+  readonly clients?: readonly (OpenAIClientLike | FallbackClient)[] | undefined;
   /** A last-resort answer, used only after every other target failed. @default none */
   readonly value?: FallbackValue | undefined;
 }

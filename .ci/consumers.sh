@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Proves the published package works for every kind of consumer, from the packed tarball:
+#   1. builds (unless --no-build) and packs the library once (npm pack);
+#   2. checks the tarball's contents (.ci/check-tarball.mjs);
+#   3. publint and @arethetypeswrong/cli on that tarball (pinned versions, through npx);
+#   4. installs the tarball with openai@7 (the peer) into fresh directories outside the repository
+#      (so that nothing resolves from this repository's node_modules) and runs, in parallel:
+#        esm              node consumer.mjs (import), and the `openai-resilient` bin
+#        cjs              node consumer.cjs (require(esm), Node.js >= 20.19)
+#        ts-nodenext      tsc (skipLibCheck false) + run, "type": "module", module/moduleResolution nodenext
+#        ts-node16        the same under node16
+#        ts-bundler       the same under module esnext, moduleResolution bundler
+#        ts-nodenext-cjs  a CommonJS TypeScript app (no "type": "module") under nodenext
+#      The fixtures are in test/consumers/.
+# Fails on any problem. Options: --no-build (dist/ is already built), --keep (keep the temp dir).
+# Needs the npm registry (installs use the npm cache first: --prefer-offline).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PUBLINT_VERSION=0.3.25
+ATTW_VERSION=0.18.5
+TYPESCRIPT_VERSION=5.9
+OPENAI_VERSION=7
+OTEL_API_VERSION=1
+TYPES_NODE_VERSION=20
+# Consumers whose type check is known to fail (the reason is printed); their runtime must still pass.
+# A CommonJS TypeScript app sees the SDK's CommonJS declarations (openai/index.d.ts) while
+# openai-resilient's declarations import the ESM ones (openai/index.d.mts): two `OpenAI` classes with
+# `#private`, so `resilient(new OpenAI())` is TS2345 there. Remove it from here once `resilient()`
+# accepts either (see the note in test/consumers/README.md).
+KNOWN_TYPE_FAILURES=" ts-nodenext-cjs "
+
+BUILD=1
+KEEP=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) BUILD=0 ;;
+    --keep) KEEP=1 ;;
+    *) echo "usage: $0 [--no-build] [--keep]" >&2; exit 2 ;;
+  esac
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/openai-resilient-consumers.XXXXXX")
+cleanup() { if [ "$KEEP" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+
+now() { date +%s%N; }
+since() { echo "$(( ($(now) - $1) / 1000000 ))"; }   # ms since $1
+fmt() { awk -v ms="$1" 'BEGIN { printf "%.1fs", ms / 1000 }'; }
+T0=$(now)
+SUMMARY=()
+step() { SUMMARY+=("$(printf '%-18s %-6s %8s  %s' "$1" "$2" "$(fmt "$3")" "${4:-}")"); }
+die() {
+  echo "consumers: FAILED: $*" >&2
+  if [ "${#SUMMARY[@]}" -gt 0 ]; then printf '  %s\n' "${SUMMARY[@]}" >&2; fi
+  exit 1
+}
+quiet_npm() { npm "$@" --no-audit --no-fund --prefer-offline --loglevel=error; }
+
+echo "consumers: node $(node --version), npm $(npm --version), work dir $WORK"
+
+# 1. Build and pack.
+t=$(now)
+if [ "$BUILD" = 1 ]; then npm run --silent build || die "npm run build"; fi
+[ -f dist/index.js ] || die "dist/ is not built (run npm run build, or drop --no-build)"
+npm pack --json --pack-destination "$WORK" --loglevel=error >"$WORK/pack.json" || die "npm pack"
+TARBALL="$WORK/$(node -p 'require(process.argv[1])[0].filename' "$WORK/pack.json")"
+[ -f "$TARBALL" ] || die "npm pack made no $TARBALL"
+step build+pack ok "$(since "$t")" "$(basename "$TARBALL")"
+
+# 2. Contents.
+t=$(now)
+mkdir "$WORK/extracted"
+tar -xzf "$TARBALL" -C "$WORK/extracted"
+node .ci/check-tarball.mjs "$WORK/pack.json" "$WORK/extracted" "$ROOT" || die "tarball contents (above)"
+step tarball ok "$(since "$t")" "$(node -p 'const [p] = require(process.argv[1]); `${p.entryCount} files, ${(p.size / 1024).toFixed(0)} kB`' "$WORK/pack.json")"
+
+# 3. publint and attw, on the same tarball. publint must say "All good!" (no error, warning or
+#    suggestion). attw runs with the esm-only profile: the package is ESM only, so TypeScript's
+#    node10 resolution (which ignores "exports": no subpaths) and node16-from-CommonJS (which models
+#    require() of ESM as an error, unlike Node.js >= 20.19 and TypeScript >= 5.8 under nodenext) are
+#    not supported resolutions; the cjs and ts-nodenext-cjs consumers below test require() for real.
+t=$(now)
+npx -y "publint@$PUBLINT_VERSION" run "$TARBALL" --strict >"$WORK/publint.log" 2>&1 || { cat "$WORK/publint.log"; die "publint"; }
+grep -v 'Unknown user config' "$WORK/publint.log" | sed 's/^/  /'
+grep -q 'All good!' "$WORK/publint.log" || die "publint reported something (above)"
+step publint ok "$(since "$t")" "publint@$PUBLINT_VERSION run --strict"
+
+t=$(now)
+npx -y "@arethetypeswrong/cli@$ATTW_VERSION" "$TARBALL" --profile esm-only --no-color --format table >"$WORK/attw.log" 2>&1 || {
+  cat "$WORK/attw.log"
+  die "attw"
+}
+grep -v 'Unknown user config' "$WORK/attw.log" | sed 's/^/  /'
+step attw ok "$(since "$t")" "attw@$ATTW_VERSION --profile esm-only"
+
+# 4. Consumers, in parallel. Each writes $WORK/<name>.log and $WORK/<name>.status (ok|known|fail).
+consumer_dir() {
+  local name=$1 type=$2
+  local dir="$WORK/$name"
+  mkdir -p "$dir"
+  (cd "$dir" && npm init -y >/dev/null && npm pkg set "type=$type" && npm pkg set private=true --json)
+}
+
+run_esm() {
+  local dir=$WORK/esm
+  consumer_dir esm module
+  cp test/consumers/esm/consumer.mjs "$dir/"
+  cd "$dir"
+  quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION"
+  node consumer.mjs
+  # The bin, from the tarball: --help, and a short demo whose JSON must parse.
+  ./node_modules/.bin/openai-resilient --help >help.txt
+  sed -n 1p help.txt
+  ./node_modules/.bin/openai-resilient demo --seconds 2 --json >demo.json
+  node -e '
+    const d = JSON.parse(require("fs").readFileSync("demo.json", "utf8"));
+    if (!(d.resilient.calls > 0 && d.bare.calls > 0)) throw new Error("demo: no calls");
+    console.log(`bin: demo --seconds 2 --json: bare ${d.bare.successes}/${d.bare.calls}, resilient ${d.resilient.successes}/${d.resilient.calls} successes`);
+  '
+}
+
+run_cjs() {
+  local dir=$WORK/cjs
+  consumer_dir cjs commonjs
+  cp test/consumers/cjs/consumer.cjs "$dir/"
+  cd "$dir"
+  quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION" "@opentelemetry/api@$OTEL_API_VERSION"
+  node consumer.cjs 2>stderr.log || { cat stderr.log >&2; return 1; }
+  # require(esm) must load without an ExperimentalWarning or any other noise.
+  if [ -s stderr.log ]; then echo "unexpected stderr:" >&2; cat stderr.log >&2; return 1; fi
+}
+
+run_ts() {
+  local name=$1 type=$2 source=$3
+  local dir=$WORK/$name
+  consumer_dir "$name" "$type"
+  cp "test/consumers/$name/tsconfig.json" "$dir/"
+  cp "$source" "$dir/index.ts"
+  cd "$dir"
+  quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION" "@opentelemetry/api@$OTEL_API_VERSION" \
+    "typescript@$TYPESCRIPT_VERSION" "@types/node@$TYPES_NODE_VERSION"
+  echo "typescript $(npx tsc --version), $(node -p 'const c = require("./tsconfig.json").compilerOptions; `module ${c.module}, moduleResolution ${c.moduleResolution}, skipLibCheck ${c.skipLibCheck}`'), package type $type"
+  # One tsc run type-checks (the verdict on types) and emits out/ even on a type error; then run it.
+  local typecheck=ok
+  npx tsc -p . || typecheck=fail
+  node out/index.js
+  if [ "$typecheck" = fail ]; then
+    if [[ "$KNOWN_TYPE_FAILURES" == *" $name "* ]]; then echo "KNOWN: type check fails (see .ci/consumers.sh)"; return 3; fi
+    return 1
+  fi
+  if [[ "$KNOWN_TYPE_FAILURES" == *" $name "* ]]; then echo "NOW PASSES: remove $name from KNOWN_TYPE_FAILURES in .ci/consumers.sh"; fi
+}
+
+spawn() {
+  local name=$1
+  shift
+  (
+    set -euo pipefail
+    start=$(now)
+    set +e
+    ( set -euo pipefail; "$@" ) >"$WORK/$name.log" 2>&1
+    rc=$?
+    set -e
+    case $rc in 0) status=ok ;; 3) status=known ;; *) status=fail ;; esac
+    echo "$status $(since "$start")" >"$WORK/$name.status"
+  ) &
+  PIDS+=("$!")
+}
+
+CONSUMERS=(esm cjs ts-nodenext ts-node16 ts-bundler ts-nodenext-cjs)
+PIDS=()
+t=$(now)
+spawn esm run_esm
+spawn cjs run_cjs
+spawn ts-nodenext run_ts ts-nodenext module test/consumers/ts/index.ts
+spawn ts-node16 run_ts ts-node16 module test/consumers/ts/index.ts
+spawn ts-bundler run_ts ts-bundler module test/consumers/ts/index.ts
+spawn ts-nodenext-cjs run_ts ts-nodenext-cjs commonjs test/consumers/ts-nodenext-cjs/index.ts
+for pid in "${PIDS[@]}"; do wait "$pid" || true; done
+CONSUMERS_MS=$(since "$t")
+
+FAILED=()
+for name in "${CONSUMERS[@]}"; do
+  read -r status ms <"$WORK/$name.status" || { status=fail; ms=0; }
+  echo "--- $name: $status"
+  grep -v 'Unknown user config' "$WORK/$name.log" | sed 's/^/  /'
+  case $status in
+    ok) step "$name" ok "$ms" "$(grep -m1 -o 'consumer: ok.*' "$WORK/$name.log" || true)" ;;
+    known) step "$name" known "$ms" "runs; type check fails as known (KNOWN_TYPE_FAILURES)" ;;
+    *) step "$name" FAIL "$ms" "see the log above"; FAILED+=("$name") ;;
+  esac
+done
+step "consumers (wall)" "" "$CONSUMERS_MS" "${#CONSUMERS[@]} in parallel"
+
+echo
+echo "consumers: summary"
+printf '  %s\n' "${SUMMARY[@]}"
+echo "  total              $(fmt "$(since "$T0")")"
+if [ "${#FAILED[@]}" -gt 0 ]; then
+  echo "consumers: FAILED: ${FAILED[*]}" >&2
+  exit 1
+fi
+echo "consumers: all checks passed"

@@ -1,0 +1,45 @@
+// ESM consumer smoke test: run by .ci/consumers.sh in a fresh directory where the packed tarball of
+// openai-resilient and openai@7 are installed from the registry, never from this repository.
+/* global console, process */
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { classify, isResilienceError, resilient, ResilienceError, DeadlineExceededError } from 'openai-resilient';
+import { faults, startFaultServer } from 'openai-resilient/testing';
+
+const messages = [{ role: 'user', content: 'hi' }];
+const server = await startFaultServer();
+try {
+  // 1. A 503, then a success: one retry, two requests, and the client is still an OpenAI.
+  server.enqueue(faults.overloaded(), faults.ok());
+  const ai = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { retry: { initialDelay: 1 } });
+  assert.ok(ai instanceof OpenAI, 'resilient(client) instanceof OpenAI');
+  const completion = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages });
+  assert.equal(completion.choices[0].message.content, 'ok');
+  assert.equal(server.requests.length, 2, 'two requests: the 503 and the retry');
+  assert.equal(ai.resilience.stats().total.retries, 1);
+
+  // 2. An upstream failure that is not retried reaches the caller as the SDK's own error.
+  server.enqueue(faults.badRequest());
+  const badRequest = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages }).catch((e) => e);
+  assert.ok(badRequest instanceof OpenAI.BadRequestError, 'the SDK error class of the consumer');
+  assert.deepEqual([classify(badRequest).kind, classify(badRequest).action], ['bad_request', 'fail']);
+
+  // 3. A failure of the library's own: a deadline over a stalled request.
+  server.enqueue(faults.stall());
+  const quick = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { retry: false, timeout: { total: 50 } });
+  const deadline = await quick.chat.completions.create({ model: 'gpt-4.1-mini', messages }).catch((e) => e);
+  assert.ok(deadline instanceof DeadlineExceededError, `DeadlineExceededError, got ${deadline}`);
+  assert.ok(deadline instanceof ResilienceError && isResilienceError(deadline));
+  assert.ok(deadline instanceof OpenAI.OpenAIError, 'ResilienceError extends the SDK OpenAIError');
+  assert.equal(classify(deadline).kind, 'deadline_exceeded');
+
+  // 4. A stream.
+  const stream = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages, stream: true });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+  assert.ok(text.length > 0, 'streamed some content');
+} finally {
+  await server.close();
+}
+console.log(`esm consumer: ok (${server.requests.length} requests)`);
+process.exitCode = 0;

@@ -1,0 +1,54 @@
+// TypeScript consumer (ES module): type-checked with skipLibCheck false and run by .ci/consumers.sh
+// under `moduleResolution` nodenext, node16 and bundler (see ../ts-*/tsconfig.json), against the
+// packed tarball. Copied into each consumer directory as index.ts.
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import {
+  classify,
+  isResilienceError,
+  resilient,
+  DeadlineExceededError,
+  ResilienceError,
+  type Classification,
+  type ErrorKind,
+  type ResilienceOptions,
+  type ResilienceStats,
+  type ResilientClient,
+} from 'openai-resilient';
+import { faults, startFaultServer, type FaultServer } from 'openai-resilient/testing';
+import { instrument, type InstrumentOptions } from 'openai-resilient/otel';
+
+// Type-level checks: these fail to compile if the published declarations are wrong.
+const options: ResilienceOptions = { retry: { initialDelay: 1 }, timeout: { total: 10_000 } };
+// @ts-expect-error unknown options are compile errors
+const _unknownOption: ResilienceOptions = { retries: 3 };
+const otelOptions: InstrumentOptions = {};
+
+const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'hi' }];
+const server: FaultServer = await startFaultServer();
+try {
+  server.enqueue(faults.overloaded(), faults.ok());
+  const ai: ResilientClient<OpenAI> = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), options);
+  assert.ok(ai instanceof OpenAI);
+  const completion: OpenAI.Chat.ChatCompletion = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages });
+  assert.equal(completion.choices[0]?.message.content, 'ok');
+  assert.equal(server.requests.length, 2);
+  const stats: ResilienceStats = ai.resilience.stats();
+  assert.equal(stats.total.retries, 1);
+
+  const stop: () => void = instrument(ai, otelOptions);
+  stop();
+
+  server.enqueue(faults.stall());
+  const quick = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { retry: false, timeout: { total: 50 } });
+  const error: unknown = await quick.chat.completions.create({ model: 'gpt-4.1-mini', messages }).catch((e: unknown) => e);
+  assert.ok(error instanceof DeadlineExceededError);
+  const base: ResilienceError = error;
+  assert.ok(isResilienceError(base));
+  const classification: Classification = classify(error);
+  const kind: ErrorKind = classification.kind;
+  assert.equal(kind, 'deadline_exceeded');
+} finally {
+  await server.close();
+}
+console.log(`typescript consumer: ok (${server.requests.length} requests)`);
