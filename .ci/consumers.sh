@@ -25,11 +25,9 @@ OPENAI_VERSION=7
 OTEL_API_VERSION=1
 TYPES_NODE_VERSION=20
 # Consumers whose type check is known to fail (the reason is printed); their runtime must still pass.
-# A CommonJS TypeScript app sees the SDK's CommonJS declarations (openai/index.d.ts) while
-# openai-resilient's declarations import the ESM ones (openai/index.d.mts): two `OpenAI` classes with
-# `#private`, so `resilient(new OpenAI())` is TS2345 there. Remove it from here once `resilient()`
-# accepts either (see the note in test/consumers/README.md).
-KNOWN_TYPE_FAILURES=" ts-nodenext-cjs "
+# None today: ts-nodenext-cjs passes since resilient() accepts any OpenAIClientLike (a CommonJS TypeScript
+# app sees the SDK's CommonJS declarations, a distinct OpenAI class from the ESM ones we import).
+KNOWN_TYPE_FAILURES=" "
 
 BUILD=1
 KEEP=0
