@@ -1,6 +1,6 @@
 import type { OpenAI } from 'openai';
 import { installPipeline, RESILIENT } from './client/install-pipeline.js';
-import { assertSupportedClient } from './client/sdk-internals.js';
+import { assertSupportedClient, carriedOptions } from './client/sdk-internals.js';
 import { EventBus } from './events/event-bus.js';
 import { resolveOptions, type ResolvedOptions } from './internal/resolve-options.js';
 import type { SharedState } from './pipeline/pipeline-context.js';
@@ -61,7 +61,7 @@ export function resilient<T extends OpenAIClientLike>(client: T, options?: Resil
     maxRetries: typeof maxRetries === 'number' && maxRetries > 0 ? maxRetries : undefined,
     timeout: sdkClient._options?.timeout,
   });
-  const clone = sdkClient.withOptions({ maxRetries: 0 });
+  const clone = sdkClient.withOptions({ ...carriedOptions(sdkClient), maxRetries: 0 });
   return installPipeline(clone, createSharedState(resolved), withResilientFallbacks(resolved)) as unknown as ResilientClient<T>;
 }
 

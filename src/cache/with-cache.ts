@@ -184,7 +184,10 @@ async function scopeOf(ctx: PipelineContext): Promise<CacheScope> {
     project?: string | null;
     _callApiKey?: () => Promise<unknown>;
   };
-  if (client.apiKey == null && typeof client._callApiKey === 'function') await client._callApiKey().catch(() => undefined);
+  // An apiKey function not called yet leaves null (or, on openai 5.x, the placeholder 'Missing Key').
+  if ((client.apiKey == null || client.apiKey === 'Missing Key') && typeof client._callApiKey === 'function') {
+    await client._callApiKey().catch(() => undefined);
+  }
   const apiKey = typeof client.apiKey === 'string' ? client.apiKey : '';
   return {
     baseURL: ctx.baseURL,

@@ -5,7 +5,7 @@ import { executeCall } from '../pipeline/execute-call.js';
 import type { PipelineContext, SharedState } from '../pipeline/pipeline-context.js';
 import type { SdkRequestOptions } from '../pipeline/request-info.js';
 import { createResilience } from '../resilience.js';
-import { sdkErrorsOf, type SdkClientInternals } from './sdk-internals.js';
+import { carriedOptions, sdkErrorsOf, type SdkClientInternals } from './sdk-internals.js';
 
 /** Brand of a client that already runs through the pipeline. */
 export const RESILIENT = Symbol.for('openai-resilient.client');
@@ -44,7 +44,7 @@ export function installPipeline<T extends SdkClientInternals>(
 
   const derive = (overrides: Record<string, unknown>, viewTenant: string | undefined) => {
     const { maxRetries, timeout, ...rest } = overrides;
-    const derived = deriveClient.call(client, { ...rest, maxRetries: 0 }) as T;
+    const derived = deriveClient.call(client, { ...carriedOptions(client), ...rest, maxRetries: 0 }) as T;
     return installPipeline(derived, shared, viewOptions(options, maxRetries, timeout), viewTenant);
   };
   define(client, 'withOptions', function withOptions(overrides: Record<string, unknown> = {}) {

@@ -30,6 +30,23 @@ export function assertSupportedClient(client: unknown): asserts client is SdkCli
   }
 }
 
+/**
+ * What the SDK's `withOptions()` loses before openai 7.12: `AzureOpenAI`'s `apiVersion` and `deployment`
+ * (its constructor strips them before `super()`, and `withOptions()` rebuilds from `_options`), and an
+ * async `apiKey` function (5.x and 6.0 pass the resolved or placeholder key instead). Passed back in
+ * whenever the pipeline clones a client, as openai 7.12+ does itself.
+ */
+export function carriedOptions(client: unknown): Record<string, unknown> {
+  const candidate = client as { _options?: { apiKey?: unknown }; apiVersion?: unknown; deploymentName?: unknown };
+  const carried: Record<string, unknown> = {};
+  if (typeof candidate._options?.apiKey === 'function') carried['apiKey'] = candidate._options.apiKey;
+  if (typeof candidate.apiVersion === 'string' && candidate.apiVersion !== '') {
+    carried['apiVersion'] = candidate.apiVersion;
+    carried['deployment'] = candidate.deploymentName;
+  }
+  return carried;
+}
+
 /** The error classes of the client's own SDK copy, so that errors we create pass the caller's `instanceof`. */
 export function sdkErrorsOf(client: SdkClientInternals): SdkErrors {
   return {

@@ -91,7 +91,9 @@ export async function runAttempt(
     return props;
   } catch (caught) {
     let error = caught;
-    if (!plan.signal.aborted && classify(caught).kind === 'aborted') {
+    // This attempt's own timer (its abort reason may arrive as the error itself, e.g. from a stream
+    // whose headers came in time), or a cockatiel timeout among policies.attempt.
+    if (!plan.signal.aborted && (scope.signal.aborted || classify(caught).kind === 'aborted')) {
       const limit = working.stream ? 'no stream chunk' : 'Request timed out';
       const message = plan.timeout === undefined ? undefined : `${limit} after ${plan.timeout} ms.`.replace(/^no/, 'No');
       error = Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: caught });

@@ -22,7 +22,7 @@ describe('your own cockatiel policies', () => {
   });
 
   it('a cooperative cockatiel timeout in policies.attempt aborts the request and is retried as a timeout', async () => {
-    const { server, clock, ai } = await harness({ policies: { attempt: [timeout(20, TimeoutStrategy.Cooperative)] } });
+    const { server, clock, ai } = await harness({ policies: { attempt: [timeout(250, TimeoutStrategy.Cooperative)] } });
     server.enqueue(faults.stall());
     const retries: RetryEvent[] = [];
     ai.resilience.on('retry', (event) => retries.push(event));
