@@ -18,7 +18,7 @@
  */
 
 import type { CapacityOptions, LatencyOption, RandomFailureOptions } from './capacity.js';
-import { createFaultScript, type FaultScript } from './fault-script.js';
+import { createFaultScript, scriptControls, type FaultScript } from './fault-script.js';
 import type { Fault } from './fault-types.js';
 import { toReceived, type ReceivedRequest } from './received-request.js';
 import { planResponse, type BodyStep, type ResponsePlan } from './response-plan.js';
@@ -294,25 +294,8 @@ export function createFaultFetch(options: FaultFetchOptions = {}): FaultFetch {
     return answer(x, received, seq, decision.fault, request.url);
   };
 
-  const api = script.api;
-  return {
+  const own = {
     fetch,
-    get requests() {
-      return api.requests;
-    },
-    requestsTo: api.requestsTo,
-    enqueue: api.enqueue,
-    enqueueFor: api.enqueueFor,
-    get pendingFaults() {
-      return api.pendingFaults;
-    },
-    reset: api.reset,
-    stats: api.stats,
-    resetStats: api.resetStats,
-    waitForRequests: api.waitForRequests,
-    get openRequests() {
-      return open.size;
-    },
     close: () => {
       closed = true;
       script.close('fault fetch closed');
@@ -320,4 +303,5 @@ export function createFaultFetch(options: FaultFetchOptions = {}): FaultFetch {
       return Promise.resolve();
     },
   };
+  return Object.defineProperties(own, scriptControls(script.api, () => open.size)) as FaultFetch;
 }

@@ -164,3 +164,28 @@ export function createFaultScript(options: AdmissionOptions, label: string): Fau
     },
   };
 }
+
+/**
+ * The scripting and inspection members a fault server and a fault fetch share, as property descriptors
+ * (the getters must stay getters): `Object.defineProperties(target, scriptControls(...))`.
+ */
+export function scriptControls(api: FaultScript, openRequests: () => number): PropertyDescriptorMap {
+  return Object.getOwnPropertyDescriptors({
+    get requests() {
+      return api.requests;
+    },
+    requestsTo: api.requestsTo,
+    enqueue: api.enqueue,
+    enqueueFor: api.enqueueFor,
+    get pendingFaults() {
+      return api.pendingFaults;
+    },
+    reset: api.reset,
+    stats: api.stats,
+    resetStats: api.resetStats,
+    waitForRequests: api.waitForRequests,
+    get openRequests() {
+      return openRequests();
+    },
+  });
+}

@@ -16,7 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { CapacityOptions, LatencyOption, RandomFailureOptions } from './capacity.js';
-import { createFaultScript, type FaultScript } from './fault-script.js';
+import { createFaultScript, scriptControls, type FaultScript } from './fault-script.js';
 import { toReceived } from './received-request.js';
 import { respond } from './respond.js';
 import { handleCors, type CorsServerOptions } from './cors.js';
@@ -146,28 +146,10 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
 
   const port = (server.address() as AddressInfo).port;
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const api = script.api;
-
-  return {
+  const own = {
     url: `${origin}/v1`,
     origin,
     port,
-    get requests() {
-      return api.requests;
-    },
-    requestsTo: api.requestsTo,
-    enqueue: api.enqueue,
-    enqueueFor: api.enqueueFor,
-    get pendingFaults() {
-      return api.pendingFaults;
-    },
-    reset: api.reset,
-    stats: api.stats,
-    resetStats: api.resetStats,
-    waitForRequests: api.waitForRequests,
-    get openRequests() {
-      return open;
-    },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         script.close('fault server closed');
@@ -179,4 +161,5 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       return closing;
     },
   };
+  return Object.defineProperties(own, scriptControls(script.api, () => open)) as FaultServer;
 }
