@@ -76,8 +76,13 @@ export type {
   RateLimitWaitEvent,
   StreamStallEvent,
   StreamTruncatedEvent,
+  SharedStateDownEvent,
+  SharedStateUpEvent,
+  CacheStoreErrorEvent,
   ListenerErrorEvent,
 } from './events/event-map.js';
+export type { SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer, LearnedLimits } from './shared/shared-backend.js';
+export type { SharedStats } from './shared/shared-link.js';
 export { systemClock, type Clock } from './internal/clock.js';
 export type { ResilienceLogger, LogLevel } from './observability/logging.js';
 export { redact } from './observability/redact.js';

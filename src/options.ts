@@ -1,3 +1,4 @@
+import type { SharedBackend } from './shared/shared-backend.js';
 import type { IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
 import type { CacheOptions } from './cache/cache-options.js';
 import type { FallbackOptions } from './fallback/fallback-options.js';
@@ -144,6 +145,15 @@ export interface ResilienceOptions {
   /** Response cache and single-flight: `true` for the defaults, or options. @default false */
   readonly cache?: boolean | CacheOptions | undefined;
   /**
+   * State shared by several processes: circuit states (with coordinated half-open probes) and rate-limit
+   * buckets, learned limits and pauses, per account. Whenever it does not answer within its timeout,
+   * calls go on with this process's own state (`sharedStateDown` / `sharedStateUp` events,
+   * `stats().shared`). Use `createRedisState()` from `openai-resilient/redis`; its `cacheStore` goes in
+   * `cache.store`.
+   * @default none (every process keeps its own state)
+   */
+  readonly shared?: SharedBackend | undefined;
+  /**
    * Fresh credentials after a 401: returns a new API key (or nothing, when the client's own `apiKey`
    * function will fetch one). The call is retried once with it; without this hook (and without an
    * `apiKey` function on the client) a 401 fails at once. Never loops.
@@ -179,5 +189,6 @@ export interface ResilienceOptions {
 }
 
 export type { CacheOptions } from './cache/cache-options.js';
+export type { SharedBackend } from './shared/shared-backend.js';
 export type { FallbackClient, FallbackOptions, FallbackRequest, FallbackValue } from './fallback/fallback-options.js';
 export type { BreakerKeyInput, BulkheadOptions, CircuitBreakerOptions, RateLimitOptions, RateLimits } from './policies/protection-options.js';

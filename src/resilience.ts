@@ -1,3 +1,4 @@
+import type { SharedStats } from './shared/shared-link.js';
 import type { ResilienceEventName, ResilienceListener } from './events/event-map.js';
 import type { CircuitState } from './policies/circuit-breaker/circuit.js';
 import type { BreakerState } from './policies/circuit-breaker/circuit-breakers.js';
@@ -22,6 +23,8 @@ export interface ResilienceStats {
   readonly bulkhead: { readonly active: number; readonly queued: number };
   /** Cacheable calls in flight, and identical calls waiting for them (zeros without a cache). */
   readonly singleFlight: { readonly inFlight: number; readonly waiting: number };
+  /** The state shared by processes (`shared` option): whether it answers, and how often it did not. */
+  readonly shared: SharedStats | undefined;
 }
 
 /**
@@ -71,7 +74,7 @@ export interface Resilience<Client = unknown> {
 }
 
 export function createResilience<Client>(shared: SharedState, forTenant: (tenant: string) => Client): Resilience<Client> {
-  const { events, breakers, bulkhead, rateLimiter, stats, cache } = shared;
+  const { events, breakers, bulkhead, rateLimiter, stats, cache, link } = shared;
   const load = () => ({ active: bulkhead?.active ?? 0, queued: bulkhead?.queued ?? 0 });
   return Object.freeze({
     on: <E extends ResilienceEventName>(event: E, listener: ResilienceListener<E>) => events.on(event, listener),
@@ -94,6 +97,7 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
         circuits: breakers?.states() ?? {},
         bulkhead: load(),
         singleFlight: { inFlight: cache?.inFlight ?? 0, waiting: cache?.waiting ?? 0 },
+        shared: link?.stats(),
       };
     },
     forTenant(tenant: string) {

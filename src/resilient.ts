@@ -8,6 +8,7 @@ import { Bulkhead } from './policies/bulkhead/bulkhead.js';
 import { CircuitBreakers } from './policies/circuit-breaker/circuit-breakers.js';
 import { RateLimiter } from './policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from './policies/retry/retry-budget.js';
+import { SharedLink } from './shared/shared-link.js';
 import { StatsCollector } from './stats/stats-collector.js';
 import { ResponseCache } from './cache/response-cache.js';
 import { attachLogger } from './observability/logging.js';
@@ -85,13 +86,15 @@ function createSharedState(options: ResolvedOptions): SharedState {
   const events = new EventBus();
   const { clock } = options;
   if (options.logger) attachLogger(events, options.logger.logger, options.logger.level);
+  const link = options.shared && new SharedLink(options.shared, clock, events);
   return {
     events,
-    breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events),
+    link,
+    breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events, link),
     bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events),
-    rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events),
+    rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link),
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock),
     stats: new StatsCollector(clock.now()),
-    cache: options.cache && new ResponseCache(options.cache, clock),
+    cache: options.cache && new ResponseCache(options.cache, clock, events),
   };
 }

@@ -1,3 +1,4 @@
+import type { EventBus } from '../events/event-bus.js';
 import type { Clock } from '../internal/clock.js';
 import type { CacheableRequest } from './cacheable.js';
 import type { CachedResponse, CacheStore } from './cache-store.js';
@@ -29,14 +30,16 @@ export class ResponseCache {
   constructor(
     readonly settings: CacheSettings,
     private readonly clock: Clock,
+    private readonly events: EventBus,
   ) {}
 
-  /** The entry for `key`, fresh or (within `staleIfError`) stale; store errors count as a miss. */
+  /** The entry for `key`, fresh or (within `staleIfError`) stale; a store error counts as a miss (`cacheStoreError`). */
   async get(key: string): Promise<CachedResponse | undefined> {
     try {
       const entry = await this.settings.store.get(key);
       return entry && this.clock.now() < entry.expiresAt + this.settings.staleIfError ? entry : undefined;
-    } catch {
+    } catch (error) {
+      this.events.emit('cacheStoreError', { operation: 'get', error });
       return undefined;
     }
   }
@@ -45,13 +48,17 @@ export class ResponseCache {
     return this.clock.now() < entry.expiresAt;
   }
 
-  /** Stores a complete response; a store that fails is skipped (the response still reaches the caller). */
+  /**
+   * Stores a complete response. A store that fails costs only a future hit: the response still reaches
+   * the caller, and the failure is announced (`cacheStoreError`).
+   */
   put(key: string, record: CachedResponse): void {
+    const failed = (error: unknown) => this.events.emit('cacheStoreError', { operation: 'set', error });
     try {
       const stored = this.settings.store.set(key, record, this.settings.ttl + this.settings.staleIfError);
-      if (stored instanceof Promise) stored.catch(() => undefined);
-    } catch {
-      // A cache that cannot store only costs a future hit.
+      if (stored instanceof Promise) stored.catch(failed);
+    } catch (error) {
+      failed(error);
     }
   }
 

@@ -6,7 +6,8 @@ import type { RequestInfo, SdkRequestOptions } from '../pipeline/request-info.js
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import type { ResponseProps } from '../pipeline/transport.js';
-import { cacheKey, NotPlainDataError, sha256Hex, type CacheScope } from './cache-key.js';
+import { accountScope } from '../client/account-scope.js';
+import { cacheKey, NotPlainDataError, type CacheScope } from './cache-key.js';
 import { recordBody, recordStream, replay } from './cache-record.js';
 import type { CachedResponse } from './cache-store.js';
 import type { ResponseCache } from './response-cache.js';
@@ -176,38 +177,14 @@ function headerEntries(headers: unknown): Array<[string, string | null]> | undef
   return undefined;
 }
 
-/** The scope of this client view: endpoint, organization, project, defaults, tenant and a key fingerprint. */
+/** The scope of this client view: its account, defaults and tenant. */
 async function scopeOf(ctx: PipelineContext): Promise<CacheScope> {
-  const client = ctx.client as SdkClientInternals & {
-    apiKey?: unknown;
-    organization?: string | null;
-    project?: string | null;
-    _callApiKey?: () => Promise<unknown>;
-  };
-  // An apiKey function not called yet leaves null (or, on openai 5.x, the placeholder 'Missing Key').
-  if ((client.apiKey == null || client.apiKey === 'Missing Key') && typeof client._callApiKey === 'function') {
-    await client._callApiKey().catch(() => undefined);
-  }
-  const apiKey = typeof client.apiKey === 'string' ? client.apiKey : '';
+  const client = ctx.client as SdkClientInternals;
   return {
-    baseURL: ctx.baseURL,
-    organization: client.organization,
-    project: client.project,
-    keyFingerprint: await fingerprintOf(client, apiKey),
+    ...(await accountScope(ctx)),
     defaults: { headers: plain(client._options?.defaultHeaders), query: plain(client._options?.defaultQuery) },
     tenant: ctx.tenant,
   };
-}
-
-/** The last fingerprint per client view: hashed again only when its key changes. */
-const fingerprints = new WeakMap<object, { apiKey: string; fingerprint: Promise<string> }>();
-
-function fingerprintOf(client: object, apiKey: string): Promise<string> {
-  const known = fingerprints.get(client);
-  if (known?.apiKey === apiKey) return known.fingerprint;
-  const fingerprint = sha256Hex(`openai-resilient:${apiKey}`);
-  fingerprints.set(client, { apiKey, fingerprint });
-  return fingerprint;
 }
 
 function plain(value: unknown): unknown {

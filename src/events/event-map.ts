@@ -131,7 +131,11 @@ export interface CacheMissEvent extends RequestEventBase {
 /** A circuit opened: calls for `key` fail fast until `retryAt`. */
 export interface CircuitOpenEvent {
   readonly key: string;
-  readonly reason: 'consecutive_failures' | 'failure_ratio' | 'probe_failed' | 'restored';
+  /**
+   * Why: failures counted here, a failed probe, `restoreState()`, or `shared` (another process opened it,
+   * seen through the shared state).
+   */
+  readonly reason: 'consecutive_failures' | 'failure_ratio' | 'probe_failed' | 'restored' | 'shared';
   /** When the next probe may go through (epoch ms). */
   readonly retryAt: number;
   /** Milliseconds until then. */
@@ -180,6 +184,28 @@ export interface StreamTruncatedEvent extends RequestEventBase {
   readonly chunks: number;
 }
 
+/** The shared state (`shared` option) stopped answering: decisions are taken on this process's state. */
+export interface SharedStateDownEvent {
+  /** The backend's name, e.g. `"redis"`. */
+  readonly backend: string;
+  /** The operation that failed, or `connection` for an error the client reported. */
+  readonly operation: string;
+  readonly error: unknown;
+}
+
+/** The shared state answers again and is used from now on. */
+export interface SharedStateUpEvent {
+  readonly backend: string;
+  /** How long it was unavailable, in milliseconds. */
+  readonly downFor: number;
+}
+
+/** The cache store failed to read or write an entry: the call went on as a miss (or without storing). */
+export interface CacheStoreErrorEvent {
+  readonly operation: 'get' | 'set';
+  readonly error: unknown;
+}
+
 /** A listener threw. The call it observed was not affected. */
 export interface ListenerErrorEvent {
   readonly event: string;
@@ -206,6 +232,9 @@ export interface ResilienceEvents {
   rateLimitWait: RateLimitWaitEvent;
   streamStall: StreamStallEvent;
   streamTruncated: StreamTruncatedEvent;
+  sharedStateDown: SharedStateDownEvent;
+  sharedStateUp: SharedStateUpEvent;
+  cacheStoreError: CacheStoreErrorEvent;
   listenerError: ListenerErrorEvent;
 }
 

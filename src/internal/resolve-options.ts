@@ -3,6 +3,7 @@ import { ERROR_KINDS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from 
 import type { ResilienceOptions, RetryBackoffContext } from '../options.js';
 import { ExponentialJitterBackoff } from '../pipeline/backoff.js';
 import { systemClock, type Clock } from './clock.js';
+import type { SharedBackend } from '../shared/shared-backend.js';
 import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
 import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
@@ -27,6 +28,7 @@ export interface ResolvedOptions {
   readonly rateLimit: RateLimitSettings | undefined;
   readonly fallback: ResolvedFallback | undefined;
   readonly cache: CacheSettings | undefined;
+  readonly shared: SharedBackend | undefined;
   readonly refreshCredentials: ((error: unknown) => unknown) | undefined;
   readonly contextWindows: Readonly<Record<string, number>>;
   readonly logger: { readonly logger: ResilienceLogger; readonly level: LogLevel } | undefined;
@@ -57,7 +59,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'shared', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -71,6 +73,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     rateLimit: resolveRateLimit(top.rateLimit),
     fallback: resolveFallback(top.fallback),
     cache: resolveCache(top.cache),
+    shared: resolveShared(top.shared),
     refreshCredentials: resolveFunction('refreshCredentials', top.refreshCredentials),
     contextWindows: resolveWindows(top.contextWindows),
     logger: resolveLogger(top.logger, top.logLevel),
@@ -182,6 +185,19 @@ function resolveLogger(logger: unknown, level: unknown): ResolvedOptions['logger
   const methods = ['debug', 'info', 'warn', 'error'].filter((name) => typeof (logger as Record<string, unknown>)?.[name] === 'function');
   if (methods.length === 0) fail('logger', 'an object with `debug`, `info`, `warn` or `error` methods (console, pino...)', logger);
   return { logger: logger as ResilienceLogger, level: (level as LogLevel | undefined) ?? 'warn' };
+}
+
+const SHARED_METHODS = ['circuitAdmit', 'circuitOpen', 'circuitClose', 'circuitRelease', 'rateReserve', 'rateAdjust', 'rateLearn', 'ratePause'] as const;
+
+function resolveShared(value: unknown): SharedBackend | undefined {
+  if (value === undefined) return undefined;
+  const backend = value as Partial<Record<string, unknown>>;
+  const complete =
+    typeof value === 'object' && value !== null && typeof backend['name'] === 'string' &&
+    SHARED_METHODS.every((name) => typeof backend[name] === 'function') &&
+    [backend['timeout'], backend['retryInterval']].every((ms) => typeof ms === 'number' && ms > 0);
+  if (!complete) fail('shared', 'a shared-state backend, such as `createRedisState(client)` from `openai-resilient/redis`', value);
+  return value as SharedBackend;
 }
 
 function resolveClock(value: unknown): Clock {

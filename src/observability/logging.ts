@@ -59,6 +59,17 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   streamStall: (e) => ({ level: 'warn', message: `${where(e)}: stream stalled after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks, idle: e.idle } }),
   streamTruncated: (e) => ({ level: 'warn', message: `${where(e)}: stream ended without its terminal event after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks } }),
   rateLimitWait: (e) => ({ level: 'debug', message: `${e.model}: waiting ${e.delay} ms for rate-limit capacity (${e.reason})`, details: { ...e } }),
+  sharedStateDown: (e) => ({
+    level: 'warn',
+    message: `shared state (${e.backend}) unavailable during ${e.operation}: using this process's state until it answers again`,
+    details: { backend: e.backend, operation: e.operation, error: describeError(e.error) },
+  }),
+  sharedStateUp: (e) => ({ level: 'info', message: `shared state (${e.backend}) available again after ${e.downFor} ms`, details: { ...e } }),
+  cacheStoreError: (e) => ({
+    level: 'warn',
+    message: `cache store failed to ${e.operation} an entry; the call went on without it`,
+    details: { operation: e.operation, error: describeError(e.error) },
+  }),
   cacheHit: (e) => ({ level: 'debug', message: `${where(e)}: cache hit${e.stale ? ' (stale)' : e.shared ? ' (shared)' : ''}`, details: { ...request(e), age: e.age } }),
   cacheMiss: (e) => ({ level: 'debug', message: `${where(e)}: cache miss`, details: request(e) }),
   callEnd: (e) => ({

@@ -1,4 +1,5 @@
 import { classify } from '../classify/classify.js';
+import { accountId } from '../client/account-scope.js';
 import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
 import { estimateTokens, usedTokens } from '../policies/rate-limit/estimate-tokens.js';
@@ -31,12 +32,17 @@ export async function enterGuards(
   deadlineAt: number | undefined,
 ): Promise<AttemptGuard> {
   const { breakers, rateLimiter, bulkhead } = ctx.shared;
-  const admission: Admission | undefined = breakers && breakerKey !== undefined ? breakers.admit(breakerKey) : undefined;
+  // Names in the state shared by processes are scoped to the account: `<account>:<breaker key | model>`.
+  const account = breakers?.isShared || rateLimiter?.isShared ? await accountId(ctx) : undefined;
+  const sharedKey = (key: string | undefined) => (account === undefined || key === undefined ? undefined : `${account}:${key}`);
+  const admission: Admission | undefined =
+    breakers && breakerKey !== undefined ? await breakers.admit(breakerKey, sharedKey(breakerKey)) : undefined;
+  const sharedModel = sharedKey(request.model);
   let reservation: Reservation | undefined;
   let release: Release | undefined;
   try {
     if (rateLimiter && request.model !== undefined) {
-      reservation = await rateLimiter.acquire(request.model, () => estimateTokens(working.body), ctx.tenant, signal, deadlineAt);
+      reservation = await rateLimiter.acquire(request.model, () => estimateTokens(working.body), ctx.tenant, signal, deadlineAt, sharedModel);
     }
     if (bulkhead) release = await bulkhead.acquire(ctx.tenant, signal);
   } catch (error) {
@@ -56,7 +62,7 @@ export async function enterGuards(
       const answeredBy = (body as { model?: unknown } | undefined)?.model;
       request.observed.responseModel = typeof answeredBy === 'string' ? answeredBy : request.model;
       if (rateLimiter && request.model !== undefined) {
-        rateLimiter.learn(request.model, response.headers);
+        rateLimiter.learn(request.model, response.headers, sharedModel);
         if (reservation) {
           rateLimiter.settle(reservation, usedTokens(body));
           rateLimiter.finish(reservation, response.ok);
@@ -76,9 +82,9 @@ export async function enterGuards(
         );
       }
       if (rateLimiter && request.model !== undefined && classification) {
-        rateLimiter.learn(request.model, (error as { headers?: Headers }).headers);
+        rateLimiter.learn(request.model, (error as { headers?: Headers }).headers, sharedModel);
         if (classification.kind === 'rate_limited' && classification.hint) {
-          rateLimiter.pause(request.model, classification.hint.delay);
+          rateLimiter.pause(request.model, classification.hint.delay, sharedModel);
         }
       }
       if (reservation) rateLimiter!.finish(reservation, false);

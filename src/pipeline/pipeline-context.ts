@@ -6,6 +6,7 @@ import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudget } from '../policies/retry/retry-budget.js';
 import type { StatsCollector } from '../stats/stats-collector.js';
 import type { ResponseCache } from '../cache/response-cache.js';
+import type { SharedLink } from '../shared/shared-link.js';
 
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
@@ -21,6 +22,8 @@ export interface SdkErrors {
  */
 export interface SharedState {
   readonly events: EventBus;
+  /** The connection to state shared by processes (`shared` option), if any. */
+  readonly link: SharedLink | undefined;
   readonly breakers: CircuitBreakers | undefined;
   readonly bulkhead: Bulkhead | undefined;
   readonly rateLimiter: RateLimiter | undefined;

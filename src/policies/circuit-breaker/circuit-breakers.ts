@@ -3,7 +3,8 @@ import type { ErrorKind } from '../../classify/error-kind.js';
 import { CircuitOpenError } from '../../errors/circuit-open-error.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Clock } from '../../internal/clock.js';
-import { Circuit, type Admission, type CircuitSettings, type CircuitSnapshot, type CircuitState, type Transition } from './circuit.js';
+import type { SharedLink } from '../../shared/shared-link.js';
+import { Circuit, type Admission, type CircuitSettings, type CircuitSnapshot, type CircuitState, type OpenReason, type Transition } from './circuit.js';
 
 /** Kinds that say the upstream is unhealthy; every other outcome neither opens nor closes a circuit. */
 export const BREAKER_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
@@ -24,7 +25,14 @@ export interface BreakerState {
   readonly circuits: Readonly<Record<string, CircuitSnapshot>>;
 }
 
-/** One circuit per key, created on first use; emits `circuitOpen`, `circuitHalfOpen` and `circuitClose`. */
+/**
+ * One circuit per key, created on first use; emits `circuitOpen`, `circuitHalfOpen` and `circuitClose`.
+ *
+ * With shared state, each process still counts its own failures, and what it decides is shared: a circuit
+ * it opens is open for every process (they adopt it on their next attempt), and once the pause is over
+ * only the holders of the shared probe leases go through; their outcome closes or reopens it everywhere.
+ * When the shared state does not answer, this process's circuits decide alone.
+ */
 export class CircuitBreakers {
   readonly #entries = new LRUCache<string, Entry>({ max: MAX_CIRCUITS });
 
@@ -32,31 +40,73 @@ export class CircuitBreakers {
     private readonly settings: CircuitSettings,
     private readonly clock: Clock,
     private readonly events: EventBus,
+    private readonly shared?: SharedLink | undefined,
   ) {}
 
-  /** Admits an attempt for `key`, or throws `CircuitOpenError` without it being sent. */
-  admit(key: string): Admission {
+  /** Whether admissions consult shared state (and so need a `sharedKey`). */
+  get isShared(): boolean {
+    return this.shared !== undefined;
+  }
+
+  /**
+   * Admits an attempt for `key`, or throws `CircuitOpenError` without it being sent. With shared state
+   * and a `sharedKey` (the circuit's name across processes), the shared circuit is asked too.
+   */
+  admit(key: string, sharedKey?: string): Admission | Promise<Admission> {
     const entry = this.#entry(key);
     const now = this.clock.now();
     const result = entry.circuit.admit(now);
     if ('retryAt' in result) throw new CircuitOpenError(key, result.retryAt, now, entry.openedBy);
     this.#announce(key, result.transition, undefined);
-    return result.admission;
+    if (!this.shared || sharedKey === undefined) return result.admission;
+    return this.#admitShared(key, sharedKey, entry, result.admission, this.shared);
   }
 
   /** Records how an admitted attempt ended: a success, a failure of `kind`, or nothing health-related. */
   record(key: string, admission: Admission, outcome: { ok: true } | { ok: false; kind: ErrorKind; error: unknown }): void {
     const entry = this.#entry(key);
     const now = this.clock.now();
+    const { sharedKey, sharedProbe } = admission;
     if (outcome.ok) {
       this.#announce(key, entry.circuit.success(admission, now), undefined);
+      if (sharedKey !== undefined && sharedProbe) this.shared?.send('circuitClose', (backend) => backend.circuitClose(sharedKey));
     } else if (BREAKER_KINDS.has(outcome.kind)) {
       const transition = entry.circuit.failure(admission, now);
       if (transition?.to === 'open') entry.openedBy = outcome.error;
       this.#announce(key, transition, outcome.error);
+      if (sharedKey !== undefined && (sharedProbe || transition?.to === 'open')) {
+        if (sharedProbe) entry.openedBy = outcome.error;
+        this.#openShared(key, sharedKey, entry, sharedProbe === true, outcome.error);
+      }
     } else {
       entry.circuit.neutral(admission);
+      if (sharedKey !== undefined && sharedProbe) this.shared?.send('circuitRelease', (backend) => backend.circuitRelease(sharedKey));
     }
+  }
+
+  async #admitShared(key: string, sharedKey: string, entry: Entry, admission: Admission, shared: SharedLink): Promise<Admission> {
+    const answer = await shared.run('circuitAdmit', (backend) => backend.circuitAdmit(sharedKey, this.settings.halfOpenProbes));
+    if (!answer) return admission;
+    if (answer.state === 'closed') return { ...admission, sharedKey };
+    if (answer.state === 'probe') return { ...admission, sharedKey, sharedProbe: true };
+    // Open in another process, or its pause is over and another process holds the probe lease.
+    entry.circuit.neutral(admission);
+    const now = this.clock.now();
+    const retryAt = now + answer.retryIn;
+    if (answer.state === 'open') this.#adopt(key, entry, retryAt, answer.openings, 'shared', undefined);
+    throw new CircuitOpenError(key, retryAt, now, entry.openedBy);
+  }
+
+  /** Opens the shared circuit (this process opened its own, or its shared probe failed) and adopts its pause. */
+  #openShared(key: string, sharedKey: string, entry: Entry, probeFailed: boolean, error: unknown): void {
+    const pause = { halfOpenAfter: this.settings.halfOpenAfter, maxHalfOpenAfter: this.settings.maxHalfOpenAfter };
+    void this.shared?.run('circuitOpen', (backend) => backend.circuitOpen(sharedKey, pause, probeFailed)).then((answer) => {
+      if (answer) this.#adopt(key, entry, this.clock.now() + answer.retryIn, answer.openings, probeFailed ? 'probe_failed' : 'shared', error);
+    });
+  }
+
+  #adopt(key: string, entry: Entry, retryAt: number, openings: number, reason: OpenReason, error: unknown): void {
+    this.#announce(key, entry.circuit.adopt(retryAt, openings, reason), error);
   }
 
   /** Whether an attempt for `key` would be refused at time `at`. */

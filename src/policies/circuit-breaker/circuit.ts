@@ -14,7 +14,7 @@ export interface CircuitSettings {
 }
 
 /** Why a circuit opened. */
-export type OpenReason = 'consecutive_failures' | 'failure_ratio' | 'probe_failed' | 'restored';
+export type OpenReason = 'consecutive_failures' | 'failure_ratio' | 'probe_failed' | 'restored' | 'shared';
 
 /** What a circuit reports when its state changes. */
 export type Transition =
@@ -33,7 +33,12 @@ export interface CircuitSnapshot {
 
 /** The ticket of an admitted attempt; hand it back with the outcome. */
 export interface Admission {
+  /** This attempt probes this process's half-open circuit. */
   readonly probe: boolean;
+  /** The circuit's name in the shared state, when there is one and it answered. */
+  readonly sharedKey?: string | undefined;
+  /** This attempt holds the shared circuit's probe lease: its outcome closes or reopens it everywhere. */
+  readonly sharedProbe?: boolean | undefined;
 }
 
 /**
@@ -131,6 +136,23 @@ export class Circuit {
     this.#state = 'open';
     this.#retryAt = snapshot.state === 'open' && snapshot.retryAt !== undefined ? snapshot.retryAt : now;
     return { to: 'open', reason: 'restored', retryAt: this.#retryAt, failures: 0 };
+  }
+
+  /**
+   * Takes over an open state seen elsewhere (another process, through the shared state): open until
+   * `retryAt`, unless already open at least that long. Announces a transition only if it was not open.
+   */
+  adopt(retryAt: number, openings: number, reason: OpenReason): Transition | undefined {
+    const wasOpen = this.#state === 'open';
+    if (wasOpen && this.#retryAt >= retryAt) return undefined;
+    this.#state = 'open';
+    this.#retryAt = retryAt;
+    this.#openings = Math.max(this.#openings, openings);
+    this.#probes = 0;
+    this.#consecutive = 0;
+    this.#outcomes.reset();
+    this.#failures.reset();
+    return wasOpen ? undefined : { to: 'open', reason, retryAt, failures: 0 };
   }
 
   #open(now: number, reason: OpenReason): Transition {

@@ -4,6 +4,8 @@ import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js'
 import type { EventBus } from '../../events/event-bus.js';
 import { AbortScope, sleep } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
+import type { LearnedLimits, SharedRateAnswer } from '../../shared/shared-backend.js';
+import type { SharedLink } from '../../shared/shared-link.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Fixed limits for one model. */
@@ -29,7 +31,11 @@ export interface Reservation {
   readonly tenantBucket?: TokenBucket | undefined;
   /** This call is the first to a model whose limits are not known yet: the others wait for its headers. */
   readonly probe: boolean;
+  /** The shared buckets it was taken from (by their name across processes), when shared state answered. */
+  readonly sharedKey?: string | undefined;
 }
+
+type WaitReason = 'paused' | 'requests' | 'tokens' | 'tenant';
 
 interface ModelState {
   requests?: TokenBucket;
@@ -62,6 +68,10 @@ function bucket(perMinute: number, now: number): TokenBucket {
  * Paces requests per model with token buckets for requests and tokens per minute, configured or learned
  * from `x-ratelimit-*` headers. Callers reserve capacity and wait their turn (in arrival order) instead of
  * collecting 429s; after a 429 the model pauses until the reset the server gave.
+ *
+ * With shared state, the model's buckets, learned limits and pauses live there, for every process
+ * calling as the same account; this process's own buckets take over whenever it does not answer (or
+ * knows no limit yet). Tenant shares stay per process.
  */
 export class RateLimiter {
   readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
@@ -71,12 +81,19 @@ export class RateLimiter {
     private readonly settings: RateLimitSettings,
     private readonly clock: Clock,
     private readonly events: EventBus,
+    private readonly shared?: SharedLink | undefined,
   ) {}
+
+  /** Whether reservations use shared state (and so need a `sharedKey`). */
+  get isShared(): boolean {
+    return this.shared !== undefined;
+  }
 
   /**
    * Waits until `model` has capacity for one request of about `tokens` tokens, then returns the
    * reservation. Rejects with `RateLimitTimeoutError` at once when the wait would pass `deadlineAt` or
    * too many calls are waiting, and with the signal's reason when aborted (the reservation is returned).
+   * `sharedKey` names the model's buckets in the shared state.
    */
   async acquire(
     model: string,
@@ -84,8 +101,15 @@ export class RateLimiter {
     tenant: string | undefined,
     signal: AbortSignal,
     deadlineAt: number | undefined,
+    sharedKey?: string,
   ): Promise<Reservation> {
     const state = this.#state(model);
+    if (this.shared && sharedKey !== undefined) {
+      const tokens = estimate();
+      const configured = this.#configured(model);
+      const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured));
+      if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenant, signal, deadlineAt);
+    }
     if (this.#mustLearnFirst(state)) {
       if (!state.probe) return { model, tokens: 0, probe: this.#startProbe(state) };
       await this.#awaitProbe(state.probe.done, signal, deadlineAt);
@@ -107,6 +131,48 @@ export class RateLimiter {
       if (needsTokens) state.tokens?.refund(tokens, at);
       tenantBucket?.refund(1, at);
     };
+    return this.#waitTurn(model, state, waits, reservation, refund, tenant, signal, deadlineAt);
+  }
+
+  /** The shared buckets took the reservation (`answer` says how long until it is covered). */
+  #acquireShared(
+    model: string,
+    state: ModelState,
+    sharedKey: string,
+    tokens: number,
+    answer: SharedRateAnswer,
+    tenant: string | undefined,
+    signal: AbortSignal,
+    deadlineAt: number | undefined,
+  ): Promise<Reservation> {
+    const now = this.clock.now();
+    const tenantBucket = this.#tenantBucket(model, tenant, state, now);
+    const waits = {
+      paused: Math.max(0, state.pausedUntil - now, answer.reason === 'paused' ? answer.wait : 0),
+      requests: answer.reason === 'requests' ? answer.wait : 0,
+      tokens: answer.reason === 'tokens' ? answer.wait : 0,
+      tenant: tenantBucket?.reserve(1, now) ?? 0,
+    };
+    const reservation: Reservation = { model, tokens, tenantBucket, probe: false, sharedKey };
+    const refund = () => {
+      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens));
+      tenantBucket?.refund(1, this.clock.now());
+    };
+    return this.#waitTurn(model, state, waits, reservation, refund, tenant, signal, deadlineAt);
+  }
+
+  /** Returns `reservation` once the longest of `waits` is over; on refusal or abort, `refund`s it. */
+  async #waitTurn(
+    model: string,
+    state: ModelState,
+    waits: Record<WaitReason, number>,
+    reservation: Reservation,
+    refund: () => void,
+    tenant: string | undefined,
+    signal: AbortSignal,
+    deadlineAt: number | undefined,
+  ): Promise<Reservation> {
+    const now = this.clock.now();
     let wait = Math.max(waits.paused, waits.requests, waits.tokens, waits.tenant);
     if (wait === 0) return reservation;
 
@@ -118,7 +184,7 @@ export class RateLimiter {
       refund();
       throw new RateLimitTimeoutError(model, wait);
     }
-    const reason = (Object.keys(waits) as Array<keyof typeof waits>).find((key) => waits[key] === wait)!;
+    const reason = (Object.keys(waits) as WaitReason[]).find((key) => waits[key] === wait)!;
     this.events.emit('rateLimitWait', { model, tenant, delay: wait, reason });
     state.waiting++;
     try {
@@ -142,6 +208,12 @@ export class RateLimiter {
   /** Gives back a reservation whose request was never sent. */
   cancel(reservation: Reservation): void {
     this.finish(reservation, false);
+    const { sharedKey, tokens } = reservation;
+    if (sharedKey !== undefined) {
+      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens));
+      reservation.tenantBucket?.refund(1, this.clock.now());
+      return;
+    }
     const state = this.#models.get(reservation.model);
     const now = this.clock.now();
     state?.requests?.refund(1, now);
@@ -165,6 +237,12 @@ export class RateLimiter {
   /** Corrects a reservation's token estimate with the response's `usage`. */
   settle(reservation: Reservation, usedTokens: number | undefined): void {
     if (usedTokens === undefined || reservation.tokens === 0) return;
+    const { sharedKey } = reservation;
+    if (sharedKey !== undefined) {
+      const overestimate = reservation.tokens - usedTokens;
+      if (overestimate !== 0) this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 0, overestimate));
+      return;
+    }
     const bucket = this.#models.get(reservation.model)?.tokens;
     const difference = usedTokens - reservation.tokens;
     if (!bucket || difference === 0) return;
@@ -172,20 +250,30 @@ export class RateLimiter {
     else bucket.refund(-difference, this.clock.now());
   }
 
-  /** Pauses `model` for `ms` (after a 429 `rate_limited`, until the reset the server gave). */
-  pause(model: string, ms: number): void {
+  /**
+   * Pauses `model` for `ms` (after a 429 `rate_limited`, until the reset the server gave), in the shared
+   * state too when `sharedKey` names it there.
+   */
+  pause(model: string, ms: number, sharedKey?: string): void {
     const state = this.#state(model);
     state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + ms);
+    if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, ms));
   }
 
-  /** Learns limits and what is left from a response's (or an error's) `x-ratelimit-*` headers. */
-  learn(model: string, headers: HeadersLike | undefined): void {
+  /**
+   * Learns limits and what is left from a response's (or an error's) `x-ratelimit-*` headers, in the
+   * shared state too when `sharedKey` names it there.
+   */
+  learn(model: string, headers: HeadersLike | undefined, sharedKey?: string): void {
     if (!headers || !this.settings.learn) return;
     const state = this.#state(model);
     const now = this.clock.now();
+    const learned: { -readonly [K in keyof LearnedLimits]: LearnedLimits[K] } = {};
     for (const kind of ['requests', 'tokens'] as const) {
       const limit = positiveNumber(headerValue(headers, `x-ratelimit-limit-${kind}`));
       const remaining = positiveNumber(headerValue(headers, `x-ratelimit-remaining-${kind}`), true);
+      learned[kind === 'requests' ? 'requestsPerMinute' : 'tokensPerMinute'] = limit;
+      learned[kind === 'requests' ? 'remainingRequests' : 'remainingTokens'] = remaining;
       if (limit !== undefined && this.#configured(model)[kind === 'requests' ? 'requestsPerMinute' : 'tokensPerMinute'] === undefined) {
         const current = state[kind];
         if (!current) state[kind] = bucket(limit, now);
@@ -198,6 +286,10 @@ export class RateLimiter {
         state[kind]?.clampTo(remaining, now);
         state.remaining[kind] = remaining;
       }
+    }
+    if (sharedKey !== undefined && Object.values(learned).some((value) => value !== undefined)) {
+      const configured = this.#configured(model);
+      this.shared?.send('rateLearn', (backend) => backend.rateLearn(sharedKey, learned, configured));
     }
   }
 

@@ -1,0 +1,81 @@
+/**
+ * The contract between the pipeline and a store of state shared by several processes. The pipeline keeps
+ * its own per-process state as well and falls back to it whenever the shared store cannot answer, so every
+ * method may reject (or take too long): the pipeline times it out, notes the outage and carries on locally.
+ *
+ * `openai-resilient/redis` implements it on Redis. Keys handed to it are already scoped to an account
+ * (see `accountScope`) and hold only model names, breaker keys and fingerprints.
+ *
+ * @module
+ */
+
+/** What the shared circuit of a key says about one attempt. */
+export type SharedCircuitAnswer =
+  /** Not open anywhere: go ahead. */
+  | { readonly state: 'closed' }
+  /** Open: refuse until `retryIn` ms from now. */
+  | { readonly state: 'open'; readonly retryIn: number; readonly openings: number }
+  /** Its pause is over and this attempt holds the probe lease: go ahead as the probe. */
+  | { readonly state: 'probe'; readonly openings: number }
+  /** Its pause is over, but another process holds the probe lease for `retryIn` ms more: refuse. */
+  | { readonly state: 'probing'; readonly retryIn: number; readonly openings: number };
+
+/** How an open circuit's pause grows: `halfOpenAfter × 2^openings`, at most `maxHalfOpenAfter`. */
+export interface SharedPause {
+  readonly halfOpenAfter: number;
+  readonly maxHalfOpenAfter: number;
+}
+
+/** What a rate-limit header said, for {@link SharedBackend.rateLearn}. Absent fields were not sent. */
+export interface LearnedLimits {
+  readonly requestsPerMinute?: number | undefined;
+  readonly tokensPerMinute?: number | undefined;
+  readonly remainingRequests?: number | undefined;
+  readonly remainingTokens?: number | undefined;
+}
+
+/** How long a shared reservation waits, and what for. */
+export interface SharedRateAnswer {
+  readonly wait: number;
+  readonly reason: 'paused' | 'requests' | 'tokens';
+}
+
+/** A state store shared by processes. Every method may reject; none is ever required to succeed. */
+export interface SharedBackend {
+  /** A short name for logs, events and stats, e.g. `"redis"`. */
+  readonly name: string;
+  /** Whether commands can be sent now (a disconnected client answers `false` and is not waited for). */
+  readonly ready: boolean;
+  /** Longest wait for one command, in milliseconds, before the pipeline decides on local state. */
+  readonly timeout: number;
+  /** After a failure, how long the pipeline uses local state only before trying again, in milliseconds. */
+  readonly retryInterval: number;
+  /** Registers a listener for connection errors the client reports between commands. */
+  onError?(listener: (error: unknown) => void): void;
+
+  /** Reads the circuit of `key`; once its pause is over, tries to take one of `probes` probe leases. */
+  circuitAdmit(key: string, probes: number): Promise<SharedCircuitAnswer>;
+  /**
+   * Opens the circuit of `key` (again, after a failed probe, when `probeFailed`). An open circuit whose
+   * pause is still running is left as it is. Resolves with the pause in force and the openings so far.
+   */
+  circuitOpen(key: string, pause: SharedPause, probeFailed: boolean): Promise<{ retryIn: number; openings: number }>;
+  /** A probe succeeded: the circuit of `key` closes for every process. */
+  circuitClose(key: string): Promise<void>;
+  /** A probe ended without saying anything about health: its lease is given back. */
+  circuitRelease(key: string): Promise<void>;
+
+  /**
+   * Takes one request and `tokens` tokens from the buckets of `key`, configured limits winning over
+   * learned ones. Resolves with the wait until the reservation is covered and what it waits for (a pause
+   * after a 429, request or token capacity), or `undefined` when no limit is known yet for `key` (then
+   * nothing was taken).
+   */
+  rateReserve(key: string, tokens: number, configured: LearnedLimits): Promise<SharedRateAnswer | undefined>;
+  /** Gives back (positive) or takes more (negative) requests and tokens: a cancelled call, a usage correction. */
+  rateAdjust(key: string, requests: number, tokens: number): Promise<void>;
+  /** Learns limits and what is left from response headers (configured limits are never overwritten). */
+  rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits): Promise<void>;
+  /** Pauses `key` for `ms` (after a 429), for every process. */
+  ratePause(key: string, ms: number): Promise<void>;
+}
