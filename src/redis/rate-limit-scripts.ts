@@ -1,0 +1,91 @@
+import { LuaScript } from './redis-client.js';
+import { LUA_NOW } from './lua-prelude.js';
+
+/*
+ * A model's rate state is a hash, the same token buckets as the in-process limiter (refilled continuously
+ * at perMinute / 60 000 per ms, holding one second's worth, allowed into debt so callers wait in turn):
+ *   rpm, tpm   limits learned from headers    r, t   bucket levels    ts   last refill (server ms)
+ *   pause      paused until (after a 429)
+ * Configured limits come in ARGV[1] / ARGV[2] (0 for none) and win over learned ones. ARGV[3] is how long an
+ * unused state is kept. Every script starts with this prelude and ends by saving the levels.
+ */
+const PRELUDE = `${LUA_NOW}
+local s = redis.call('HMGET', KEYS[1], 'rpm', 'tpm', 'r', 't', 'ts', 'pause')
+local function limit(configured, learned)
+  local value = tonumber(configured)
+  if value and value > 0 then return value end
+  return tonumber(learned)
+end
+local rpm = limit(ARGV[1], s[1])
+local tpm = limit(ARGV[2], s[2])
+local elapsed = math.max(0, now - (tonumber(s[5]) or now))
+local function level(stored, perMinute)
+  if not perMinute then return nil, nil end
+  local capacity = math.max(1, perMinute / 60)
+  return math.min(capacity, (tonumber(stored) or capacity) + elapsed * perMinute / 60000), capacity
+end
+local r, rCapacity = level(s[3], rpm)
+local t, tCapacity = level(s[4], tpm)
+local pause = tonumber(s[6]) or 0
+local function save()
+  redis.call('HSET', KEYS[1], 'r', r or '', 't', t or '', 'ts', now)
+  redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), pause - now))
+end
+`;
+
+/** ARGV[4]: tokens. Returns {known, wait, reason}: known 0 when no limit is known (nothing taken); reason 1 paused, 2 requests, 3 tokens. */
+export const RATE_RESERVE = new LuaScript(`${PRELUDE}
+if not rpm and not tpm then return {0, 0, 0} end
+local wait, reason = 0, 0
+if pause > now then wait, reason = pause - now, 1 end
+if r then
+  r = r - 1
+  local w = r < 0 and math.ceil(-r * 60000 / rpm) or 0
+  if w > wait then wait, reason = w, 2 end
+end
+if t then
+  t = t - tonumber(ARGV[4])
+  local w = t < 0 and math.ceil(-t * 60000 / tpm) or 0
+  if w > wait then wait, reason = w, 3 end
+end
+save()
+return {1, wait, reason}
+`);
+
+/** ARGV[4], ARGV[5]: requests and tokens to give back (negative: to take). */
+export const RATE_ADJUST = new LuaScript(`${PRELUDE}
+if r then r = math.min(rCapacity, r + tonumber(ARGV[4])) end
+if t then t = math.min(tCapacity, t + tonumber(ARGV[5])) end
+save()
+return 0
+`);
+
+/**
+ * ARGV[4..7]: limit and remaining for requests and tokens from headers (-1 when absent). A learned limit
+ * is kept unless one is configured; what is left lowers the level (never raises it).
+ */
+export const RATE_LEARN = new LuaScript(`${PRELUDE}
+local function learn(field, configured, learned, current)
+  local value = tonumber(learned)
+  if value <= 0 or (tonumber(configured) or 0) > 0 then return current end
+  redis.call('HSET', KEYS[1], field, value)
+  local capacity = math.max(1, value / 60)
+  if current == nil then return capacity end
+  return math.min(current, capacity)
+end
+r = learn('rpm', ARGV[1], ARGV[4], r)
+t = learn('tpm', ARGV[2], ARGV[5], t)
+local remainingRequests, remainingTokens = tonumber(ARGV[6]), tonumber(ARGV[7])
+if r and remainingRequests >= 0 then r = math.min(r, remainingRequests) end
+if t and remainingTokens >= 0 then t = math.min(t, remainingTokens) end
+save()
+return 0
+`);
+
+/** ARGV[4]: pause in ms (after a 429), for every process. */
+export const RATE_PAUSE = new LuaScript(`${PRELUDE}
+pause = math.max(pause, now + tonumber(ARGV[4]))
+redis.call('HSET', KEYS[1], 'pause', pause)
+save()
+return 0
+`);

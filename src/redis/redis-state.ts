@@ -1,0 +1,121 @@
+import type { LearnedLimits, SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer } from '../shared/shared-backend.js';
+import { CIRCUIT_ADMIT, CIRCUIT_CLOSE, CIRCUIT_OPEN, CIRCUIT_RELEASE } from './circuit-scripts.js';
+import { RATE_ADJUST, RATE_LEARN, RATE_PAUSE, RATE_RESERVE } from './rate-limit-scripts.js';
+import { RedisCacheStore } from './redis-cache-store.js';
+import { integers, type LuaScript, type RedisClientLike } from './redis-client.js';
+import { resolveRedisStateOptions, type RedisStateOptions, type RedisStateSettings } from './redis-state-options.js';
+
+const CIRCUIT_ANSWERS = ['closed', 'open', 'probe', 'probing'] as const;
+const WAIT_REASONS = [undefined, 'paused', 'requests', 'tokens'] as const;
+
+/**
+ * Circuit states, rate-limit buckets and cached responses on Redis, shared by every process that uses the
+ * same Redis and prefix. Pass it as `shared`, and its `cacheStore` as `cache.store`:
+ *
+ * ```ts
+ * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
+ * const shared = createRedisState(redis, { prefix: 'my-app:' });
+ * const ai = resilient(new OpenAI(), { shared, cache: { store: shared.cacheStore } });
+ * ```
+ *
+ * Every update is one Lua script, atomic on the server and timed by the server's clock. It listens to the
+ * client's `error` events (an unreachable Redis then degrades to local state instead of crashing the
+ * process), and never sends a command while the client is disconnected.
+ */
+export class RedisState implements SharedBackend {
+  readonly name = 'redis';
+  readonly timeout: number;
+  readonly retryInterval: number;
+  /** The response cache on the same Redis, for `cache.store`. */
+  readonly cacheStore: RedisCacheStore;
+  readonly #settings: RedisStateSettings;
+  readonly #errorListeners = new Set<(error: unknown) => void>();
+
+  constructor(
+    private readonly client: RedisClientLike,
+    options?: RedisStateOptions,
+  ) {
+    const valid = typeof client === 'object' && client !== null && typeof client.evalSha === 'function' && typeof client.eval === 'function';
+    if (!valid) {
+      throw new TypeError('openai-resilient: `createRedisState(client)` expects a node-redis client (`createClient()` from `redis`), got ' + typeof client + '.');
+    }
+    this.#settings = resolveRedisStateOptions(options);
+    this.timeout = this.#settings.timeout;
+    this.retryInterval = this.#settings.retryInterval;
+    this.cacheStore = new RedisCacheStore(client, this.#settings.prefix, this.timeout);
+    client.on?.('error', (error) => {
+      for (const listener of this.#errorListeners) listener(error);
+    });
+  }
+
+  get ready(): boolean {
+    return this.client.isReady !== false;
+  }
+
+  onError(listener: (error: unknown) => void): void {
+    this.#errorListeners.add(listener);
+  }
+
+  async circuitAdmit(key: string, probes: number): Promise<SharedCircuitAnswer> {
+    const [state, retryIn, openings] = integers(await this.#run(CIRCUIT_ADMIT, 'circuit', key, [probes, this.#settings.probeLease]), 3, 'circuit admit');
+    const name = CIRCUIT_ANSWERS[state!];
+    if (name === 'closed') return { state: name };
+    if (name === 'probe') return { state: name, openings: openings! };
+    if (name === 'open' || name === 'probing') return { state: name, retryIn: retryIn!, openings: openings! };
+    throw new TypeError(`openai-resilient/redis: unexpected circuit state ${state}.`);
+  }
+
+  async circuitOpen(key: string, pause: SharedPause, probeFailed: boolean): Promise<{ retryIn: number; openings: number }> {
+    const keep = Math.max(pause.maxHalfOpenAfter, this.#settings.probeLease) * 2;
+    const args = [pause.halfOpenAfter, pause.maxHalfOpenAfter, probeFailed ? 1 : 0, keep];
+    const [retryIn, openings] = integers(await this.#run(CIRCUIT_OPEN, 'circuit', key, args), 2, 'circuit open');
+    return { retryIn: retryIn!, openings: openings! };
+  }
+
+  async circuitClose(key: string): Promise<void> {
+    await this.#run(CIRCUIT_CLOSE, 'circuit', key, []);
+  }
+
+  async circuitRelease(key: string): Promise<void> {
+    await this.#run(CIRCUIT_RELEASE, 'circuit', key, []);
+  }
+
+  async rateReserve(key: string, tokens: number, configured: LearnedLimits): Promise<SharedRateAnswer | undefined> {
+    const reply = await this.#run(RATE_RESERVE, 'rate', key, [...this.#rateArgs(configured), Math.max(0, Math.ceil(tokens))]);
+    const [known, wait, reason] = integers(reply, 3, 'rate reserve');
+    if (known === 0) return undefined;
+    return { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests' };
+  }
+
+  async rateAdjust(key: string, requests: number, tokens: number): Promise<void> {
+    await this.#run(RATE_ADJUST, 'rate', key, [...this.#rateArgs({}), requests, tokens]);
+  }
+
+  async rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits): Promise<void> {
+    const given = (value: number | undefined) => value ?? -1;
+    const args = [
+      ...this.#rateArgs(configured),
+      given(learned.requestsPerMinute), given(learned.tokensPerMinute),
+      given(learned.remainingRequests), given(learned.remainingTokens),
+    ];
+    await this.#run(RATE_LEARN, 'rate', key, args);
+  }
+
+  async ratePause(key: string, ms: number): Promise<void> {
+    await this.#run(RATE_PAUSE, 'rate', key, [...this.#rateArgs({}), Math.max(0, Math.ceil(ms))]);
+  }
+
+  /** The arguments every rate script starts with: configured limits (0 for none) and how long to keep the state. */
+  #rateArgs(configured: LearnedLimits): number[] {
+    return [configured.requestsPerMinute ?? 0, configured.tokensPerMinute ?? 0, this.#settings.rateStateTtl];
+  }
+
+  #run(script: LuaScript, kind: 'circuit' | 'rate', key: string, args: Array<string | number>): Promise<unknown> {
+    return script.run(this.client, [`${this.#settings.prefix}${kind}:${key}`], args);
+  }
+}
+
+/** Shared state on Redis for `resilient(client, { shared })`; see {@link RedisState}. */
+export function createRedisState(client: RedisClientLike, options?: RedisStateOptions): RedisState {
+  return new RedisState(client, options);
+}
