@@ -33,9 +33,15 @@ local function save()
 end
 `;
 
-/** ARGV[4]: tokens. Returns {known, wait, reason}: known 0 when no limit is known (nothing taken); reason 1 paused, 2 requests, 3 tokens. */
+/**
+ * ARGV[4]: tokens. Returns {known, wait, reason}: known 0 when no limit is known and no pause runs (nothing
+ * taken); reason 1 paused, 2 requests, 3 tokens.
+ */
 export const RATE_RESERVE = new LuaScript(`${PRELUDE}
-if not rpm and not tpm then return {0, 0, 0} end
+if not rpm and not tpm then
+  if pause > now then return {1, pause - now, 1} end
+  return {0, 0, 0}
+end
 local wait, reason = 0, 0
 if pause > now then wait, reason = pause - now, 1 end
 if r then

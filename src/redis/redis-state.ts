@@ -87,8 +87,8 @@ export class RedisState implements SharedBackend {
     return { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests' };
   }
 
-  async rateAdjust(key: string, requests: number, tokens: number): Promise<void> {
-    await this.#run(RATE_ADJUST, 'rate', key, [...this.#rateArgs({}), requests, tokens]);
+  async rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits): Promise<void> {
+    await this.#run(RATE_ADJUST, 'rate', key, [...this.#rateArgs(configured), requests, tokens]);
   }
 
   async rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits): Promise<void> {
@@ -101,8 +101,8 @@ export class RedisState implements SharedBackend {
     await this.#run(RATE_LEARN, 'rate', key, args);
   }
 
-  async ratePause(key: string, ms: number): Promise<void> {
-    await this.#run(RATE_PAUSE, 'rate', key, [...this.#rateArgs({}), Math.max(0, Math.ceil(ms))]);
+  async ratePause(key: string, ms: number, configured: LearnedLimits): Promise<void> {
+    await this.#run(RATE_PAUSE, 'rate', key, [...this.#rateArgs(configured), Math.max(0, Math.ceil(ms))]);
   }
 
   /** The arguments every rate script starts with: configured limits (0 for none) and how long to keep the state. */

@@ -73,9 +73,9 @@ export interface SharedBackend {
    */
   rateReserve(key: string, tokens: number, configured: LearnedLimits): Promise<SharedRateAnswer | undefined>;
   /** Gives back (positive) or takes more (negative) requests and tokens: a cancelled call, a usage correction. */
-  rateAdjust(key: string, requests: number, tokens: number): Promise<void>;
+  rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits): Promise<void>;
   /** Learns limits and what is left from response headers (configured limits are never overwritten). */
   rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits): Promise<void>;
   /** Pauses `key` for `ms` (after a 429), for every process. */
-  ratePause(key: string, ms: number): Promise<void>;
+  ratePause(key: string, ms: number, configured: LearnedLimits): Promise<void>;
 }

@@ -73,7 +73,7 @@ export async function startRedisServer(): Promise<RedisServer> {
 }
 
 /** A connected node-redis client, disconnected after the test; reconnects quickly after an outage. */
-export async function connectRedis(server: RedisServer): Promise<ReturnType<typeof createClient>> {
+export async function connectRedis(server: RedisServer) {
   const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50, connectTimeout: 1_000 } });
   client.on('error', () => undefined);
   await client.connect();
@@ -81,7 +81,7 @@ export async function connectRedis(server: RedisServer): Promise<ReturnType<type
   return client;
 }
 
-const clients: Array<ReturnType<typeof createClient>> = [];
+const clients: Array<{ readonly isOpen: boolean; destroy(): void }> = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => (client.isOpen ? client.destroy() : undefined)));
 });

@@ -155,7 +155,7 @@ export class RateLimiter {
     };
     const reservation: Reservation = { model, tokens, tenantBucket, probe: false, sharedKey };
     const refund = () => {
-      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens));
+      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens, this.#configured(model)));
       tenantBucket?.refund(1, this.clock.now());
     };
     return this.#waitTurn(model, state, waits, reservation, refund, tenant, signal, deadlineAt);
@@ -210,7 +210,7 @@ export class RateLimiter {
     this.finish(reservation, false);
     const { sharedKey, tokens } = reservation;
     if (sharedKey !== undefined) {
-      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens));
+      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens, this.#configured(reservation.model)));
       reservation.tenantBucket?.refund(1, this.clock.now());
       return;
     }
@@ -240,7 +240,7 @@ export class RateLimiter {
     const { sharedKey } = reservation;
     if (sharedKey !== undefined) {
       const overestimate = reservation.tokens - usedTokens;
-      if (overestimate !== 0) this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 0, overestimate));
+      if (overestimate !== 0) this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 0, overestimate, this.#configured(reservation.model)));
       return;
     }
     const bucket = this.#models.get(reservation.model)?.tokens;
@@ -257,7 +257,7 @@ export class RateLimiter {
   pause(model: string, ms: number, sharedKey?: string): void {
     const state = this.#state(model);
     state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + ms);
-    if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, ms));
+    if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, ms, this.#configured(model)));
   }
 
   /**
