@@ -58,6 +58,8 @@ describe('resilient(): invalid options throw a TypeError naming the option', () 
     ['policies.unknown', { policies: { around: [] } }, 'policies.around'],
     ['clock: {}', { clock: {} }, 'clock'],
     ['clock without clearTimeout', { clock: { now: () => 0, setTimeout: () => 0 } }, 'clock'],
+    ['shared: {}', { shared: {} }, 'shared'],
+    ['shared: a Redis client instead of the state', { shared: { isReady: true, eval: () => 0, evalSha: () => 0 } }, 'shared'],
   ])('%s', (_name, options, option) => {
     expectRejected(options, option);
   });
