@@ -14,6 +14,7 @@ const IMPORTS = {
   'openai-resilient': { named: ['resilient', 'classify', 'fallbackFailuresOf', 'isResilienceError', 'noCache', 'defaultCacheable', 'StreamIdleTimeoutError', 'StreamTruncatedError'] },
   'openai-resilient/testing': { named: ['startFaultServer', 'faults', 'FakeClock', 'createFaultFetch'] },
   cockatiel: { named: ['ExponentialBackoff', 'timeout', 'TimeoutStrategy'] },
+  redis: { named: ['createClient'] },
 };
 const DECLARATIONS = {
   ai: "declare const ai: import('openai-resilient').ResilientClient<import('openai').OpenAI>;",
@@ -84,6 +85,7 @@ writeFileSync(
         'openai-resilient': ['../../src/index.ts'],
         'openai-resilient/testing': ['../../src/testing/index.ts'],
         'openai-resilient/otel': ['../../src/otel/index.ts'],
+        'openai-resilient/redis': ['../../src/redis/index.ts'],
       },
     },
     include: ['./*.ts'],
