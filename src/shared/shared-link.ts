@@ -49,7 +49,10 @@ export class SharedLink {
     let timer: unknown;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = this.clock.setTimeout(() => reject(new SharedTimeoutError(name, this.backend.timeout)), this.backend.timeout);
+        // When the event loop was stalled, the timer and the reply can be due at once, and timers run
+        // first: the rejection waits one more turn so that a reply already received wins.
+        const expire = () => (timer = this.clock.setTimeout(() => reject(new SharedTimeoutError(name, this.backend.timeout)), 0));
+        timer = this.clock.setTimeout(expire, this.backend.timeout);
       });
       const result = await Promise.race([operation(this.backend), timeout]);
       this.#up();

@@ -36,9 +36,11 @@ describe('shared rate limits', () => {
   });
 
   it('a limit learned from headers by one process paces the other', async () => {
-    const { a, b, server } = await twoProcesses({ timeout: { total: 500 } }, { capacity: { requestsPerMinute: 60 } });
+    const { a, b, server, redisServer } = await twoProcesses({ timeout: { total: 500 } }, { capacity: { requestsPerMinute: 60 } });
     await a.chat.completions.create(params);
-    await expect.poll(() => a.resilience.stats().models['gpt-4.1-mini']?.rateLimit.requestsPerMinute).toBe(60);
+    // What A learned is written to Redis after its call returns.
+    const redis = await connectRedis(redisServer);
+    await expect.poll(async () => Promise.all((await redis.keys('test:rate:*')).map((key) => redis.hGet(key, 'rpm')))).toEqual(['60']);
     // The learned bucket (one request per second) has been spent by A's call... the shared level was set
     // from `x-ratelimit-remaining-requests`; B's calls can take at most what is left of this second.
     const outcomes = await Promise.allSettled([b.chat.completions.create(params), b.chat.completions.create(params)]);

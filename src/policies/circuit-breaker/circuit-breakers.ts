@@ -89,11 +89,13 @@ export class CircuitBreakers {
     if (!answer) return admission;
     if (answer.state === 'closed') return { ...admission, sharedKey };
     if (answer.state === 'probe') return { ...admission, sharedKey, sharedProbe: true };
-    // Open in another process, or its pause is over and another process holds the probe lease.
+    // Open in another process, or its pause is over and another process holds the probe lease (then,
+    // as for a local probe in flight, the answer may come any moment: no wait is announced).
     entry.circuit.neutral(admission);
     const now = this.clock.now();
+    if (answer.state === 'probing') throw new CircuitOpenError(key, now, now, entry.openedBy);
     const retryAt = now + answer.retryIn;
-    if (answer.state === 'open') this.#adopt(key, entry, retryAt, answer.openings, 'shared', undefined);
+    this.#adopt(key, entry, retryAt, answer.openings, 'shared', undefined);
     throw new CircuitOpenError(key, retryAt, now, entry.openedBy);
   }
 

@@ -1,0 +1,293 @@
+/**
+ * `openai-resilient/redis` across real OS processes: worker processes (`fixtures/worker.ts`, started with
+ * `child_process.fork()`) with nothing in common but one `redis-server` and one fault server (in this
+ * process, which counts what reaches it).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { faults, startFaultServer, type FaultServer, type FaultServerOptions } from '../../src/testing/index.js';
+import { connectRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import type { CallOutcome, CallParams, RunResult, WorkerEvent, WorkerInit } from './fixtures/protocol.js';
+import { bundleWorker, startWorkers, type Worker } from './fixtures/workers.js';
+
+const PREFIX = 'test:';
+const MODEL = 'gpt-4.1-mini';
+const params: CallParams = { model: MODEL, content: 'hi' };
+
+let bundle: Awaited<ReturnType<typeof bundleWorker>>;
+beforeAll(async () => {
+  bundle = await bundleWorker();
+});
+afterAll(() => bundle?.dispose());
+
+const faultServers: FaultServer[] = [];
+afterEach(async () => {
+  await Promise.all(faultServers.splice(0).map((server) => server.close()));
+});
+
+async function faultServer(options?: FaultServerOptions): Promise<FaultServer> {
+  const server = await startFaultServer(options);
+  faultServers.push(server);
+  return server;
+}
+
+function workerInit(redis: RedisServer, server: FaultServer, options: Partial<WorkerInit> = {}): WorkerInit {
+  return {
+    redisUrl: redis.url,
+    baseURL: server.url,
+    apiKey: 'sk-test-key',
+    // A generous timeout: a loaded machine must not turn a slow answer into an outage; an outage that
+    // is one (a killed Redis) is seen at once from the connection.
+    state: { prefix: PREFIX, timeout: 1_000, retryInterval: 100 },
+    ...options,
+  };
+}
+
+const failures = (result: RunResult): CallOutcome[] => result.outcomes.filter((outcome) => !outcome.ok);
+const reasonsOpened = (worker: Worker): string[] =>
+  worker.events.flatMap((event) => (event.name === 'circuitOpen' ? [event.reason] : []));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` in real time; fails after `timeoutMs`. */
+async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > giveUpAt) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Every key of the Redis server, with every string its value holds (strings and hashes). */
+async function dumpRedis(redis: RedisServer): Promise<Map<string, string[]>> {
+  const client = await connectRedis(redis);
+  const keys = (await client.sendCommand(['KEYS', '*'])) as string[];
+  const dump = new Map<string, string[]>();
+  for (const key of keys) {
+    const type = String(await client.sendCommand(['TYPE', key]));
+    expect(['string', 'hash'], `type of ${key}`).toContain(type);
+    const reply = await client.sendCommand(type === 'string' ? ['GET', key] : ['HGETALL', key]);
+    // A hash comes as [field, value, ...] (RESP2) or as a map (RESP3).
+    const strings: unknown[] =
+      Array.isArray(reply) ? reply
+      : reply instanceof Map ? [...reply].flat()
+      : typeof reply === 'object' && reply !== null ? Object.entries(reply).flat()
+      : [reply];
+    dump.set(key, strings.map(String));
+  }
+  return dump;
+}
+
+/** Requests per second of `times` (sorted epoch ms), from a least-squares fit of time against rank. */
+function fittedRate(times: readonly number[]): number {
+  const n = times.length;
+  const meanX = (n - 1) / 2;
+  const meanY = times.reduce((sum, t) => sum + t, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  times.forEach((t, i) => {
+    covariance += (i - meanX) * (t - meanY);
+    variance += (i - meanX) ** 2;
+  });
+  return 1000 / (covariance / variance);
+}
+
+/** The most of `times` (sorted) that fall in any window of `ms`. */
+function busiestWindow(times: readonly number[], ms: number): number {
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    while (times[end]! - times[start]! >= ms) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+describe('openai-resilient/redis across processes', () => {
+  it('three processes on one Redis keep their combined rate within 10% of rateLimit.requestsPerMinute', { timeout: 15_000 }, async () => {
+    const requestsPerMinute = 1_200;
+    const perSecond = requestsPerMinute / 60; // 20/s; the shared bucket holds one second's worth (20)
+    const callsEach = 27;
+    const server = await faultServer();
+    const redis = await startRedisServer();
+    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], workerInit(redis, server, { rateLimit: { requestsPerMinute } }));
+
+    // Five loops per process, each calling again as soon as its call is over: unpaced, far beyond 20/s
+    // (each process alone would allow itself 20/s; together, without sharing, 60/s).
+    const startAt = Date.now() + 100;
+    const results = await Promise.all(workers.map((worker) => worker.run(params, { calls: callsEach, concurrency: 5, startAt })));
+
+    for (const result of results) expect(failures(result)).toEqual([]);
+    for (const result of results) expect(result.shared).toMatchObject({ backend: 'redis', available: true, outages: 0, localDecisions: 0 });
+    const times = server.requestsTo('/chat/completions').map((request) => request.receivedAt).sort((a, b) => a - b);
+    expect(times).toHaveLength(3 * callsEach);
+
+    // After the initial burst (the full bucket, 20 requests), one request every 50 ms, whoever sends it.
+    const steady = times.slice(perSecond + 5);
+    const rate = fittedRate(steady);
+    expect(rate, `steady-state rate over ${steady.length} requests`).toBeGreaterThan(perSecond * 0.9);
+    expect(rate, `steady-state rate over ${steady.length} requests`).toBeLessThan(perSecond * 1.1);
+    const average = (steady.length - 1) / ((steady.at(-1)! - steady[0]!) / 1000);
+    expect(average).toBeGreaterThan(perSecond * 0.9);
+    expect(average).toBeLessThan(perSecond * 1.1);
+    // Never more than the burst plus one second's refill in any second, give or take a few requests sent
+    // late by a busy process (unshared, each process would have its own burst: 60 at once, then 60/s).
+    expect(busiestWindow(times, 1_000)).toBeLessThanOrEqual(2 * perSecond + 5);
+  });
+
+  it('a circuit opened by one process makes the others fail fast, and only one process probes', { timeout: 15_000 }, async () => {
+    const halfOpenAfter = 700;
+    const server = await faultServer();
+    const redis = await startRedisServer();
+    const [a, b, c] = await startWorkers(
+      bundle.path,
+      ['a', 'b', 'c'],
+      workerInit(redis, server, { circuitBreaker: { consecutiveFailures: 2, halfOpenAfter } }),
+    );
+    const client = await connectRedis(redis);
+    const sharedCircuits = async () => ((await client.sendCommand(['KEYS', `${PREFIX}circuit:*`])) as string[]).length;
+
+    // A sees two 5xx in a row and opens its circuit, which it writes to Redis.
+    server.enqueue(faults.serverError(500), faults.serverError(502));
+    const opened = await a!.run(params, { calls: 2 });
+    expect(opened.outcomes.map((outcome) => outcome.error?.kind)).toEqual(['server_error', 'server_error']);
+    expect(reasonsOpened(a!)).toEqual(['consecutive_failures']);
+    await eventually(async () => (await sharedCircuits()) === 1, 'the open circuit written to Redis');
+    const openedAt = Date.now();
+
+    // B and C have seen no failure, yet refuse at once, without a request.
+    const refused = await Promise.all([b!, c!].map((worker) => worker.run(params, { calls: 3 })));
+    for (const result of refused) {
+      expect(result.outcomes.map((outcome) => [outcome.ok, outcome.error?.name, outcome.error?.kind])).toEqual(
+        Array(3).fill([false, 'CircuitOpenError', 'circuit_open']),
+      );
+      expect(result.circuits).toEqual({ [MODEL]: 'open' });
+    }
+    expect(reasonsOpened(b!)).toEqual(['shared']);
+    expect(reasonsOpened(c!)).toEqual(['shared']);
+    expect(server.requests).toHaveLength(2);
+
+    // After the pause, all three call at once: one holds the probe lease (a slow probe), the other two
+    // fail fast instead of probing too.
+    await sleep(Math.max(0, openedAt + halfOpenAfter + 100 - Date.now()));
+    server.enqueue(faults.delay(600));
+    const startAt = Date.now() + 150;
+    const probing = await Promise.all([a!, b!, c!].map((worker) => worker.run(params, { calls: 1, startAt })));
+    const outcomes = probing.map((result) => result.outcomes[0]!);
+    const probes = outcomes.filter((outcome) => outcome.ok);
+    const others = outcomes.filter((outcome) => !outcome.ok);
+    expect(probes).toHaveLength(1);
+    expect(server.requests).toHaveLength(3);
+    expect(others.map((outcome) => outcome.error?.name)).toEqual(['CircuitOpenError', 'CircuitOpenError']);
+    for (const outcome of others) expect(outcome.endedAt).toBeLessThan(probes[0]!.endedAt);
+
+    // The probe succeeded: closed for everyone.
+    await eventually(async () => (await sharedCircuits()) === 0, 'the circuit closed in Redis');
+    const after = await Promise.all([a!, b!, c!].map((worker) => worker.run(params, { calls: 1 })));
+    for (const result of after) {
+      expect(failures(result)).toEqual([]);
+      expect(result.circuits).toEqual({ [MODEL]: 'closed' });
+    }
+    expect(server.requests).toHaveLength(6);
+  });
+
+  it('a response cached by one process is served to another; Redis never sees the prompt or the API key', async () => {
+    const secret = randomUUID();
+    const apiKey = `sk-proj-${secret.replaceAll('-', '')}`;
+    const prompt = `What is the launch code ${secret}?`;
+    const request: CallParams = { model: MODEL, content: prompt, temperature: 0 };
+    const server = await faultServer();
+    const redis = await startRedisServer();
+    const [a, b] = await startWorkers(bundle.path, ['a', 'b'], workerInit(redis, server, { apiKey, cache: true }));
+
+    const first = await a!.run(request, { calls: 1 });
+    expect(failures(first)).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.headers['authorization']).toBe(`Bearer ${apiKey}`);
+    const client = await connectRedis(redis);
+    await eventually(
+      async () => ((await client.sendCommand(['KEYS', `${PREFIX}cache:*`])) as string[]).length === 1,
+      'the cache entry written to Redis',
+    );
+
+    const second = await b!.run(request, { calls: 1 });
+    expect(failures(second)).toEqual([]);
+    expect(second.outcomes[0]!.responseId).toBe(first.outcomes[0]!.responseId);
+    expect(second.outcomes[0]!.text).toBe(first.outcomes[0]!.text);
+    expect(server.requests).toHaveLength(1);
+    expect(b!.events.filter((event) => event.name === 'cacheHit')).toHaveLength(1);
+
+    const dump = await dumpRedis(redis);
+    expect([...dump.keys()].some((key) => key.startsWith(`${PREFIX}cache:`))).toBe(true);
+    const needles = [prompt, secret, apiKey, apiKey.slice(8), 'launch code'];
+    for (const [key, values] of dump) {
+      expect(key.startsWith(PREFIX), key).toBe(true);
+      // Raw, and decoded in case a value is merely base64 (a sealed value is: it must not open by itself).
+      const texts = [key, ...values, ...values.map((value) => Buffer.from(value, 'base64').toString('latin1'))];
+      for (const text of texts) for (const needle of needles) expect(text, `${key} holds ${needle}`).not.toContain(needle);
+    }
+  });
+
+  it('stopping and restarting redis-server mid-run loses no call, and the shared state is used again', { timeout: 15_000 }, async () => {
+    const server = await faultServer({ latencyMs: 10 });
+    const redis = await startRedisServer();
+    const init = workerInit(redis, server, {
+      circuitBreaker: { consecutiveFailures: 2, halfOpenAfter: 5_000 },
+      rateLimit: { requestsPerMinute: 60_000, tokensPerMinute: 100_000_000 },
+      cache: true,
+    });
+    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], init);
+    const [a, b, c] = workers;
+    const count = () => server.requests.length;
+    const hasEvent = (name: WorkerEvent['name']) => (event: WorkerEvent) => event.name === name;
+
+    // A steady stream of calls (each a different cacheable request: a cache read and write each).
+    const stream: CallParams = { model: MODEL, content: 'steady', temperature: 0, uniquePrompt: true };
+    const runs = workers.map((worker) => worker.run(stream, { concurrency: 2 }));
+    await eventually(() => count() >= 30, 'calls before the outage');
+
+    await redis.stop();
+    await Promise.all(workers.map((worker) => worker.waitForEvent(hasEvent('sharedStateDown'))));
+    const down = { at: Date.now(), requests: count() };
+    await eventually(() => count() >= down.requests + 50 && Date.now() >= down.at + 300, 'calls during the outage');
+
+    await redis.start();
+    await Promise.all(workers.map((worker) => worker.waitForEvent(hasEvent('sharedStateUp'))));
+    const up = count();
+    await eventually(() => count() >= up + 50, 'calls after the restart');
+    for (const worker of workers) worker.stop();
+    const results = await Promise.all(runs);
+
+    for (const [i, result] of results.entries()) {
+      const worker = workers[i]!;
+      expect(failures(result), `failed calls of ${worker.name}`).toEqual([]);
+      expect(result.outcomes.length).toBeGreaterThan(10);
+      // Down, then up again (a loaded machine may add a short outage of its own: always in pairs).
+      const names = worker.events.map((event) => event.name).filter((name) => name.startsWith('shared'));
+      expect(names.length, JSON.stringify(worker.events)).toBeGreaterThanOrEqual(2);
+      expect(names).toEqual(Array.from({ length: names.length }, (_, j) => (j % 2 === 0 ? 'sharedStateDown' : 'sharedStateUp')));
+      expect(result.shared).toMatchObject({ backend: 'redis', available: true, outages: names.length / 2 });
+      expect(result.shared!.unavailableSince).toBeUndefined();
+      expect(result.shared!.localDecisions).toBeGreaterThan(0);
+    }
+    expect(server.requests).toHaveLength(results.reduce((sum, result) => sum + result.outcomes.length, 0));
+
+    // The restarted (empty) Redis holds state written since: rate buckets and cache entries.
+    const keys = [...(await dumpRedis(redis)).keys()];
+    expect(keys.some((key) => key.startsWith(`${PREFIX}rate:`))).toBe(true);
+    expect(keys.some((key) => key.startsWith(`${PREFIX}cache:`))).toBe(true);
+
+    // And circuits are shared again: one opened by A is open for B and C.
+    const before = count();
+    server.enqueue(faults.serverError(500), faults.serverError(500));
+    const opened = await a!.run(params, { calls: 2 });
+    expect(opened.outcomes.map((outcome) => outcome.error?.kind)).toEqual(['server_error', 'server_error']);
+    const client = await connectRedis(redis);
+    const circuits = async () => ((await client.sendCommand(['KEYS', `${PREFIX}circuit:*`])) as string[]).length;
+    await eventually(async () => (await circuits()) === 1, 'the open circuit in Redis');
+    const refused = await Promise.all([b!, c!].map((worker) => worker.run(params, { calls: 1 })));
+    for (const result of refused) expect(result.outcomes[0]!.error?.name).toBe('CircuitOpenError');
+    expect(reasonsOpened(b!)).toEqual(['shared']);
+    expect(reasonsOpened(c!)).toEqual(['shared']);
+    expect(count()).toBe(before + 2);
+  });
+});
