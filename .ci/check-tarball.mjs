@@ -3,8 +3,9 @@
 // Fails (exit 1) on: tests, sources, source maps, bench/ .ci/ examples/ demo/ or config files in the
 // tarball; a missing entry point, declaration or README/CHANGELOG; an `exports`/`main`/`types`/`bin`
 // target that is not packed; a `sourceMappingURL` or a relative import in a packed .js/.d.ts that points
-// to a file not packed; a LICENSE in the repository that is not packed. Warns on a missing LICENSE and on
-// relative Markdown links to files that are not packed.
+// to a file not packed; an import of the optional peer `redis` (or `@redis/client`, or `@opentelemetry/api`
+// outside dist/otel/) in a packed .js/.d.ts; a LICENSE in the repository that is not packed. Warns on a
+// missing LICENSE and on relative Markdown links to files that are not packed.
 /* global console, process */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
@@ -56,6 +57,8 @@ const required = [
   'dist/testing/index.d.ts',
   'dist/otel/index.js',
   'dist/otel/index.d.ts',
+  'dist/redis/index.js',
+  'dist/redis/index.d.ts',
   'dist/cli/index.js',
 ];
 for (const path of required) if (!files.has(path)) fail(`missing from the tarball: ${path}`);
@@ -104,6 +107,24 @@ for (const path of files) {
     const target = normalize(join(dirname(path), match[1]));
     const candidates = path.endsWith('.d.ts') ? [target.replace(/\.js$/, '.d.ts'), target] : [target];
     if (!candidates.some((candidate) => files.has(candidate))) fail(`${path}: imports ${match[1]}, which is not in the tarball`);
+  }
+}
+
+// 5b. Optional peers are never imported at run time: `redis` (node-redis) is only ever passed in by the
+//     application, so no packed .js may import it, and no packed .d.ts may either (a consumer without it
+//     would fail to type-check). `@opentelemetry/api` is allowed in dist/otel/ only.
+const optionalPeers = [
+  ['redis', () => false],
+  ['@redis/client', () => false],
+  ['@opentelemetry/api', (path) => path.startsWith('dist/otel/')],
+];
+for (const path of files) {
+  if (!/\.(m|c)?js$|\.d\.(m|c)?ts$/.test(path)) continue;
+  const text = read(path);
+  for (const [peer, allowed] of optionalPeers) {
+    const escaped = peer.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const pattern = new RegExp(`(?:\\bfrom\\s*|\\bimport\\s*\\(\\s*|\\bimport\\s+|\\brequire\\s*\\(\\s*)['"]${escaped}(?:/[^'"]*)?['"]`);
+    if (pattern.test(text) && !allowed(path)) fail(`${path}: imports the optional peer ${peer}, which an application may not have installed`);
   }
 }
 

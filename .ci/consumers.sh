@@ -5,13 +5,14 @@
 #   3. publint and @arethetypeswrong/cli on that tarball (pinned versions, through npx);
 #   4. installs the tarball with openai@7 (the peer) into fresh directories outside the repository
 #      (so that nothing resolves from this repository's node_modules) and runs, in parallel:
-#        esm              node consumer.mjs (import), and the `openai-resilient` bin
-#        cjs              node consumer.cjs (require(esm), Node.js >= 20.19)
+#        esm              node consumer.mjs (import, openai-resilient/redis without `redis` installed), and the bin
+#        cjs              node consumer.cjs (require(esm), Node.js >= 20.19; openai-resilient/redis too)
 #        ts-nodenext      tsc (skipLibCheck false) + run, "type": "module", module/moduleResolution nodenext
 #        ts-node16        the same under node16
 #        ts-bundler       the same under module esnext, moduleResolution bundler
 #        ts-nodenext-cjs  a CommonJS TypeScript app (no "type": "module") under nodenext
-#      The fixtures are in test/consumers/.
+#      The TypeScript consumers also install redis@6 (the optional peer) and type-check createRedisState()
+#      with its client. The fixtures are in test/consumers/.
 # Fails on any problem. Options: --no-build (dist/ is already built), --keep (keep the temp dir).
 # Needs the npm registry (installs use the npm cache first: --prefer-offline).
 set -euo pipefail
@@ -23,6 +24,7 @@ ATTW_VERSION=0.18.5
 TYPESCRIPT_VERSION=5.9
 OPENAI_VERSION=7
 OTEL_API_VERSION=1
+REDIS_VERSION=6
 TYPES_NODE_VERSION=20
 # Consumers whose type check is known to fail (the reason is printed); their runtime must still pass.
 # None today: ts-nodenext-cjs passes since resilient() accepts any OpenAIClientLike (a CommonJS TypeScript
@@ -137,7 +139,7 @@ run_ts() {
   cp "test/consumers/$name/tsconfig.json" "$dir/"
   cp "$source" "$dir/index.ts"
   cd "$dir"
-  quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION" "@opentelemetry/api@$OTEL_API_VERSION" \
+  quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION" "@opentelemetry/api@$OTEL_API_VERSION" "redis@$REDIS_VERSION" \
     "typescript@$TYPESCRIPT_VERSION" "@types/node@$TYPES_NODE_VERSION"
   echo "typescript $(npx tsc --version), $(node -p 'const c = require("./tsconfig.json").compilerOptions; `module ${c.module}, moduleResolution ${c.moduleResolution}, skipLibCheck ${c.skipLibCheck}`'), package type $type"
   # One tsc run type-checks (the verdict on types) and emits out/ even on a type error; then run it.

@@ -1,8 +1,8 @@
-# Shared by .ci/node-matrix.sh and .ci/sdk-matrix.sh (sourced, not run).
+# Shared by .ci/node-matrix.sh, .ci/sdk-matrix.sh and .ci/redis-matrix.sh (sourced, not run).
 #
-# Node binaries come from the npm registry's `node` package and SDK copies from `openai`, each installed
-# with npm into its own directory under .ci/.cache/ (gitignored), and re-resolved on every run so that
-# "node@22" and "openai@5" always mean the latest release of that line.
+# Node binaries come from the npm registry's `node` package, SDK copies from `openai` and Redis clients from
+# `redis`, each installed with npm into its own directory under .ci/.cache/ (gitignored), and re-resolved on
+# every run so that "node@22", "openai@5" and "redis@5" always mean the latest release of that line.
 
 MATRIX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MATRIX_CACHE="$MATRIX_ROOT/.ci/.cache"
@@ -65,6 +65,18 @@ matrix_sdk_dir() {
   version="$(matrix_installed_version "$prefix" openai)" || matrix_die "openai@$spec: not installed in ${prefix#"$MATRIX_ROOT"/}"
   matrix_matches "$version" "$spec" || matrix_die "openai@$spec: installed $version"
   printf '%s\n' "$prefix/node_modules/openai"
+}
+
+# matrix_redis_dir <spec>: installs redis@<spec> (node-redis; "5": the latest 5.x; or "5.0.0") and prints its
+# package directory (its @redis/* packages are installed beside it).
+matrix_redis_dir() {
+  local spec=$1
+  local prefix="$MATRIX_CACHE/redis-$spec"
+  matrix_npm_install "$prefix" "redis@$spec"
+  local version
+  version="$(matrix_installed_version "$prefix" redis)" || matrix_die "redis@$spec: not installed in ${prefix#"$MATRIX_ROOT"/}"
+  matrix_matches "$version" "$spec" || matrix_die "redis@$spec: installed $version"
+  printf '%s\n' "$prefix/node_modules/redis"
 }
 
 # matrix_run <label> <command...>: runs one cell of the matrix, recording its result and duration.

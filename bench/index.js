@@ -3,9 +3,10 @@
 // Targets print PASS/MISS and never fail the process.
 import { cache } from './cache.js';
 import { chaos } from './chaos.js';
+import { redis } from './redis.js';
 
 /** Every case: `{ name, title, run(): Promise<{ targets }> }`. Add new cases here. */
-const CASES = [chaos, cache];
+const CASES = [chaos, cache, redis];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !CASES.some((c) => c.name === name));

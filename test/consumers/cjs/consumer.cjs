@@ -13,6 +13,11 @@ const { classify, isResilienceError, resilient, ResilienceError, DeadlineExceede
 const { faults, startFaultServer } = require('openai-resilient/testing');
 
 assert.equal(typeof require('openai-resilient/otel').instrument, 'function');
+// openai-resilient/redis loads without the optional peer `redis`, which this consumer does not install.
+assert.throws(() => require('redis'), { code: 'MODULE_NOT_FOUND' }, 'redis must not be installed here');
+const { createRedisState, RedisState } = require('openai-resilient/redis');
+const shared = createRedisState({ isReady: false, evalSha: async () => [0, 0, 0], eval: async () => [0, 0, 0] }, { prefix: 'cjs:' });
+assert.ok(shared instanceof RedisState && shared.ready === false, 'createRedisState() from require()');
 assert.equal(require('openai-resilient/package.json').name, 'openai-resilient');
 
 const messages = [{ role: 'user', content: 'hi' }];

@@ -6,6 +6,28 @@ import OpenAI from 'openai';
 import { classify, isResilienceError, resilient, ResilienceError, DeadlineExceededError } from 'openai-resilient';
 import { faults, startFaultServer } from 'openai-resilient/testing';
 
+// openai-resilient/redis loads without the optional peer `redis`, which this consumer does not install.
+await assert.rejects(import('redis'), { code: 'ERR_MODULE_NOT_FOUND' }, 'redis must not be installed here');
+const { createRedisState, RedisState, RedisCacheStore } = await import('openai-resilient/redis');
+assert.throws(() => createRedisState({}), TypeError, 'createRedisState rejects what is not a client');
+// A stand-in client (any RedisClientLike): every Lua script answers [0, 0, 0], i.e. circuit closed, no
+// shared rate limit known yet.
+const scripts = [];
+const fakeRedis = {
+  isReady: true,
+  on() {},
+  async evalSha(sha1, { keys }) {
+    scripts.push(keys[0]);
+    return [0, 0, 0];
+  },
+  async eval() {
+    throw new Error('not reached: evalSha never says NOSCRIPT here');
+  },
+};
+const shared = createRedisState(fakeRedis, { prefix: 'consumer:' });
+assert.ok(shared instanceof RedisState && shared.cacheStore instanceof RedisCacheStore);
+assert.deepEqual(await shared.circuitAdmit('gpt-4.1-mini', 1), { state: 'closed' });
+
 const messages = [{ role: 'user', content: 'hi' }];
 const server = await startFaultServer();
 try {
@@ -33,7 +55,15 @@ try {
   assert.ok(deadline instanceof OpenAI.OpenAIError, 'ResilienceError extends the SDK OpenAIError');
   assert.equal(classify(deadline).kind, 'deadline_exceeded');
 
-  // 4. A stream.
+  // 4. Shared state (openai-resilient/redis) consulted by a call.
+  const before = scripts.length;
+  const sharedAi = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { shared });
+  const viaShared = await sharedAi.chat.completions.create({ model: 'gpt-4.1-mini', messages });
+  assert.equal(viaShared.choices[0].message.content, 'ok');
+  assert.ok(scripts.length > before, 'the call ran Lua scripts on the shared state');
+  assert.ok(scripts.every((key) => key.startsWith('consumer:')), `keys carry the prefix: ${scripts.join(', ')}`);
+
+  // 5. A stream.
   const stream = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages, stream: true });
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
@@ -41,5 +71,5 @@ try {
 } finally {
   await server.close();
 }
-console.log(`esm consumer: ok (${server.requests.length} requests)`);
+console.log(`esm consumer: ok (${server.requests.length} requests, ${scripts.length} shared-state scripts)`);
 process.exitCode = 0;

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { classify, resilient, type ResilienceOptions, type ResilienceStats, type ResilientClient } from 'openai-resilient';
 import { faults, startFaultServer } from 'openai-resilient/testing';
+import { createRedisState, type RedisStateOptions } from 'openai-resilient/redis';
+import { createClient } from 'redis';
 
 async function main(): Promise<void> {
   const server = await startFaultServer();
@@ -20,6 +22,11 @@ async function main(): Promise<void> {
     const stats: ResilienceStats = ai.resilience.stats();
     assert.equal(stats.total.retries, 1);
     assert.equal(classify(new OpenAI.RateLimitError(429, undefined, undefined, new Headers())).kind, 'rate_limited');
+    // openai-resilient/redis with node-redis's client (created, never connected).
+    const redisOptions: RedisStateOptions = { prefix: 'cjs-consumer:' };
+    const shared = createRedisState(createClient({ url: 'redis://127.0.0.1:6379' }), redisOptions);
+    assert.equal(shared.ready, false);
+    assert.ok(resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { shared, cache: { store: shared.cacheStore } }) instanceof OpenAI);
   } finally {
     await server.close();
   }

@@ -17,12 +17,23 @@ import {
 } from 'openai-resilient';
 import { faults, startFaultServer, type FaultServer } from 'openai-resilient/testing';
 import { instrument, type InstrumentOptions } from 'openai-resilient/otel';
+import { createRedisState, RedisState, type RedisClientLike, type RedisStateOptions } from 'openai-resilient/redis';
+import { createClient } from 'redis';
 
 // Type-level checks: these fail to compile if the published declarations are wrong.
 const options: ResilienceOptions = { retry: { initialDelay: 1 }, timeout: { total: 10_000 } };
 // @ts-expect-error unknown options are compile errors
 const _unknownOption: ResilienceOptions = { retries: 3 };
 const otelOptions: InstrumentOptions = {};
+const redisOptions: RedisStateOptions = { prefix: 'consumer:', timeout: 100 };
+// @ts-expect-error unknown options are compile errors
+const _unknownRedisOption: RedisStateOptions = { ttl: 1_000 };
+// node-redis's client (the `redis` peer) is a RedisClientLike. Created, never connected: no socket is opened.
+const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+const clientLike: RedisClientLike = redis;
+const shared: RedisState = createRedisState(redis, redisOptions);
+assert.equal(shared.ready, false);
+assert.equal(createRedisState(clientLike).name, 'redis');
 
 const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'hi' }];
 const server: FaultServer = await startFaultServer();
@@ -38,6 +49,10 @@ try {
 
   const stop: () => void = instrument(ai, otelOptions);
   stop();
+
+  // The shared state and its cache store go in the options as the README shows.
+  const sharedAi: ResilientClient<OpenAI> = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { shared, cache: { store: shared.cacheStore } });
+  assert.ok(sharedAi instanceof OpenAI);
 
   server.enqueue(faults.stall());
   const quick = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { retry: false, timeout: { total: 50 } });
