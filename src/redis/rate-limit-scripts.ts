@@ -34,13 +34,13 @@ end
 `;
 
 /**
- * ARGV[4]: tokens. Returns {known, wait, reason}: known 0 when no limit is known and no pause runs (nothing
- * taken); reason 1 paused, 2 requests, 3 tokens.
+ * ARGV[4]: tokens. Returns {known, wait, reason, tokens}: known 0 when no limit is known and no pause runs
+ * (nothing taken); reason 1 paused, 2 requests, 3 tokens; tokens 1 when a token limit applies.
  */
 export const RATE_RESERVE = new LuaScript(`${PRELUDE}
 if not rpm and not tpm then
-  if pause > now then return {1, pause - now, 1} end
-  return {0, 0, 0}
+  if pause > now then return {1, pause - now, 1, 0} end
+  return {0, 0, 0, 0}
 end
 local wait, reason = 0, 0
 if pause > now then wait, reason = pause - now, 1 end
@@ -55,7 +55,7 @@ if t then
   if w > wait then wait, reason = w, 3 end
 end
 save()
-return {1, wait, reason}
+return {1, wait, reason, t and 1 or 0}
 `);
 
 /** ARGV[4], ARGV[5]: requests and tokens to give back (negative: to take). */

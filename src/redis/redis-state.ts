@@ -82,9 +82,9 @@ export class RedisState implements SharedBackend {
 
   async rateReserve(key: string, tokens: number, configured: LearnedLimits): Promise<SharedRateAnswer | undefined> {
     const reply = await this.#run(RATE_RESERVE, 'rate', key, [...this.#rateArgs(configured), Math.max(0, Math.ceil(tokens))]);
-    const [known, wait, reason] = integers(reply, 3, 'rate reserve');
+    const [known, wait, reason, tokensLimited] = integers(reply, 4, 'rate reserve');
     if (known === 0) return undefined;
-    return { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests' };
+    return { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests', tokensLimited: tokensLimited === 1 };
   }
 
   async rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits): Promise<void> {

@@ -38,6 +38,8 @@ export interface LearnedLimits {
 export interface SharedRateAnswer {
   readonly wait: number;
   readonly reason: 'paused' | 'requests' | 'tokens';
+  /** Whether a token limit applies (else the tokens were not counted, and need no correction). */
+  readonly tokensLimited: boolean;
 }
 
 /** A state store shared by processes. Every method may reject; none is ever required to succeed. */

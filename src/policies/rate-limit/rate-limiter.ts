@@ -153,9 +153,9 @@ export class RateLimiter {
       tokens: answer.reason === 'tokens' ? answer.wait : 0,
       tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
-    const reservation: Reservation = { model, tokens, tenantBucket, probe: false, sharedKey };
+    const reservation: Reservation = { model, tokens: answer.tokensLimited ? tokens : 0, tenantBucket, probe: false, sharedKey };
     const refund = () => {
-      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens, this.#configured(model)));
+      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, reservation.tokens, this.#configured(model)));
       tenantBucket?.refund(1, this.clock.now());
     };
     return this.#waitTurn(model, state, waits, reservation, refund, tenant, signal, deadlineAt);
