@@ -67,6 +67,7 @@ export type {
   GiveUpEvent,
   BudgetExhaustedEvent,
   FallbackEvent,
+  HedgeEvent,
   CacheHitEvent,
   CacheMissEvent,
   CircuitOpenEvent,

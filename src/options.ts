@@ -1,3 +1,4 @@
+import type { HedgeOptions } from './policies/hedge/hedge-options.js';
 import type { SharedBackend } from './shared/shared-backend.js';
 import type { IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
 import type { CacheOptions } from './cache/cache-options.js';
@@ -142,6 +143,12 @@ export interface ResilienceOptions {
   readonly bulkhead?: BulkheadOptions | false | undefined;
   /** Client-side rate limiting, or `false` for none. @default learned from response headers */
   readonly rateLimit?: RateLimitOptions | false | undefined;
+  /**
+   * Hedging for tail latency (opt-in): `true` for the defaults, or options. An attempt unanswered after
+   * the model's hedge delay gets a twin; the first to answer wins and the other is aborted.
+   * @default false
+   */
+  readonly hedge?: boolean | HedgeOptions | undefined;
   /** Response cache and single-flight: `true` for the defaults, or options. @default false */
   readonly cache?: boolean | CacheOptions | undefined;
   /**
@@ -190,5 +197,6 @@ export interface ResilienceOptions {
 
 export type { CacheOptions } from './cache/cache-options.js';
 export type { SharedBackend } from './shared/shared-backend.js';
+export type { HedgeOptions } from './policies/hedge/hedge-options.js';
 export type { FallbackClient, FallbackOptions, FallbackRequest, FallbackValue } from './fallback/fallback-options.js';
 export type { BreakerKeyInput, BulkheadOptions, CircuitBreakerOptions, RateLimitOptions, RateLimits } from './policies/protection-options.js';

@@ -9,6 +9,7 @@ import { CircuitBreakers } from './policies/circuit-breaker/circuit-breakers.js'
 import { RateLimiter } from './policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from './policies/retry/retry-budget.js';
 import { SharedLink } from './shared/shared-link.js';
+import { Hedger } from './policies/hedge/hedger.js';
 import { StatsCollector } from './stats/stats-collector.js';
 import { ResponseCache } from './cache/response-cache.js';
 import { attachLogger } from './observability/logging.js';
@@ -94,6 +95,7 @@ function createSharedState(options: ResolvedOptions): SharedState {
     bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events),
     rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link),
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock),
+    hedger: options.hedge && new Hedger(options.hedge, clock),
     stats: new StatsCollector(clock.now()),
     cache: options.cache && new ResponseCache(options.cache, clock, events),
   };

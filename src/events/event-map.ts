@@ -39,11 +39,15 @@ export interface CallEndEvent extends RequestEventBase {
 export interface AttemptStartEvent extends RequestEventBase {
   /** From 1. */
   readonly attempt: number;
+  /** 0 for the attempt itself, 1, 2... for hedges sent alongside it (`hedge` option). */
+  readonly hedge: number;
 }
 
 /** An attempt ended: a response (for a stream, its first chunk), or a failure. */
 export interface AttemptEndEvent extends RequestEventBase {
   readonly attempt: number;
+  /** 0 for the attempt itself, 1, 2... for hedges; a hedge that lost the race ends as `aborted`. */
+  readonly hedge: number;
   readonly outcome: 'success' | 'failure';
   readonly kind: ErrorKind | undefined;
   readonly status: number | undefined;
@@ -109,6 +113,16 @@ export interface FallbackEvent extends RequestEventBase {
   readonly reason: ErrorKind;
   /** The primary's error. */
   readonly error: unknown;
+}
+
+/** An attempt went unanswered for `delay` ms: hedge number `hedge` is sent alongside it (`hedge` option). */
+export interface HedgeEvent extends RequestEventBase {
+  /** The attempt being hedged, from 1. */
+  readonly attempt: number;
+  /** 1 for the first hedge of that attempt, 2 for the second... */
+  readonly hedge: number;
+  /** Milliseconds since the attempt was sent. */
+  readonly delay: number;
 }
 
 /** A cached response answered the call (no request was sent). */
@@ -223,6 +237,7 @@ export interface ResilienceEvents {
   giveUp: GiveUpEvent;
   budgetExhausted: BudgetExhaustedEvent;
   fallback: FallbackEvent;
+  hedge: HedgeEvent;
   cacheHit: CacheHitEvent;
   cacheMiss: CacheMissEvent;
   circuitOpen: CircuitOpenEvent;

@@ -4,6 +4,8 @@ import type { ResilienceOptions, RetryBackoffContext } from '../options.js';
 import { ExponentialJitterBackoff } from '../pipeline/backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import type { SharedBackend } from '../shared/shared-backend.js';
+import { resolveHedge } from './resolve-hedge.js';
+import type { HedgeSettings } from '../policies/hedge/hedger.js';
 import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
 import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
@@ -29,6 +31,7 @@ export interface ResolvedOptions {
   readonly fallback: ResolvedFallback | undefined;
   readonly cache: CacheSettings | undefined;
   readonly shared: SharedBackend | undefined;
+  readonly hedge: HedgeSettings | undefined;
   readonly refreshCredentials: ((error: unknown) => unknown) | undefined;
   readonly contextWindows: Readonly<Record<string, number>>;
   readonly logger: { readonly logger: ResilienceLogger; readonly level: LogLevel } | undefined;
@@ -59,7 +62,7 @@ export interface ClientDefaults {
   readonly timeout?: unknown;
 }
 
-const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'shared', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock'] as const;
 
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
@@ -74,6 +77,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     fallback: resolveFallback(top.fallback),
     cache: resolveCache(top.cache),
     shared: resolveShared(top.shared),
+    hedge: resolveHedge(top.hedge),
     refreshCredentials: resolveFunction('refreshCredentials', top.refreshCredentials),
     contextWindows: resolveWindows(top.contextWindows),
     logger: resolveLogger(top.logger, top.logLevel),

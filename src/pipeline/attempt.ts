@@ -24,6 +24,8 @@ export interface AttemptPlan {
   readonly breakerKey: string | undefined;
   /** Called once when a stream handed to the caller ends, however it ends. */
   readonly onStreamEnd: () => void;
+  /** 0 for the attempt itself; 1, 2... for the hedges sent alongside it. */
+  readonly hedge?: number | undefined;
 }
 
 /**
@@ -48,12 +50,13 @@ export async function runAttempt(
   const { clock } = ctx.options;
   const sentAt = clock.now();
   const base = eventBase(ctx, request);
-  if (events.has('attemptStart')) events.emit('attemptStart', { ...base, attempt: plan.number });
+  const hedge = plan.hedge ?? 0;
+  if (events.has('attemptStart')) events.emit('attemptStart', { ...base, attempt: plan.number, hedge });
   const attemptEnded = (error?: unknown) => {
     if (!events.has('attemptEnd')) return;
     const failure = error === undefined ? undefined : classify(error);
     events.emit('attemptEnd', {
-      ...base, attempt: plan.number, outcome: failure ? 'failure' : 'success', kind: failure?.kind,
+      ...base, attempt: plan.number, hedge, outcome: failure ? 'failure' : 'success', kind: failure?.kind,
       status: failure?.status, duration: clock.now() - sentAt,
     });
   };

@@ -7,6 +7,7 @@ import type { RetryBudget } from '../policies/retry/retry-budget.js';
 import type { StatsCollector } from '../stats/stats-collector.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { SharedLink } from '../shared/shared-link.js';
+import type { Hedger } from '../policies/hedge/hedger.js';
 
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
@@ -28,6 +29,8 @@ export interface SharedState {
   readonly bulkhead: Bulkhead | undefined;
   readonly rateLimiter: RateLimiter | undefined;
   readonly budget: RetryBudget | undefined;
+  /** Decides hedges (`hedge` option), when on. */
+  readonly hedger: Hedger | undefined;
   readonly stats: StatsCollector;
   readonly cache: ResponseCache | undefined;
 }

@@ -6,7 +6,7 @@ import { ContextWindowExceededError } from '../errors/context-window-exceeded-er
 import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
-import { runAttempt } from './attempt.js';
+import { hedgedAttempt } from './hedged-attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
 import { decideRetry, type GiveUpReason } from './retry-decision.js';
@@ -51,7 +51,7 @@ export async function retryLoop(
   for (let attempt = 1; ; attempt++) {
     try {
       const plan = { number: attempt, signal, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey, onStreamEnd: hooks.onStreamEnd };
-      const props = await runAttempt(ctx, request, working, plan, send);
+      const props = await hedgedAttempt(ctx, request, working, plan, send);
       if (request.stream) hooks.onStreamStart();
       return props;
     } catch (error) {

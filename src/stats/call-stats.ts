@@ -19,6 +19,8 @@ export interface CallStatsSnapshot {
   readonly retries: number;
   /** Fallback steps taken (another model, another client, or the last-resort value). */
   readonly fallbacks: number;
+  /** Hedges sent (`hedge` option), and those that answered first. */
+  readonly hedges: { readonly sent: number; readonly won: number };
   /** Cacheable calls answered from the cache, and those that were not. */
   readonly cache: { readonly hits: number; readonly misses: number };
   /** Call latency in ms, from the call to its response (for streams: to the first chunk). */
@@ -48,6 +50,8 @@ export class CallStats {
   successes = 0;
   retries = 0;
   fallbacks = 0;
+  hedges = 0;
+  hedgeWins = 0;
   cacheHits = 0;
   cacheMisses = 0;
   readonly failures = new Map<ErrorKind, number>();
@@ -67,6 +71,7 @@ export class CallStats {
       failures: Object.fromEntries(this.failures),
       retries: this.retries,
       fallbacks: this.fallbacks,
+      hedges: { sent: this.hedges, won: this.hedgeWins },
       cache: { hits: this.cacheHits, misses: this.cacheMisses },
       latency: percentiles(this.latency),
       usage: { inputTokens: this.inputTokens, outputTokens: this.outputTokens, totalTokens: this.totalTokens },

@@ -43,4 +43,11 @@ export class LatencyHistogram {
   get max(): number {
     return this.#max;
   }
+
+  /** Adds every latency `other` recorded. */
+  merge(other: LatencyHistogram): void {
+    for (let index = 0; index < BUCKETS; index++) this.#counts[index]! += other.#counts[index]!;
+    this.#total += other.#total;
+    this.#max = Math.max(this.#max, other.#max);
+  }
 }

@@ -67,6 +67,16 @@ export class StatsCollector {
     }
   }
 
+  /** A hedge was sent. */
+  hedged(scope: Scope): void {
+    for (const stats of this.#all(scope)) stats.hedges++;
+  }
+
+  /** A hedge answered first. */
+  hedgeWon(scope: Scope): void {
+    for (const stats of this.#all(scope)) stats.hedgeWins++;
+  }
+
   fellBack(scope: Scope): void {
     for (const stats of this.#all(scope)) stats.fallbacks++;
   }

@@ -45,8 +45,12 @@ export interface RandomFailureOptions {
   seed?: number;
 }
 
-/** Real delay before answering a successful (admitted) request: fixed, or uniform in [min, max]. */
-export type LatencyOption = number | { min: number; max: number };
+/**
+ * Real delay before answering a successful (admitted) request: fixed, or uniform in [min, max]. With
+ * `slowShare` and `slowMs`, a slow tail: that share of the requests waits `slowMs` instead (drawn per
+ * request, deterministically with `randomFailures.seed`).
+ */
+export type LatencyOption = number | { min: number; max: number; slowShare?: number; slowMs?: number };
 
 /** Counters of a fault server, see `FaultServer.stats()`. */
 export interface FaultServerStats {
@@ -195,6 +199,13 @@ function validate(o: AdmissionOptions, label: string): void {
     positive(label, 'latencyMs.min', latency.min, true);
     positive(label, 'latencyMs.max', latency.max, true);
     if (latency.max < latency.min) throw new TypeError(`${label}: \`latencyMs.max\` must be ≥ \`latencyMs.min\`.`);
+    const { slowShare, slowMs } = latency;
+    if (slowShare !== undefined || slowMs !== undefined) {
+      if (typeof slowShare !== 'number' || !(slowShare >= 0 && slowShare <= 1)) {
+        throw new TypeError(`${label}: \`latencyMs.slowShare\` must be a number in [0, 1] (with \`latencyMs.slowMs\`), got ${String(slowShare)}.`);
+      }
+      positive(label, 'latencyMs.slowMs', slowMs, true);
+    }
   }
 }
 
@@ -221,6 +232,7 @@ export function createAdmission(
     const l = o.latencyMs;
     if (l === undefined) return 0;
     if (typeof l === 'number') return l;
+    if (l.slowShare !== undefined && l.slowMs !== undefined && latencyRandom() < l.slowShare) return l.slowMs;
     return l.min + latencyRandom() * (l.max - l.min);
   };
 

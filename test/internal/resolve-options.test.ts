@@ -59,6 +59,16 @@ describe('resilient(): invalid options throw a TypeError naming the option', () 
     ['clock: {}', { clock: {} }, 'clock'],
     ['clock without clearTimeout', { clock: { now: () => 0, setTimeout: () => 0 } }, 'clock'],
     ['shared: {}', { shared: {} }, 'shared'],
+    ['hedge.delay: 0', { hedge: { delay: 0 } }, 'hedge.delay'],
+    ["hedge.delay: 'p95'", { hedge: { delay: 'p95' } }, 'hedge.delay'],
+    ['hedge.delay.percentile: 100', { hedge: { delay: { percentile: 100 } } }, 'hedge.delay.percentile'],
+    ['hedge.delay: {}', { hedge: { delay: {} } }, 'hedge.delay.percentile'],
+    ['hedge.maxHedgedShare: 0', { hedge: { maxHedgedShare: 0 } }, 'hedge.maxHedgedShare'],
+    ['hedge.maxHedgedShare: 1.5', { hedge: { maxHedgedShare: 1.5 } }, 'hedge.maxHedgedShare'],
+    ['hedge.maxExtraAttempts: 0', { hedge: { maxExtraAttempts: 0 } }, 'hedge.maxExtraAttempts'],
+    ['hedge.minSamples: 2.5', { hedge: { minSamples: 2.5 } }, 'hedge.minSamples'],
+    ["hedge: 'on'", { hedge: 'on' }, 'hedge'],
+    ['hedge unknown key', { hedge: { after: 100 } }, 'hedge.after'],
     ['shared: a Redis client instead of the state', { shared: { isReady: true, eval: () => 0, evalSha: () => 0 } }, 'shared'],
   ])('%s', (_name, options, option) => {
     expectRejected(options, option);

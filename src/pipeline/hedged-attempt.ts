@@ -1,0 +1,120 @@
+import { eventBase } from '../events/event-base.js';
+import { AbortScope } from '../internal/abort-scope.js';
+import { isPlainObject } from '../internal/validate.js';
+import { statsScope } from '../stats/stats-scope.js';
+import { runAttempt, type AttemptPlan } from './attempt.js';
+import type { PipelineContext } from './pipeline-context.js';
+import type { RequestInfo, SdkRequestOptions } from './request-info.js';
+import type { ResponseProps, SendOnce } from './transport.js';
+
+/** The reason a hedged attempt that lost the race is aborted with. */
+class HedgeLost {}
+
+/**
+ * Runs one attempt, hedged when `hedge` is on: if it has not answered (for a stream, produced its first
+ * chunk) within the model's hedge delay, and the share of hedged calls allows, another attempt is sent
+ * alongside it, up to `maxExtraAttempts`. The first to answer wins; the others are aborted at once. A
+ * failure is reported only when every attempt sent has failed (the first failure is the one reported).
+ *
+ * Only JSON bodies are hedged: a body that cannot be sent twice, or a multipart upload, never is.
+ */
+export async function hedgedAttempt(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  working: SdkRequestOptions,
+  plan: AttemptPlan,
+  send: SendOnce,
+): Promise<ResponseProps> {
+  const hedger = ctx.shared.hedger;
+  if (!hedger || request.model === undefined || !request.replayable || !(working.body === undefined || isPlainObject(working.body))) {
+    return runAttempt(ctx, request, working, plan, send);
+  }
+  const model = request.model;
+  const { clock } = ctx.options;
+  const delay = hedger.delayFor(model);
+  if (plan.number === 1) hedger.recordCall();
+  if (delay === undefined) {
+    const startedAt = clock.now();
+    const props = await runAttempt(ctx, request, working, plan, send);
+    hedger.observe(model, clock.now() - startedAt);
+    return props;
+  }
+
+  return new Promise<ResponseProps>((resolve, reject) => {
+    const racers: AbortScope[] = [];
+    let winner: number | undefined;
+    let running = 0;
+    let firstError: unknown;
+    let timer: unknown;
+    let hedged = false;
+
+    const finish = () => {
+      clock.clearTimeout(timer);
+      timer = undefined;
+      racers.forEach((scope, index) => {
+        if (index !== winner) scope.abort(new HedgeLost());
+        scope.dispose();
+      });
+    };
+    const launch = (hedge: number) => {
+      const scope = new AbortScope(clock, [plan.signal]);
+      racers.push(scope);
+      running++;
+      const startedAt = clock.now();
+      // Each racer sends its own copy of the options (an attempt sets its signal and headers on them).
+      const options = hedge === 0 ? working : { ...working };
+      const racerPlan: AttemptPlan = {
+        ...plan,
+        signal: scope.signal,
+        hedge,
+        onStreamEnd: () => {
+          if (winner === hedge) plan.onStreamEnd();
+        },
+      };
+      runAttempt(ctx, request, options, racerPlan, send).then(
+        (props) => {
+          running--;
+          if (winner !== undefined) {
+            // Answered just after another racer won: let its stream go.
+            void props.response.body?.cancel().catch(() => undefined);
+            return;
+          }
+          winner = hedge;
+          hedger.observe(model, clock.now() - startedAt);
+          if (hedge > 0) ctx.shared.stats.hedgeWon(statsScope(ctx, request));
+          finish();
+          resolve(props);
+        },
+        (error: unknown) => {
+          running--;
+          if (firstError === undefined) firstError = error;
+          // Reported once every racer sent has failed (a hedge not yet started is not waited for).
+          if (winner === undefined && running === 0) {
+            finish();
+            reject(firstError);
+          }
+        },
+      );
+    };
+    const schedule = (hedge: number) => {
+      if (hedge > hedger.settings.maxExtraAttempts) {
+        timer = undefined;
+        return;
+      }
+      timer = clock.setTimeout(() => {
+        timer = undefined;
+        if (winner !== undefined || running === 0 || plan.signal.aborted) return;
+        if (!hedged) {
+          if (!hedger.tryHedge()) return;
+          hedged = true;
+        }
+        ctx.shared.events.emit('hedge', { ...eventBase(ctx, request), attempt: plan.number, hedge, delay: delay * hedge });
+        ctx.shared.stats.hedged(statsScope(ctx, request));
+        launch(hedge);
+        schedule(hedge + 1);
+      }, delay);
+    };
+    launch(0);
+    schedule(1);
+  });
+}
