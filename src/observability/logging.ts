@@ -61,7 +61,7 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   rateLimitWait: (e) => ({ level: 'debug', message: `${e.model}: waiting ${e.delay} ms for rate-limit capacity (${e.reason})`, details: { ...e } }),
   sharedStateDown: (e) => ({
     level: 'warn',
-    message: `shared state (${e.backend}) unavailable during ${e.operation}: using this process's state until it answers again`,
+    message: `shared state (${e.backend}) unavailable during ${e.operation}: deciding on local state until it answers again`,
     details: { backend: e.backend, operation: e.operation, error: describeError(e.error) },
   }),
   sharedStateUp: (e) => ({ level: 'info', message: `shared state (${e.backend}) available again after ${e.downFor} ms`, details: { ...e } }),
