@@ -68,7 +68,8 @@ export async function runAttempt(
   working.maxRetries = 0;
   // Our timer bounds the attempt; the SDK's own must never fire first.
   working.timeout = MAX_TIMER_DELAY;
-  working.headers = withRetryCount(working.headers, plan.number - 1);
+  // The SDK sends `x-stainless-retry-count: 0` itself (its retries are off); later attempts say which they are.
+  if (plan.number > 1) working.headers = withRetryCount(working.headers, plan.number - 1);
   const onStreamEnd = (error?: unknown) => {
     scope.dispose();
     guard.ended(error);

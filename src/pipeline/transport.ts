@@ -1,4 +1,5 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
+import { BufferedResponse } from './buffered-response.js';
 import type { SdkRequestOptions } from './request-info.js';
 
 /** What the SDK's `makeRequest` resolves to (`APIResponseProps`); the pipeline only swaps `response`. */
@@ -68,12 +69,11 @@ async function readWholeBody(response: Response): Promise<{ response: Response; 
       );
     }
   }
-  const copy = new Response(NULL_BODY_STATUSES.has(response.status) ? null : text, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  return { response: keepUrl(copy, response), json };
+  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+  const copy = NULL_BODY_STATUSES.has(response.status)
+    ? keepUrl(new Response(null, init), response)
+    : new BufferedResponse(text, json, init, response.url);
+  return { response: copy, json };
 }
 
 function keepUrl(copy: Response, original: Response): Response {

@@ -1,0 +1,74 @@
+/**
+ * A `Response` whose body the transport has already read (and, for JSON, parsed): `json()` and `text()`,
+ * one of which the SDK's parser calls, answer from memory, so an answer is neither streamed again nor
+ * parsed twice. Everything else a caller of `asResponse()` may use (`body`, `arrayBuffer()`, `blob()`,
+ * `bytes()`, `formData()`) comes from an ordinary `Response` built on first use. As with any `Response`,
+ * the body can be read once; `clone()` gives another.
+ */
+export class BufferedResponse extends Response {
+  readonly #text: string;
+  readonly #json: unknown;
+  readonly #init: ResponseInit;
+  #read = false;
+  #full: Response | undefined;
+
+  /** `json` is the parsed body, or `undefined` when it is not JSON. */
+  constructor(text: string, json: unknown, init: ResponseInit, url: string) {
+    super(null, init);
+    this.#text = text;
+    this.#json = json;
+    this.#init = init;
+    if (url) Object.defineProperty(this, 'url', { value: url });
+  }
+
+  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    return this.#read ? null : this.#fullResponse().body;
+  }
+
+  override get bodyUsed(): boolean {
+    return this.#read || (this.#full?.bodyUsed ?? false);
+  }
+
+  override json(): Promise<any> {
+    if (this.#full) return this.#full.json();
+    return this.#take(() => (this.#json === undefined ? JSON.parse(this.#text) : this.#json));
+  }
+
+  override text(): Promise<string> {
+    if (this.#full) return this.#full.text();
+    return this.#take(() => this.#text);
+  }
+
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#fullResponse().arrayBuffer();
+  }
+
+  override blob(): Promise<Blob> {
+    return this.#fullResponse().blob();
+  }
+
+  override bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return this.#fullResponse().bytes();
+  }
+
+  override formData(): Promise<FormData> {
+    return this.#fullResponse().formData();
+  }
+
+  override clone(): Response {
+    if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
+    return new BufferedResponse(this.#text, this.#json, this.#init, this.url);
+  }
+
+  async #take<T>(read: () => T): Promise<T> {
+    if (this.#read) throw new TypeError('Body is unusable: Body has already been read');
+    this.#read = true;
+    return read();
+  }
+
+  #fullResponse(): Response {
+    if (this.#read) throw new TypeError('Body is unusable: Body has already been read');
+    this.#full ??= new Response(this.#text, this.#init);
+    return this.#full;
+  }
+}

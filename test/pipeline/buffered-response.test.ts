@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { BufferedResponse } from '../../src/pipeline/buffered-response.js';
+import { chatParams, harness } from '../support/harness.js';
+
+const init = { status: 200, statusText: 'OK', headers: { 'content-type': 'application/json' } };
+const text = '{"answer":42}';
+
+describe('BufferedResponse', () => {
+  it('answers json() with the parsed body it was given, and text() with the text', async () => {
+    const parsed = { answer: 42 };
+    expect(await new BufferedResponse(text, parsed, init, '').json()).toBe(parsed);
+    expect(await new BufferedResponse(text, parsed, init, '').text()).toBe(text);
+    expect(await new BufferedResponse(text, undefined, init, '').json()).toEqual({ answer: 42 });
+  });
+
+  it('is still a complete Response: status, headers, url, body stream, arrayBuffer, blob', async () => {
+    const response = new BufferedResponse(text, { answer: 42 }, init, 'http://127.0.0.1/v1/x');
+    expect(response).toBeInstanceOf(Response);
+    expect([response.status, response.ok, response.headers.get('content-type'), response.url]).toEqual([200, true, 'application/json', 'http://127.0.0.1/v1/x']);
+    expect(await new Response(response.body).text()).toBe(text);
+    expect(response.bodyUsed).toBe(true);
+    expect(new TextDecoder().decode(await new BufferedResponse(text, undefined, init, '').arrayBuffer())).toBe(text);
+    expect(await (await new BufferedResponse(text, undefined, init, '').blob()).text()).toBe(text);
+  });
+
+  it('can be read once, like any Response; a clone reads again', async () => {
+    const response = new BufferedResponse(text, { answer: 42 }, init, '');
+    const copy = response.clone();
+    expect(response.bodyUsed).toBe(false);
+    await response.json();
+    expect(response.bodyUsed).toBe(true);
+    await expect(response.text()).rejects.toThrow(TypeError);
+    expect(() => response.clone()).toThrow(TypeError);
+    expect(response.body).toBeNull();
+    expect(await copy.text()).toBe(text);
+  });
+
+  it("is what asResponse() and withResponse() give the SDK's caller", async () => {
+    const { ai } = await harness();
+    const raw = await ai.chat.completions.create(chatParams).asResponse();
+    const fromStream = JSON.parse(await new Response(raw.body).text()) as { object: string };
+    expect(fromStream.object).toBe('chat.completion');
+    const { data, response } = await ai.chat.completions.create(chatParams).withResponse();
+    expect(data.object).toBe('chat.completion');
+    expect(response.headers.get('x-request-id')).toMatch(/^req_/);
+    expect(data._request_id).toBe(response.headers.get('x-request-id'));
+  });
+});
