@@ -23,6 +23,13 @@ describe('smoke: retried failures', () => {
     expect(await retriesOf(faults.serverError(500))).toEqual([expect.objectContaining({ kind: 'server_error', status: 500, delay: 500 })]);
   });
 
+  it('each attempt says which retry it is in x-stainless-retry-count, from 0', async () => {
+    const { server, clock, ai } = await harness();
+    server.enqueue(faults.serverError(500), faults.serverError(502));
+    await drive(clock, ai.chat.completions.create(chatParams));
+    expect(server.requests.map((request) => request.headers['x-stainless-retry-count'])).toEqual(['0', '1', '2']);
+  });
+
   it('503 is retried with 4× the backoff', async () => {
     expect(await retriesOf(faults.overloaded())).toEqual([expect.objectContaining({ kind: 'overloaded', status: 503, delay: 2000 })]);
   });
