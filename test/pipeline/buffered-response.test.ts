@@ -43,6 +43,6 @@ describe('BufferedResponse', () => {
     const { data, response } = await ai.chat.completions.create(chatParams).withResponse();
     expect(data.object).toBe('chat.completion');
     expect(response.headers.get('x-request-id')).toMatch(/^req_/);
-    expect(data._request_id).toBe(response.headers.get('x-request-id'));
+    expect((data as { _request_id?: string })._request_id).toBe(response.headers.get('x-request-id'));
   });
 });
