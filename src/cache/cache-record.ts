@@ -2,6 +2,7 @@ import { eventStreamResponse, SOURCE_HEADER, syntheticProps } from '../pipeline/
 import type { SdkRequestOptions } from '../pipeline/request-info.js';
 import type { ResponseProps } from '../pipeline/transport.js';
 import type { CachedResponse } from './cache-store.js';
+import { BufferedResponse } from '../pipeline/buffered-response.js';
 
 /** Headers that describe the bytes on the wire, not the response: not kept. */
 const WIRE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -81,5 +82,5 @@ export function replay(record: CachedResponse, options: SdkRequestOptions, sourc
   if (record.stream) return syntheticProps(eventStreamResponse(record.body, source, record.headers as Array<[string, string]>), options);
   const headers = new Headers(record.headers as Array<[string, string]>);
   headers.set(SOURCE_HEADER, source);
-  return syntheticProps(new Response(record.body, { status: record.status, headers }), options);
+  return syntheticProps(new BufferedResponse(record.body, undefined, { status: record.status, headers }, ''), options);
 }

@@ -6,8 +6,8 @@ import type { RequestInfo, SdkRequestOptions } from '../pipeline/request-info.js
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import type { ResponseProps } from '../pipeline/transport.js';
-import { accountScope } from '../client/account-scope.js';
-import { cacheKey, NotPlainDataError, type CacheScope } from './cache-key.js';
+import { accountScope, type AccountScope } from '../client/account-scope.js';
+import { cacheKey, canonicalJson, NotPlainDataError, type CacheScope } from './cache-key.js';
 import { recordBody, recordStream, replay } from './cache-record.js';
 import type { CachedResponse } from './cache-store.js';
 import type { ResponseCache } from './response-cache.js';
@@ -177,15 +177,26 @@ function headerEntries(headers: unknown): Array<[string, string | null]> | undef
   return undefined;
 }
 
-/** The scope of this client view: its account, defaults and tenant. */
-async function scopeOf(ctx: PipelineContext): Promise<CacheScope> {
+/**
+ * The scope of this client view (its account, defaults and tenant) in canonical form, computed again only
+ * when its account changes (a rotated API key).
+ */
+async function scopeOf(ctx: PipelineContext): Promise<{ canonical: string }> {
+  const account = await accountScope(ctx);
+  const known = scopes.get(ctx);
+  if (known && known.account === account) return known.scope;
   const client = ctx.client as SdkClientInternals;
-  return {
-    ...(await accountScope(ctx)),
+  const scope: CacheScope = {
+    ...account,
     defaults: { headers: plain(client._options?.defaultHeaders), query: plain(client._options?.defaultQuery) },
     tenant: ctx.tenant,
   };
+  const canonical = { canonical: canonicalJson(scope) };
+  scopes.set(ctx, { account, scope: canonical });
+  return canonical;
 }
+
+const scopes = new WeakMap<PipelineContext, { account: AccountScope; scope: { canonical: string } }>();
 
 function plain(value: unknown): unknown {
   return value instanceof Headers ? Object.fromEntries(value) : (value ?? null);

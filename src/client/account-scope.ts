@@ -18,20 +18,21 @@ type ClientWithAccount = SdkClientInternals & {
   _callApiKey?: () => Promise<unknown>;
 };
 
-/** The account of this call's client view (an `apiKey` function is called first if it has not been yet). */
+interface KnownAccount {
+  readonly apiKey: string;
+  readonly scope: Promise<AccountScope>;
+  id?: Promise<string>;
+}
+
+/** The account per client view, worked out again only when its API key changes (a rotated key). */
+const accounts = new WeakMap<object, KnownAccount>();
+
+/**
+ * The account of this call's client view (an `apiKey` function is called first if it has not been yet).
+ * The same object is returned for as long as the account stays the same.
+ */
 export async function accountScope(ctx: PipelineContext): Promise<AccountScope> {
-  const client = ctx.client as ClientWithAccount;
-  // An apiKey function not called yet leaves null (or, on openai 5.x, the placeholder 'Missing Key').
-  if ((client.apiKey == null || client.apiKey === 'Missing Key') && typeof client._callApiKey === 'function') {
-    await client._callApiKey().catch(() => undefined);
-  }
-  const apiKey = typeof client.apiKey === 'string' ? client.apiKey : '';
-  return {
-    baseURL: ctx.baseURL,
-    organization: client.organization,
-    project: client.project,
-    keyFingerprint: await remembered(client, `key:${apiKey}`, () => sha256Hex(`openai-resilient:${apiKey}`)),
-  };
+  return (await knownAccount(ctx)).scope;
 }
 
 /**
@@ -39,22 +40,27 @@ export async function accountScope(ctx: PipelineContext): Promise<AccountScope> 
  * that processes calling as the same account share limits and circuits and others do not.
  */
 export async function accountId(ctx: PipelineContext): Promise<string> {
-  const scope = await accountScope(ctx);
-  return remembered(ctx.client as object, `id:${scope.keyFingerprint}:${scope.baseURL}:${scope.organization}:${scope.project}`, async () =>
-    (await sha256Hex(canonicalJson({ v: 1, ...scope }))).slice(0, 32),
-  );
+  const known = await knownAccount(ctx);
+  known.id ??= known.scope.then(async (scope) => (await sha256Hex(canonicalJson({ v: 1, ...scope }))).slice(0, 32));
+  return known.id;
 }
 
-/** The last value per client view and purpose: computed again only when its input changes. */
-const memo = new WeakMap<object, Map<string, { input: string; value: Promise<string> }>>();
-
-function remembered(client: object, input: string, compute: () => Promise<string>): Promise<string> {
-  let byPurpose = memo.get(client);
-  if (!byPurpose) memo.set(client, (byPurpose = new Map()));
-  const purpose = input.slice(0, input.indexOf(':'));
-  const known = byPurpose.get(purpose);
-  if (known?.input === input) return known.value;
-  const value = compute();
-  byPurpose.set(purpose, { input, value });
-  return value;
+async function knownAccount(ctx: PipelineContext): Promise<KnownAccount> {
+  const client = ctx.client as ClientWithAccount;
+  // An apiKey function not called yet leaves null (or, on openai 5.x, the placeholder 'Missing Key').
+  if ((client.apiKey == null || client.apiKey === 'Missing Key') && typeof client._callApiKey === 'function') {
+    await client._callApiKey().catch(() => undefined);
+  }
+  const apiKey = typeof client.apiKey === 'string' ? client.apiKey : '';
+  const known = accounts.get(client);
+  if (known?.apiKey === apiKey) return known;
+  const scope = sha256Hex(`openai-resilient:${apiKey}`).then((keyFingerprint) => ({
+    baseURL: ctx.baseURL,
+    organization: client.organization,
+    project: client.project,
+    keyFingerprint,
+  }));
+  const account: KnownAccount = { apiKey, scope };
+  accounts.set(client, account);
+  return account;
 }

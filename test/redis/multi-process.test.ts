@@ -267,8 +267,10 @@ describe('openai-resilient/redis across processes', () => {
       expect(names).toEqual(Array.from({ length: names.length }, (_, j) => (j % 2 === 0 ? 'sharedStateDown' : 'sharedStateUp')));
       expect(result.shared).toMatchObject({ backend: 'redis', available: true, outages: names.length / 2 });
       expect(result.shared!.unavailableSince).toBeUndefined();
-      expect(result.shared!.localDecisions).toBeGreaterThan(0);
     }
+    // Decisions were taken locally during the outage (on a loaded machine one worker may have spent the
+    // whole outage waiting for a command already sent, so this is counted over all of them).
+    expect(results.reduce((sum, result) => sum + result.shared!.localDecisions, 0)).toBeGreaterThan(0);
     expect(server.requests).toHaveLength(results.reduce((sum, result) => sum + result.outcomes.length, 0));
 
     // The restarted (empty) Redis holds state written since: rate buckets and cache entries.
