@@ -119,6 +119,29 @@ export async function guardStream(
     controller.error(error);
   };
 
+  /**
+   * One timer watches every wait: a read that answers in time leaves it armed (no timer is set and
+   * cleared per chunk), and when it fires it stalls the stream only if the current wait has lasted
+   * `idle`; otherwise it watches the rest of that wait, or nothing while the caller is not waiting.
+   */
+  let waitingSince: number | undefined;
+  const watchIdle = (controller: ReadableStreamDefaultController<Uint8Array>, idle: number, ms: number) => {
+    idleTimer = hooks.clock.setTimeout(() => {
+      idleTimer = undefined;
+      if (ended || waitingSince === undefined) return;
+      const waited = hooks.clock.now() - waitingSince;
+      if (waited < idle) {
+        watchIdle(controller, idle, idle - waited);
+        return;
+      }
+      hooks.onStall(chunks);
+      const error = new StreamIdleTimeoutError(chunks, idle);
+      end(error);
+      controller.error(error);
+      reader.cancel(error).catch(() => undefined);
+    }, ms);
+  };
+
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       body = controller;
@@ -133,14 +156,8 @@ export async function guardStream(
         return;
       }
       if (settings.idle !== undefined) {
-        idleTimer = hooks.clock.setTimeout(() => {
-          idleTimer = undefined;
-          hooks.onStall(chunks);
-          const error = new StreamIdleTimeoutError(chunks, settings.idle!);
-          end(error);
-          controller.error(error);
-          reader.cancel(error).catch(() => undefined);
-        }, settings.idle);
+        waitingSince = hooks.clock.now();
+        if (idleTimer === undefined) watchIdle(controller, settings.idle, settings.idle);
       }
       let next: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -152,7 +169,7 @@ export async function guardStream(
         controller.error(error);
         return;
       } finally {
-        clearIdle();
+        waitingSince = undefined;
       }
       if (ended) return;
       if (next.done) {

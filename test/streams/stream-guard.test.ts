@@ -92,6 +92,12 @@ describe('timeout.idle', () => {
     expect(await textOf(await ai.chat.completions.create(chatStream))).toBe('Hello world! more more more');
   });
 
+  it('measures each wait on its own: waits shorter than idle never add up to a stall', async () => {
+    const { server, ai } = await harness(realTime(200));
+    server.enqueue(faults.stream({ chunks: 6, intervalMs: 60 }));
+    expect(await textOf(await ai.chat.completions.create(chatStream))).toBe('Hello world! more more more');
+  });
+
   it('does not count the time the caller spends between reads', async () => {
     const { server, ai } = await harness(realTime(100));
     server.enqueue(faults.stream({ chunks: 3 }));
