@@ -56,28 +56,23 @@ matrix_node_bin() {
   printf '%s\n' "$bin"
 }
 
-# matrix_sdk_dir <spec>: installs openai@<spec> ("5": the latest 5.x; or "5.0.0") and prints its package directory.
-matrix_sdk_dir() {
-  local spec=$1
-  local prefix="$MATRIX_CACHE/openai-$spec"
-  matrix_npm_install "$prefix" "openai@$spec"
+# matrix_package_dir <package> <spec>: installs <package>@<spec> ("5": the latest 5.x; or "5.0.0") into
+# .ci/.cache/<package>-<spec>/ (with its dependencies beside it) and prints its package directory.
+matrix_package_dir() {
+  local package=$1 spec=$2
+  local prefix="$MATRIX_CACHE/$package-$spec"
+  matrix_npm_install "$prefix" "$package@$spec"
   local version
-  version="$(matrix_installed_version "$prefix" openai)" || matrix_die "openai@$spec: not installed in ${prefix#"$MATRIX_ROOT"/}"
-  matrix_matches "$version" "$spec" || matrix_die "openai@$spec: installed $version"
-  printf '%s\n' "$prefix/node_modules/openai"
+  version="$(matrix_installed_version "$prefix" "$package")" || matrix_die "$package@$spec: not installed in ${prefix#"$MATRIX_ROOT"/}"
+  matrix_matches "$version" "$spec" || matrix_die "$package@$spec: installed $version"
+  printf '%s\n' "$prefix/node_modules/$package"
 }
 
-# matrix_redis_dir <spec>: installs redis@<spec> (node-redis; "5": the latest 5.x; or "5.0.0") and prints its
-# package directory (its @redis/* packages are installed beside it).
-matrix_redis_dir() {
-  local spec=$1
-  local prefix="$MATRIX_CACHE/redis-$spec"
-  matrix_npm_install "$prefix" "redis@$spec"
-  local version
-  version="$(matrix_installed_version "$prefix" redis)" || matrix_die "redis@$spec: not installed in ${prefix#"$MATRIX_ROOT"/}"
-  matrix_matches "$version" "$spec" || matrix_die "redis@$spec: installed $version"
-  printf '%s\n' "$prefix/node_modules/redis"
-}
+# matrix_sdk_dir <spec>: the openai SDK at <spec> (see matrix_package_dir).
+matrix_sdk_dir() { matrix_package_dir openai "$1"; }
+
+# matrix_redis_dir <spec>: node-redis at <spec>; its @redis/* packages are installed beside it.
+matrix_redis_dir() { matrix_package_dir redis "$1"; }
 
 # matrix_run <label> <command...>: runs one cell of the matrix, recording its result and duration.
 MATRIX_RESULTS=()
