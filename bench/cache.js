@@ -1,32 +1,28 @@
-// Cache case: latency of a cache hit vs an upstream call on loopback, and the cost of the cache key
-// (canonical JSON + SHA-256) for large prompts.
-import OpenAI from 'openai';
+// Case "cache": the latency of a cache hit (default in-memory store) vs a bare SDK call to the in-memory
+// fetch, measured side by side in alternating rounds; and the cost of the cache key (canonical JSON +
+// SHA-256) for 1 KB, 100 KB and 1 MB prompts.
 import { resilient } from '../dist/index.js';
 import { cacheKey } from '../dist/cache/cache-key.js';
-import { startFaultServer } from '../dist/testing/index.js';
-import { checkTarget, percentile, printTargets, writeResults } from './report.js';
+import { alternate } from './alternate.js';
+import { BODIES, clientOn, jsonFetch } from './in-memory-fetch.js';
+import { barChart } from './svg-chart.js';
+import { checkTarget, markdownTable, median, printTargets, round, storedTargets, writeResults } from './report.js';
 
-const median = (values) => percentile(values, 50);
+const ROUNDS = 15;
+const CALLS = 1_000;
+const KEY_SAMPLES = 30;
+const PARAMS = { model: 'gpt-4.1-mini', temperature: 0, messages: [{ role: 'user', content: 'Say ok' }] };
+const PROMPTS = { '1 KB': 1_024, '100 KB': 100 * 1_024, '1 MB': 1_024 * 1_024 };
+const SCOPE = { baseURL: 'https://api.openai.com/v1', organization: null, project: null, keyFingerprint: 'f'.repeat(64), defaults: null, tenant: undefined };
+const TARGETS = { hitSpeedup: 20, key100KbMs: 5 };
 
-const CALLS = 300;
-const scope = { baseURL: 'https://api.openai.com/v1', organization: null, project: null, keyFingerprint: 'f'.repeat(64), defaults: null, tenant: undefined };
-
-async function timeCalls(client, params) {
-  const samples = [];
-  for (let i = 0; i < CALLS; i++) {
-    const start = performance.now();
-    await client.chat.completions.create(params);
-    samples.push(performance.now() - start);
-  }
-  return samples;
-}
-
+/** Median ms of computing the key of a chat request whose prompt is `size` characters. */
 async function keyCost(size) {
-  const body = { model: 'gpt-4.1-mini', temperature: 0, messages: [{ role: 'user', content: 'x'.repeat(size) }] };
+  const body = { ...PARAMS, messages: [{ role: 'user', content: 'x'.repeat(size) }] };
   const samples = [];
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < KEY_SAMPLES; i++) {
     const start = performance.now();
-    await cacheKey({ method: 'POST', path: '/chat/completions', query: undefined, body, headers: undefined }, scope);
+    await cacheKey({ method: 'POST', path: '/chat/completions', query: undefined, body, headers: undefined }, SCOPE);
     samples.push(performance.now() - start);
   }
   return median(samples);
@@ -34,31 +30,80 @@ async function keyCost(size) {
 
 export const cache = {
   name: 'cache',
-  title: 'cache: hit latency vs a loopback upstream call; key hashing cost',
+  title: 'cache: hit latency vs a bare call to the in-memory fetch; key hashing cost',
   async run() {
-    const server = await startFaultServer();
-    try {
-      const params = { model: 'gpt-4.1-mini', temperature: 0, messages: [{ role: 'user', content: 'Say ok' }] };
-      const bare = new OpenAI({ apiKey: 'sk-bench', baseURL: server.url });
-      const ai = resilient(new OpenAI({ apiKey: 'sk-bench', baseURL: server.url }), { cache: true });
-      await ai.chat.completions.create(params); // the one miss
-      const upstream = median(await timeCalls(bare, params));
-      const hit = median(await timeCalls(ai, params));
-      const keys = { '1 KB': await keyCost(1_024), '100 KB': await keyCost(100 * 1_024), '1 MB': await keyCost(1_024 * 1_024) };
-      console.table({
-        'upstream call (bare SDK, loopback)': { 'median ms': upstream.toFixed(3) },
-        'cache hit (resilient)': { 'median ms': hit.toFixed(3) },
-        ...Object.fromEntries(Object.entries(keys).map(([size, ms]) => [`cache key, ${size} prompt`, { 'median ms': ms.toFixed(3) }])),
-      });
-      const targets = [
-        checkTarget('cache hit vs loopback upstream call (speed-up)', upstream / hit, { atLeast: 5, format: (v) => `${v.toFixed(1)}×` }),
-        checkTarget('cache key for a 100 KB prompt (ms)', keys['100 KB'], { atMost: 5, format: (v) => v.toFixed(2) }),
-      ];
-      printTargets('cache targets:', targets);
-      await writeResults('cache', { upstreamMs: upstream, hitMs: hit, keyMs: keys, targets });
-      return { targets };
-    } finally {
-      await server.close();
-    }
+    console.log(`\n== cache: a hit (default in-memory store) vs the bare SDK on an in-memory fetch, ${ROUNDS} alternating rounds of ${CALLS} calls`);
+    const fetch = jsonFetch(BODIES.chat);
+    const bare = clientOn(fetch);
+    const cached = resilient(clientOn(fetch), { cache: true });
+    let misses = 0;
+    cached.resilience.on('cacheMiss', () => misses++);
+    await cached.chat.completions.create(PARAMS); // the one miss
+    const timed = await alternate(
+      { bare: () => bare.chat.completions.create(PARAMS), hit: () => cached.chat.completions.create(PARAMS) },
+      { rounds: ROUNDS, calls: CALLS, warmup: 2 * CALLS },
+    );
+    const bareUs = timed.bare.medianUs;
+    const hitUs = timed.hit.medianUs;
+    const keyMs = {};
+    for (const [label, size] of Object.entries(PROMPTS)) keyMs[label] = await keyCost(size);
+    console.table({
+      'bare SDK, in-memory fetch': { 'median µs/call': round(bareUs, 1) },
+      'cache hit, resilient()': { 'median µs/call': round(hitUs, 1) },
+      ...Object.fromEntries(Object.entries(keyMs).map(([label, ms]) => [`cache key, ${label} prompt`, { 'median µs/call': round(ms * 1000, 1) }])),
+    });
+    console.log(`   a hit is ${(bareUs / hitUs).toFixed(2)}× as fast as the bare in-memory call; misses after the first: ${misses - 1}`);
+    const targets = [
+      checkTarget('cache hit speed-up over a bare in-memory call', bareUs / hitUs, { atLeast: TARGETS.hitSpeedup, format: (v) => `${v.toFixed(2)}×` }),
+      checkTarget('cache key for a 100 KB prompt (ms)', keyMs['100 KB'], { atMost: TARGETS.key100KbMs, format: (v) => v.toFixed(2) }),
+      checkTarget('cache misses while measuring hits', misses - 1, { atMost: 0 }),
+    ];
+    printTargets('cache targets:', targets);
+    const file = await writeResults('cache', {
+      case: 'cache',
+      config: { rounds: ROUNDS, calls: CALLS, keySamples: KEY_SAMPLES, request: PARAMS },
+      notes: [
+        'bareUs and hitUs: median of the per-round mean µs per call, the two clients alternating within each round.',
+        'keyMs: median of cacheKey() (canonical JSON of the request and its scope, then SHA-256 with WebCrypto) for a chat request with a prompt of that size.',
+      ],
+      bareUs,
+      hitUs,
+      speedup: bareUs / hitUs,
+      keyMs,
+      roundsUs: { bare: timed.bare.roundsUs.map((us) => round(us, 2)), hit: timed.hit.roundsUs.map((us) => round(us, 2)) },
+      targets: storedTargets(targets),
+    });
+    console.log(`\n   results written to ${file}`);
+    return { targets };
+  },
+
+  document(result) {
+    const mbPerSecond = (label) => (PROMPTS[label] / 1_048_576) / (result.keyMs[label] / 1000);
+    return {
+      markdown: [
+        `A cache hit from the default in-memory store vs a bare SDK call to the in-memory \`fetch\` (a prebuilt \`Response\`), ` +
+          `${result.config.rounds} alternating rounds of ${result.config.calls} calls: a hit takes **${result.hitUs.toFixed(1)} µs**, ` +
+          `the bare call **${result.bareUs.toFixed(1)} µs** (a hit is ${result.speedup.toFixed(2)}× as fast).`,
+        '',
+        markdownTable(
+          ['cache key of a chat request', 'median ms', 'MB/s'],
+          Object.keys(result.keyMs).map((label) => [`${label} prompt`, result.keyMs[label].toFixed(3), mbPerSecond(label).toFixed(0)]),
+        ),
+      ].join('\n'),
+      charts: {
+        'cache-hit': barChart({
+          title: 'Cache hit vs bare in-memory call (µs per call, lower is better)',
+          series: ['bare SDK, in-memory fetch', 'resilient(), cache hit'],
+          groups: [{ label: 'chat completion', values: [result.bareUs, result.hitUs] }],
+          format: (v) => `${v.toFixed(1)} µs`,
+        }),
+        'cache-key': barChart({
+          title: 'Cache key (canonical JSON + SHA-256) per prompt size (ms)',
+          series: ['cacheKey()'],
+          groups: Object.keys(result.keyMs).map((label) => ({ label: `${label} prompt`, values: [result.keyMs[label]] })),
+          format: (v) => `${v.toFixed(2)} ms`,
+        }),
+      },
+    };
   },
 };

@@ -5,7 +5,8 @@ import OpenAI from 'openai';
 import { resilient } from '../dist/index.js';
 import { startFaultServer } from '../dist/testing/index.js';
 import { closedLoop } from './load.js';
-import { checkTarget, countBy, pct, percentile, printTargets, round, writeResults } from './report.js';
+import { barChart } from './svg-chart.js';
+import { checkTarget, countBy, markdownTable, pct, percentile, printTargets, round, storedTargets, writeResults } from './report.js';
 
 const CAPACITY = { requestsPerMinute: 1200, burstSeconds: 1 }; // 20 req/s, a bucket of 20
 const RANDOM_FAILURES = { rate: 0.1, seed: 42 };
@@ -83,6 +84,7 @@ function row(s) {
     'upstream req / success': s.upstreamPerSuccess === null ? 'n/a' : s.upstreamPerSuccess.toFixed(2),
     'p50 ms': s.p50Ms,
     'p95 ms': s.p95Ms,
+    'p99 ms': s.p99Ms,
     '429s sent': s.server.rateLimited,
   };
 }
@@ -132,9 +134,46 @@ export const chaos = {
         'latencies (p50/p95/p99) are of successful calls, from the call to its settlement, retries included.',
       ],
       runs,
-      targets: targets.map(({ name, target, value, pass }) => ({ name, target, value, pass })),
+      targets: storedTargets(targets),
     });
     console.log(`\n   results written to ${file}`);
     return { targets };
+  },
+
+  document(result) {
+    const { config, runs } = result;
+    const rows = runs.map((s) => {
+      const r = row(s);
+      return [s.client, r.calls, r['success rate'], r['goodput / capacity'], r['upstream req / success'], s.p50Ms, s.p95Ms, s.p99Ms, r['429s sent']];
+    });
+    return {
+      markdown: [
+        `${config.callers} closed-loop callers for ${config.seconds} s against a loopback fault server with ` +
+          `${config.capacity.requestsPerMinute / 60} requests/s of capacity (a bucket of ${config.capacity.burstSeconds} s; 429s with ` +
+          `\`retry-after-ms\` beyond it), ${config.randomFailures.rate * 100}% random 500s and ${config.latencyMs.min}-${config.latencyMs.max} ms ` +
+          'of latency; the bare SDK and `resilient()` (defaults) each against a fresh server. Latencies are of successful calls, retries ' +
+          "and waits included: with 60 callers sharing 20 requests/s, `resilient()`'s calls wait their turn in its rate limiter (seconds), " +
+          "while the bare SDK's few successes are the calls that happened to get through.",
+        '',
+        markdownTable(['client', 'calls', 'success rate', 'goodput / capacity', 'upstream req / success', 'p50 ms', 'p95 ms', 'p99 ms', '429s sent'], rows),
+      ].join('\n'),
+      charts: {
+        'chaos-success': barChart({
+          title: 'Chaos: success rate and goodput as a share of capacity (%, higher is better)',
+          series: runs.map((s) => s.client),
+          groups: [
+            { label: 'success rate', values: runs.map((s) => s.successRate * 100) },
+            { label: 'goodput / capacity', values: runs.map((s) => s.goodputShare * 100) },
+          ],
+          format: (v) => `${v.toFixed(1)}%`,
+        }),
+        'chaos-latency': barChart({
+          title: 'Chaos: latency of successful calls (ms, lower is better)',
+          series: runs.map((s) => s.client),
+          groups: ['p50', 'p95', 'p99'].map((p) => ({ label: p, values: runs.map((s) => s[`${p}Ms`]) })),
+          format: (v) => `${v} ms`,
+        }),
+      },
+    };
   },
 };

@@ -2,6 +2,7 @@
 // settles, until `durationMs` have elapsed. Calls still in flight at the end are awaited and counted;
 // any still pending `drainMs` after the end are aborted (and counted as aborted) so a run always ends.
 import { setMaxListeners } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /**
  * @typedef {{ ok: boolean, ms: number, error?: string, status?: number }} CallRecord
@@ -47,4 +48,26 @@ export async function closedLoop({ callers, durationMs, drainMs = 60_000, call }
 function errorName(error) {
   if (error && typeof error === 'object') return error.constructor?.name ?? error.name ?? 'Error';
   return typeof error;
+}
+
+/**
+ * `calls` calls made by `callers` concurrent loops, each starting a new call as soon as its previous one
+ * settles; a failure rejects the whole batch. With `yieldEvery`, each loop lets the event loop turn after
+ * that many calls (see YIELD_EVERY in alternate.js: needed with an upstream that answers in microtasks).
+ * @returns {Promise<number[]>} the duration of every call, in ms
+ */
+export async function countedLoop({ callers, calls, call, yieldEvery }) {
+  const durations = [];
+  let started = 0;
+  async function caller() {
+    for (let made = 1; started < calls; made++) {
+      const index = started++;
+      const t0 = performance.now();
+      await call(index);
+      durations.push(performance.now() - t0);
+      if (yieldEvery && made % yieldEvery === 0) await nextTurn();
+    }
+  }
+  await Promise.all(Array.from({ length: callers }, caller));
+  return durations;
 }

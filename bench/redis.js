@@ -17,7 +17,8 @@ import { createClient } from 'redis';
 import { resilient } from '../dist/index.js';
 import { createRedisState } from '../dist/redis/index.js';
 import { createFaultFetch } from '../dist/testing/index.js';
-import { checkTarget, percentile, printTargets, round, writeResults } from './report.js';
+import { barChart } from './svg-chart.js';
+import { checkTarget, markdownTable, percentile, printTargets, round, storedTargets, writeResults } from './report.js';
 
 const ROUNDS = 12; // batches per client, alternating
 const BATCH = 250; // calls per batch
@@ -227,7 +228,7 @@ export const redis = {
         sharedAddedUs,
         cacheAddedUs,
         seconds,
-        targets: targets.map(({ name, target, value, pass }) => ({ name, target, value, pass })),
+        targets: storedTargets(targets),
       });
       console.log(`\n   results written to ${file}`);
       return { targets };
@@ -236,5 +237,35 @@ export const redis = {
       if (connection.isOpen) connection.destroy();
       await server.stop();
     }
+  },
+
+  document(result) {
+    const names = Object.keys(result.results);
+    return {
+      markdown: [
+        `What \`openai-resilient/redis\` adds per call, against redis-server ${result.redisServer} on loopback and an in-memory upstream ` +
+          `(createFaultFetch); ${result.config.rounds} alternating rounds of ${result.config.batch} sequential calls per client. ` +
+          '`local`: circuit breaker and rate limiter (never waiting); `shared`: the same with `shared: createRedisState(redis)`; ' +
+          '`cache/memory` and `cache/redis`: cache hits from the in-memory store and from `shared.cacheStore`.',
+        '',
+        markdownTable(
+          ['client', 'median µs/call', 'p90 µs', 'p99 µs', 'Redis scripts/call'],
+          names.map((name) => {
+            const r = result.results[name];
+            return [name, (r.medianMs * 1000).toFixed(1), (r.p90Ms * 1000).toFixed(1), (r.p99Ms * 1000).toFixed(1), r.redisScriptsPerCall.toFixed(2)];
+          }),
+        ),
+        '',
+        `Shared state adds **${result.sharedAddedUs.toFixed(1)} µs** per call; a Redis cache hit adds **${result.cacheAddedUs.toFixed(1)} µs** over an in-memory one.`,
+      ].join('\n'),
+      charts: {
+        redis: barChart({
+          title: 'Redis shared state and cache store: median per call (µs, lower is better)',
+          series: ['median µs/call'],
+          groups: names.map((name) => ({ label: name, values: [result.results[name].medianMs * 1000] })),
+          format: (v) => `${v.toFixed(1)} µs`,
+        }),
+      },
+    };
   },
 };

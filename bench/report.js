@@ -1,5 +1,6 @@
 // Summaries, tables and result files shared by the bench cases.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { machine } from './machine.js';
 
 /** The `p`-th percentile (0..100) of `values` by nearest rank; `null` when empty. */
 export function percentile(values, p) {
@@ -8,6 +9,9 @@ export function percentile(values, p) {
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
+
+/** The median (50th percentile by nearest rank); `null` when empty. */
+export const median = (values) => percentile(values, 50);
 
 /** Rounds to `digits` decimals (keeps `null`). */
 export function round(value, digits = 0) {
@@ -42,11 +46,34 @@ export function printTargets(heading, targets) {
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.shown} (target ${t.target})`);
 }
 
-/** Writes `data` as pretty JSON to `bench/results/<name>.json`; returns the path written. */
+/** Targets as stored in a result file. */
+export const storedTargets = (targets) => targets.map(({ name, target, value, shown, pass }) => ({ name, target, value, shown, pass }));
+
+const RESULTS = new URL('./results/', import.meta.url);
+
+/**
+ * Writes `data` as pretty JSON to `bench/results/<name>.json`, with the machine and versions it was
+ * measured on (`machine`); returns the path written.
+ */
 export async function writeResults(name, data) {
-  const dir = new URL('./results/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  const file = new URL(`${name}.json`, dir);
-  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
+  await mkdir(RESULTS, { recursive: true });
+  const file = new URL(`${name}.json`, RESULTS);
+  await writeFile(file, `${JSON.stringify({ ...data, machine: await machine() }, null, 2)}\n`);
   return file.pathname;
+}
+
+/** The last results of case `name` (from `bench/results/<name>.json`), or `undefined` when it never ran. */
+export async function readResults(name) {
+  try {
+    return JSON.parse(await readFile(new URL(`${name}.json`, RESULTS), 'utf8'));
+  } catch (error) {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** A Markdown table; cells are printed as given (`|` escaped). */
+export function markdownTable(headers, rows) {
+  const cell = (value) => String(value ?? 'n/a').replace(/\|/g, '\\|');
+  return [`| ${headers.map(cell).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }

@@ -22,6 +22,7 @@ export type {
   FallbackRequest,
   FallbackValue,
   CacheOptions,
+  HedgeOptions,
   StreamingOptions,
 } from './options.js';
 export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';

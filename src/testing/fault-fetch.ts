@@ -35,7 +35,7 @@ export interface FaultFetchOptions {
   capacity?: CapacityOptions;
   /** Fail a share of the requests that would be admitted with a 5xx (no capacity consumed). */
   randomFailures?: RandomFailureOptions;
-  /** Real delay before answering a successful unscripted request (fixed or uniform in `[min, max]`), default 0. */
+  /** Real delay before answering a successful unscripted request (fixed, uniform in `[min, max]`, optionally with a slow tail: see {@link LatencyOption}), default 0. */
   latencyMs?: LatencyOption;
 }
 

@@ -44,7 +44,7 @@ export interface FaultServerOptions extends CorsServerOptions {
    * capacity, so goodput as a share of capacity can approach 100%.
    */
   randomFailures?: RandomFailureOptions;
-  /** Real delay before answering a successful unscripted request (fixed or uniform in `[min, max]`), default 0. */
+  /** Real delay before answering a successful unscripted request (fixed, uniform in `[min, max]`, optionally with a slow tail: see {@link LatencyOption}), default 0. */
   latencyMs?: LatencyOption;
 }
 

@@ -1,7 +1,8 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import OpenAI from 'openai';
 import { faults, formatResetDuration, startFaultServer, tokenCost, type FaultServer, type FaultServerOptions } from '../../src/testing/index.js';
-import { TokenBucket, seededRandom } from '../../src/testing/capacity.js';
+import { TokenBucket, createAdmission, seededRandom } from '../../src/testing/capacity.js';
+import type { ReceivedRequest } from '../../src/testing/received-request.js';
 
 type RateLimitError = InstanceType<typeof OpenAI.RateLimitError>;
 type APIError = InstanceType<typeof OpenAI.APIError>;
@@ -176,6 +177,28 @@ describe('latency and concurrency', () => {
     expect(server.openRequests).toBe(0);
   });
 
+  it('a slow tail: slowShare of the successes wait slowMs, the rest min..max (seeded)', () => {
+    const admit = createAdmission({ latencyMs: { min: 5, max: 10, slowShare: 0.25, slowMs: 400 }, randomFailures: { rate: 0, seed: 42 } });
+    const latencies = Array.from({ length: 400 }, () => {
+      const admission = admit({} as ReceivedRequest);
+      if (admission.kind !== 'admit') throw new Error('expected an admission');
+      return admission.latencyMs;
+    });
+    const slow = latencies.filter((ms) => ms === 400).length;
+    expect(latencies.every((ms) => ms === 400 || (ms >= 5 && ms <= 10))).toBe(true);
+    expect(slow / latencies.length).toBeGreaterThan(0.15);
+    expect(slow / latencies.length).toBeLessThan(0.35);
+    const again = createAdmission({ latencyMs: { min: 5, max: 10, slowShare: 0.25, slowMs: 400 }, randomFailures: { rate: 0, seed: 42 } });
+    expect(latencies.map(() => (again({} as ReceivedRequest) as { latencyMs: number }).latencyMs)).toEqual(latencies);
+  });
+
+  it('a slow request really waits slowMs', async () => {
+    const { client } = await start({ latencyMs: { min: 0, max: 0, slowShare: 1, slowMs: 60 } });
+    const started = performance.now();
+    await chat(client);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(59);
+  });
+
   it('maxConcurrent answers 503 overloaded beyond the cap, without consuming capacity', async () => {
     const { server, client } = await start({ latencyMs: 40, capacity: { requestsPerMinute: 600, maxConcurrent: 1 } });
     const [first, second] = await Promise.allSettled([chat(client), chat(client)]);
@@ -218,6 +241,10 @@ describe('helpers and validation', () => {
     [{ capacity: { requestsPerMinute: 60, tokensPerMinute: -1 } }, /capacity\.tokensPerMinute/],
     [{ randomFailures: { rate: 1.5 } }, /randomFailures\.rate/],
     [{ latencyMs: { min: 10, max: 5 } }, /latencyMs\.max/],
+    [{ latencyMs: { min: 5, max: 10, slowShare: 1.5, slowMs: 400 } }, /latencyMs\.slowShare/],
+    [{ latencyMs: { min: 5, max: 10, slowMs: 400 } }, /latencyMs\.slowShare/],
+    [{ latencyMs: { min: 5, max: 10, slowShare: 0.1 } }, /latencyMs\.slowMs/],
+    [{ latencyMs: { min: 5, max: 10, slowShare: 0.1, slowMs: -1 } }, /latencyMs\.slowMs/],
   ] as const)('rejects invalid options %#', async (options, message) => {
     await expect(startFaultServer(options as FaultServerOptions)).rejects.toThrow(message);
   });

@@ -1,0 +1,12 @@
+// Every bench case, in the order `npm run bench` runs them and docs/benchmarks.md shows them. A case is
+// `{ name, title, run(): Promise<{ targets }>, document(result): { markdown, charts } }`; `run` writes
+// bench/results/<name>.json, from which `document` renders its section of the page.
+import { cache } from './cache.js';
+import { chaos } from './chaos.js';
+import { hedge } from './hedge.js';
+import { memory } from './memory.js';
+import { outage } from './outage.js';
+import { overhead } from './overhead.js';
+import { redis } from './redis.js';
+
+export const CASES = [overhead, cache, chaos, outage, memory, hedge, redis];

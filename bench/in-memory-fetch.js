@@ -1,0 +1,63 @@
+// The "in-memory fetch" of the overhead, cache, outage and memory cases: a prebuilt answer returned at
+// once, no socket, no request parsing, no bookkeeping. Unlike createFaultFetch() (which builds a Request
+// and records every call), it costs next to nothing, so what is measured is the SDK and our layer.
+import OpenAI from 'openai';
+import { chatCompletion, chatStreamPlan, embeddingList, errorBody } from '../dist/testing/index.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const SSE_HEADERS = { 'content-type': 'text/event-stream' };
+const encoder = new TextEncoder();
+
+/** A fetch answering every request with `body` (any JSON value), status 200. */
+export function jsonFetch(body) {
+  const text = JSON.stringify(body);
+  return async () => new Response(text, { headers: JSON_HEADERS });
+}
+
+/** A fetch answering every request with the SSE `frames`, each one chunk of the body. */
+export function sseFetch(frames) {
+  const chunks = frames.map((frame) => encoder.encode(frame));
+  return async () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+          controller.close();
+        },
+      }),
+      { headers: SSE_HEADERS },
+    );
+}
+
+/** A fetch failing every request with `status` and OpenAI's error body. */
+export function failingFetch(status = 500) {
+  const text = JSON.stringify(errorBody({ message: 'The server had an error while processing your request.', type: 'server_error', code: 'server_error', param: null }));
+  return async () => new Response(text, { status, headers: JSON_HEADERS });
+}
+
+/**
+ * A fetch answering each chat request with a completion of its own: `answer <n>` padded to `chars`
+ * characters with `pad` (a CJK character makes V8 keep the body as a two-byte string).
+ */
+export function distinctChatFetch(chars, pad = 'x') {
+  let n = 0;
+  return async () => {
+    const content = `answer ${++n} `.padEnd(chars, pad);
+    return new Response(JSON.stringify(chatCompletion({ id: `chatcmpl-${n}`, model: 'gpt-4.1-mini', content })), { headers: JSON_HEADERS });
+  };
+}
+
+/** A bare SDK client on `fetch` (a base URL that cannot reach a real server). */
+export const clientOn = (fetch, options = {}) => new OpenAI({ apiKey: 'sk-bench', baseURL: 'https://api.openai.test/v1', fetch, ...options });
+
+/** Prebuilt upstream answers of the overhead and cache cases. */
+export const BODIES = {
+  chat: chatCompletion({ id: 'chatcmpl-bench', model: 'gpt-4.1-mini' }),
+  /** Role chunk, `chunks` content chunks, finish chunk and `data: [DONE]`. */
+  streamFrames(chunks) {
+    const plan = chatStreamPlan({ id: 'chatcmpl-bench', model: 'gpt-4.1-mini', chunks });
+    return [...plan.preamble, ...plan.content, ...plan.tail, plan.terminator];
+  },
+  /** One 1 536-dimension embedding, base64 (the SDK asks for base64 and decodes it). */
+  embedding: embeddingList(1, 'text-embedding-3-small', { dimensions: 1536, base64: true }),
+};

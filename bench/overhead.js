@@ -1,0 +1,148 @@
+// Case "overhead": what resilient() adds to every call, with an in-memory fetch (no network) and every
+// default policy on, for a chat completion, a stream of 50 SSE frames and an embedding. The bare SDK and
+// resilient() are measured side by side in alternating rounds (see alternate.js). A third, informative
+// subject runs the pipeline with every policy off, to tell the policies' cost from the pipeline's.
+import { resilient } from '../dist/index.js';
+import { alternate } from './alternate.js';
+import { BODIES, clientOn, jsonFetch, sseFetch } from './in-memory-fetch.js';
+import { barChart } from './svg-chart.js';
+import { checkTarget, markdownTable, printTargets, round, storedTargets, writeResults } from './report.js';
+
+const ROUNDS = 15;
+// Every default policy (retry + budget, timeouts, circuit breaker, bulkhead), plus the rate limiter with
+// limits so high that it never waits: it does its bookkeeping on every call. The cache is off by default.
+const EVERY_DEFAULT_POLICY = { rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 } };
+const POLICIES_OFF = { retry: false, timeout: false, circuitBreaker: false, bulkhead: false, rateLimit: false };
+const TARGETS = { addedUs: 10, ratio: 1.1 };
+
+const CHAT = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say ok' }] };
+const STREAM_FRAMES = BODIES.streamFrames(47); // role, 47 deltas, finish, [DONE]: 50 SSE frames
+
+const KINDS = [
+  {
+    name: 'chat completion',
+    fetch: jsonFetch(BODIES.chat),
+    call: (client) => client.chat.completions.create(CHAT),
+    check: (completion) => completion.choices[0].message.content === 'ok',
+    calls: 1_000,
+  },
+  {
+    name: 'stream, 50 SSE frames',
+    fetch: sseFetch(STREAM_FRAMES),
+    call: async (client) => {
+      let chunks = 0;
+      for await (const _chunk of await client.chat.completions.create({ ...CHAT, stream: true })) chunks++;
+      return chunks;
+    },
+    check: (chunks) => chunks === STREAM_FRAMES.length - 1,
+    calls: 200,
+  },
+  {
+    name: 'embedding (1 536 dims)',
+    fetch: jsonFetch(BODIES.embedding),
+    call: (client) => client.embeddings.create({ model: 'text-embedding-3-small', input: 'Say ok' }),
+    check: (list) => list.data[0].embedding.length === 1536,
+    calls: 1_000,
+  },
+];
+
+async function measure(kind) {
+  const clients = {
+    bare: clientOn(kind.fetch),
+    resilient: resilient(clientOn(kind.fetch), EVERY_DEFAULT_POLICY),
+    policiesOff: resilient(clientOn(kind.fetch), POLICIES_OFF),
+  };
+  let limiterWaits = 0;
+  clients.resilient.resilience.on('rateLimitWait', () => limiterWaits++);
+  for (const [name, client] of Object.entries(clients)) {
+    if (!kind.check(await kind.call(client))) throw new Error(`overhead: ${kind.name} through ${name} returned an unexpected answer`);
+  }
+  const timed = await alternate(
+    Object.fromEntries(Object.entries(clients).map(([name, client]) => [name, () => kind.call(client)])),
+    { rounds: ROUNDS, calls: kind.calls, warmup: kind.calls * 2 },
+  );
+  const bareUs = timed.bare.medianUs;
+  const resilientUs = timed.resilient.medianUs;
+  return {
+    kind: kind.name,
+    callsPerRound: kind.calls,
+    bareUs,
+    resilientUs,
+    policiesOffUs: timed.policiesOff.medianUs,
+    addedUs: resilientUs - bareUs,
+    ratio: resilientUs / bareUs,
+    pipelineAddedUs: timed.policiesOff.medianUs - bareUs,
+    limiterWaits,
+    roundsUs: Object.fromEntries(Object.entries(timed).map(([name, t]) => [name, t.roundsUs.map((us) => round(us, 2))])),
+  };
+}
+
+export const overhead = {
+  name: 'overhead',
+  title: 'overhead: per call, in-memory fetch, every default policy on',
+  async run() {
+    console.log(
+      `\n== overhead: bare SDK vs resilient() (every default policy on; rate limiter at 1e9 RPM and 1e12 TPM ` +
+        `so it never waits), in-memory fetch, ${ROUNDS} alternating rounds`,
+    );
+    const kinds = [];
+    for (const kind of KINDS) kinds.push(await measure(kind));
+    console.table(
+      Object.fromEntries(
+        kinds.map((k) => [k.kind, {
+          'bare µs/call': round(k.bareUs, 1),
+          'resilient µs/call': round(k.resilientUs, 1),
+          'added µs': round(k.addedUs, 1),
+          ratio: round(k.ratio, 2),
+          'policies off µs (info)': round(k.policiesOffUs, 1),
+          'limiter waits': k.limiterWaits,
+        }]),
+      ),
+    );
+    const targets = kinds.flatMap((k) => [
+      checkTarget(`${k.kind}: added per call (µs)`, k.addedUs, { atMost: TARGETS.addedUs, format: (v) => v.toFixed(1) }),
+      checkTarget(`${k.kind}: ratio resilient / bare`, k.ratio, { atMost: TARGETS.ratio, format: (v) => v.toFixed(2) }),
+    ]);
+    printTargets('overhead targets:', targets);
+    const file = await writeResults('overhead', {
+      case: 'overhead',
+      config: { rounds: ROUNDS, options: EVERY_DEFAULT_POLICY, policiesOff: POLICIES_OFF, request: CHAT, streamFrames: STREAM_FRAMES.length },
+      notes: [
+        'Median of the per-round mean µs per call; the three clients alternate within each round, in reversed order every other round.',
+        'The in-memory fetch returns a prebuilt Response at once: what is measured is the SDK and the resilience layer.',
+        'Every subject lets the event loop turn every 100 calls (alternate.js, YIELD_EVERY), as real I/O would: otherwise WeakRef targets made during one long job are kept.',
+        'policiesOff is resilient() with retry, timeouts, circuit breaker, bulkhead and rate limiter all off (informative, no target).',
+      ],
+      kinds,
+      targets: storedTargets(targets),
+    });
+    console.log(`\n   results written to ${file}`);
+    return { targets };
+  },
+
+  document(result) {
+    const rows = result.kinds.map((k) => [
+      k.kind, k.bareUs.toFixed(1), k.resilientUs.toFixed(1), k.addedUs.toFixed(1), k.ratio.toFixed(2), k.policiesOffUs.toFixed(1), k.limiterWaits,
+    ]);
+    return {
+      markdown: [
+        'Per-call cost with an in-memory `fetch` (a prebuilt `Response`, no socket) and every default policy on ' +
+          '(retry with its budget, timeouts, circuit breaker, bulkhead), plus the rate limiter with limits so high it never ' +
+          `waits (\`rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 }\`). Median of ${result.config.rounds} alternating rounds; ` +
+          'every client lets the event loop turn every 100 calls, as real I/O would every call.',
+        '',
+        markdownTable(['call', 'bare SDK µs', 'resilient() µs', 'added µs', 'ratio', 'policies off µs (info)', 'limiter waits'], rows),
+        '',
+        '"Policies off" is `resilient()` with retry, timeouts, circuit breaker, bulkhead and rate limiter all `false`: the cost of the pipeline itself.',
+      ].join('\n'),
+      charts: {
+        overhead: barChart({
+          title: 'Per-call cost, in-memory fetch (µs, lower is better)',
+          series: ['bare SDK', 'resilient(), every default policy', 'resilient(), policies off'],
+          groups: result.kinds.map((k) => ({ label: k.kind, values: [k.bareUs, k.resilientUs, k.policiesOffUs] })),
+          format: (v) => `${v.toFixed(1)} µs`,
+        }),
+      },
+    };
+  },
+};
