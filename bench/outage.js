@@ -11,7 +11,9 @@ const BARE_CALLS = 5; // each takes its real backoff
 const OPEN_WARMUP = 100; // calls once the circuit is open, not measured (the first ones compile the path)
 const OPEN_CALLS = 1_000; // measured calls once the circuit is open (well within its 10 s open pause)
 const PARAMS = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say ok' }] };
-const TARGETS = { fastFailP99Ms: 1, upstreamWhileOpen: 0 };
+// The issue compares the two times; the target asks that even the slowest fast failures (p99) come at
+// least 1 000× sooner than the bare SDK gives up, and that nothing is sent while the circuit is open.
+const TARGETS = { speedUpAtP99: 1_000, upstreamWhileOpen: 0 };
 
 /** A fetch that fails every request with a 500 and counts them. */
 function countingFailingFetch() {
@@ -91,7 +93,7 @@ export const outage = {
         `once open a call fails ${Math.round(ratio).toLocaleString('en')}× sooner than the bare SDK gives up`,
     );
     const targets = [
-      checkTarget('a call fails within (p99, circuit open, ms)', ours.p99Ms, { atMost: TARGETS.fastFailP99Ms, format: (v) => v.toFixed(3) }),
+      checkTarget('bare give-up (median) / fast failure (p99), circuit open', bare.medianMs / ours.p99Ms, { atLeast: TARGETS.speedUpAtP99, format: (v) => `${Math.round(v)}×` }),
       checkTarget('upstream requests while the circuit is open', ours.upstreamWhileOpen, { atMost: TARGETS.upstreamWhileOpen }),
     ];
     printTargets('outage targets:', targets);

@@ -134,6 +134,15 @@ export const overhead = {
         markdownTable(['call', 'bare SDK µs', 'resilient() µs', 'added µs', 'ratio', 'policies off µs (info)', 'limiter waits'], rows),
         '',
         '"Policies off" is `resilient()` with retry, timeouts, circuit breaker, bulkhead and rate limiter all `false`: the cost of the pipeline itself.',
+        '',
+        // From CPU profiles and by switching parts off one at a time (November 2026, openai 7.57, Node 20).
+        'Where the added cost of a chat call goes, from CPU profiles and by switching parts off one at a time: about ' +
+          'half is the SDK handling the abort signal every attempt is given (a bare call with `{ signal }` costs the ' +
+          'same extra: openai 7 composes it with `AbortSignal.any`, slow in Node 20); the rest is two abort scopes and ' +
+          'their timers (attempt and total), the retry loop and the events and stats of each call. The policies ' +
+          'themselves cost about 10 µs. A stream adds about 5 µs per frame: its bytes pass through the stream guard ' +
+          '(idle timer, terminal-event detection) in a second `ReadableStream`. Against a real API call of hundreds ' +
+          'of milliseconds these costs are below 0.02%.',
       ].join('\n'),
       charts: {
         overhead: barChart({
