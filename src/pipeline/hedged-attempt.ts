@@ -53,7 +53,8 @@ export async function hedgedAttempt(
       timer = undefined;
       racers.forEach((scope, index) => {
         if (index !== winner) scope.abort(new HedgeLost());
-        scope.dispose();
+        // A winning stream still follows the call's signal (the caller's abort) until it ends.
+        if (index !== winner || !request.stream) scope.dispose();
       });
     };
     const launch = (hedge: number) => {
@@ -68,7 +69,9 @@ export async function hedgedAttempt(
         signal: scope.signal,
         hedge,
         onStreamEnd: () => {
-          if (winner === hedge) plan.onStreamEnd();
+          if (winner !== hedge) return;
+          scope.dispose();
+          plan.onStreamEnd();
         },
       };
       runAttempt(ctx, request, options, racerPlan, send).then(

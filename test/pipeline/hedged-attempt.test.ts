@@ -111,6 +111,28 @@ describe('hedge', () => {
     expect(clock.pending()).toEqual([]);
   });
 
+  it("a hedged stream that won still ends on the caller's abort", async () => {
+    const { server, clock, ai } = await harness({ hedge: { delay: 100, maxHedgedShare: 1 } });
+    server.enqueue(faults.stall(), faults.stream({ chunks: 5, stallAfter: 2 }));
+    const controller = new AbortController();
+    const call = ai.chat.completions.create({ ...chatParams, stream: true }, { signal: controller.signal });
+    await until(() => server.requests.length === 1);
+    await clock.advance(100);
+    const stream = await call;
+    const chunks: unknown[] = [];
+    const reading = (async () => {
+      for await (const chunk of stream) {
+        chunks.push(chunk);
+        if (chunks.length === 2) controller.abort();
+      }
+    })();
+    // The stream stalls after two chunks: only the abort ends it (quietly, as the SDK ends an aborted stream).
+    await reading;
+    expect(chunks).toHaveLength(2);
+    await until(() => server.openRequests === 0);
+    expect(clock.pending()).toEqual([]);
+  });
+
   it('never hedges a multipart upload', async () => {
     const { server, clock, ai } = await harness({ hedge: { delay: 100, maxHedgedShare: 1 } });
     server.enqueue(faults.stall());
