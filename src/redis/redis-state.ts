@@ -29,7 +29,8 @@ export class RedisState implements SharedBackend {
   /** The response cache on the same Redis, for `cache.store`. */
   readonly cacheStore: RedisCacheStore;
   readonly #settings: RedisStateSettings;
-  readonly #errorListeners = new Set<(error: unknown) => void>();
+  /** The last error the client reported (a lost connection, a failed reconnect). */
+  lastError: unknown;
 
   constructor(
     private readonly client: RedisClientLike,
@@ -43,17 +44,15 @@ export class RedisState implements SharedBackend {
     this.timeout = this.#settings.timeout;
     this.retryInterval = this.#settings.retryInterval;
     this.cacheStore = new RedisCacheStore(client, this.#settings.prefix, this.timeout);
+    // One listener however many clients use this state: it records the error (and keeps node-redis from
+    // throwing it as an unhandled 'error' event, which would end the process).
     client.on?.('error', (error) => {
-      for (const listener of this.#errorListeners) listener(error);
+      this.lastError = error;
     });
   }
 
   get ready(): boolean {
     return this.client.isReady !== false;
-  }
-
-  onError(listener: (error: unknown) => void): void {
-    this.#errorListeners.add(listener);
   }
 
   async circuitAdmit(key: string, probes: number): Promise<SharedCircuitAnswer> {

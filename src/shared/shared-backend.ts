@@ -52,8 +52,8 @@ export interface SharedBackend {
   readonly timeout: number;
   /** After a failure, how long the pipeline uses local state only before trying again, in milliseconds. */
   readonly retryInterval: number;
-  /** Registers a listener for connection errors the client reports between commands. */
-  onError?(listener: (error: unknown) => void): void;
+  /** The last connection error the client reported, if any: the reason given while it is not `ready`. */
+  readonly lastError?: unknown;
 
   /** Reads the circuit of `key`; once its pause is over, tries to take one of `probes` probe leases. */
   circuitAdmit(key: string, probes: number): Promise<SharedCircuitAnswer>;

@@ -39,9 +39,7 @@ export class SharedLink {
     readonly backend: SharedBackend,
     private readonly clock: Clock,
     private readonly events: EventBus,
-  ) {
-    backend.onError?.((error) => this.#down('connection', error));
-  }
+  ) {}
 
   /** Runs `operation` on the backend; `undefined` when it is unavailable, failed or took too long. */
   async run<T>(name: string, operation: (backend: SharedBackend) => Promise<T>): Promise<T | undefined> {
@@ -87,7 +85,8 @@ export class SharedLink {
       return false;
     }
     if (!this.backend.ready) {
-      this.#down('connection', new Error(`shared state: ${this.backend.name} is not connected`));
+      const reason = new Error(`shared state: ${this.backend.name} is not connected`, { cause: this.backend.lastError });
+      this.#down('connection', reason);
       this.#localDecisions++;
       return false;
     }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { resilient } from '../../src/index.js';
 import { createRedisState } from '../../src/redis/index.js';
 import { connectRedis, startRedisServer } from '../support/redis-server.js';
 
@@ -115,6 +117,24 @@ describe('createRedisState: rate limits', () => {
     const answer = await shared.rateReserve('acct:m', 0, { requestsPerMinute: 6_000 });
     expect(answer).toMatchObject({ reason: 'paused' });
     expect(answer!.wait).toBeGreaterThan(250);
+  });
+});
+
+describe('createRedisState: the client', () => {
+  it('adds one error listener to the client, however many resilient clients use the state', async () => {
+    const { redis } = await state();
+    const before = redis.listenerCount('error');
+    const shared = createRedisState(redis);
+    for (let i = 0; i < 50; i++) resilient(new OpenAI({ apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1' }), { shared });
+    expect(redis.listenerCount('error')).toBe(before + 1);
+  });
+
+  it('keeps the last connection error as the reason the state is unavailable', async () => {
+    const { server, redis } = await state();
+    const shared = createRedisState(redis);
+    await server.stop();
+    await expect.poll(() => shared.ready).toBe(false);
+    expect(shared.lastError).toBeInstanceOf(Error);
   });
 });
 
