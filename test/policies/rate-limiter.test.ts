@@ -6,7 +6,8 @@ import { RateLimitTimeoutError } from '../../src/errors/rate-limit-timeout-error
 import { EventBus } from '../../src/events/event-bus.js';
 import type { RateLimitWaitEvent } from '../../src/events/event-map.js';
 import { classify, isResilienceError, resilient } from '../../src/index.js';
-import { PROBE_WAIT, RateLimiter, type RateLimitSettings } from '../../src/policies/rate-limit/rate-limiter.js';
+import { PROBE_WAIT } from '../../src/policies/rate-limit/learning-probe.js';
+import { RateLimiter, type RateLimitSettings } from '../../src/policies/rate-limit/rate-limiter.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { chatCompletion, faults } from '../../src/testing/index.js';
 import { chatParams, harness, rejectionOf, until, type Harness } from '../support/harness.js';

@@ -1,11 +1,13 @@
 import { LRUCache } from 'lru-cache';
-import { headerValue, type HeadersLike } from '../../classify/retry-hint.js';
+import type { HeadersLike } from '../../classify/retry-hint.js';
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import type { EventBus } from '../../events/event-bus.js';
-import { AbortScope, sleep } from '../../internal/abort-scope.js';
+import { sleep } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
-import type { LearnedLimits, SharedRateAnswer } from '../../shared/shared-backend.js';
+import type { SharedRateAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
+import { LearningProbe } from './learning-probe.js';
+import { limitsFromHeaders } from './rate-limit-headers.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Fixed limits for one model. */
@@ -42,19 +44,13 @@ interface ModelState {
   tokens?: TokenBucket;
   pausedUntil: number;
   waiting: number;
-  /** Settles when the first request's response (and its headers) has arrived. */
-  probe?: { readonly done: Promise<void>; readonly finish: () => void };
+  /** The first request, whose response headers the others wait for. */
+  probe?: LearningProbe;
   /** The upstream sent no `x-ratelimit-*` headers: nothing to learn, never probe again. */
   headerless?: boolean;
   /** What the server last said was left (`x-ratelimit-remaining-*`). */
   remaining: { requests?: number; tokens?: number };
 }
-
-/**
- * While a model's limits are unknown, later calls wait at most this long for the first call's headers
- * before going ahead unpaced (a stalled first call must not hold everyone).
- */
-export const PROBE_WAIT = 1_000;
 
 /** OpenAI enforces a per-minute limit over shorter periods too: allow one second's worth at once. */
 const BURST_SECONDS = 1;
@@ -111,8 +107,11 @@ export class RateLimiter {
       if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenant, signal, deadlineAt);
     }
     if (this.#mustLearnFirst(state)) {
-      if (!state.probe) return { model, tokens: 0, probe: this.#startProbe(state) };
-      await this.#awaitProbe(state.probe.done, signal, deadlineAt);
+      if (!state.probe) {
+        state.probe = new LearningProbe();
+        return { model, tokens: 0, probe: true };
+      }
+      await state.probe.wait(this.clock, signal, deadlineAt);
     }
     const now = this.clock.now();
     const tenantBucket = this.#tenantBucket(model, tenant, state, now);
@@ -268,13 +267,14 @@ export class RateLimiter {
     if (!headers || !this.settings.learn) return;
     const state = this.#state(model);
     const now = this.clock.now();
-    const learned: { -readonly [K in keyof LearnedLimits]: LearnedLimits[K] } = {};
-    for (const kind of ['requests', 'tokens'] as const) {
-      const limit = positiveNumber(headerValue(headers, `x-ratelimit-limit-${kind}`));
-      const remaining = positiveNumber(headerValue(headers, `x-ratelimit-remaining-${kind}`), true);
-      learned[kind === 'requests' ? 'requestsPerMinute' : 'tokensPerMinute'] = limit;
-      learned[kind === 'requests' ? 'remainingRequests' : 'remainingTokens'] = remaining;
-      if (limit !== undefined && this.#configured(model)[kind === 'requests' ? 'requestsPerMinute' : 'tokensPerMinute'] === undefined) {
+    const learned = limitsFromHeaders(headers);
+    const configured = this.#configured(model);
+    const kinds = [
+      ['requests', learned.requestsPerMinute, learned.remainingRequests, configured.requestsPerMinute],
+      ['tokens', learned.tokensPerMinute, learned.remainingTokens, configured.tokensPerMinute],
+    ] as const;
+    for (const [kind, limit, remaining, configuredLimit] of kinds) {
+      if (limit !== undefined && configuredLimit === undefined) {
         const current = state[kind];
         if (!current) state[kind] = bucket(limit, now);
         else if (current.perMinute !== limit) current.setLimit(limit, (limit / 60) * BURST_SECONDS, now);
@@ -288,7 +288,6 @@ export class RateLimiter {
       }
     }
     if (sharedKey !== undefined && Object.values(learned).some((value) => value !== undefined)) {
-      const configured = this.#configured(model);
       this.shared?.send('rateLearn', (backend) => backend.rateLearn(sharedKey, learned, configured));
     }
   }
@@ -313,26 +312,6 @@ export class RateLimiter {
 
   #mustLearnFirst(state: ModelState): boolean {
     return this.settings.learn && !state.requests && !state.tokens && !state.headerless;
-  }
-
-  #startProbe(state: ModelState): true {
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    state.probe = { done, finish };
-    return true;
-  }
-
-  /** Waits for the probe's headers, at most {@link PROBE_WAIT} and never past the deadline. */
-  async #awaitProbe(done: Promise<void>, signal: AbortSignal, deadlineAt: number | undefined): Promise<void> {
-    const limit = deadlineAt === undefined ? PROBE_WAIT : Math.min(PROBE_WAIT, deadlineAt - this.clock.now());
-    const scope = new AbortScope(this.clock, [signal]);
-    try {
-      await Promise.race([done, sleep(this.clock, Math.max(0, limit), scope.signal)]);
-    } finally {
-      scope.abort(undefined);
-      scope.dispose();
-    }
-    if (signal.aborted) throw signal.reason;
   }
 
   #configured(model: string): ModelLimits {
@@ -362,10 +341,4 @@ export class RateLimiter {
     else if (tenantBucket.perMinute !== perMinute) tenantBucket.setLimit(perMinute, (perMinute / 60) * BURST_SECONDS, now);
     return tenantBucket;
   }
-}
-
-function positiveNumber(value: string | undefined, allowZero = false): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  return Number.isFinite(number) && (allowZero ? number >= 0 : number > 0) ? number : undefined;
 }
