@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { CachedResponse, CacheStore } from '../cache/cache-store.js';
+import { systemClock } from '../internal/clock.js';
+import { withinTime } from '../internal/within-time.js';
 import { LuaScript, type RedisClientLike } from './redis-client.js';
 
 const GET = new LuaScript(`return redis.call('GET', KEYS[1])`);
@@ -49,15 +51,8 @@ export class RedisCacheStore implements CacheStore {
 
   async #send(script: LuaScript, key: string, args: Array<string | number>): Promise<unknown> {
     if (this.client.isReady === false) throw new Error('openai-resilient/redis: the Redis client is not connected.');
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`openai-resilient/redis: no answer within ${this.timeout} ms.`)), this.timeout);
-    });
-    try {
-      return await Promise.race([script.run(this.client, [`${this.prefix}cache:${digest('key', key).toString('hex')}`], args), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const work = script.run(this.client, [`${this.prefix}cache:${digest('key', key).toString('hex')}`], args);
+    return withinTime(systemClock, this.timeout, work, () => new Error(`openai-resilient/redis: no answer within ${this.timeout} ms.`));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EventBus } from '../events/event-bus.js';
 import type { Clock } from '../internal/clock.js';
+import { withinTime } from '../internal/within-time.js';
 import type { SharedBackend } from './shared-backend.js';
 
 /** Where the shared state stands, as `stats().shared` reports it. */
@@ -44,23 +45,15 @@ export class SharedLink {
   /** Runs `operation` on the backend; `undefined` when it is unavailable, failed or took too long. */
   async run<T>(name: string, operation: (backend: SharedBackend) => Promise<T>): Promise<T | undefined> {
     if (!this.#mayTry()) return undefined;
-    let timer: unknown;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        // When the event loop was stalled, the timer and the reply can be due at once, and timers run
-        // first: the rejection waits one more turn so that a reply already received wins.
-        const expire = () => (timer = this.clock.setTimeout(() => reject(new SharedTimeoutError(name, this.backend.timeout)), 0));
-        timer = this.clock.setTimeout(expire, this.backend.timeout);
-      });
-      const result = await Promise.race([operation(this.backend), timeout]);
+      const { timeout } = this.backend;
+      const result = await withinTime(this.clock, timeout, operation(this.backend), () => new SharedTimeoutError(name, timeout));
       this.#up();
       return result;
     } catch (error) {
       this.#down(name, error);
       this.#localDecisions++;
       return undefined;
-    } finally {
-      this.clock.clearTimeout(timer);
     }
   }
 
