@@ -68,11 +68,30 @@ matrix_package_dir() {
   printf '%s\n' "$prefix/node_modules/$package"
 }
 
-# matrix_sdk_dir <spec>: the openai SDK at <spec> (see matrix_package_dir).
-matrix_sdk_dir() { matrix_package_dir openai "$1"; }
-
-# matrix_redis_dir <spec>: node-redis at <spec>; its @redis/* packages are installed beside it.
-matrix_redis_dir() { matrix_package_dir redis "$1"; }
+# matrix_package_grid <package> <package specs> <node specs> <dir variable> <major variable> <vitest config> <what>:
+# runs `vitest run --config <vitest config>` for every package version × Node version, with <dir variable>
+# set to that copy of <package> (the config resolves imports of it there) and <major variable> to the major
+# it must be. Specs are space-separated ("5 6.0.0"; Node: "current 20.19.0 22").
+matrix_package_grid() {
+  local package=$1 package_specs=$2 node_specs=$3 dir_var=$4 major_var=$5 config=$6 what=$7
+  local -a specs nodes bins=()
+  local spec dir package_version bin version
+  read -r -a specs <<<"$package_specs"
+  read -r -a nodes <<<"$node_specs"
+  for spec in "${nodes[@]}"; do bins+=("$(matrix_node_bin "$spec")"); done
+  for spec in "${specs[@]}"; do
+    dir="$(matrix_package_dir "$package" "$spec")"
+    package_version="$(matrix_installed_version "${dir%/node_modules/"$package"}" "$package")"
+    for bin in "${bins[@]}"; do
+      version="$("$bin" -p 'process.version')"
+      matrix_header "$package $package_version × Node $version: $what"
+      printf '%s: %s\nnode binary: %s\nprocess.version: %s\n' "$package" "${dir#"$MATRIX_ROOT"/}" "$bin" "$version"
+      matrix_run "$package $package_version × Node $version: $what" \
+        env PATH="$(dirname "$bin"):$PATH" MATRIX_NODE_VERSION="$version" "$dir_var=$dir" "$major_var=${spec%%.*}" \
+        "$bin" "$VITEST" run --config "$config"
+    done
+  done
+}
 
 # matrix_run <label> <command...>: runs one cell of the matrix, recording its result and duration.
 MATRIX_RESULTS=()

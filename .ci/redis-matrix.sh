@@ -15,23 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/matrix-lib.sh"
 cd "$MATRIX_ROOT"
 
-read -r -a client_specs <<<"${REDIS_MATRIX:-5}"
-read -r -a node_specs <<<"${REDIS_MATRIX_NODES:-current}"
-
-node_bins=()
-for spec in "${node_specs[@]}"; do node_bins+=("$(matrix_node_bin "$spec")"); done
-
-for spec in "${client_specs[@]}"; do
-  client="$(matrix_redis_dir "$spec")"
-  client_version="$(matrix_installed_version "${client%/node_modules/redis}" redis)"
-  for bin in "${node_bins[@]}"; do
-    version="$("$bin" -p 'process.version')"
-    matrix_header "redis $client_version × Node $version: Redis tests"
-    printf 'redis: %s\nnode binary: %s\nprocess.version: %s\n' "${client#"$MATRIX_ROOT"/}" "$bin" "$version"
-    matrix_run "redis $client_version × Node $version: test/redis" \
-      env PATH="$(dirname "$bin"):$PATH" MATRIX_NODE_VERSION="$version" REDIS_CLIENT_DIR="$client" REDIS_EXPECTED_MAJOR="${spec%%.*}" \
-      "$bin" "$VITEST" run --config vitest.redis.config.ts
-  done
-done
+matrix_package_grid redis "${REDIS_MATRIX:-5}" "${REDIS_MATRIX_NODES:-current}" \
+  REDIS_CLIENT_DIR REDIS_EXPECTED_MAJOR vitest.redis.config.ts "Redis tests"
 
 matrix_finish "Redis client matrix"

@@ -15,23 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/matrix-lib.sh"
 cd "$MATRIX_ROOT"
 
-read -r -a sdk_specs <<<"${SDK_MATRIX:-5 6 6.0.0 7.0.0}"
-read -r -a node_specs <<<"${SDK_MATRIX_NODES:-current 20.19.0 22 24}"
-
-node_bins=()
-for spec in "${node_specs[@]}"; do node_bins+=("$(matrix_node_bin "$spec")"); done
-
-for spec in "${sdk_specs[@]}"; do
-  sdk="$(matrix_sdk_dir "$spec")"
-  sdk_version="$(matrix_installed_version "${sdk%/node_modules/openai}" openai)"
-  for bin in "${node_bins[@]}"; do
-    version="$("$bin" -p 'process.version')"
-    matrix_header "openai $sdk_version × Node $version: smoke suite"
-    printf 'openai: %s\nnode binary: %s\nprocess.version: %s\n' "${sdk#"$MATRIX_ROOT"/}" "$bin" "$version"
-    matrix_run "openai $sdk_version × Node $version: smoke" \
-      env PATH="$(dirname "$bin"):$PATH" MATRIX_NODE_VERSION="$version" OPENAI_SDK_DIR="$sdk" OPENAI_EXPECTED_MAJOR="${spec%%.*}" \
-      "$bin" "$VITEST" run --config vitest.smoke.config.ts
-  done
-done
+matrix_package_grid openai "${SDK_MATRIX:-5 6 6.0.0 7.0.0}" "${SDK_MATRIX_NODES:-current 20.19.0 22 24}" \
+  OPENAI_SDK_DIR OPENAI_EXPECTED_MAJOR vitest.smoke.config.ts "smoke suite"
 
 matrix_finish "SDK matrix"
