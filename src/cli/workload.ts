@@ -6,6 +6,7 @@
  */
 
 import type OpenAI from 'openai';
+import { seededRandom } from '../testing/capacity.js';
 
 /** One call of the workload. `at` is its start, in ms from the beginning of the run. */
 export type Call =
@@ -25,25 +26,13 @@ const FAQ = [
 ];
 const SNIPPETS = Array.from({ length: 12 }, (_, i) => `Knowledge base article ${i + 1}: how to configure feature ${String.fromCharCode(65 + i)}.`);
 
-/** Mulberry32: a small deterministic PRNG returning floats in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The calls of a run of `windowMs`, the same for every client given the same seed:
  * 28% chat on gpt-4.1, 14% streamed chat on gpt-4.1, 15% summaries on gpt-4o, 13% FAQ answers on
  * gpt-4.1-mini at temperature 0 (5 distinct questions) and 30% embeddings (12 distinct articles).
  */
 export function buildWorkload(seed: number, windowMs: number): Call[] {
-  const random = seeded(seed ^ 0x2545f491);
+  const random = seededRandom(seed ^ 0x2545f491);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const calls: Call[] = [];
   let at = 0;
