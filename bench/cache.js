@@ -64,7 +64,7 @@ export const cache = {
       config: { rounds: ROUNDS, calls: CALLS, keySamples: KEY_SAMPLES, request: PARAMS },
       notes: [
         'bareUs and hitUs: median of the per-round mean µs per call, the two clients alternating within each round.',
-        'keyMs: median of cacheKey() (canonical JSON of the request and its scope, then SHA-256 with WebCrypto) for a chat request with a prompt of that size.',
+        'keyMs: median of cacheKey() (canonical JSON of the request and its scope, then SHA-256: Node\'s own where there is one, else WebCrypto) for a chat request with a prompt of that size.',
       ],
       bareUs,
       hitUs,
