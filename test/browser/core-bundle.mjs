@@ -18,7 +18,8 @@ const CORE_ENTRY = 'src/index.ts';
 const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const NODE_GLOBALS = /(?<![.\w$])(process|Buffer|__dirname|__filename|require|global|setImmediate)(?![\w$])(?!\s*:)/g;
 
-const common = {
+/** esbuild options for a browser bundle of this repository (shared with run.mjs's page bundle). */
+export const browserBuild = {
   absWorkingDir: root,
   bundle: true,
   platform: 'browser',
@@ -91,7 +92,7 @@ function nodeGlobalRefs(code) {
 
 async function bundle(options) {
   try {
-    return { result: await esbuild.build({ ...common, ...options }) };
+    return { result: await esbuild.build({ ...browserBuild, ...options }) };
   } catch (error) {
     return { error };
   }

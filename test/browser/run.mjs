@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
-import { checkCoreBundle } from './core-bundle.mjs';
+import { browserBuild, checkCoreBundle } from './core-bundle.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -68,18 +68,7 @@ function fail(message) {
 
 async function bundlePage() {
   const t = Date.now();
-  const result = await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: ['test/browser/page.ts'],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    sourcemap: 'inline',
-    logLevel: 'silent',
-  }).catch((error) => fail(`bundling test/browser/page.ts for the browser failed:\n${error.message}`));
+  const result = await esbuild.build({ ...browserBuild, entryPoints: ['test/browser/page.ts'], sourcemap: 'inline' }).catch((error) => fail(`bundling test/browser/page.ts for the browser failed:\n${error.message}`));
   lap('page bundle', t);
   return result.outputFiles[0].text;
 }
