@@ -102,6 +102,8 @@ export class RateLimiter {
     const state = this.#state(model);
     if (this.shared && sharedKey !== undefined) {
       const tokens = estimate();
+      // Estimated once: the local buckets below reuse it when the shared state does not answer.
+      estimate = () => tokens;
       const configured = this.#configured(model);
       const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured));
       if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenant, signal, deadlineAt);
