@@ -1,11 +1,10 @@
 import type { IPolicy } from 'cockatiel';
 import { classify } from '../classify/classify.js';
-import { AbortScope } from '../internal/abort-scope.js';
-import { MAX_TIMER_DELAY } from '../internal/clock.js';
 import { isPlainObject } from '../internal/validate.js';
 import { guardStream } from '../streams/stream-guard.js';
 import { streamHooks } from '../streams/stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
+import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
@@ -16,6 +15,13 @@ export interface AttemptPlan {
   readonly number: number;
   /** The call's signal: the caller's abort and the total deadline. */
   readonly signal: AbortSignal;
+  /**
+   * True when only time can abort the call (no caller signal, no cockatiel policy, the system clock):
+   * the attempt is then sent without a signal (`TimedAttempt`), unless it is hedged.
+   */
+  readonly timed: boolean;
+  /** The attempt was ended by the call's deadline (a timed attempt reports it; a signalled one sees it). */
+  readonly onDeadline: () => void;
   /** This attempt's time limit in ms, `undefined` for none. */
   readonly timeout: number | undefined;
   /** The call's deadline (epoch ms, on the pipeline's clock), `undefined` for none. */
@@ -60,35 +66,32 @@ export async function runAttempt(
       status: failure?.status, duration: clock.now() - sentAt,
     });
   };
-  const scope = new AbortScope(ctx.options.clock, [plan.signal]);
-  if (plan.timeout !== undefined) {
-    scope.abortAfter(plan.timeout, () => new ctx.sdk.APIConnectionTimeoutError());
-  }
+  const abort = attemptAbort(ctx, plan);
   let handedOver = false;
   working.maxRetries = 0;
-  // Our timer bounds the attempt; the SDK's own must never fire first.
-  working.timeout = MAX_TIMER_DELAY;
+  working.timeout = abort.sdkTimeout;
   // The SDK sends `x-stainless-retry-count: 0` itself (its retries are off); later attempts say which they are.
   if (plan.number > 1) working.headers = withRetryCount(working.headers, plan.number - 1);
   const onStreamEnd = (error?: unknown) => {
-    scope.dispose();
+    abort.dispose();
     guard.ended(error);
     plan.onStreamEnd();
   };
   const hooks = {
+    onHeaders: (controller: AbortController) => abort.answered(controller),
     onResponse: guard.responded,
     guardStream: (response: Response, signal: AbortSignal) =>
       guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, onStreamEnd)),
   };
-  const sendWith = (signal: AbortSignal) => {
+  const sendWith = (signal: AbortSignal | undefined) => {
     working.signal = signal;
     return sendAttempt(send, working, hooks);
   };
   try {
     const policy: IPolicy<any, any> | undefined = ctx.options.policies.attempt;
     const props = policy
-      ? await policy.execute(({ signal }: { signal: AbortSignal }) => sendWith(signal), scope.signal)
-      : await sendWith(scope.signal);
+      ? await policy.execute(({ signal }: { signal: AbortSignal }) => sendWith(signal), abort.signal)
+      : await sendWith(abort.signal);
     handedOver = working.stream === true;
     if (!handedOver) guard.ended();
     attemptEnded();
@@ -97,11 +100,11 @@ export async function runAttempt(
     let error = caught;
     // This attempt's own timer (its abort reason may arrive as the error itself, e.g. from a stream
     // whose headers came in time), or a cockatiel timeout among policies.attempt.
-    if (!plan.signal.aborted && (scope.signal.aborted || classify(caught).kind === 'aborted')) {
+    if (!plan.signal.aborted && (abort.expired || classify(caught).kind === 'aborted')) {
       const limit = working.stream ? 'no stream chunk' : 'Request timed out';
       const message = plan.timeout === undefined ? undefined : `${limit} after ${plan.timeout} ms.`.replace(/^no/, 'No');
       error = Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: caught });
-      if (plan.timeout !== undefined && scope.signal.aborted) {
+      if (plan.timeout !== undefined && abort.expired) {
         events.emit('timeout', { ...base, timeout: working.stream ? 'first_chunk' : 'attempt', limit: plan.timeout });
       }
     }
@@ -109,9 +112,25 @@ export async function runAttempt(
     attemptEnded(error);
     throw error;
   } finally {
-    if (handedOver) scope.clearTimers();
-    else scope.dispose();
+    if (handedOver) abort.clearTimers();
+    else abort.dispose();
   }
+}
+
+/**
+ * A timed attempt when only time can abort it; otherwise (a caller signal, a cockatiel policy, a hedge, a
+ * fake clock) one with its own signal. A timed attempt's limit is its timeout or what is left of the
+ * call's deadline, whichever comes first.
+ */
+function attemptAbort(ctx: PipelineContext, plan: AttemptPlan): AttemptAbort {
+  const { clock } = ctx.options;
+  const timeoutError = () => new ctx.sdk.APIConnectionTimeoutError();
+  if (!plan.timed || plan.hedge !== undefined) return new SignalledAttempt(clock, plan.signal, plan.timeout, timeoutError);
+  const remaining = plan.deadlineAt === undefined ? undefined : plan.deadlineAt - clock.now();
+  const byDeadline = remaining !== undefined && (plan.timeout === undefined || remaining < plan.timeout);
+  return new TimedAttempt(clock, byDeadline ? remaining : plan.timeout, timeoutError, () => {
+    if (byDeadline) plan.onDeadline();
+  });
 }
 
 const RETRY_COUNT_HEADER = 'x-stainless-retry-count';

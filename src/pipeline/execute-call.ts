@@ -8,6 +8,7 @@ import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import type { FallbackTarget } from '../fallback/fallback-targets.js';
 import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
 import { AbortScope } from '../internal/abort-scope.js';
+import { systemClock } from '../internal/clock.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
 import { retryLoop } from './retry-loop.js';
@@ -83,7 +84,14 @@ export async function runCall(
     }
     return new DeadlineExceededError(total!, attempt, lastError);
   };
-  const hooks = { deadlineAt, onStreamStart: () => (streaming = true), onStreamEnd: () => scope.dispose(), translateAbort };
+  const hooks = {
+    deadlineAt,
+    timed: callerSignal === undefined && !policies.call && !policies.attempt && clock === systemClock,
+    onDeadline: () => scope.abort(new DeadlineReached()),
+    onStreamStart: () => (streaming = true),
+    onStreamEnd: () => scope.dispose(),
+    translateAbort,
+  };
   const working: SdkRequestOptions = { ...options };
 
   const attempts = (signal: AbortSignal) =>

@@ -17,6 +17,10 @@ const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_f
 
 export interface LoopHooks {
   readonly deadlineAt: number | undefined;
+  /** Only time can abort the call: attempts are sent without a signal (see `AttemptPlan.timed`). */
+  readonly timed: boolean;
+  /** A timed attempt reached the call's deadline. */
+  readonly onDeadline: () => void;
   readonly onStreamStart: () => void;
   readonly onStreamEnd: () => void;
   /** The error for an abort of the call's signal (caller or deadline), or `undefined` if it did not abort. */
@@ -50,7 +54,10 @@ export async function retryLoop(
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const plan = { number: attempt, signal, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey, onStreamEnd: hooks.onStreamEnd };
+      const plan = {
+        number: attempt, signal, timed: hooks.timed, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey,
+        onDeadline: hooks.onDeadline, onStreamEnd: hooks.onStreamEnd,
+      };
       const props = await hedgedAttempt(ctx, request, working, plan, send);
       if (request.stream) hooks.onStreamStart();
       return props;

@@ -28,6 +28,7 @@ export async function sendAttempt(
   hooks: TransportHooks,
 ): Promise<ResponseProps> {
   const props = await send(options);
+  hooks.onHeaders(props.controller);
   if (options.stream) {
     const response = keepUrl(await hooks.guardStream(props.response, props.controller.signal), props.response);
     hooks.onResponse(response, undefined);
@@ -43,6 +44,8 @@ export async function sendAttempt(
 }
 
 export interface TransportHooks {
+  /** The headers arrived; `controller` is the SDK's request controller (aborting it ends the body). */
+  readonly onHeaders: (controller: AbortController) => void;
   /** The response is complete (for a stream: its first chunk arrived); `json` is the parsed JSON body, if any. */
   readonly onResponse: (response: Response, json: unknown) => void;
   /**
