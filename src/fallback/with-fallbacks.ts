@@ -15,8 +15,8 @@ export interface FallbackRun {
   readonly model: (model: string) => Promise<ResponseProps>;
   /** Tries a fallback client through its own policies. */
   readonly client: (target: Extract<FallbackTarget, { kind: 'client' }>) => Promise<ResponseProps>;
-  /** The call's signal (caller abort and deadline), and the error an abort of it stands for. */
-  readonly signal: AbortSignal;
+  /** The call (its caller's abort and its deadline), and the error an abort of it stands for. */
+  readonly call: { readonly aborted: boolean };
   readonly translateAbort: (error: unknown) => unknown;
 }
 
@@ -41,7 +41,7 @@ export async function withFallbacks(
     return { props: await run.primary(), fellBack: false };
   } catch (primaryError) {
     const config = ctx.options.fallback;
-    if (!config || run.signal.aborted) throw primaryError;
+    if (!config || run.call.aborted) throw primaryError;
     const failure = classify(primaryError);
     const message = (primaryError as { message?: unknown } | null)?.message;
     const targets = fallbackTargets(config, request.model, isJsonBody(options.body), {
@@ -64,7 +64,7 @@ export async function withFallbacks(
         const props = target.kind === 'model' ? await run.model(target.model) : await run.client(target);
         return { props, fellBack: true };
       } catch (error) {
-        if (run.signal.aborted) {
+        if (run.call.aborted) {
           const stopped = run.translateAbort(error);
           attachFallbackFailures(stopped, failures);
           throw stopped;
@@ -74,7 +74,7 @@ export async function withFallbacks(
     }
 
     const eligible = targets.length > 0 || FALLBACK_KINDS.has(failure.kind) || failure.kind === 'context_length_exceeded';
-    if (config.value && eligible && !run.signal.aborted) {
+    if (config.value && eligible && !run.call.aborted) {
       const body = await config.value(
         { method: request.method, path: request.path, model: request.model, stream: request.stream, body: options.body },
         primaryError,

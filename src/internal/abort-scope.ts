@@ -1,42 +1,82 @@
 import type { Clock } from './clock.js';
 
 /**
+ * Work that can be aborted from outside (a call, by its caller or its deadline; a hedged attempt, by its
+ * race). Its `AbortSignal` is made only when something asks for it: a call that goes straight through
+ * never does, and making one costs a few µs (`npm run bench overhead`).
+ */
+export interface Abortable {
+  readonly aborted: boolean;
+  /** Why it was aborted, once it is. */
+  readonly reason: unknown;
+  /** For what must be told of an abort as it happens: a wait, a request in flight, a cockatiel policy. */
+  readonly signal: AbortSignal;
+}
+
+/** An `AbortSignal` as an {@link Abortable} (a cockatiel policy's, or a caller's). */
+export function abortableOf(signal: AbortSignal): Abortable {
+  return {
+    get aborted() {
+      return signal.aborted;
+    },
+    get reason() {
+      return signal.reason as unknown;
+    },
+    signal,
+  };
+}
+
+/**
  * An AbortController that follows parent signals and owns timers, all released by {@link AbortScope.dispose}.
  * Every listener and timer it adds is removed on dispose, so a long-lived caller signal never accumulates
  * listeners and no timer outlives the work it guards.
  */
-export class AbortScope {
+export class AbortScope implements Abortable {
   readonly #controller = new AbortController();
   readonly #unlinks: Array<() => void> = [];
   readonly #timers: unknown[] = [];
   readonly #clock: Clock;
+  #aborted = false;
+  #reason: unknown;
 
   constructor(clock: Clock, parents: ReadonlyArray<AbortSignal | undefined | null>) {
     this.#clock = clock;
     for (const parent of parents) {
       if (!parent) continue;
       if (parent.aborted) {
-        this.#controller.abort(parent.reason);
+        this.abort(parent.reason);
         continue;
       }
-      const onAbort = () => this.#controller.abort(parent.reason);
+      const onAbort = () => this.abort(parent.reason);
       parent.addEventListener('abort', onAbort, { once: true });
       this.#unlinks.push(() => parent.removeEventListener('abort', onAbort));
     }
   }
 
+  /** Made on first use (the controller aborts it then if the scope already was). */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
   abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
     this.#controller.abort(reason);
   }
 
   /** Aborts with `reason()` after `ms`, unless disposed first. */
   abortAfter(ms: number, reason: () => unknown): void {
-    if (this.signal.aborted) return;
-    this.#timers.push(this.#clock.setTimeout(() => this.#controller.abort(reason()), ms));
+    if (this.#aborted) return;
+    this.#timers.push(this.#clock.setTimeout(() => this.abort(reason()), ms));
   }
 
   /** Clears the timers but keeps following the parents (a stream still wants the caller's abort). */

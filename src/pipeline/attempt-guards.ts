@@ -1,4 +1,5 @@
 import { classify } from '../classify/classify.js';
+import type { Abortable } from '../internal/abort-scope.js';
 import { accountId } from '../client/account-scope.js';
 import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
@@ -28,7 +29,7 @@ export async function enterGuards(
   request: RequestInfo,
   working: SdkRequestOptions,
   breakerKey: string | undefined,
-  signal: AbortSignal,
+  call: Abortable,
   deadlineAt: number | undefined,
 ): Promise<AttemptGuard> {
   const { breakers, rateLimiter, bulkhead } = ctx.shared;
@@ -42,9 +43,9 @@ export async function enterGuards(
   let release: Release | undefined;
   try {
     if (rateLimiter && request.model !== undefined) {
-      reservation = await rateLimiter.acquire(request.model, () => estimateTokens(working.body), ctx.tenant, signal, deadlineAt, sharedModel);
+      reservation = await rateLimiter.acquire(request.model, () => estimateTokens(working.body), ctx.tenant, call, deadlineAt, sharedModel);
     }
-    if (bulkhead) release = await bulkhead.acquire(ctx.tenant, signal);
+    if (bulkhead) release = await bulkhead.acquire(ctx.tenant, call);
   } catch (error) {
     if (admission) breakers!.record(breakerKey!, admission, { ok: false, kind: 'aborted', error });
     if (reservation) rateLimiter!.cancel(reservation);

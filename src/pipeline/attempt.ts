@@ -4,6 +4,7 @@ import { isPlainObject } from '../internal/validate.js';
 import { guardStream } from '../streams/stream-guard.js';
 import { streamHooks } from '../streams/stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
+import type { Abortable } from '../internal/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
@@ -13,8 +14,8 @@ import { sendAttempt, type ResponseProps, type SendOnce } from './transport.js';
 export interface AttemptPlan {
   /** Attempt number, from 1. */
   readonly number: number;
-  /** The call's signal: the caller's abort and the total deadline. */
-  readonly signal: AbortSignal;
+  /** What aborts the attempt from outside: the call (its caller's abort, its deadline) or a hedge's race. */
+  readonly parent: Abortable;
   /**
    * True when only time can abort the call (no caller signal, no cockatiel policy, the system clock):
    * the attempt is then sent without a signal (`TimedAttempt`), unless it is hedged.
@@ -51,7 +52,7 @@ export async function runAttempt(
   plan: AttemptPlan,
   send: SendOnce,
 ): Promise<ResponseProps> {
-  const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.signal, plan.deadlineAt);
+  const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt);
   const { events } = ctx.shared;
   const { clock } = ctx.options;
   const sentAt = clock.now();
@@ -100,7 +101,7 @@ export async function runAttempt(
     let error = caught;
     // This attempt's own timer (its abort reason may arrive as the error itself, e.g. from a stream
     // whose headers came in time), or a cockatiel timeout among policies.attempt.
-    if (!plan.signal.aborted && (abort.expired || classify(caught).kind === 'aborted')) {
+    if (!plan.parent.aborted && (abort.expired || classify(caught).kind === 'aborted')) {
       const limit = working.stream ? 'no stream chunk' : 'Request timed out';
       const message = plan.timeout === undefined ? undefined : `${limit} after ${plan.timeout} ms.`.replace(/^no/, 'No');
       error = Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: caught });
@@ -125,7 +126,7 @@ export async function runAttempt(
 function attemptAbort(ctx: PipelineContext, plan: AttemptPlan): AttemptAbort {
   const { clock } = ctx.options;
   const timeoutError = () => new ctx.sdk.APIConnectionTimeoutError();
-  if (!plan.timed || plan.hedge !== undefined) return new SignalledAttempt(clock, plan.signal, plan.timeout, timeoutError);
+  if (!plan.timed || plan.hedge !== undefined) return new SignalledAttempt(clock, plan.parent.signal, plan.timeout, timeoutError);
   const remaining = plan.deadlineAt === undefined ? undefined : plan.deadlineAt - clock.now();
   const byDeadline = remaining !== undefined && (plan.timeout === undefined || remaining < plan.timeout);
   return new TimedAttempt(clock, byDeadline ? remaining : plan.timeout, timeoutError, () => {

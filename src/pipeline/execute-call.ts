@@ -7,7 +7,7 @@ import type { SdkClientInternals } from '../client/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import type { FallbackTarget } from '../fallback/fallback-targets.js';
 import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
-import { AbortScope } from '../internal/abort-scope.js';
+import { AbortScope, abortableOf, type Abortable } from '../internal/abort-scope.js';
 import { systemClock } from '../internal/clock.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
@@ -77,7 +77,7 @@ export async function runCall(
   let deadlineAnnounced = false;
   const translateAbort = (attempt: number, lastError: unknown): Error | undefined => {
     if (callerSignal?.aborted) return new ctx.sdk.APIUserAbortError();
-    if (!(scope.signal.reason instanceof DeadlineReached)) return undefined;
+    if (!(scope.reason instanceof DeadlineReached)) return undefined;
     if (!deadlineAnnounced) {
       deadlineAnnounced = true;
       ctx.shared.events.emit('timeout', { ...eventBase(ctx, request), timeout: 'total', limit: total! });
@@ -94,17 +94,17 @@ export async function runCall(
   };
   const working: SdkRequestOptions = { ...options };
 
-  const attempts = (signal: AbortSignal) =>
+  const attempts = (call: Abortable) =>
     withFallbacks(ctx, request, options, {
-      signal,
+      call,
       translateAbort: (error) => translateAbort(0, error) ?? error,
-      primary: () => retryLoop(ctx, request, working, signal, send, hooks),
+      primary: () => retryLoop(ctx, request, working, call, send, hooks),
       model: (model) => {
         const body = { ...(options.body as Record<string, unknown>), model };
-        return retryLoop(ctx, { ...request, model }, { ...options, body }, signal, send, hooks);
+        return retryLoop(ctx, { ...request, model }, { ...options, body }, call, send, hooks);
       },
       client: async (target) => {
-        const props = await sendToClient(target, options, signal);
+        const props = await sendToClient(target, options, call.signal);
         if (!request.stream) return props;
         streaming = true;
         return { ...props, response: followBodyEnd(props.response, () => scope.dispose()) };
@@ -112,8 +112,8 @@ export async function runCall(
     });
   try {
     const result = policies.call
-      ? await policies.call.execute(({ signal }: { signal: AbortSignal }) => attempts(signal), scope.signal)
-      : await attempts(scope.signal);
+      ? await policies.call.execute(({ signal }: { signal: AbortSignal }) => attempts(abortableOf(signal)), scope.signal)
+      : await attempts(scope);
     return { ...result, props: { ...result.props, options: forCaller(working, options) } };
   } finally {
     if (streaming) scope.clearTimers();

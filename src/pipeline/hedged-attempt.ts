@@ -58,7 +58,7 @@ export async function hedgedAttempt(
       });
     };
     const launch = (hedge: number) => {
-      const scope = new AbortScope(clock, [plan.signal]);
+      const scope = new AbortScope(clock, [plan.parent.signal]);
       racers.push(scope);
       running++;
       const startedAt = clock.now();
@@ -66,7 +66,7 @@ export async function hedgedAttempt(
       const options = hedge === 0 ? working : { ...working };
       const racerPlan: AttemptPlan = {
         ...plan,
-        signal: scope.signal,
+        parent: scope,
         hedge,
         onStreamEnd: () => {
           if (winner !== hedge) return;
@@ -106,7 +106,7 @@ export async function hedgedAttempt(
       }
       timer = clock.setTimeout(() => {
         timer = undefined;
-        if (winner !== undefined || running === 0 || plan.signal.aborted) return;
+        if (winner !== undefined || running === 0 || plan.parent.aborted) return;
         if (!hedged) {
           if (!hedger.tryHedge()) return;
           hedged = true;

@@ -1,6 +1,6 @@
 import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
-import { sleep } from '../internal/abort-scope.js';
+import { sleep, type Abortable } from '../internal/abort-scope.js';
 import type { RetryBackoffContext } from '../options.js';
 import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
 import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
@@ -35,7 +35,7 @@ export async function retryLoop(
   ctx: PipelineContext,
   request: RequestInfo,
   working: SdkRequestOptions,
-  signal: AbortSignal,
+  call: Abortable,
   send: SendOnce,
   hooks: LoopHooks,
 ): Promise<ResponseProps> {
@@ -55,14 +55,14 @@ export async function retryLoop(
   for (let attempt = 1; ; attempt++) {
     try {
       const plan = {
-        number: attempt, signal, timed: hooks.timed, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey,
+        number: attempt, parent: call, timed: hooks.timed, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey,
         onDeadline: hooks.onDeadline, onStreamEnd: hooks.onStreamEnd,
       };
       const props = await hedgedAttempt(ctx, request, working, plan, send);
       if (request.stream) hooks.onStreamStart();
       return props;
     } catch (error) {
-      const aborted = signal.aborted ? hooks.translateAbort(attempt, lastError) : undefined;
+      const aborted = call.aborted ? hooks.translateAbort(attempt, lastError) : undefined;
       if (aborted) throw giveUp(ctx, request, attempt, aborted, 'aborted');
 
       const classification = classify(error, { actions, now: clock.now() });
@@ -79,7 +79,7 @@ export async function retryLoop(
         continue;
       }
       const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
-      const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal, previousBackoff }, retry);
+      const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal: call.signal, previousBackoff }, retry);
       if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
       if (breakerKey !== undefined && breakers!.refusesAt(breakerKey, clock.now() + decision.delay)) {
         throw giveUp(ctx, request, attempt, error, 'circuit_open');
@@ -101,7 +101,7 @@ export async function retryLoop(
         });
       }
       try {
-        await sleep(clock, decision.delay, signal);
+        await sleep(clock, decision.delay, call.signal);
       } catch {
         throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
       }

@@ -6,6 +6,7 @@ import { RateLimitTimeoutError } from '../../src/errors/rate-limit-timeout-error
 import { EventBus } from '../../src/events/event-bus.js';
 import type { RateLimitWaitEvent } from '../../src/events/event-map.js';
 import { classify, isResilienceError, resilient } from '../../src/index.js';
+import { abortableOf } from '../../src/internal/abort-scope.js';
 import { PROBE_WAIT } from '../../src/policies/rate-limit/learning-probe.js';
 import { RateLimiter, type RateLimitSettings } from '../../src/policies/rate-limit/rate-limiter.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
@@ -374,17 +375,17 @@ describe('RateLimiter (unit)', () => {
     events.on('rateLimitWait', (event) => waits.push(event));
     // 100 tokens per second, burst 100.
     const limiter = new RateLimiter(settings(), clock, events);
-    const signal = new AbortController().signal;
+    const call = abortableOf(new AbortController().signal);
 
-    const first = await limiter.acquire('m', () => 100, undefined, signal, undefined);
+    const first = await limiter.acquire('m', () => 100, undefined, call, undefined);
     expect(first).toEqual({ model: 'm', tokens: 100, probe: false });
     limiter.settle(first, 40); // 60 given back
-    const second = await limiter.acquire('m', () => 60, undefined, signal, undefined);
+    const second = await limiter.acquire('m', () => 60, undefined, call, undefined);
     expect(waits).toEqual([]);
 
     limiter.settle(second, 160); // 100 more than reserved
     limiter.settle(second, undefined); // no usage: nothing changes
-    const third = limiter.acquire('m', () => 10, undefined, signal, undefined);
+    const third = limiter.acquire('m', () => 10, undefined, call, undefined);
     await clock.until((timers) => timers.length === 1);
     expect(waits).toEqual([{ model: 'm', tenant: undefined, delay: 1_100, reason: 'tokens' }]);
     await clock.advance(1_100);
@@ -395,7 +396,7 @@ describe('RateLimiter (unit)', () => {
     const clock = new FakeClock(0);
     const limiter = new RateLimiter(settings({ defaults: { requestsPerMinute: 60 } }), clock, new EventBus());
     let estimated = 0;
-    const reservation = await limiter.acquire('m', () => ++estimated, undefined, new AbortController().signal, undefined);
+    const reservation = await limiter.acquire('m', () => ++estimated, undefined, abortableOf(new AbortController().signal), undefined);
     expect(reservation.tokens).toBe(0);
     expect(estimated).toBe(0);
   });
@@ -406,10 +407,10 @@ describe('RateLimiter (unit)', () => {
     const waits: RateLimitWaitEvent[] = [];
     events.on('rateLimitWait', (event) => waits.push(event));
     const limiter = new RateLimiter(settings({ defaults: { requestsPerMinute: 60 } }), clock, events);
-    const signal = new AbortController().signal;
-    const reservation = await limiter.acquire('m', () => 1, undefined, signal, undefined);
+    const call = abortableOf(new AbortController().signal);
+    const reservation = await limiter.acquire('m', () => 1, undefined, call, undefined);
     limiter.cancel(reservation);
-    await limiter.acquire('m', () => 1, undefined, signal, undefined);
+    await limiter.acquire('m', () => 1, undefined, call, undefined);
     expect(waits).toEqual([]);
   });
 
@@ -419,20 +420,20 @@ describe('RateLimiter (unit)', () => {
     const waits: RateLimitWaitEvent[] = [];
     events.on('rateLimitWait', (event) => waits.push(event));
     const limiter = new RateLimiter(settings({ defaults: { requestsPerMinute: 120 }, tenantShare: 0.5 }), clock, events);
-    const signal = new AbortController().signal;
-    limiter.cancel(await limiter.acquire('m', () => 1, 'a', signal, undefined));
-    await limiter.acquire('m', () => 1, 'a', signal, undefined);
+    const call = abortableOf(new AbortController().signal);
+    limiter.cancel(await limiter.acquire('m', () => 1, 'a', call, undefined));
+    await limiter.acquire('m', () => 1, 'a', call, undefined);
     expect(waits).toEqual([]);
   });
 
   it('a probe that got no response does not stop the next call from probing', async () => {
     const clock = new FakeClock(0);
     const limiter = new RateLimiter(settings({ defaults: {}, learn: true }), clock, new EventBus());
-    const signal = new AbortController().signal;
-    const first = await limiter.acquire('m', () => 1, undefined, signal, undefined);
+    const call = abortableOf(new AbortController().signal);
+    const first = await limiter.acquire('m', () => 1, undefined, call, undefined);
     expect(first.probe).toBe(true);
     limiter.finish(first, false);
-    expect((await limiter.acquire('m', () => 1, undefined, signal, undefined)).probe).toBe(true);
+    expect((await limiter.acquire('m', () => 1, undefined, call, undefined)).probe).toBe(true);
   });
 
   it('announces no wait that it refuses at once', async () => {
@@ -441,13 +442,13 @@ describe('RateLimiter (unit)', () => {
     const waits: RateLimitWaitEvent[] = [];
     events.on('rateLimitWait', (event) => waits.push(event));
     const limiter = new RateLimiter(settings({ defaults: { requestsPerMinute: 30 } }), clock, events);
-    const signal = new AbortController().signal;
-    await limiter.acquire('m', () => 1, undefined, signal, undefined);
-    await expect(limiter.acquire('m', () => 1, undefined, signal, 1_500)).rejects.toBeInstanceOf(RateLimitTimeoutError);
+    const call = abortableOf(new AbortController().signal);
+    await limiter.acquire('m', () => 1, undefined, call, undefined);
+    await expect(limiter.acquire('m', () => 1, undefined, call, 1_500)).rejects.toBeInstanceOf(RateLimitTimeoutError);
     expect(waits).toEqual([]);
     // The refused reservation was given back: at t = 2 s the next call goes without waiting.
     await clock.advance(2_000);
-    await limiter.acquire('m', () => 1, undefined, signal, undefined);
+    await limiter.acquire('m', () => 1, undefined, call, undefined);
     expect(waits).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 import { BulkheadFullError, BulkheadTimeoutError } from '../../errors/bulkhead-errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Clock } from '../../internal/clock.js';
+import type { Abortable } from '../../internal/abort-scope.js';
 
 /** Bulkhead settings after defaults (see `BulkheadOptions`). */
 export interface BulkheadSettings {
@@ -48,10 +49,12 @@ export class Bulkhead {
   }
 
   /** Resolves with a release once a slot is free; rejects when full, timed out, or aborted. */
-  acquire(tenant: string | undefined, signal: AbortSignal): Promise<Release> {
+  acquire(tenant: string | undefined, call: Abortable): Promise<Release> {
     const id = tenant ?? NO_TENANT;
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (call.aborted) return Promise.reject(call.reason);
     if (this.#fits(id) && !this.#queues.has(id)) return Promise.resolve(this.#take(id));
+    // Only a call that has to wait is told of an abort as it happens.
+    const signal = call.signal;
     if (this.#queued >= this.settings.maxQueued) {
       this.events.emit('bulkheadReject', { tenant, reason: 'queue_full', active: this.#active, queued: this.#queued });
       return Promise.reject(new BulkheadFullError(this.settings.maxConcurrent, this.settings.maxQueued, tenant));

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { HeadersLike } from '../../classify/retry-hint.js';
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import type { EventBus } from '../../events/event-bus.js';
-import { sleep } from '../../internal/abort-scope.js';
+import { sleep, type Abortable } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
 import type { SharedRateAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
@@ -88,14 +88,14 @@ export class RateLimiter {
   /**
    * Waits until `model` has capacity for one request of about `tokens` tokens, then returns the
    * reservation. Rejects with `RateLimitTimeoutError` at once when the wait would pass `deadlineAt` or
-   * too many calls are waiting, and with the signal's reason when aborted (the reservation is returned).
+   * too many calls are waiting, and with the call's abort reason when it is aborted (the reservation is returned).
    * `sharedKey` names the model's buckets in the shared state.
    */
   async acquire(
     model: string,
     estimate: () => number,
     tenant: string | undefined,
-    signal: AbortSignal,
+    call: Abortable,
     deadlineAt: number | undefined,
     sharedKey?: string,
   ): Promise<Reservation> {
@@ -106,14 +106,14 @@ export class RateLimiter {
       estimate = () => tokens;
       const configured = this.#configured(model);
       const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured));
-      if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenant, signal, deadlineAt);
+      if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenant, call, deadlineAt);
     }
     if (this.#mustLearnFirst(state)) {
       if (!state.probe) {
         state.probe = new LearningProbe();
         return { model, tokens: 0, probe: true };
       }
-      await state.probe.wait(this.clock, signal, deadlineAt);
+      await state.probe.wait(this.clock, call.signal, deadlineAt);
     }
     const now = this.clock.now();
     const tenantBucket = this.#tenantBucket(model, tenant, state, now);
@@ -132,7 +132,7 @@ export class RateLimiter {
       if (needsTokens) state.tokens?.refund(tokens, at);
       tenantBucket?.refund(1, at);
     };
-    return this.#waitTurn(model, state, waits, reservation, refund, tenant, signal, deadlineAt);
+    return this.#waitTurn(model, state, waits, reservation, refund, tenant, call, deadlineAt);
   }
 
   /** The shared buckets took the reservation (`answer` says how long until it is covered). */
@@ -143,7 +143,7 @@ export class RateLimiter {
     tokens: number,
     answer: SharedRateAnswer,
     tenant: string | undefined,
-    signal: AbortSignal,
+    call: Abortable,
     deadlineAt: number | undefined,
   ): Promise<Reservation> {
     const now = this.clock.now();
@@ -159,7 +159,7 @@ export class RateLimiter {
       this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, reservation.tokens, this.#configured(model)));
       tenantBucket?.refund(1, this.clock.now());
     };
-    return this.#waitTurn(model, state, waits, reservation, refund, tenant, signal, deadlineAt);
+    return this.#waitTurn(model, state, waits, reservation, refund, tenant, call, deadlineAt);
   }
 
   /** Returns `reservation` once the longest of `waits` is over; on refusal or abort, `refund`s it. */
@@ -170,7 +170,7 @@ export class RateLimiter {
     reservation: Reservation,
     refund: () => void,
     tenant: string | undefined,
-    signal: AbortSignal,
+    call: Abortable,
     deadlineAt: number | undefined,
   ): Promise<Reservation> {
     const now = this.clock.now();
@@ -193,7 +193,7 @@ export class RateLimiter {
         if (deadlineAt !== undefined && this.clock.now() + wait >= deadlineAt) {
           throw new RateLimitTimeoutError(model, wait);
         }
-        await sleep(this.clock, wait, signal);
+        await sleep(this.clock, wait, call.signal);
         // A 429 may have paused the model while we waited.
         wait = Math.max(0, state.pausedUntil - this.clock.now());
       }
