@@ -56,14 +56,13 @@ export async function runAttempt(
   const { events } = ctx.shared;
   const { clock } = ctx.options;
   const sentAt = clock.now();
-  const base = eventBase(ctx, request);
   const hedge = plan.hedge ?? 0;
-  if (events.has('attemptStart')) events.emit('attemptStart', { ...base, attempt: plan.number, hedge });
+  if (events.has('attemptStart')) events.emit('attemptStart', { ...eventBase(ctx, request), attempt: plan.number, hedge });
   const attemptEnded = (error?: unknown) => {
     if (!events.has('attemptEnd')) return;
     const failure = error === undefined ? undefined : classify(error);
     events.emit('attemptEnd', {
-      ...base, attempt: plan.number, hedge, outcome: failure ? 'failure' : 'success', kind: failure?.kind,
+      ...eventBase(ctx, request), attempt: plan.number, hedge, outcome: failure ? 'failure' : 'success', kind: failure?.kind,
       status: failure?.status, duration: clock.now() - sentAt,
     });
   };
@@ -106,7 +105,7 @@ export async function runAttempt(
       const message = plan.timeout === undefined ? undefined : `${limit} after ${plan.timeout} ms.`.replace(/^no/, 'No');
       error = Object.assign(new ctx.sdk.APIConnectionTimeoutError(message ? { message } : undefined), { cause: caught });
       if (plan.timeout !== undefined && abort.expired) {
-        events.emit('timeout', { ...base, timeout: working.stream ? 'first_chunk' : 'attempt', limit: plan.timeout });
+        events.emit('timeout', { ...eventBase(ctx, request), timeout: working.stream ? 'first_chunk' : 'attempt', limit: plan.timeout });
       }
     }
     guard.ended(error);

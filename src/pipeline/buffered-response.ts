@@ -8,17 +8,24 @@
 export class BufferedResponse extends Response {
   readonly #text: string;
   readonly #json: unknown;
-  readonly #init: ResponseInit;
+  readonly #init: BufferedResponseInit;
   #read = false;
   #full: Response | undefined;
 
-  /** `json` is the parsed body, or `undefined` when it is not JSON. */
-  constructor(text: string, json: unknown, init: ResponseInit, url: string) {
-    super(null, init);
+  /**
+   * `json` is the parsed body, or `undefined` when it is not JSON. `init.headers` become this response's
+   * own, not a copy (copying a `Headers` costs as much as the rest of the response).
+   */
+  constructor(text: string, json: unknown, init: BufferedResponseInit, url: string) {
+    super(null, { status: init.status, statusText: init.statusText ?? '' });
     this.#text = text;
     this.#json = json;
     this.#init = init;
     if (url) Object.defineProperty(this, 'url', { value: url });
+  }
+
+  override get headers(): Headers {
+    return this.#init.headers;
   }
 
   override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
@@ -71,4 +78,11 @@ export class BufferedResponse extends Response {
     this.#full ??= new Response(this.#text, this.#init);
     return this.#full;
   }
+}
+
+/** A {@link BufferedResponse}'s status line and headers. */
+export interface BufferedResponseInit {
+  readonly status: number;
+  readonly statusText?: string;
+  readonly headers: Headers;
 }

@@ -34,13 +34,12 @@ export async function executeCall(ctx: PipelineContext, options: SdkRequestOptio
   const scope = statsScope(ctx, request);
   const { events } = ctx.shared;
   const startedAt = clock.now();
-  const base = eventBase(ctx, request);
-  if (events.has('callStart')) events.emit('callStart', { ...base, stream: request.stream });
+  if (events.has('callStart')) events.emit('callStart', { ...eventBase(ctx, request), stream: request.stream });
   const ended = (error: unknown, kind: ErrorKind | undefined) => {
     if (!events.has('callEnd')) return;
     const { responseModel, usage } = request.observed;
     events.emit('callEnd', {
-      ...base, outcome: kind === undefined ? 'success' : 'failure', kind, error, duration: clock.now() - startedAt,
+      ...eventBase(ctx, request), outcome: kind === undefined ? 'success' : 'failure', kind, error, duration: clock.now() - startedAt,
       stream: request.stream, responseModel, usage,
     });
   };
@@ -144,9 +143,7 @@ const ATTEMPT_FIELDS = ['signal', 'timeout', 'maxRetries', 'headers'] as const;
  */
 function forCaller(working: SdkRequestOptions, original: SdkRequestOptions): SdkRequestOptions {
   const options: Record<string, unknown> = { ...working };
-  for (const field of ATTEMPT_FIELDS) {
-    if (field in original) options[field] = original[field];
-    else delete options[field];
-  }
+  // `undefined` rather than `delete`, which would turn the object the SDK reads into a slow dictionary.
+  for (const field of ATTEMPT_FIELDS) options[field] = original[field];
   return options as SdkRequestOptions;
 }

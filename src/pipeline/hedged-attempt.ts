@@ -1,6 +1,7 @@
 import { eventBase } from '../events/event-base.js';
 import { AbortScope } from '../internal/abort-scope.js';
 import { isPlainObject } from '../internal/validate.js';
+import type { Hedger } from '../policies/hedge/hedger.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { runAttempt, type AttemptPlan } from './attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
@@ -18,7 +19,7 @@ class HedgeLost {}
  *
  * Only JSON bodies are hedged: a body that cannot be sent twice, or a multipart upload, never is.
  */
-export async function hedgedAttempt(
+export function hedgedAttempt(
   ctx: PipelineContext,
   request: RequestInfo,
   working: SdkRequestOptions,
@@ -29,7 +30,18 @@ export async function hedgedAttempt(
   if (!hedger || request.model === undefined || !request.replayable || !(working.body === undefined || isPlainObject(working.body))) {
     return runAttempt(ctx, request, working, plan, send);
   }
-  const model = request.model;
+  return hedged(ctx, request, working, plan, send, hedger, request.model);
+}
+
+async function hedged(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  working: SdkRequestOptions,
+  plan: AttemptPlan,
+  send: SendOnce,
+  hedger: Hedger,
+  model: string,
+): Promise<ResponseProps> {
   const { clock } = ctx.options;
   const delay = hedger.delayFor(model);
   if (plan.number === 1) hedger.recordCall();

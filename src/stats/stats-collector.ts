@@ -104,7 +104,19 @@ export class StatsCollector {
     return { total: this.#total.snapshot(), models: all(this.#models), endpoints: all(this.#endpoints), tenants: all(this.#tenants) };
   }
 
+  /** The entries a scope's numbers go to, looked up once per scope (a scope lives as long as its call). */
+  readonly #entries = new WeakMap<Scope, CallStats[]>();
+
   #all(scope: Scope): CallStats[] {
+    let all = this.#entries.get(scope);
+    if (all === undefined) {
+      all = this.#lookUp(scope);
+      this.#entries.set(scope, all);
+    }
+    return all;
+  }
+
+  #lookUp(scope: Scope): CallStats[] {
     const all = [this.#total, this.#entry(this.#models, scope.model ?? NO_MODEL), this.#entry(this.#endpoints, scope.endpoint)];
     if (scope.tenant !== undefined) all.push(this.#entry(this.#tenants, scope.tenant));
     return all;

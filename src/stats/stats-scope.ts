@@ -24,6 +24,14 @@ export function pathTemplate(path: string): string {
   return template;
 }
 
+const scopes = new WeakMap<RequestInfo, StatsScope>();
+
+/** The scope of a call's numbers, made once per call. */
 export function statsScope(ctx: PipelineContext, request: RequestInfo): StatsScope {
-  return { model: request.model, tenant: ctx.tenant, endpoint: `${request.method} ${pathTemplate(request.path)}` };
+  let scope = scopes.get(request);
+  if (scope === undefined) {
+    scope = { model: request.model, tenant: ctx.tenant, endpoint: `${request.method} ${pathTemplate(request.path)}` };
+    scopes.set(request, scope);
+  }
+  return scope;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferedResponse } from '../../src/pipeline/buffered-response.js';
 import { chatParams, harness } from '../support/harness.js';
 
-const init = { status: 200, statusText: 'OK', headers: { 'content-type': 'application/json' } };
+const init = { status: 200, statusText: 'OK', headers: new Headers({ 'content-type': 'application/json' }) };
 const text = '{"answer":42}';
 
 describe('BufferedResponse', () => {
