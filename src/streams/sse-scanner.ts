@@ -8,34 +8,56 @@ export interface SseEvent {
 
 /**
  * Splits a byte stream into server-sent events incrementally (events end with a blank line; `\n`,
- * `\r\n` and `\r` line endings). Comments (`: keep-alive`) and events without data are skipped.
+ * `\r\n` and `\r` line endings, a `\r\n` possibly cut between two chunks). Comments (`: keep-alive`)
+ * and events without data are skipped. It runs on every chunk of every stream, so it walks the text by
+ * index instead of splitting it into lines.
  */
 export class SseScanner {
   readonly #decoder = new TextDecoder();
   #buffer = '';
+  /** The last chunk ended with `\r`: a `\n` starting the next one belongs to it. */
+  #afterCR = false;
 
   /** The events completed by `bytes`. */
   push(bytes: Uint8Array): SseEvent[] {
-    this.#buffer += this.#decoder.decode(bytes, { stream: true }).replace(/\r\n?/g, '\n');
+    let text = this.#decoder.decode(bytes, { stream: true });
+    if (this.#afterCR && text.charCodeAt(0) === LF) text = text.slice(1);
+    this.#afterCR = text.charCodeAt(text.length - 1) === CR;
+    if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+    const buffer = this.#buffer + text;
     const events: SseEvent[] = [];
-    for (let end = this.#buffer.indexOf('\n\n'); end >= 0; end = this.#buffer.indexOf('\n\n')) {
-      const block = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + 2);
-      const event = parseBlock(block);
+    let start = 0;
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n', start)) {
+      const event = parseBlock(buffer, start, end);
       if (event) events.push(event);
+      start = end + 2;
     }
+    this.#buffer = start === 0 ? buffer : buffer.slice(start);
     return events;
   }
 }
 
-function parseBlock(block: string): SseEvent | undefined {
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+
+/** The event in `text` from `start` to `end` (its lines, without the blank line that ends it). */
+function parseBlock(text: string, start: number, end: number): SseEvent | undefined {
   let name: string | undefined;
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) name = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+  let data: string | undefined;
+  for (let line = start; line < end; ) {
+    let lineEnd = text.indexOf('\n', line);
+    if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+    if (text.startsWith('data:', line)) {
+      const from = text.charCodeAt(line + 5) === SPACE && line + 5 < lineEnd ? line + 6 : line + 5;
+      const value = text.slice(from, lineEnd);
+      data = data === undefined ? value : `${data}\n${value}`;
+    } else if (text.startsWith('event:', line)) {
+      name = text.slice(line + 6, lineEnd).trim();
+    }
+    line = lineEnd + 1;
   }
-  return data.length === 0 ? undefined : { name, data: data.join('\n') };
+  return data === undefined ? undefined : { name, data };
 }
 
 /**

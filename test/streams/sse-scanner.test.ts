@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { roleOf, SseScanner, type SseEvent } from '../../src/streams/sse-scanner.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** Feeds `text` to a fresh scanner cut into pieces at `cuts` (byte offsets), collecting every event. */
+function scan(text: string, cuts: number[] = []): SseEvent[] {
+  const all = bytes(text);
+  const scanner = new SseScanner();
+  const events: SseEvent[] = [];
+  let from = 0;
+  for (const cut of [...cuts, all.length]) {
+    events.push(...scanner.push(all.subarray(from, cut)));
+    from = cut;
+  }
+  return events;
+}
+
+describe('SseScanner', () => {
+  it('splits events on blank lines, with or without a space after the colon', () => {
+    expect(scan('data: {"a":1}\n\ndata:[DONE]\n\n')).toEqual([
+      { name: undefined, data: '{"a":1}' },
+      { name: undefined, data: '[DONE]' },
+    ]);
+  });
+
+  it('reads event names and joins multi-line data; skips comments and events without data', () => {
+    const text = ': keep-alive\n\nevent: response.created\ndata: {"type":"response.created"}\n\ndata: one\ndata: two\n\nevent: ping\n\n';
+    expect(scan(text)).toEqual([
+      { name: 'response.created', data: '{"type":"response.created"}' },
+      { name: undefined, data: 'one\ntwo' },
+    ]);
+  });
+
+  it('accepts CRLF and CR line endings, even when a CRLF is cut between two chunks', () => {
+    const crlf = 'data: a\r\n\r\ndata: b\r\n\r\n';
+    expect(scan(crlf)).toEqual([{ name: undefined, data: 'a' }, { name: undefined, data: 'b' }]);
+    for (let cut = 1; cut < crlf.length; cut++) {
+      expect(scan(crlf, [cut]).map((event) => event.data)).toEqual(['a', 'b']);
+    }
+    expect(scan('data: a\r\rdata: b\r\r').map((event) => event.data)).toEqual(['a', 'b']);
+    const lines = 'data: a\r\ndata: b\r\n\r\n';
+    for (let cut = 1; cut < lines.length; cut++) expect(scan(lines, [cut]).map((event) => event.data)).toEqual(['a\nb']);
+  });
+
+  it('completes an event only when its blank line arrives, wherever the chunks are cut (multi-byte text too)', () => {
+    const text = 'data: {"text":"héllo ✓"}\n\nevent: response.completed\ndata: {}\n\n';
+    const whole = scan(text);
+    expect(whole).toHaveLength(2);
+    const length = bytes(text).length;
+    for (let cut = 1; cut < length; cut++) expect(scan(text, [cut])).toEqual(whole);
+    const scanner = new SseScanner();
+    expect(scanner.push(bytes('data: {"a"'))).toEqual([]);
+    expect(scanner.push(bytes(':1}\n'))).toEqual([]);
+    expect(scanner.push(bytes('\n'))).toEqual([{ name: undefined, data: '{"a":1}' }]);
+  });
+});
+
+describe('roleOf', () => {
+  it('tells lifecycle, content, terminal and error events apart', () => {
+    expect(roleOf({ name: undefined, data: '[DONE]' })).toBe('terminal');
+    expect(roleOf({ name: undefined, data: '{"id":"c","choices":[]}' })).toBe('content');
+    expect(roleOf({ name: undefined, data: '{"error":{"message":"x"}}' })).toBe('error');
+    expect(roleOf({ name: 'error', data: '{}' })).toBe('error');
+    expect(roleOf({ name: 'response.created', data: '{}' })).toBe('lifecycle');
+    expect(roleOf({ name: undefined, data: '{"type":"response.in_progress"}' })).toBe('lifecycle');
+    expect(roleOf({ name: 'response.output_text.delta', data: '{}' })).toBe('content');
+    expect(roleOf({ name: undefined, data: '{"type":"response.completed"}' })).toBe('terminal');
+  });
+});
