@@ -10,8 +10,11 @@ import { MAX_TIMER_DELAY, type Clock } from '../internal/clock.js';
 export interface AttemptAbort {
   /** The `signal` to send the attempt with, `undefined` for none. */
   readonly signal: AbortSignal | undefined;
-  /** The SDK's own `timeout` for the attempt, in ms. */
-  readonly sdkTimeout: number;
+  /**
+   * The `timeout` to send the attempt with, in ms; `undefined` to leave the client's own, when that one
+   * is right (the SDK then sends no `x-stainless-timeout` header, as for a bare call).
+   */
+  readonly sdkTimeout: number | undefined;
   /** The response headers arrived: `controller` (the SDK's, for this request) aborts the rest of the attempt. */
   answered(controller: AbortController): void;
   /** Whether this attempt's own time limit ended it. */
@@ -26,11 +29,13 @@ export interface AttemptAbort {
  * cockatiel policy, a lost hedge race) or this attempt's timer. The SDK's own timer must never fire first.
  */
 export class SignalledAttempt implements AttemptAbort {
-  readonly sdkTimeout = MAX_TIMER_DELAY;
+  readonly sdkTimeout: number | undefined;
   readonly #scope: AbortScope;
   readonly #parent: AbortSignal;
 
-  constructor(clock: Clock, parent: AbortSignal, limit: number | undefined, reason: () => unknown) {
+  /** `clientTimeout`: the SDK client's own `timeout`, left alone when it cannot fire first. */
+  constructor(clock: Clock, parent: AbortSignal, limit: number | undefined, reason: () => unknown, clientTimeout: unknown) {
+    this.sdkTimeout = limit !== undefined && typeof clientTimeout === 'number' && limit <= clientTimeout ? undefined : MAX_TIMER_DELAY;
     this.#parent = parent;
     this.#scope = new AbortScope(clock, [parent]);
     if (limit !== undefined) this.#scope.abortAfter(limit, reason);
@@ -68,15 +73,18 @@ export class SignalledAttempt implements AttemptAbort {
  */
 export class TimedAttempt implements AttemptAbort {
   readonly signal = undefined;
-  readonly sdkTimeout: number;
+  readonly sdkTimeout: number | undefined;
   readonly #clock: Clock;
   #timer: unknown;
   #expired = false;
   #controller: AbortController | undefined;
   readonly #reason: () => unknown;
 
-  /** `limit`: the attempt's time limit in ms, `undefined` for none; `onExpired` runs when it is reached. */
-  constructor(clock: Clock, limit: number | undefined, reason: () => unknown, onExpired: () => void) {
+  /**
+   * `limit`: the attempt's time limit in ms, `undefined` for none; `onExpired` runs when it is reached.
+   * `clientTimeout`: the SDK client's own `timeout`, used as it is when it is the limit.
+   */
+  constructor(clock: Clock, limit: number | undefined, reason: () => unknown, onExpired: () => void, clientTimeout: unknown) {
     this.#clock = clock;
     this.#reason = reason;
     if (limit === undefined) {
@@ -84,7 +92,7 @@ export class TimedAttempt implements AttemptAbort {
       return;
     }
     const ms = Math.min(Math.max(1, Math.ceil(limit)), MAX_TIMER_DELAY);
-    this.sdkTimeout = ms;
+    this.sdkTimeout = ms === clientTimeout ? undefined : ms;
     this.#timer = clock.setTimeout(() => {
       this.#timer = undefined;
       this.#expired = true;

@@ -69,7 +69,9 @@ export async function runAttempt(
   const abort = attemptAbort(ctx, plan);
   let handedOver = false;
   working.maxRetries = 0;
-  working.timeout = abort.sdkTimeout;
+  if (abort.sdkTimeout !== undefined) working.timeout = abort.sdkTimeout;
+  // The SDK validates a `timeout` key that is present, and writes its own into it.
+  else if ('timeout' in working) delete working.timeout;
   // The SDK sends `x-stainless-retry-count: 0` itself (its retries are off); later attempts say which they are.
   if (plan.number > 1) working.headers = withRetryCount(working.headers, plan.number - 1);
   const onStreamEnd = (error?: unknown) => {
@@ -125,12 +127,15 @@ export async function runAttempt(
 function attemptAbort(ctx: PipelineContext, plan: AttemptPlan): AttemptAbort {
   const { clock } = ctx.options;
   const timeoutError = () => new ctx.sdk.APIConnectionTimeoutError();
-  if (!plan.timed || plan.hedge !== undefined) return new SignalledAttempt(clock, plan.parent.signal, plan.timeout, timeoutError);
+  const clientTimeout = (ctx.client as { timeout?: unknown }).timeout;
+  if (!plan.timed || plan.hedge !== undefined) {
+    return new SignalledAttempt(clock, plan.parent.signal, plan.timeout, timeoutError, clientTimeout);
+  }
   const remaining = plan.deadlineAt === undefined ? undefined : plan.deadlineAt - clock.now();
   const byDeadline = remaining !== undefined && (plan.timeout === undefined || remaining < plan.timeout);
   return new TimedAttempt(clock, byDeadline ? remaining : plan.timeout, timeoutError, () => {
     if (byDeadline) plan.onDeadline();
-  });
+  }, clientTimeout);
 }
 
 const RETRY_COUNT_HEADER = 'x-stainless-retry-count';

@@ -10,13 +10,25 @@ import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
 // clock only, so these tests use short real limits (tens of milliseconds) instead of the fake clock.
 
 async function onSystemClock(options: ResilienceOptions) {
-  const { server, ai } = await harness({ ...options, clock: systemClock, retry: { initialDelay: 1, ...(options.retry || {}) } });
+  const { server, ai, raw } = await harness({ ...options, clock: systemClock, retry: { initialDelay: 1, ...(options.retry || {}) } });
   const timeouts: TimeoutEvent[] = [];
   ai.resilience.on('timeout', (event) => timeouts.push(event));
-  return { server, ai, timeouts };
+  return { server, ai, raw, timeouts };
 }
 
 describe('smoke: a call only time can abort', () => {
+  it('tells the server the same timeout as a bare call does (x-stainless-timeout)', async () => {
+    const { server, ai, raw } = await onSystemClock({});
+    server.enqueue(faults.ok(), faults.ok(), faults.ok(), faults.ok());
+    await raw.chat.completions.create(chatParams);
+    await ai.chat.completions.create(chatParams);
+    await raw.chat.completions.create(chatParams, { timeout: 5_000 });
+    await ai.chat.completions.create(chatParams, { timeout: 5_000 });
+    const sent = server.requests.map((request) => request.headers['x-stainless-timeout']);
+    expect(sent[1]).toBe(sent[0]);
+    expect(sent.slice(2)).toEqual(['5', '5']);
+  });
+
   it('times out an attempt whose headers do not come, and retries it', async () => {
     const { server, ai, timeouts } = await onSystemClock({ timeout: { attempt: 60 } });
     server.enqueue(faults.stall());
