@@ -151,6 +151,7 @@ function takeCacheControl(options: SdkRequestOptions): {
   headers: Record<string, string | null> | undefined;
   options: SdkRequestOptions;
 } {
+  if (options.headers === undefined || options.headers === null) return { control: undefined, headers: undefined, options };
   const entries = headerEntries(options.headers);
   if (entries === undefined) return { control: undefined, headers: undefined, options };
   const control = entries.find(([name]) => name === CACHE_CONTROL_HEADER)?.[1] ?? undefined;
@@ -162,7 +163,6 @@ function takeCacheControl(options: SdkRequestOptions): {
 
 /** The per-request headers as lower-case `[name, value]` pairs, or `undefined` for a form we cannot read. */
 function headerEntries(headers: unknown): Array<[string, string | null]> | undefined {
-  if (headers === undefined || headers === null) return [];
   if (headers instanceof Headers) return [...headers];
   if (Array.isArray(headers)) {
     return headers
