@@ -7,7 +7,7 @@ import { median } from './report.js';
 /**
  * Calls between two turns of the event loop. An in-memory fetch answers in microtasks, so a loop of calls
  * would otherwise be one single job, and V8 keeps the target of every WeakRef made during a job until it
- * ends (the SDK makes some per call when given a signal, as resilient() does: `AbortSignal.any`). Real
+ * ends (the SDK makes some per call when given a signal: `AbortSignal.any`; resilient() gives one to hedged attempts). Real
  * calls wait for I/O, which ends the job every call; yielding here does the same for every subject alike.
  */
 export const YIELD_EVERY = 100;

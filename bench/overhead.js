@@ -57,7 +57,8 @@ async function measure(kind) {
   for (const [name, client] of Object.entries(clients)) {
     if (!kind.check(await kind.call(client))) throw new Error(`overhead: ${kind.name} through ${name} returned an unexpected answer`);
   }
-  // Informative too: the bare SDK given an abort signal, as resilient() gives one to every attempt.
+  // Informative too: the bare SDK given an abort signal, as resilient() gives one to the attempts of a call
+  // made with a signal (or with a cockatiel policy, or hedged).
   const { signal } = new AbortController();
   const subjects = Object.fromEntries(Object.entries(clients).map(([name, client]) => [name, () => kind.call(client)]));
   subjects.bareWithSignal = () => kind.call(clients.bare, { signal });
@@ -139,16 +140,20 @@ export const overhead = {
         markdownTable(['call', 'bare SDK µs', 'resilient() µs', 'added µs', 'ratio', 'policies off µs (info)', 'bare SDK + signal µs (info)', 'limiter waits'], rows),
         '',
         '"Policies off" is `resilient()` with retry, timeouts, circuit breaker, bulkhead and rate limiter all `false`: the cost of the pipeline itself. ' +
-          '"Bare SDK + signal" is the bare SDK given an abort `signal` with each call, as `resilient()` gives one to every attempt.',
+          '"Bare SDK + signal" is the bare SDK given an abort `signal` with each call, as `resilient()` gives one to an ' +
+          'attempt only when the caller passed one, a cockatiel policy is set, or the attempt is hedged.',
         '',
-        // From CPU profiles and by switching parts off one at a time (November 2026, openai 7.57, Node 20).
-        'Where the added cost of a chat call goes, from CPU profiles and by switching parts off one at a time: about ' +
-          'a third is the SDK handling the abort signal every attempt is given (the "bare SDK + signal" column: openai 7 ' +
-          'composes it with `AbortSignal.any`, slow in Node 20); the rest is two abort scopes and their timers (attempt ' +
-          'and total), the retry loop, and the events and stats of each call. The policies themselves cost about 10 µs ' +
-          '(the "policies off" column). A stream adds about 5 µs per frame: its bytes pass through the stream guard ' +
-          '(idle timer, terminal-event detection) in a second `ReadableStream`. Against a real API call of hundreds ' +
-          'of milliseconds these costs are below 0.02%.',
+        // From CPU profiles and by switching parts off one at a time (November 2026, openai 7.57, Node 20, 22, 24).
+        'Where the added cost of a chat call goes, from CPU profiles and by switching parts off one at a time: most of it ' +
+          'is the pipeline itself (the "policies off" column): reading and checking the JSON body inside the attempt, so that ' +
+          'a broken body is retried (openai 7.57 then parses the text again), the retry loop and the deadline, and the events ' +
+          'and stats of each call. The policies add about 5 µs, most of it the rate limiter reading the `x-ratelimit-*` headers. ' +
+          'No abort signal is made for a call that only time can abort (no caller signal, no cockatiel policy, no hedge): ' +
+          'the SDK\'s own `timeout` bounds each attempt until its headers, and its request controller after. A signal would ' +
+          'cost what the "bare SDK + signal" column shows, as openai 7 composes it with `AbortSignal.any` (slow in Node 20). ' +
+          'A stream adds about 3 µs per frame: its bytes pass through the stream guard (SSE scan, idle watch) in a second ' +
+          '`ReadableStream`. Node 22 and 24 run the same pipeline in about two thirds of the time. Against a real API call ' +
+          'of hundreds of milliseconds these costs are below 0.01%.',
       ].join('\n'),
       charts: {
         overhead: barChart({
