@@ -147,7 +147,7 @@ export const overhead = {
         'Where the added cost of a chat call goes, from CPU profiles and by switching parts off one at a time: most of it ' +
           'is the pipeline itself (the "policies off" column): reading and checking the JSON body inside the attempt, so that ' +
           'a broken body is retried (openai 7.57 then parses the text again), the retry loop and the deadline, and the events ' +
-          'and stats of each call. The policies add about 5 µs, most of it the rate limiter reading the `x-ratelimit-*` headers. ' +
+          'and stats of each call. The policies add a few µs, most of it the rate limiter reading the `x-ratelimit-*` headers. ' +
           'No abort signal is made for a call that only time can abort (no caller signal, no cockatiel policy, no hedge): ' +
           'the SDK\'s own `timeout` bounds each attempt until its headers, and its request controller after. A signal would ' +
           'cost what the "bare SDK + signal" column shows, as openai 7 composes it with `AbortSignal.any` (slow in Node 20). ' +
