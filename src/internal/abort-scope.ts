@@ -53,7 +53,7 @@ export class AbortScope implements Abortable {
     }
   }
 
-  /** Made on first use (the controller aborts it then if the scope already was). */
+  /** Made on first use; already aborted if the scope is. */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
