@@ -1,0 +1,53 @@
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { AbortScope, abortableOf, sleep } from '../../src/internal/abort-scope.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+
+describe('AbortScope', () => {
+  it('knows it was aborted, and why, whether or not its signal was ever made', () => {
+    const scope = new AbortScope(new FakeClock(0), []);
+    scope.abort('first');
+    scope.abort('second');
+    expect([scope.aborted, scope.reason]).toEqual([true, 'first']);
+    expect([scope.signal.aborted, scope.signal.reason]).toEqual([true, 'first']);
+  });
+
+  it('follows its parents, and lets go of them on dispose', () => {
+    const parent = new AbortController();
+    const scope = new AbortScope(new FakeClock(0), [parent.signal, undefined]);
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(1);
+    parent.abort('caller');
+    expect([scope.aborted, scope.reason]).toEqual([true, 'caller']);
+
+    const other = new AbortController();
+    new AbortScope(new FakeClock(0), [other.signal]).dispose();
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+    expect(new AbortScope(new FakeClock(0), [AbortSignal.abort('already')]).reason).toBe('already');
+  });
+
+  it('aborts after a delay on its clock, and not once its timers are cleared', async () => {
+    const clock = new FakeClock(0);
+    const timed = new AbortScope(clock, []);
+    timed.abortAfter(100, () => 'late');
+    const cleared = new AbortScope(clock, []);
+    cleared.abortAfter(100, () => 'never');
+    cleared.clearTimers();
+    await clock.advance(100);
+    expect([timed.aborted, timed.reason, cleared.aborted]).toEqual([true, 'late', false]);
+    expect(clock.pending()).toEqual([]);
+  });
+});
+
+describe('abortableOf and sleep', () => {
+  it('reads a signal as an Abortable; a sleep ends early with the reason when it aborts', async () => {
+    const controller = new AbortController();
+    const abortable = abortableOf(controller.signal);
+    expect(abortable.aborted).toBe(false);
+    const clock = new FakeClock(0);
+    const slept = sleep(clock, 1_000, abortable.signal);
+    controller.abort('stop');
+    await expect(slept).rejects.toBe('stop');
+    expect([abortable.aborted, abortable.reason]).toEqual([true, 'stop']);
+    expect(clock.pending()).toEqual([]);
+  });
+});
