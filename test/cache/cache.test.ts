@@ -265,20 +265,6 @@ describe('scope: never shared across credentials, endpoints or tenants', () => {
     expect(everything).not.toContain('AAAA');
     expect(everything).not.toContain('BBBB');
   });
-
-  it('an apiKey function is resolved before keying: different keys do not share entries', async () => {
-    const { server, clock } = await harness();
-    const store = new MemoryCacheStore({ maxEntries: 100, maxBytes: 1_000_000 });
-    const make = (key: string) =>
-      resilient(new OpenAI({ apiKey: async () => key, baseURL: server.url, maxRetries: 0 }), {
-        clock, cache: { store }, retry: false, circuitBreaker: false, bulkhead: false, rateLimit: false,
-      });
-    const a = await make('sk-fn-a').chat.completions.create(cached);
-    const b = await make('sk-fn-b').chat.completions.create(cached);
-    expect(b.id).not.toBe(a.id);
-    expect((await make('sk-fn-a').chat.completions.create(cached)).id).toBe(a.id);
-    expect(server.requests.map((request) => request.headers['authorization'])).toEqual(['Bearer sk-fn-a', 'Bearer sk-fn-b']);
-  });
 });
 
 describe('freshness', () => {

@@ -2,7 +2,6 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import { ContextWindowExceededError, isResilienceError, resilient, type FallbackEvent, type RetryEvent } from '../../src/index.js';
-import { FakeClock } from '../../src/testing/fake-clock.js';
 import { chatParams, harness, rejectionOf } from '../support/harness.js';
 
 describe('authentication: one retry with fresh credentials', () => {
@@ -34,19 +33,6 @@ describe('authentication: one retry with fresh credentials', () => {
     expect(await rejectionOf(ai.chat.completions.create(chatParams))).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(server.requests).toHaveLength(2);
     expect(calls).toBe(1);
-  });
-
-  it("asks the client's own apiKey function again", async () => {
-    const { server } = await harness();
-    let issued = 0;
-    const ai = resilient(new OpenAI({ baseURL: server.url, apiKey: async () => `sk-rotated-${++issued}` }), {
-      clock: new FakeClock(0),
-      circuitBreaker: false,
-      rateLimit: false,
-    });
-    server.enqueue(faults.unauthorized());
-    await ai.chat.completions.create(chatParams);
-    expect(server.requests.map((request) => request.headers['authorization'])).toEqual(['Bearer sk-rotated-1', 'Bearer sk-rotated-2']);
   });
 });
 

@@ -15,6 +15,7 @@ describe('smoke: a drop-in client', () => {
     expect(Object.keys(raw)).not.toContain('resilience');
     expect((raw as any).makeRequest).toBe((OpenAI.prototype as any).makeRequest);
     expect(ai.baseURL).toBe(raw.baseURL);
+    expect(ai.maxRetries).toBe(0);
     expect(() => resilient(ai)).toThrow(TypeError);
     expect(() => resilient({} as OpenAI)).toThrow(/must be an OpenAI client/);
   });

@@ -165,7 +165,7 @@ describe('smoke: timeouts', () => {
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect(error).toBeInstanceOf(ResilienceError);
     expect(error).toBeInstanceOf(OpenAI.OpenAIError);
-    expect(error).toMatchObject({ kind: 'deadline_exceeded', timeout: 30_000, attempts: 2 });
+    expect(error).toMatchObject({ name: 'DeadlineExceededError', kind: 'deadline_exceeded', timeout: 30_000, attempts: 2 });
     expect(error.cause).toBeInstanceOf(OpenAI.InternalServerError);
     await until(() => server.openRequests === 0);
     expect(clock.pending()).toEqual([]);

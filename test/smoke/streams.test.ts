@@ -38,6 +38,7 @@ describe('smoke: stream: true before the first chunk', () => {
     await clock.advance(2_000);
     expect(await textOf(await drive(clock, call))).toBe('Hello world!');
     expect(retries.map((event) => event.kind)).toEqual(['timeout']);
+    expect((retries[0]!.error as Error).message).toBe('No stream chunk after 2000 ms.');
     await until(() => server.openRequests === 0);
   });
 
@@ -84,6 +85,7 @@ describe('smoke: stream: true after the first chunk', () => {
     server.enqueue(faults.stream({ chunks: 4, dropAfter: 2 }));
     const error = await rejectionOf(textOf(await drive(clock, ai.chat.completions.create(chatStream))));
     expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(error.message).toMatch(/mid-stream after \d+ chunk/);
     expect(server.requests).toHaveLength(1);
   });
 
