@@ -39,7 +39,7 @@ export function installPipeline<T extends SdkClientInternals>(
     // Every public entry point (request, requestAPIList) passes no log id; the SDK passes one only when
     // it replays an attempt of ours itself (a workload-identity token refresh): send that one as is.
     if (retryOfRequestLogID !== undefined) return send(requestOptions);
-    return await executeCall(ctx, requestOptions, send);
+    return executeCall(ctx, requestOptions, send);
   });
 
   const derive = (overrides: Record<string, unknown>, viewTenant: string | undefined) => {

@@ -1,7 +1,6 @@
 import { eventBase } from '../events/event-base.js';
 import { AbortScope } from '../internal/abort-scope.js';
 import { isPlainObject } from '../internal/validate.js';
-import type { Hedger } from '../policies/hedge/hedger.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { runAttempt, type AttemptPlan } from './attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
@@ -19,7 +18,7 @@ class HedgeLost {}
  *
  * Only JSON bodies are hedged: a body that cannot be sent twice, or a multipart upload, never is.
  */
-export function hedgedAttempt(
+export async function hedgedAttempt(
   ctx: PipelineContext,
   request: RequestInfo,
   working: SdkRequestOptions,
@@ -30,18 +29,7 @@ export function hedgedAttempt(
   if (!hedger || request.model === undefined || !request.replayable || !(working.body === undefined || isPlainObject(working.body))) {
     return runAttempt(ctx, request, working, plan, send);
   }
-  return hedged(ctx, request, working, plan, send, hedger, request.model);
-}
-
-async function hedged(
-  ctx: PipelineContext,
-  request: RequestInfo,
-  working: SdkRequestOptions,
-  plan: AttemptPlan,
-  send: SendOnce,
-  hedger: Hedger,
-  model: string,
-): Promise<ResponseProps> {
+  const model = request.model;
   const { clock } = ctx.options;
   const delay = hedger.delayFor(model);
   if (plan.number === 1) hedger.recordCall();
