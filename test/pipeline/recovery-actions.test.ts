@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { ContextWindowExceededError, isResilienceError, resilient, type FallbackEvent, type RetryEvent } from '../../src/index.js';
+import { ContextWindowExceededError, isResilienceError, resilient, type FallbackEvent } from '../../src/index.js';
 import { chatParams, harness, rejectionOf } from '../support/harness.js';
 
 describe('authentication: one retry with fresh credentials', () => {
@@ -10,20 +10,6 @@ describe('authentication: one retry with fresh credentials', () => {
     server.enqueue(faults.unauthorized());
     expect(await rejectionOf(ai.chat.completions.create(chatParams))).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(server.requests).toHaveLength(1);
-  });
-
-  it('retries once with the key refreshCredentials returns', async () => {
-    let calls = 0;
-    const { server, ai } = await harness({ refreshCredentials: async () => (calls++, 'sk-fresh') });
-    server.enqueue(faults.unauthorized());
-    const retries: RetryEvent[] = [];
-    ai.resilience.on('retry', (event) => retries.push(event));
-    expect((await ai.chat.completions.create(chatParams)).object).toBe('chat.completion');
-    expect(server.requests.map((request) => request.headers['authorization'])).toEqual(['Bearer sk-test-key', 'Bearer sk-fresh']);
-    expect(calls).toBe(1);
-    expect(retries).toEqual([expect.objectContaining({ kind: 'authentication', delay: 0, delaySource: 'credentials' })]);
-    await ai.chat.completions.create(chatParams);
-    expect(server.requests[2]!.headers['authorization']).toBe('Bearer sk-fresh');
   });
 
   it('never loops: a second 401 goes to the caller', async () => {

@@ -2,35 +2,10 @@ import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { isResilienceError, type GiveUpEvent, type RetryEvent } from '../../src/index.js';
+import { type GiveUpEvent, type RetryEvent } from '../../src/index.js';
 import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 describe('caller abort', () => {
-  it('ends a pending retry wait at once: no further request, no timer left', async () => {
-    const { server, clock, ai } = await harness();
-    server.enqueue(faults.overloaded());
-    const controller = new AbortController();
-    const giveUps: GiveUpEvent[] = [];
-    ai.resilience.on('giveUp', (event) => giveUps.push(event));
-    const call = ai.chat.completions.create(chatParams, { signal: controller.signal });
-    await clock.until((timers) => timers.some((timer) => timer.delay === 2000));
-    controller.abort();
-    const error = await rejectionOf(call);
-    expect(error).toBeInstanceOf(OpenAI.APIUserAbortError);
-    expect(isResilienceError(error)).toBe(false);
-    expect(server.requests).toHaveLength(1);
-    expect(clock.pending()).toEqual([]);
-    expect(giveUps[0]).toMatchObject({ kind: 'aborted', reason: 'aborted' });
-    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-  });
-
-  it('sends nothing for a signal that is already aborted', async () => {
-    const { server, ai } = await harness();
-    const error = await rejectionOf(ai.chat.completions.create(chatParams, { signal: AbortSignal.abort() }));
-    expect(error).toBeInstanceOf(OpenAI.APIUserAbortError);
-    expect(server.requests).toHaveLength(0);
-  });
-
   it('leaves no listener on a long-lived caller signal after calls succeed', async () => {
     const { clock, ai } = await harness();
     const controller = new AbortController();

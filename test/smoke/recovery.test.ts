@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults, type Fault } from '../../src/testing/index.js';
@@ -99,10 +100,17 @@ describe('smoke: failures that fail at once, as the SDK error', () => {
 
 describe('smoke: credentials', () => {
   it('a 401 is retried once with the key refreshCredentials returns', async () => {
-    const { server, ai } = await harness({ refreshCredentials: async () => 'sk-fresh' });
+    let calls = 0;
+    const { server, ai } = await harness({ refreshCredentials: async () => (calls++, 'sk-fresh') });
     server.enqueue(faults.unauthorized());
+    const retries: RetryEvent[] = [];
+    ai.resilience.on('retry', (event) => retries.push(event));
     expect((await ai.chat.completions.create(chatParams)).object).toBe('chat.completion');
     expect(server.requests.map((request) => request.headers['authorization'])).toEqual(['Bearer sk-test-key', 'Bearer sk-fresh']);
+    expect(calls).toBe(1);
+    expect(retries).toEqual([expect.objectContaining({ kind: 'authentication', delay: 0, delaySource: 'credentials' })]);
+    await ai.chat.completions.create(chatParams);
+    expect(server.requests[2]!.headers['authorization']).toBe('Bearer sk-fresh');
   });
 
   it("the client's own apiKey function is used, and asked again after a 401", async () => {
@@ -183,6 +191,8 @@ describe('smoke: caller abort', () => {
     const { server, clock, ai } = await harness();
     server.enqueue(faults.overloaded());
     const controller = new AbortController();
+    const giveUps: GiveUpEvent[] = [];
+    ai.resilience.on('giveUp', (event) => giveUps.push(event));
     const call = ai.chat.completions.create(chatParams, { signal: controller.signal });
     await clock.until((timers) => timers.some((timer) => timer.delay === 2000));
     controller.abort();
@@ -191,6 +201,8 @@ describe('smoke: caller abort', () => {
     expect(isResilienceError(error)).toBe(false);
     expect(server.requests).toHaveLength(1);
     expect(clock.pending()).toEqual([]);
+    expect(giveUps[0]).toMatchObject({ kind: 'aborted', reason: 'aborted' });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('an abort in flight aborts the request, reported as an abort, not a timeout', async () => {

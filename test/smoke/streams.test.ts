@@ -1,8 +1,9 @@
+import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { Stream } from 'openai/streaming';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { StreamIdleTimeoutError, StreamTruncatedError, systemClock, type RetryEvent } from '../../src/index.js';
+import { StreamIdleTimeoutError, StreamTruncatedError, systemClock, type RetryEvent, type StreamTruncatedEvent } from '../../src/index.js';
 import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 // Smoke suite: run against openai 5, 6 and 7 by .ci/sdk-matrix.sh (and on the devDependency by `npm test`).
@@ -74,10 +75,12 @@ describe('smoke: stream: true after the first chunk', () => {
   it('a stream without [DONE] throws StreamTruncatedError', async () => {
     const { server, ai } = await harness();
     server.enqueue(faults.stream({ chunks: 3, omitDone: true }));
+    const truncated: StreamTruncatedEvent[] = [];
+    ai.resilience.on('streamTruncated', (event) => truncated.push(event));
     const error = await rejectionOf(textOf(await ai.chat.completions.create(chatStream)));
     expect(error).toBeInstanceOf(StreamTruncatedError);
     expect(error).toMatchObject({ kind: 'connection', chunks: 5 });
-    expect(server.requests).toHaveLength(1);
+    expect(truncated).toEqual([expect.objectContaining({ chunks: 5 })]);
   });
 
   it('a reset mid-stream becomes the SDK APIConnectionError', async () => {
@@ -99,8 +102,11 @@ describe('smoke: stream: true after the first chunk', () => {
   it('breaking out of the loop releases the connection', async () => {
     const { server, ai } = await harness();
     server.enqueue(faults.stream({ chunks: 3, stallAfter: 2 }));
-    for await (const _chunk of await ai.chat.completions.create(chatStream)) break;
+    const controller = new AbortController();
+    const stream = await ai.chat.completions.create(chatStream, { signal: controller.signal });
+    for await (const _chunk of stream) break;
     await until(() => server.openRequests === 0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
 
