@@ -144,6 +144,6 @@ const ATTEMPT_FIELDS = ['signal', 'timeout', 'maxRetries', 'headers'] as const;
 function forCaller(working: SdkRequestOptions, original: SdkRequestOptions): SdkRequestOptions {
   const options: Record<string, unknown> = { ...working };
   // `undefined` rather than `delete`, which would turn the object the SDK reads into a slow dictionary.
-  for (const field of ATTEMPT_FIELDS) options[field] = original[field];
+  for (const field of ATTEMPT_FIELDS) if (field in options || field in original) options[field] = original[field];
   return options as SdkRequestOptions;
 }
