@@ -32,9 +32,9 @@ export function abortableOf(signal: AbortSignal): Abortable {
  * listeners and no timer outlives the work it guards.
  */
 export class AbortScope implements Abortable {
-  readonly #controller = new AbortController();
-  readonly #unlinks: Array<() => void> = [];
-  readonly #timers: unknown[] = [];
+  #controller: AbortController | undefined;
+  #unlinks: Array<() => void> | undefined;
+  #timers: unknown[] | undefined;
   readonly #clock: Clock;
   #aborted = false;
   #reason: unknown;
@@ -49,12 +49,16 @@ export class AbortScope implements Abortable {
       }
       const onAbort = () => this.abort(parent.reason);
       parent.addEventListener('abort', onAbort, { once: true });
-      this.#unlinks.push(() => parent.removeEventListener('abort', onAbort));
+      (this.#unlinks ??= []).push(() => parent.removeEventListener('abort', onAbort));
     }
   }
 
-  /** Made on first use; already aborted if the scope is. */
+  /** Made on first use (an `AbortController` costs about 1 KB); already aborted if the scope is. */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
     return this.#controller.signal;
   }
 
@@ -70,23 +74,29 @@ export class AbortScope implements Abortable {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
   }
 
   /** Aborts with `reason()` after `ms`, unless disposed first. */
   abortAfter(ms: number, reason: () => unknown): void {
     if (this.#aborted) return;
-    this.#timers.push(this.#clock.setTimeout(() => this.abort(reason()), ms));
+    (this.#timers ??= []).push(this.#clock.setTimeout(() => this.abort(reason()), ms));
   }
 
   /** Clears the timers but keeps following the parents (a stream still wants the caller's abort). */
   clearTimers(): void {
-    for (const timer of this.#timers.splice(0)) this.#clock.clearTimeout(timer);
+    const timers = this.#timers;
+    if (timers === undefined) return;
+    for (const timer of timers) this.#clock.clearTimeout(timer);
+    timers.length = 0;
   }
 
   dispose(): void {
     this.clearTimers();
-    for (const unlink of this.#unlinks.splice(0)) unlink();
+    const unlinks = this.#unlinks;
+    if (unlinks === undefined) return;
+    for (const unlink of unlinks) unlink();
+    unlinks.length = 0;
   }
 }
 

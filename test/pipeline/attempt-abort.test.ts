@@ -32,6 +32,33 @@ describe('a call only time can abort (no caller signal, no cockatiel policy, the
     expect(any).toHaveBeenCalled();
   });
 
+  it('makes no AbortController of its own: only the SDK\'s, as many as a bare call makes', async () => {
+    const server = await startFaultServer();
+    servers.push(server);
+    const bare = new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url, maxRetries: 0 });
+    const ai = resilient(new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url }));
+    let made = 0;
+    vi.stubGlobal('AbortController', class extends AbortController {
+      constructor() {
+        super();
+        made++;
+      }
+    });
+    const madeBy = async (call: () => Promise<unknown>) => {
+      made = 0;
+      server.enqueue(faults.ok());
+      await call();
+      return made;
+    };
+    try {
+      const byBare = await madeBy(() => bare.chat.completions.create(chatParams));
+      expect(byBare).toBeGreaterThan(0);
+      expect(await madeBy(() => ai.chat.completions.create(chatParams))).toBe(byBare);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('with a fake clock, is sent with a signal that the fake clock aborts', async () => {
     const server = await startFaultServer();
     servers.push(server);
