@@ -34,7 +34,7 @@ export async function withCache(
 ): Promise<ResponseProps> {
   const cache = ctx.shared.cache;
   const { control, headers, options: sent } = takeCacheControl(options);
-  if (!cache || control === 'bypass' || !cache.settings.cacheable({ ...request, body: options.body })) {
+  if (!cache || control === 'bypass' || !cache.settings.cacheable({ method: request.method, path: request.path, model: request.model, stream: request.stream, body: options.body })) {
     return (await run(sent)).props;
   }
   let key: string;

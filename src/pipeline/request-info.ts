@@ -1,3 +1,5 @@
+import type { StatsScope } from '../stats/stats-scope.js';
+
 /** The SDK's per-request options (`FinalRequestOptions`), as far as the pipeline reads them. */
 export interface SdkRequestOptions {
   method: string;
@@ -34,6 +36,8 @@ export interface RequestInfo {
   readonly replayable: boolean;
   /** Filled in as the answer arrives. */
   readonly observed: CallObservation;
+  /** Where the call's numbers go; made on first use by `statsScope()` (stats/stats-scope.ts). */
+  statsScope: StatsScope | undefined;
 }
 
 let lastCallId = 0;
@@ -47,6 +51,7 @@ export function describeRequest(options: SdkRequestOptions): RequestInfo {
     model: modelOf(options.body),
     stream: options.stream === true,
     replayable: isReplayable(options),
+    statsScope: undefined,
   };
 }
 

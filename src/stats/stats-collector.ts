@@ -25,7 +25,7 @@ export class StatsCollector {
   }
 
   succeeded(scope: Scope, latencyMs: number): void {
-    for (const stats of this.#all(scope)) {
+    for (const stats of scope.entries) {
       stats.calls++;
       stats.successes++;
       stats.latency.record(latencyMs);
@@ -33,19 +33,19 @@ export class StatsCollector {
   }
 
   failed(scope: Scope, kind: ErrorKind): void {
-    for (const stats of this.#all(scope)) {
+    for (const stats of scope.entries) {
       stats.calls++;
       stats.failures.set(kind, (stats.failures.get(kind) ?? 0) + 1);
     }
   }
 
   retried(scope: Scope): void {
-    for (const stats of this.#all(scope)) stats.retries++;
+    for (const stats of scope.entries) stats.retries++;
   }
 
   /** A cacheable call: answered from the cache or by an identical call in flight (`hit`), or not. */
   cached(scope: Scope, hit: boolean): void {
-    for (const stats of this.#all(scope)) {
+    for (const stats of scope.entries) {
       if (hit) stats.cacheHits++;
       else stats.cacheMisses++;
     }
@@ -53,7 +53,7 @@ export class StatsCollector {
 
   /** A stream reached its first chunk after `ms`. */
   streamStarted(scope: Scope, ms: number): void {
-    for (const stats of this.#all(scope)) {
+    for (const stats of scope.entries) {
       stats.streams++;
       stats.timeToFirstChunk.record(ms);
     }
@@ -61,7 +61,7 @@ export class StatsCollector {
 
   /** A stream went silent past `timeout.idle` (`stall`) or ended without its terminal event. */
   streamEnded(scope: Scope, how: 'stall' | 'truncated'): void {
-    for (const stats of this.#all(scope)) {
+    for (const stats of scope.entries) {
       if (how === 'stall') stats.streamStalls++;
       else stats.streamTruncations++;
     }
@@ -69,21 +69,21 @@ export class StatsCollector {
 
   /** A hedge was sent. */
   hedged(scope: Scope): void {
-    for (const stats of this.#all(scope)) stats.hedges++;
+    for (const stats of scope.entries) stats.hedges++;
   }
 
   /** A hedge answered first. */
   hedgeWon(scope: Scope): void {
-    for (const stats of this.#all(scope)) stats.hedgeWins++;
+    for (const stats of scope.entries) stats.hedgeWins++;
   }
 
   fellBack(scope: Scope): void {
-    for (const stats of this.#all(scope)) stats.fallbacks++;
+    for (const stats of scope.entries) stats.fallbacks++;
   }
 
   /** Adds an answer's token usage. */
   used(scope: Scope, usage: TokenUsage): void {
-    for (const stats of this.#all(scope)) {
+    for (const stats of scope.entries) {
       stats.inputTokens += usage.inputTokens;
       stats.outputTokens += usage.outputTokens;
       stats.totalTokens += usage.totalTokens;
@@ -104,21 +104,10 @@ export class StatsCollector {
     return { total: this.#total.snapshot(), models: all(this.#models), endpoints: all(this.#endpoints), tenants: all(this.#tenants) };
   }
 
-  /** The entries a scope's numbers go to, looked up once per scope (a scope lives as long as its call). */
-  readonly #entries = new WeakMap<Scope, CallStats[]>();
-
-  #all(scope: Scope): CallStats[] {
-    let all = this.#entries.get(scope);
-    if (all === undefined) {
-      all = this.#lookUp(scope);
-      this.#entries.set(scope, all);
-    }
-    return all;
-  }
-
-  #lookUp(scope: Scope): CallStats[] {
-    const all = [this.#total, this.#entry(this.#models, scope.model ?? NO_MODEL), this.#entry(this.#endpoints, scope.endpoint)];
-    if (scope.tenant !== undefined) all.push(this.#entry(this.#tenants, scope.tenant));
+  /** The entries the numbers of a call to `model` on `endpoint` for `tenant` go to (a {@link StatsScope}'s). */
+  entries(model: string | undefined, endpoint: string, tenant: string | undefined): CallStats[] {
+    const all = [this.#total, this.#entry(this.#models, model ?? NO_MODEL), this.#entry(this.#endpoints, endpoint)];
+    if (tenant !== undefined) all.push(this.#entry(this.#tenants, tenant));
     return all;
   }
 

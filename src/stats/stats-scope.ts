@@ -1,5 +1,6 @@
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { RequestInfo } from '../pipeline/request-info.js';
+import type { CallStats } from './call-stats.js';
 
 /** Where a call's numbers go: the client's total, its model's, its endpoint's and its tenant's. */
 export interface StatsScope {
@@ -7,6 +8,8 @@ export interface StatsScope {
   readonly tenant: string | undefined;
   /** `METHOD /path/template`, ids replaced by `{id}` so that endpoints stay few. */
   readonly endpoint: string;
+  /** The collector's entries for the above, looked up once per call. */
+  readonly entries: readonly CallStats[];
 }
 
 const templates = new Map<string, string>();
@@ -24,14 +27,16 @@ export function pathTemplate(path: string): string {
   return template;
 }
 
-const scopes = new WeakMap<RequestInfo, StatsScope>();
-
-/** The scope of a call's numbers, made once per call. */
+/**
+ * The scope of a call's numbers, made once per call and kept on its `request`. A copy of the request for
+ * a fallback model carries the primary's scope along; its other model makes it a scope of its own.
+ */
 export function statsScope(ctx: PipelineContext, request: RequestInfo): StatsScope {
-  let scope = scopes.get(request);
-  if (scope === undefined) {
-    scope = { model: request.model, tenant: ctx.tenant, endpoint: `${request.method} ${pathTemplate(request.path)}` };
-    scopes.set(request, scope);
+  let scope = request.statsScope;
+  if (scope === undefined || scope.model !== request.model) {
+    const endpoint = `${request.method} ${pathTemplate(request.path)}`;
+    scope = { model: request.model, tenant: ctx.tenant, endpoint, entries: ctx.shared.stats.entries(request.model, endpoint, ctx.tenant) };
+    request.statsScope = scope;
   }
   return scope;
 }

@@ -39,7 +39,12 @@ describe('fallback to other models', () => {
     expect(events).toEqual([
       expect.objectContaining({ step: 1, from: 'gpt-4.1', to: 'gpt-4.1-mini', target: 'model', reason: 'server_error' }),
     ]);
-    expect(ai.resilience.stats().total).toMatchObject({ calls: 1, successes: 1, fallbacks: 1, retries: 2 });
+    const stats = ai.resilience.stats();
+    expect(stats.total).toMatchObject({ calls: 1, successes: 1, fallbacks: 1, retries: 2 });
+    // The call and its retries count for the model asked for; the answer's tokens for the model that gave it.
+    expect(stats.models['gpt-4.1']).toMatchObject({ calls: 1, fallbacks: 1, retries: 2, usage: { totalTokens: 0 } });
+    expect(stats.models['gpt-4.1-mini']).toMatchObject({ calls: 0, retries: 0 });
+    expect(stats.models['gpt-4.1-mini']!.usage.totalTokens).toBeGreaterThan(0);
   });
 
   it('falls back at once on insufficient_quota', async () => {
