@@ -126,6 +126,7 @@ export class RateLimiter {
       tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
     const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: false };
+    if (waits.paused === 0 && waits.requests === 0 && waits.tokens === 0 && waits.tenant === 0) return reservation;
     const refund = () => {
       const at = this.clock.now();
       state.requests?.refund(1, at);
