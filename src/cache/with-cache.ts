@@ -34,12 +34,13 @@ export async function withCache(
 ): Promise<ResponseProps> {
   const cache = ctx.shared.cache;
   const { control, headers, options: sent } = takeCacheControl(options);
-  if (!cache || control === 'bypass' || !cache.settings.cacheable({ method: request.method, path: request.path, model: request.model, stream: request.stream, body: options.body })) {
+  const { method, path, model, stream } = request;
+  if (!cache || control === 'bypass' || !cache.settings.cacheable({ method, path, model, stream, body: options.body })) {
     return (await run(sent)).props;
   }
   let key: string;
   try {
-    key = await cacheKey({ method: request.method, path: request.path, query: sent.query, body: sent.body, headers }, await scopeOf(ctx));
+    key = await cacheKey({ method, path, query: sent.query, body: sent.body, headers }, await scopeOf(ctx));
   } catch (error) {
     if (error instanceof NotPlainDataError) return (await run(sent)).props;
     throw error;

@@ -45,7 +45,8 @@ export async function retryLoop(
   const maxRetries = perRequest(working.maxRetries) ?? retry.maxRetries;
   // A stream's attempt lasts until its first meaningful event: `timeout.firstChunk` bounds it.
   const attemptTimeout = perRequest(working.timeout) ?? (request.stream ? timeout.firstChunk : timeout.attempt);
-  const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ model: request.model, method: request.method, path: request.path, baseURL: ctx.baseURL }) : undefined;
+  const { model, method, path } = request;
+  const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ model, method, path, baseURL: ctx.baseURL }) : undefined;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
   let refreshedCredentials = false;
