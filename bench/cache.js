@@ -6,7 +6,7 @@ import { cacheKey } from '../dist/cache/cache-key.js';
 import { alternate } from './alternate.js';
 import { BODIES, clientOn, jsonFetch } from './in-memory-fetch.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, markdownTable, median, printTargets, round, storedTargets, writeResults } from './report.js';
+import { checkTarget, markdownTable, median, reportTargets, round } from './report.js';
 
 const ROUNDS = 15;
 const CALLS = 1_000;
@@ -58,8 +58,7 @@ export const cache = {
       checkTarget('cache key for a 100 KB prompt (ms)', keyMs['100 KB'], { atMost: TARGETS.key100KbMs, format: (v) => v.toFixed(2) }),
       checkTarget('cache misses while measuring hits', misses - 1, { atMost: 0 }),
     ];
-    printTargets('cache targets:', targets);
-    const file = await writeResults('cache', {
+    return reportTargets('cache', 'cache targets:', targets, {
       case: 'cache',
       config: { rounds: ROUNDS, calls: CALLS, keySamples: KEY_SAMPLES, request: PARAMS },
       notes: [
@@ -71,10 +70,7 @@ export const cache = {
       speedup: bareUs / hitUs,
       keyMs,
       roundsUs: { bare: timed.bare.roundsUs.map((us) => round(us, 2)), hit: timed.hit.roundsUs.map((us) => round(us, 2)) },
-      targets: storedTargets(targets),
     });
-    console.log(`\n   results written to ${file}`);
-    return { targets };
   },
 
   document(result) {

@@ -6,7 +6,7 @@ import { resilient } from '../dist/index.js';
 import { startFaultServer } from '../dist/testing/index.js';
 import { closedLoop } from './load.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, countBy, markdownTable, pct, percentile, printTargets, round, storedTargets, writeResults } from './report.js';
+import { checkTarget, countBy, markdownTable, pct, percentile, reportTargets, round } from './report.js';
 
 const CAPACITY = { requestsPerMinute: 1200, burstSeconds: 1 }; // 20 req/s, a bucket of 20
 const RANDOM_FAILURES = { rate: 0.1, seed: 42 };
@@ -120,9 +120,7 @@ export const chaos = {
       checkTarget('goodput / capacity', ours.goodputShare, { atLeast: TARGETS.goodputShare, format: (v) => pct(v) }),
       checkTarget('upstream requests per success', ours.upstreamPerSuccess, { atMost: TARGETS.upstreamPerSuccess, format: (v) => v.toFixed(2) }),
     ];
-    printTargets('resilient() targets:', targets);
-
-    const file = await writeResults('chaos', {
+    return reportTargets('chaos', 'resilient() targets:', targets, {
       case: 'chaos (protect)',
       date: new Date().toISOString(),
       node: process.version,
@@ -134,10 +132,7 @@ export const chaos = {
         'latencies (p50/p95/p99) are of successful calls, from the call to its settlement, retries included.',
       ],
       runs,
-      targets: storedTargets(targets),
     });
-    console.log(`\n   results written to ${file}`);
-    return { targets };
   },
 
   document(result) {

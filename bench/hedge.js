@@ -8,7 +8,7 @@ import { resilient } from '../dist/index.js';
 import { startFaultServer } from '../dist/testing/index.js';
 import { countedLoop } from './load.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, markdownTable, percentile, printTargets, round, storedTargets, writeResults } from './report.js';
+import { checkTarget, markdownTable, percentile, reportTargets, round } from './report.js';
 
 const LATENCY_MS = { min: 8, max: 12, slowShare: 0.03, slowMs: 400 };
 // Limits far above the load, announced in the x-ratelimit-* headers the rate limiter learns from.
@@ -90,8 +90,7 @@ export const hedge = {
         checkTarget('p99 gain, bare / hedged (fixed 30 ms)', bare.p99Ms / fixed.p99Ms, { atLeast: TARGETS.p99Gain, format: (v) => `${v.toFixed(1)}×` }),
         checkTarget('extra upstream requests per call (fixed 30 ms)', fixed.extraRequestsPerCall, { atMost: TARGETS.extraRequestsPerCall, format: (v) => v.toFixed(3) }),
       ];
-      printTargets('hedge targets:', targets);
-      const file = await writeResults('hedge', {
+      return reportTargets('hedge', 'hedge targets:', targets, {
         case: 'hedge',
         config: { latencyMs: LATENCY_MS, capacity: CAPACITY, rounds: ROUNDS, callsPerRound: CALLS_PER_ROUND, callers: CALLERS, warmup: WARMUP, fixed: FIXED, request: PARAMS },
         notes: [
@@ -100,10 +99,7 @@ export const hedge = {
           'The learned client uses hedge: true: delay { percentile: 95 } of the model\'s recent attempts, maxHedgedShare 0.1, minSamples 20 (reached in warm-up).',
         ],
         runs,
-        targets: storedTargets(targets),
       });
-      console.log(`\n   results written to ${file}`);
-      return { targets };
     } finally {
       await server.close();
     }

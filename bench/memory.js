@@ -12,7 +12,7 @@ import { BODIES, clientOn, distinctChatFetch, jsonFetch } from './in-memory-fetc
 import { YIELD_EVERY } from './alternate.js';
 import { countedLoop } from './load.js';
 import { lineChart } from './svg-chart.js';
-import { checkTarget, markdownTable, printTargets, readResults, round, storedTargets, writeResults } from './report.js';
+import { checkTarget, markdownTable, readResults, reportTargets, round } from './report.js';
 
 const MiB = 1024 * 1024;
 // Answers of 1 024 characters padded with a CJK character: V8 then keeps bodies as two-byte strings, as
@@ -115,8 +115,7 @@ async function measure() {
     checkTarget('heap growth after 100 000 cached responses (MiB)', fill.growthBytes / MiB, { atMost: fill.boundBytes / MiB, format: (v) => v.toFixed(1) }),
     checkTarget('heap drift from 100k to 1M calls (MiB)', calls.driftBytes / MiB, { atMost: FLAT_BOUND_BYTES / MiB, format: (v) => v.toFixed(2) }),
   ];
-  printTargets('memory targets:', targets);
-  const file = await writeResults('memory', {
+  return reportTargets('memory', 'memory targets:', targets, {
     case: 'memory',
     config: { fill: FILL, overheadBound: OVERHEAD_BOUND, calls: CALLS, flatBoundBytes: FLAT_BOUND_BYTES, everyPolicy: EVERY_POLICY },
     notes: [
@@ -128,9 +127,7 @@ async function measure() {
     fill,
     calls,
     seconds: (performance.now() - started) / 1000,
-    targets: storedTargets(targets),
   });
-  console.log(`\n   results written to ${file}`);
 }
 
 export const memory = {

@@ -5,7 +5,7 @@
 import { CircuitOpenError, resilient } from '../dist/index.js';
 import { clientOn, failingFetch } from './in-memory-fetch.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, markdownTable, median, percentile, printTargets, round, storedTargets, writeResults } from './report.js';
+import { checkTarget, markdownTable, median, percentile, reportTargets, round } from './report.js';
 
 const BARE_CALLS = 5; // each takes its real backoff
 const OPEN_WARMUP = 100; // calls once the circuit is open, not measured (the first ones compile the path)
@@ -96,8 +96,7 @@ export const outage = {
       checkTarget('bare give-up (median) / fast failure (p99), circuit open', bare.medianMs / ours.p99Ms, { atLeast: TARGETS.speedUpAtP99, format: (v) => `${Math.round(v)}×` }),
       checkTarget('upstream requests while the circuit is open', ours.upstreamWhileOpen, { atMost: TARGETS.upstreamWhileOpen }),
     ];
-    printTargets('outage targets:', targets);
-    const file = await writeResults('outage', {
+    return reportTargets('outage', 'outage targets:', targets, {
       case: 'outage',
       config: { bareCalls: BARE_CALLS, openWarmup: OPEN_WARMUP, openCalls: OPEN_CALLS, request: PARAMS },
       notes: [
@@ -108,10 +107,7 @@ export const outage = {
       bare,
       resilient: ours,
       ratio,
-      targets: storedTargets(targets),
     });
-    console.log(`\n   results written to ${file}`);
-    return { targets };
   },
 
   document(result) {

@@ -6,7 +6,7 @@ import { resilient } from '../dist/index.js';
 import { alternate } from './alternate.js';
 import { BODIES, clientOn, jsonFetch, sseFetch } from './in-memory-fetch.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, markdownTable, printTargets, round, storedTargets, writeResults } from './report.js';
+import { checkTarget, markdownTable, reportTargets, round } from './report.js';
 
 const ROUNDS = 15;
 // Every default policy (retry + budget, timeouts, circuit breaker, bulkhead), plus the rate limiter with
@@ -107,8 +107,7 @@ export const overhead = {
       checkTarget(`${k.kind}: added per call (µs)`, k.addedUs, { atMost: TARGETS.addedUs, format: (v) => v.toFixed(1) }),
       checkTarget(`${k.kind}: ratio resilient / bare`, k.ratio, { atMost: TARGETS.ratio, format: (v) => v.toFixed(2) }),
     ]);
-    printTargets('overhead targets:', targets);
-    const file = await writeResults('overhead', {
+    return reportTargets('overhead', 'overhead targets:', targets, {
       case: 'overhead',
       config: { rounds: ROUNDS, options: EVERY_DEFAULT_POLICY, policiesOff: POLICIES_OFF, request: CHAT, streamFrames: STREAM_FRAMES.length },
       notes: [
@@ -119,10 +118,7 @@ export const overhead = {
         'bareWithSignal is the bare SDK given an AbortSignal with each call (informative, no target).',
       ],
       kinds,
-      targets: storedTargets(targets),
     });
-    console.log(`\n   results written to ${file}`);
-    return { targets };
   },
 
   document(result) {

@@ -18,7 +18,7 @@ import { resilient } from '../dist/index.js';
 import { createRedisState } from '../dist/redis/index.js';
 import { createFaultFetch } from '../dist/testing/index.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, markdownTable, percentile, printTargets, round, storedTargets, writeResults } from './report.js';
+import { checkTarget, markdownTable, percentile, reportTargets, round } from './report.js';
 
 const ROUNDS = 12; // batches per client, alternating
 const BATCH = 250; // calls per batch
@@ -208,9 +208,7 @@ export const redis = {
         checkTarget('added per cache hit by the Redis store (µs)', cacheAddedUs, { atMost: TARGETS.cacheAddedUs, format: (v) => v.toFixed(0) }),
         checkTarget('limiter waits, shared-state outages, store errors and measured cache misses', clean && hitsOnly ? 0 : 1, { atMost: 0 }),
       ];
-      printTargets('redis targets:', targets);
-
-      const file = await writeResults('redis', {
+      return reportTargets('redis', 'redis targets:', targets, {
         case: 'redis',
         date: new Date().toISOString(),
         node: process.version,
@@ -228,10 +226,7 @@ export const redis = {
         sharedAddedUs,
         cacheAddedUs,
         seconds,
-        targets: storedTargets(targets),
       });
-      console.log(`\n   results written to ${file}`);
-      return { targets };
     } finally {
       for (const client of clients) await client.upstream.close();
       if (connection.isOpen) connection.destroy();

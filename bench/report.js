@@ -41,13 +41,24 @@ export function checkTarget(name, value, { atLeast, atMost, format = String }) {
 }
 
 /** Prints PASS/MISS lines for `targets` under a heading. */
-export function printTargets(heading, targets) {
+function printTargets(heading, targets) {
   console.log(`\n${heading}`);
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.shown} (target ${t.target})`);
 }
 
 /** Targets as stored in a result file. */
-export const storedTargets = (targets) => targets.map(({ name, target, value, shown, pass }) => ({ name, target, value, shown, pass }));
+const storedTargets = (targets) => targets.map(({ name, target, value, shown, pass }) => ({ name, target, value, shown, pass }));
+
+/**
+ * How every case ends: prints its `targets` under `heading`, writes `data` and the targets to
+ * `bench/results/<name>.json` and says where; returns what the runner reads (`{ targets }`).
+ */
+export async function reportTargets(name, heading, targets, data) {
+  printTargets(heading, targets);
+  const file = await writeResults(name, { ...data, targets: storedTargets(targets) });
+  console.log(`\n   results written to ${file}`);
+  return { targets };
+}
 
 const RESULTS = new URL('./results/', import.meta.url);
 
