@@ -126,14 +126,7 @@ export class RateLimiter {
       tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
     const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: false };
-    if (waits.paused === 0 && waits.requests === 0 && waits.tokens === 0 && waits.tenant === 0) return reservation;
-    const refund = () => {
-      const at = this.clock.now();
-      state.requests?.refund(1, at);
-      if (needsTokens) state.tokens?.refund(tokens, at);
-      tenantBucket?.refund(1, at);
-    };
-    return this.#waitTurn(model, state, waits, reservation, refund, tenant, call, deadlineAt);
+    return this.#waitTurn(model, state, waits, reservation, tenant, call, deadlineAt);
   }
 
   /** The shared buckets took the reservation (`answer` says how long until it is covered). */
@@ -156,20 +149,15 @@ export class RateLimiter {
       tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
     const reservation: Reservation = { model, tokens: answer.tokensLimited ? tokens : 0, tenantBucket, probe: false, sharedKey };
-    const refund = () => {
-      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, reservation.tokens, this.#configured(model)));
-      tenantBucket?.refund(1, this.clock.now());
-    };
-    return this.#waitTurn(model, state, waits, reservation, refund, tenant, call, deadlineAt);
+    return this.#waitTurn(model, state, waits, reservation, tenant, call, deadlineAt);
   }
 
-  /** Returns `reservation` once the longest of `waits` is over; on refusal or abort, `refund`s it. */
+  /** Returns `reservation` once the longest of `waits` is over; on refusal or abort, gives it back ({@link cancel}). */
   async #waitTurn(
     model: string,
     state: ModelState,
     waits: Record<WaitReason, number>,
     reservation: Reservation,
-    refund: () => void,
     tenant: string | undefined,
     call: Abortable,
     deadlineAt: number | undefined,
@@ -179,11 +167,11 @@ export class RateLimiter {
     if (wait === 0) return reservation;
 
     if (state.waiting >= this.settings.maxQueued) {
-      refund();
+      this.cancel(reservation);
       throw new RateLimitTimeoutError(model, undefined);
     }
     if (deadlineAt !== undefined && now + wait >= deadlineAt) {
-      refund();
+      this.cancel(reservation);
       throw new RateLimitTimeoutError(model, wait);
     }
     const reason = (Object.keys(waits) as WaitReason[]).find((key) => waits[key] === wait)!;
@@ -200,7 +188,7 @@ export class RateLimiter {
       }
       return reservation;
     } catch (error) {
-      refund();
+      this.cancel(reservation);
       throw error;
     } finally {
       state.waiting--;
