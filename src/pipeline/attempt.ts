@@ -144,7 +144,7 @@ function attemptAbort(ctx: PipelineContext, plan: AttemptPlan): AttemptAbort {
  * of another shape than the SDK's own make the SDK's code that reads them polymorphic, which costs a few
  * µs per call once the SDK also serves another client or endpoint (`npm run bench overhead`).
  */
-export function setOption(options: SdkRequestOptions, key: keyof SdkRequestOptions, value: unknown): void {
+function setOption(options: SdkRequestOptions, key: keyof SdkRequestOptions, value: unknown): void {
   if (value !== undefined || key in options) (options as Record<string, unknown>)[key] = value;
 }
 
