@@ -46,9 +46,15 @@ export class NotPlainDataError extends Error {}
  * runtimes, which use WebCrypto.
  */
 const nodeSha256: ((text: string) => string) | undefined = (() => {
-  type NodeCrypto = { createHash(algorithm: string): { update(text: string): { digest(encoding: 'hex'): string } } };
+  type NodeCrypto = {
+    /** One-shot hash (Node ≥ 20.12): half the cost of a `Hash` object for a small input. */
+    hash?(algorithm: string, text: string, encoding: 'hex'): string;
+    createHash(algorithm: string): { update(text: string): { digest(encoding: 'hex'): string } };
+  };
   const crypto = typeof process === 'object' ? (process.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) : undefined;
-  return crypto ? (text) => crypto.createHash('sha256').update(text).digest('hex') : undefined;
+  if (!crypto) return undefined;
+  const { hash } = crypto;
+  return hash ? (text) => hash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');
 })();
 
 /** SHA-256 of `text` as hex: Node's hash where there is one, else WebCrypto (browsers, edge runtimes). */

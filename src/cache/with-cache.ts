@@ -49,8 +49,10 @@ export async function withCache(
   const { events, stats } = ctx.shared;
   const scope = statsScope(ctx, request);
   const hit = (record: CachedResponse, how: 'fresh' | 'shared' | 'stale') => {
-    const age = ctx.options.clock.now() - record.storedAt;
-    events.emit('cacheHit', { ...eventBase(ctx, request), key, stale: how === 'stale', shared: how === 'shared', age });
+    if (events.has('cacheHit')) {
+      const age = ctx.options.clock.now() - record.storedAt;
+      events.emit('cacheHit', { ...eventBase(ctx, request), key, stale: how === 'stale', shared: how === 'shared', age });
+    }
     stats.cached(scope, true);
     return replay(record, sent, how === 'stale' ? 'cache-stale' : 'cache');
   };
@@ -58,7 +60,7 @@ export async function withCache(
   const miss = () => {
     if (missed) return;
     missed = true;
-    events.emit('cacheMiss', { ...eventBase(ctx, request), key });
+    if (events.has('cacheMiss')) events.emit('cacheMiss', { ...eventBase(ctx, request), key });
     stats.cached(scope, false);
   };
   const entry = control === 'refresh' ? undefined : await cache.get(key);

@@ -169,6 +169,10 @@ describe('cacheKey', () => {
   it('sha256Hex matches a known digest', async () => {
     expect(await sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(await sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    // Text is hashed as UTF-8, as WebCrypto hashes TextEncoder's bytes in browsers.
+    const text = 'héllo 世界 🎉';
+    const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+    expect(await sha256Hex(text)).toBe(Buffer.from(digest).toString('hex'));
   });
 
   it.each<[string, Partial<CacheScope>]>([
