@@ -21,6 +21,7 @@ export default tseslint.config(
         AbortController: 'readonly',
         URL: 'readonly',
         Response: 'readonly',
+        Headers: 'readonly',
         ReadableStream: 'readonly',
         TextEncoder: 'readonly',
       },
