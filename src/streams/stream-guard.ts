@@ -147,7 +147,9 @@ export async function guardStream(
       body = controller;
       for (const bytes of held) controller.enqueue(bytes);
     },
-    async pull(controller) {
+    // Not an async function: a pull settles with the read itself (one promise fewer per chunk, which is
+    // measurable on a 50-chunk stream: `npm run bench overhead`).
+    pull(controller) {
       // Everything, terminal event included, may have arrived with the first read: end once the caller
       // has taken it, so that the stream holds its bulkhead slot until it is consumed.
       if (terminal) {
@@ -159,25 +161,25 @@ export async function guardStream(
         waitingSince = hooks.clock.now();
         if (idleTimer === undefined) watchIdle(controller, settings.idle, settings.idle);
       }
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await reader.read();
-      } catch (cause) {
-        if (ended) return;
-        const error = hooks.connectionError(`Connection lost mid-stream after ${chunks} chunk(s).`, cause);
-        end(error);
-        controller.error(error);
-        return;
-      } finally {
-        waitingSince = undefined;
-      }
-      if (ended) return;
-      if (next.done) {
-        finish(controller);
-        return;
-      }
-      take(next.value);
-      controller.enqueue(next.value);
+      return reader.read().then(
+        (next) => {
+          waitingSince = undefined;
+          if (ended) return;
+          if (next.done) {
+            finish(controller);
+            return;
+          }
+          take(next.value);
+          controller.enqueue(next.value);
+        },
+        (cause: unknown) => {
+          waitingSince = undefined;
+          if (ended) return;
+          const error = hooks.connectionError(`Connection lost mid-stream after ${chunks} chunk(s).`, cause);
+          end(error);
+          controller.error(error);
+        },
+      );
     },
     async cancel(reason) {
       end();
