@@ -122,7 +122,7 @@ export const cache = {
               `The bare SDK with every request answered in memory before any fetch, with no key, lookup or bookkeeping, takes ` +
               `**${result.sdkFloorUs.toFixed(1)} µs**: no drop-in hit can be more than ${(result.bareUs / result.sdkFloorUs).toFixed(1)}× ` +
               `as fast as the bare call here. The hit's own ${(result.hitUs - result.sdkFloorUs).toFixed(1)} µs are the request's key ` +
-              '(canonical JSON and SHA-256, below), the lookup, the statistics, and the answer\'s own `Response` and `Headers`.',
+              '(canonical JSON and SHA-256, below), the lookup, the statistics, and the header marking the answer as cached.',
             '',
           ]),
         markdownTable(
