@@ -7,8 +7,6 @@ import type { StatsScope } from './stats-scope.js';
 const MAX_KEYS = 1_000;
 export const NO_MODEL = '(no model)';
 
-type Scope = StatsScope;
-
 /**
  * In-process statistics per model and per tenant, updated by the pipeline as calls end. Bounded memory:
  * fixed-size histograms, and at most {@link MAX_KEYS} models and tenants.
@@ -24,7 +22,7 @@ export class StatsCollector {
     this.since = now;
   }
 
-  succeeded(scope: Scope, latencyMs: number): void {
+  succeeded(scope: StatsScope, latencyMs: number): void {
     for (const stats of scope.entries) {
       stats.calls++;
       stats.successes++;
@@ -32,19 +30,19 @@ export class StatsCollector {
     }
   }
 
-  failed(scope: Scope, kind: ErrorKind): void {
+  failed(scope: StatsScope, kind: ErrorKind): void {
     for (const stats of scope.entries) {
       stats.calls++;
       stats.failures.set(kind, (stats.failures.get(kind) ?? 0) + 1);
     }
   }
 
-  retried(scope: Scope): void {
+  retried(scope: StatsScope): void {
     for (const stats of scope.entries) stats.retries++;
   }
 
   /** A cacheable call: answered from the cache or by an identical call in flight (`hit`), or not. */
-  cached(scope: Scope, hit: boolean): void {
+  cached(scope: StatsScope, hit: boolean): void {
     for (const stats of scope.entries) {
       if (hit) stats.cacheHits++;
       else stats.cacheMisses++;
@@ -52,7 +50,7 @@ export class StatsCollector {
   }
 
   /** A stream reached its first chunk after `ms`. */
-  streamStarted(scope: Scope, ms: number): void {
+  streamStarted(scope: StatsScope, ms: number): void {
     for (const stats of scope.entries) {
       stats.streams++;
       stats.timeToFirstChunk.record(ms);
@@ -60,7 +58,7 @@ export class StatsCollector {
   }
 
   /** A stream went silent past `timeout.idle` (`stall`) or ended without its terminal event. */
-  streamEnded(scope: Scope, how: 'stall' | 'truncated'): void {
+  streamEnded(scope: StatsScope, how: 'stall' | 'truncated'): void {
     for (const stats of scope.entries) {
       if (how === 'stall') stats.streamStalls++;
       else stats.streamTruncations++;
@@ -68,21 +66,21 @@ export class StatsCollector {
   }
 
   /** A hedge was sent. */
-  hedged(scope: Scope): void {
+  hedged(scope: StatsScope): void {
     for (const stats of scope.entries) stats.hedges++;
   }
 
   /** A hedge answered first. */
-  hedgeWon(scope: Scope): void {
+  hedgeWon(scope: StatsScope): void {
     for (const stats of scope.entries) stats.hedgeWins++;
   }
 
-  fellBack(scope: Scope): void {
+  fellBack(scope: StatsScope): void {
     for (const stats of scope.entries) stats.fallbacks++;
   }
 
   /** Adds an answer's token usage. */
-  used(scope: Scope, usage: TokenUsage): void {
+  used(scope: StatsScope, usage: TokenUsage): void {
     for (const stats of scope.entries) {
       stats.inputTokens += usage.inputTokens;
       stats.outputTokens += usage.outputTokens;

@@ -4,11 +4,9 @@ import type { CallStats } from './call-stats.js';
 
 /** Where a call's numbers go: the client's total, its model's, its endpoint's and its tenant's. */
 export interface StatsScope {
+  /** The model the entries were looked up for (a fallback model's copy of the request gets its own). */
   readonly model: string | undefined;
-  readonly tenant: string | undefined;
-  /** `METHOD /path/template`, ids replaced by `{id}` so that endpoints stay few. */
-  readonly endpoint: string;
-  /** The collector's entries for the above, looked up once per call. */
+  /** The collector's entries, looked up once per call; the endpoint is `METHOD /path/template`. */
   readonly entries: readonly CallStats[];
 }
 
@@ -35,7 +33,7 @@ export function statsScope(ctx: PipelineContext, request: RequestInfo): StatsSco
   let scope = request.statsScope;
   if (scope === undefined || scope.model !== request.model) {
     const endpoint = `${request.method} ${pathTemplate(request.path)}`;
-    scope = { model: request.model, tenant: ctx.tenant, endpoint, entries: ctx.shared.stats.entries(request.model, endpoint, ctx.tenant) };
+    scope = { model: request.model, entries: ctx.shared.stats.entries(request.model, endpoint, ctx.tenant) };
     request.statsScope = scope;
   }
   return scope;
