@@ -46,7 +46,7 @@ export class SignalledAttempt implements AttemptAbort {
   }
 
   get expired(): boolean {
-    return this.#scope.signal.aborted && !this.#parent.aborted;
+    return this.#scope.aborted && !this.#parent.aborted;
   }
 
   answered(): void {}
