@@ -3,9 +3,8 @@
 // SHA-256) for 1 KB, 100 KB and 1 MB prompts.
 import { resilient } from '../dist/index.js';
 import { cacheKey } from '../dist/cache/cache-key.js';
-import { BufferedResponse } from '../dist/pipeline/buffered-response.js';
 import { alternate } from './alternate.js';
-import { BODIES, clientOn, jsonFetch } from './in-memory-fetch.js';
+import { answeredInMemory, BODIES, clientOn, jsonFetch } from './in-memory-fetch.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, markdownTable, median, reportTargets, round } from './report.js';
 
@@ -28,26 +27,6 @@ async function keyCost(size) {
   }
   return median(samples);
 }
-
-/**
- * The SDK's own part of any cache hit handed back through its methods: a bare client whose every request
- * is answered at once, before any fetch, with the stored body as a hit hands it over (its `makeRequest`
- * returns the answer). No key, no lookup, no bookkeeping: no drop-in hit can be faster than this.
- */
-function answeredInMemory(body) {
-  const client = clientOn(jsonFetch(body));
-  const text = JSON.stringify(body);
-  client.makeRequest = async (options) => ({
-    response: new BufferedResponse(text, undefined, { status: 200, headers: new Headers(JSON_HEADERS) }, ''),
-    options: await options,
-    controller: new AbortController(),
-    requestLogID: 'log_answered_in_memory',
-    retryOfRequestLogID: undefined,
-    startTime: Date.now(),
-  });
-  return client;
-}
-const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export const cache = {
   name: 'cache',

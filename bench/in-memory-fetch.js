@@ -3,6 +3,7 @@
 // and records every call), it costs next to nothing, so what is measured is the SDK and our layer.
 import OpenAI from 'openai';
 import { chatCompletion, chatStreamPlan, embeddingList, errorBody } from '../dist/testing/index.js';
+import { BufferedResponse } from '../dist/pipeline/buffered-response.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const SSE_HEADERS = { 'content-type': 'text/event-stream' };
@@ -49,6 +50,25 @@ export function distinctChatFetch(chars, pad = 'x') {
 
 /** A bare SDK client on `fetch` (a base URL that cannot reach a real server). */
 export const clientOn = (fetch, options = {}) => new OpenAI({ apiKey: 'sk-bench', baseURL: 'https://api.openai.test/v1', fetch, ...options });
+
+/**
+ * The SDK's own part of any cache hit handed back through its methods: a bare client whose every request
+ * is answered at once, before any fetch, with `body` as a hit hands it over (its `makeRequest` returns the
+ * answer). No key, no lookup, no bookkeeping: no drop-in hit can be faster than this.
+ */
+export function answeredInMemory(body) {
+  const client = clientOn(jsonFetch(body));
+  const text = JSON.stringify(body);
+  client.makeRequest = async (options) => ({
+    response: new BufferedResponse(text, undefined, { status: 200, headers: new Headers(JSON_HEADERS) }, ''),
+    options: await options,
+    controller: new AbortController(),
+    requestLogID: 'log_answered_in_memory',
+    retryOfRequestLogID: undefined,
+    startTime: Date.now(),
+  });
+  return client;
+}
 
 /** Prebuilt upstream answers of the overhead and cache cases. */
 export const BODIES = {
