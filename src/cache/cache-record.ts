@@ -3,6 +3,7 @@ import type { SdkRequestOptions } from '../pipeline/request-info.js';
 import type { ResponseProps } from '../pipeline/transport.js';
 import type { CachedResponse } from './cache-store.js';
 import { BufferedResponse } from '../pipeline/buffered-response.js';
+import { RelayedResponse } from '../pipeline/relayed-response.js';
 
 /** Headers that describe the bytes on the wire, not the response: not kept. */
 const WIRE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -74,7 +75,7 @@ export function recordStream(
       await reader.cancel(reason);
     },
   });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return new RelayedResponse(body, response);
 }
 
 /** A cache record as props for the SDK's own parsing: a fresh object, or a real `Stream`, every time. */

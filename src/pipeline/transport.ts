@@ -1,5 +1,6 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import { BufferedResponse } from './buffered-response.js';
+import { RelayedResponse } from './relayed-response.js';
 import type { SdkRequestOptions } from './request-info.js';
 
 /** What the SDK's `makeRequest` resolves to (`APIResponseProps`); the pipeline only swaps `response`. */
@@ -30,7 +31,7 @@ export async function sendAttempt(
   const props = await send(options);
   hooks.onHeaders(props.controller);
   if (options.stream) {
-    const response = keepUrl(await hooks.guardStream(props.response, props.controller.signal), props.response);
+    const response = await hooks.guardStream(props.response, props.controller.signal);
     hooks.onResponse(response, undefined);
     return { ...props, response };
   }
@@ -118,5 +119,5 @@ export function followBodyEnd(response: Response, onEnd: () => void): Response {
       await reader.cancel(reason);
     },
   });
-  return keepUrl(new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers }), response);
+  return new RelayedResponse(body, response);
 }

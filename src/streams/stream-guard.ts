@@ -1,6 +1,7 @@
 import { StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-errors.js';
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import type { Clock } from '../internal/clock.js';
+import { RelayedResponse } from '../pipeline/relayed-response.js';
 import { roleOf, SseScanner, type SseEvent } from './sse-scanner.js';
 
 /** Stream settings after defaults. */
@@ -188,5 +189,5 @@ export async function guardStream(
   });
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
-  return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return new RelayedResponse(stream, response);
 }
