@@ -5,8 +5,38 @@ import OpenAI from 'openai';
 import { chatCompletion, chatStreamPlan, embeddingList, errorBody } from '../dist/testing/index.js';
 import { BufferedResponse } from '../dist/pipeline/buffered-response.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const SSE_HEADERS = { 'content-type': 'text/event-stream' };
+/**
+ * The headers of a real OpenAI answer (ids and values made up, names and sizes as sent): the SDK reads
+ * and iterates them on every call (it lists them all to log the request id), and so does our layer (the
+ * rate limiter reads `x-ratelimit-*`, the cache keeps them), so an answer with one header would make both
+ * look cheaper than they are. The limits are a high tier's; the benches that must never wait configure
+ * limits above them.
+ */
+const OPENAI_HEADERS = {
+  date: 'Sun, 22 Nov 2026 14:00:00 GMT',
+  'access-control-expose-headers': 'X-Request-ID',
+  'openai-organization': 'user-0123456789abcdefghijklmn',
+  'openai-processing-ms': '412',
+  'openai-project': 'proj_0123456789abcdefghijklmn',
+  'openai-version': '2020-10-01',
+  'x-envoy-upstream-service-time': '415',
+  'x-ratelimit-limit-requests': '30000',
+  'x-ratelimit-limit-tokens': '150000000',
+  'x-ratelimit-remaining-requests': '29999',
+  'x-ratelimit-remaining-tokens': '149999990',
+  'x-ratelimit-reset-requests': '2ms',
+  'x-ratelimit-reset-tokens': '0s',
+  'x-request-id': 'req_0123456789abcdef0123456789abcdef',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
+  'cf-cache-status': 'DYNAMIC',
+  'x-content-type-options': 'nosniff',
+  server: 'cloudflare',
+  'cf-ray': '8e0123456789abcd-FRA',
+  'alt-svc': 'h3=":443"; ma=86400',
+};
+const CONTENT_TYPE_ONLY = { 'content-type': 'application/json' };
+const JSON_HEADERS = { ...CONTENT_TYPE_ONLY, ...OPENAI_HEADERS };
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', ...OPENAI_HEADERS };
 const encoder = new TextEncoder();
 
 /** A fetch answering every request with `body` (any JSON value), status 200. */
@@ -44,12 +74,16 @@ export function distinctChatFetch(chars, pad = 'x') {
   let n = 0;
   return async () => {
     const content = `answer ${++n} `.padEnd(chars, pad);
-    return new Response(JSON.stringify(chatCompletion({ id: `chatcmpl-${n}`, model: 'gpt-4.1-mini', content })), { headers: JSON_HEADERS });
+    // One header, as before answers carried real ones: the memory case measures bounds, and keeps its numbers.
+    return new Response(JSON.stringify(chatCompletion({ id: `chatcmpl-${n}`, model: 'gpt-4.1-mini', content })), { headers: CONTENT_TYPE_ONLY });
   };
 }
 
 /** A bare SDK client on `fetch` (a base URL that cannot reach a real server). */
 export const clientOn = (fetch, options = {}) => new OpenAI({ apiKey: 'sk-bench', baseURL: 'https://api.openai.test/v1', fetch, ...options });
+
+/** The headers a hit hands over: the answer's own, less those of the wire (`date`), and its source. */
+const HIT_HEADERS = Object.entries({ ...JSON_HEADERS, 'x-openai-resilient-source': 'cache' }).filter(([name]) => name !== 'date');
 
 /**
  * The SDK's own part of any cache hit handed back through its methods: a bare client whose every request
@@ -60,7 +94,7 @@ export function answeredInMemory(body) {
   const client = clientOn(jsonFetch(body));
   const text = JSON.stringify(body);
   client.makeRequest = async (options) => ({
-    response: new BufferedResponse(text, undefined, { status: 200, headers: new Headers(JSON_HEADERS) }, ''),
+    response: new BufferedResponse(text, undefined, { status: 200, headers: new Headers(HIT_HEADERS) }, ''),
     options: await options,
     controller: new AbortController(),
     requestLogID: 'log_answered_in_memory',

@@ -112,7 +112,7 @@ export const overhead = {
       config: { rounds: ROUNDS, options: EVERY_DEFAULT_POLICY, policiesOff: POLICIES_OFF, request: CHAT, streamFrames: STREAM_FRAMES.length },
       notes: [
         'Median of the per-round mean µs per call; the subjects alternate within each round, in reversed order every other round.',
-        'The in-memory fetch returns a prebuilt Response at once: what is measured is the SDK and the resilience layer.',
+        'The in-memory fetch returns a prebuilt Response at once, with the 21 headers of a real OpenAI answer: what is measured is the SDK and the resilience layer.',
         'Every subject lets the event loop turn every 100 calls (alternate.js, YIELD_EVERY), as real I/O would: otherwise WeakRef targets made during one long job are kept.',
         'policiesOff is resilient() with retry, timeouts, circuit breaker, bulkhead and rate limiter all off (informative, no target).',
         'bareWithSignal is the bare SDK given an AbortSignal with each call (informative, no target).',
@@ -128,7 +128,8 @@ export const overhead = {
     ]);
     return {
       markdown: [
-        'Per-call cost with an in-memory `fetch` (a prebuilt `Response`, no socket) and every default policy on ' +
+        'Per-call cost with an in-memory `fetch` (a prebuilt `Response` with the 21 headers of a real OpenAI answer, no socket) ' +
+          'and every default policy on ' +
           '(retry with its budget, timeouts, circuit breaker, bulkhead), plus the rate limiter with limits so high it never ' +
           `waits (\`rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 }\`). Median of ${result.config.rounds} alternating rounds; ` +
           'every client lets the event loop turn every 100 calls, as real I/O would every call.',
