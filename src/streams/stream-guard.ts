@@ -2,6 +2,7 @@ import { StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-e
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import type { Clock } from '../internal/clock.js';
 import { RelayedResponse } from '../pipeline/relayed-response.js';
+import { readDirectly } from './guarded-reader.js';
 import { roleOf, SseScanner, type SseEvent } from './sse-scanner.js';
 
 /** Stream settings after defaults. */
@@ -82,7 +83,10 @@ export async function guardStream(
   }
 
   let ended = false;
+  /** How the body ended for whoever reads it: `undefined` when it ended cleanly (or was cancelled). */
+  let endError: unknown;
   let idleTimer: unknown;
+  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
   const clearIdle = () => {
     if (idleTimer !== undefined) hooks.clock.clearTimeout(idleTimer);
     idleTimer = undefined;
@@ -90,35 +94,40 @@ export async function guardStream(
   const end = (error?: unknown) => {
     if (ended) return;
     ended = true;
+    endError = error;
     clearIdle();
     signal.removeEventListener('abort', onAbort);
+    // The body stream ends too, whichever way it was read (see `GuardedReader`).
+    try {
+      if (error === undefined) body?.close();
+      else body?.error(error);
+    } catch {
+      // already closed or cancelled
+    }
     // An error event seen in the stream is what went wrong, even when the SDK then aborts the request.
     hooks.onEnd(failure ?? error);
   };
-  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
   const onAbort = () => {
     end(signal.reason);
+    // A read in progress ends at once: the upstream read it waits on resolves as done.
     reader.cancel(signal.reason).catch(() => undefined);
-    // A read in progress must not hang: it fails with the abort, which the SDK ends on quietly.
-    try {
-      body?.error(signal.reason);
-    } catch {
-      // already closed
-    }
   };
 
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+  const finish = () => {
     if (terminal || settings.onTruncated === 'end') {
       if (!terminal) hooks.onTruncated(chunks);
       end();
-      controller.close();
       return;
     }
     hooks.onTruncated(chunks);
-    const error = new StreamTruncatedError(chunks);
-    end(error);
-    controller.error(error);
+    end(new StreamTruncatedError(chunks));
   };
+  /** A read of a body that has ended: done, or its error. */
+  const afterEnd = (): ReadableStreamReadResult<Uint8Array> => {
+    if (endError !== undefined) throw endError;
+    return DONE;
+  };
+  const readAfterEnd = () => (endError === undefined ? Promise.resolve(DONE) : Promise.reject(endError));
 
   /**
    * One timer watches every wait: a read that answers in time leaves it armed (no timer is set and
@@ -126,68 +135,89 @@ export async function guardStream(
    * `idle`; otherwise it watches the rest of that wait, or nothing while the caller is not waiting.
    */
   let waitingSince: number | undefined;
-  const watchIdle = (controller: ReadableStreamDefaultController<Uint8Array>, idle: number, ms: number) => {
+  const watchIdle = (idle: number, ms: number) => {
     idleTimer = hooks.clock.setTimeout(() => {
       idleTimer = undefined;
       if (ended || waitingSince === undefined) return;
       const waited = hooks.clock.now() - waitingSince;
       if (waited < idle) {
-        watchIdle(controller, idle, idle - waited);
+        watchIdle(idle, idle - waited);
         return;
       }
       hooks.onStall(chunks);
       const error = new StreamIdleTimeoutError(chunks, idle);
       end(error);
-      controller.error(error);
       reader.cancel(error).catch(() => undefined);
     }, ms);
   };
 
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      body = controller;
-      for (const bytes of held) controller.enqueue(bytes);
+  /**
+   * The next piece of the guarded body: the held chunks, then the upstream's, each scanned. Both ways of
+   * reading the body (its stream, and the `GuardedReader` its `getReader()` hands out) read through here.
+   * Not an async function: a read settles with the upstream read itself (one promise fewer per chunk).
+   */
+  const readGuarded = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    if (ended) return readAfterEnd();
+    if (held.length > 0) return Promise.resolve({ done: false, value: held.shift()! });
+    // Everything, terminal event included, may have arrived already: end once the caller has taken it, so
+    // that the stream holds its bulkhead slot until it is consumed.
+    if (terminal) {
+      reader.cancel().catch(() => undefined);
+      finish();
+      return readAfterEnd();
+    }
+    if (settings.idle !== undefined) {
+      waitingSince = hooks.clock.now();
+      if (idleTimer === undefined) watchIdle(settings.idle, settings.idle);
+    }
+    return reader.read().then(
+      (result) => {
+        waitingSince = undefined;
+        if (ended) return afterEnd();
+        if (result.done) {
+          finish();
+          return afterEnd();
+        }
+        take(result.value);
+        return result;
+      },
+      (cause: unknown) => {
+        waitingSince = undefined;
+        if (!ended) end(hooks.connectionError(`Connection lost mid-stream after ${chunks} chunk(s).`, cause));
+        return afterEnd();
+      },
+    );
+  };
+
+  // A high-water mark of 0: the stream pulls only for a read, never ahead of one, so that a chunk is
+  // never queued here while the `GuardedReader` reads the upstream directly.
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        body = controller;
+      },
+      pull(controller) {
+        // `end()` closes or errors the stream itself.
+        return readGuarded().then(
+          (result) => {
+            if (!result.done) controller.enqueue(result.value);
+          },
+          () => undefined,
+        );
+      },
+      cancel(reason) {
+        // The stream is cancelled already: `end()` must not close it (which would throw, at some cost).
+        body = undefined;
+        end();
+        return reader.cancel(reason).catch(() => undefined);
+      },
     },
-    // Not an async function: a pull settles with the read itself (one promise fewer per chunk, which is
-    // measurable on a 50-chunk stream: `npm run bench overhead`).
-    pull(controller) {
-      // Everything, terminal event included, may have arrived with the first read: end once the caller
-      // has taken it, so that the stream holds its bulkhead slot until it is consumed.
-      if (terminal) {
-        reader.cancel().catch(() => undefined);
-        finish(controller);
-        return;
-      }
-      if (settings.idle !== undefined) {
-        waitingSince = hooks.clock.now();
-        if (idleTimer === undefined) watchIdle(controller, settings.idle, settings.idle);
-      }
-      return reader.read().then(
-        (next) => {
-          waitingSince = undefined;
-          if (ended) return;
-          if (next.done) {
-            finish(controller);
-            return;
-          }
-          take(next.value);
-          controller.enqueue(next.value);
-        },
-        (cause: unknown) => {
-          waitingSince = undefined;
-          if (ended) return;
-          const error = hooks.connectionError(`Connection lost mid-stream after ${chunks} chunk(s).`, cause);
-          end(error);
-          controller.error(error);
-        },
-      );
-    },
-    async cancel(reason) {
-      end();
-      await reader.cancel(reason).catch(() => undefined);
-    },
-  });
+    { highWaterMark: 0 },
+  );
+  readDirectly(stream, readGuarded);
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return new RelayedResponse(stream, response);
 }
+
+const DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({ done: true, value: undefined });

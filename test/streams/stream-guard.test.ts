@@ -127,6 +127,8 @@ describe('how streams end', () => {
     const controller = new AbortController();
     const stream = await ai.chat.completions.create(chatStream, { signal: controller.signal });
     const iterator = stream[Symbol.asyncIterator]();
+    // The role chunk and "Hello" (in one read or two); the body reads nothing ahead, so the third waits.
+    await iterator.next();
     await iterator.next();
     const pending = iterator.next();
     await clock.until((timers) => timers.some((timer) => timer.delay === 30_000));

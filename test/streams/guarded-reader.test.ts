@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { readDirectly } from '../../src/streams/guarded-reader.js';
+import { faults } from '../../src/testing/index.js';
+import { chatParams, harness, until } from '../support/harness.js';
+
+const encode = (text: string) => new TextEncoder().encode(text);
+const decode = (chunks: Uint8Array[]) => chunks.map((chunk) => new TextDecoder().decode(chunk)).join('');
+
+/** A stream whose reads (either way) come from `pieces`, and what its source was asked. */
+function guarded(pieces: string[]) {
+  const reads: string[] = [];
+  const cancelled: unknown[] = [];
+  const read = () => {
+    const piece = pieces.shift();
+    if (piece !== undefined) reads.push(piece);
+    return Promise.resolve(piece === undefined ? { done: true as const, value: undefined } : { done: false as const, value: encode(piece) });
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull: (controller) =>
+        read().then((result) => (result.done ? controller.close() : controller.enqueue(result.value))),
+      cancel: (reason) => void cancelled.push(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  readDirectly(stream, read);
+  return { stream, reads, cancelled };
+}
+
+async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+  return chunks;
+}
+
+describe('readDirectly', () => {
+  it("gives getReader() a reader that reads through the guard's own function, holding the stream's lock", async () => {
+    const { stream, reads } = guarded(['a', 'b']);
+    const reader = stream.getReader();
+    expect(stream.locked).toBe(true);
+    expect(() => stream.getReader()).toThrow(TypeError);
+    expect(decode(await readAll(reader))).toBe('ab');
+    expect(reads).toEqual(['a', 'b']);
+    reader.releaseLock();
+    expect(stream.locked).toBe(false);
+    await expect(reader.read()).rejects.toThrow(TypeError);
+  });
+
+  it('shares one sequence with the stream itself: a reader released midway leaves the rest to any other reader', async () => {
+    const { stream } = guarded(['a', 'b', 'c']);
+    const reader = stream.getReader();
+    expect(decode([(await reader.read()).value!])).toBe('a');
+    reader.releaseLock();
+    expect(await new Response(stream).text()).toBe('bc');
+  });
+
+  it('cancels the stream through its own cancel, and leaves byob readers to the stream (which refuses them)', async () => {
+    const { stream, cancelled } = guarded(['a']);
+    expect(() => stream.getReader({ mode: 'byob' })).toThrow(TypeError);
+    await stream.getReader().cancel('done with it');
+    expect(cancelled).toEqual(['done with it']);
+  });
+});
+
+describe('a guarded stream read by the SDK', () => {
+  it('reads nothing ahead of its reader: the idle watch starts only when the caller waits for more', async () => {
+    const idle = 12_345;
+    const { server, clock, ai } = await harness({ timeout: { idle } });
+    // The role chunk (the first meaningful event, held until then), then silence.
+    server.enqueue(faults.stream({ stallAfter: 0 }));
+    const response = await ai.chat.completions.create({ ...chatParams, stream: true }).asResponse();
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('"role":"assistant"');
+    const idleWatch = () => clock.pending().some((timer) => timer.delay === idle);
+    expect(idleWatch()).toBe(false);
+    const waiting = reader.read();
+    await clock.until(idleWatch);
+    await reader.cancel();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    await until(() => server.openRequests === 0);
+    expect(ai.resilience.load().active).toBe(0);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('hands the SDK every chunk the server sent, in order, to the end', async () => {
+    const { server, ai } = await harness();
+    server.enqueue(faults.stream({ chunks: 20 }));
+    const chunks = [];
+    for await (const chunk of await ai.chat.completions.create({ ...chatParams, stream: true })) chunks.push(chunk);
+    expect(chunks.filter((chunk) => chunk.choices[0]?.delta?.content)).toHaveLength(20);
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+    expect(ai.resilience.load().active).toBe(0);
+  });
+});
