@@ -85,6 +85,13 @@ export const clientOn = (fetch, options = {}) => new OpenAI({ apiKey: 'sk-bench'
 /** The headers a hit hands over: the answer's own, less those of the wire (`date`), and its source. */
 const HIT_HEADERS = Object.entries({ ...JSON_HEADERS, 'x-openai-resilient-source': 'cache' }).filter(([name]) => name !== 'date');
 
+/** Fresh {@link HIT_HEADERS}, built as a hit builds them (one by one, the cheaper way). */
+function hitHeaders() {
+  const headers = new Headers();
+  for (const [name, value] of HIT_HEADERS) headers.append(name, value);
+  return headers;
+}
+
 /**
  * The SDK's own part of any cache hit handed back through its methods: a bare client whose every request
  * is answered at once, before any fetch, with `body` as a hit hands it over (its `makeRequest` returns the
@@ -94,7 +101,7 @@ export function answeredInMemory(body) {
   const client = clientOn(jsonFetch(body));
   const text = JSON.stringify(body);
   client.makeRequest = async (options) => ({
-    response: new BufferedResponse(text, undefined, { status: 200, headers: new Headers(HIT_HEADERS) }, ''),
+    response: new BufferedResponse(text, undefined, { status: 200, headers: hitHeaders() }, ''),
     options: await options,
     controller: new AbortController(),
     requestLogID: 'log_answered_in_memory',
