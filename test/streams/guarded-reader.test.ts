@@ -62,6 +62,50 @@ describe('readDirectly', () => {
   });
 });
 
+describe('readDirectly: for await and values()', () => {
+  it('iterates through the guard\'s own function, not the stream\'s queue, and releases the lock at the end', async () => {
+    const reads: string[] = [];
+    const pieces = ['a', 'b'];
+    const stream = new ReadableStream<Uint8Array>({ pull: (controller) => controller.error(new Error('read through the queue')) }, { highWaterMark: 0 });
+    readDirectly(stream, () => {
+      const piece = pieces.shift();
+      if (piece === undefined) return Promise.resolve({ done: true, value: undefined });
+      reads.push(piece);
+      return Promise.resolve({ done: false, value: encode(piece) });
+    });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of stream) {
+      expect(stream.locked).toBe(true);
+      chunks.push(chunk);
+    }
+    expect(decode(chunks)).toBe('ab');
+    expect(reads).toEqual(['a', 'b']);
+    expect(stream.locked).toBe(false);
+  });
+
+  it('cancels the stream when the loop is left early, unless preventCancel', async () => {
+    const left = guarded(['a', 'b']);
+    for await (const _chunk of left.stream) break;
+    expect(left.cancelled).toEqual([undefined]);
+    expect(left.stream.locked).toBe(false);
+
+    const kept = guarded(['a', 'b']);
+    for await (const _chunk of kept.stream.values({ preventCancel: true })) break;
+    expect(kept.cancelled).toEqual([]);
+    expect(decode(await readAll(kept.stream.getReader()))).toBe('b');
+  });
+
+  it('throws what a read throws, and releases the lock', async () => {
+    const failure = new Error('connection lost');
+    const stream = new ReadableStream<Uint8Array>({}, { highWaterMark: 0 });
+    readDirectly(stream, () => Promise.reject(failure));
+    await expect((async () => {
+      for await (const _chunk of stream) expect.unreachable();
+    })()).rejects.toBe(failure);
+    expect(stream.locked).toBe(false);
+  });
+});
+
 describe('a guarded stream read by the SDK', () => {
   it('reads nothing ahead of its reader: the idle watch starts only when the caller waits for more', async () => {
     const idle = 12_345;
