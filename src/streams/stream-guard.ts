@@ -2,7 +2,7 @@ import { StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-e
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import type { Clock } from '../internal/clock.js';
 import { RelayedResponse } from '../pipeline/relayed-response.js';
-import { readDirectly } from './guarded-reader.js';
+import { GuardedBody } from './guarded-body.js';
 import { roleOf, SseScanner, type SseEvent } from './sse-scanner.js';
 
 /** Stream settings after defaults. */
@@ -97,7 +97,7 @@ export async function guardStream(
     endError = error;
     clearIdle();
     signal.removeEventListener('abort', onAbort);
-    // The body stream ends too, whichever way it was read (see `GuardedReader`).
+    // The body stream ends too, whichever way it was read (see `GuardedBody`).
     try {
       if (error === undefined) body?.close();
       else body?.error(error);
@@ -152,8 +152,8 @@ export async function guardStream(
   };
 
   /**
-   * The next piece of the guarded body: the held chunks, then the upstream's, each scanned. Both ways of
-   * reading the body (its stream, and the `GuardedReader` its `getReader()` hands out) read through here.
+   * The next piece of the guarded body: the held chunks, then the upstream's, each scanned. Every way of
+   * reading the body reads through here (see `GuardedBody`).
    * Not an async function: a read settles with the upstream read itself (one promise fewer per chunk).
    */
   const readGuarded = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
@@ -189,32 +189,17 @@ export async function guardStream(
     );
   };
 
-  // A high-water mark of 0: the stream pulls only for a read, never ahead of one, so that a chunk is
-  // never queued here while the `GuardedReader` reads the upstream directly.
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        body = controller;
-      },
-      pull(controller) {
-        // `end()` closes or errors the stream itself.
-        return readGuarded().then(
-          (result) => {
-            if (!result.done) controller.enqueue(result.value);
-          },
-          () => undefined,
-        );
-      },
-      cancel(reason) {
-        // The stream is cancelled already: `end()` must not close it (which would throw, at some cost).
-        body = undefined;
-        end();
-        return reader.cancel(reason).catch(() => undefined);
-      },
+  const stream = new GuardedBody(readGuarded, {
+    start(controller) {
+      body = controller;
     },
-    { highWaterMark: 0 },
-  );
-  readDirectly(stream, readGuarded);
+    cancel(reason) {
+      // The stream is cancelled already: `end()` must not close it (which would throw, at some cost).
+      body = undefined;
+      end();
+      return reader.cancel(reason).catch(() => undefined);
+    },
+  });
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return new RelayedResponse(stream, response);

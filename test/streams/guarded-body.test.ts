@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readDirectly } from '../../src/streams/guarded-reader.js';
+import { GuardedBody } from '../../src/streams/guarded-body.js';
 import { faults } from '../../src/testing/index.js';
 import { chatParams, harness, until } from '../support/harness.js';
 
@@ -15,16 +15,32 @@ function guarded(pieces: string[]) {
     if (piece !== undefined) reads.push(piece);
     return Promise.resolve(piece === undefined ? { done: true as const, value: undefined } : { done: false as const, value: encode(piece) });
   };
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      pull: (controller) =>
-        read().then((result) => (result.done ? controller.close() : controller.enqueue(result.value))),
-      cancel: (reason) => void cancelled.push(reason),
+  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let queued = 0;
+  // As the stream guard does, the source closes the body itself when it ends.
+  const guardedRead = () =>
+    read().then((result) => {
+      if (result.done) body?.close();
+      body = result.done ? undefined : body;
+      return result;
+    });
+  const stream = new GuardedBody(guardedRead, {
+    start: (controller) => {
+      body = controller;
+      // Counts what passes through the stream's own queue.
+      const enqueue = controller.enqueue.bind(controller);
+      controller.enqueue = (chunk) => {
+        queued++;
+        enqueue(chunk);
+      };
     },
-    { highWaterMark: 0 },
-  );
-  readDirectly(stream, read);
-  return { stream, reads, cancelled };
+    cancel: (reason) => {
+      body = undefined;
+      cancelled.push(reason);
+      return Promise.resolve();
+    },
+  });
+  return { stream, reads, cancelled, queued: () => queued };
 }
 
 async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array[]> {
@@ -33,7 +49,7 @@ async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
   return chunks;
 }
 
-describe('readDirectly', () => {
+describe('GuardedBody', () => {
   it("gives getReader() a reader that reads through the guard's own function, holding the stream's lock", async () => {
     const { stream, reads } = guarded(['a', 'b']);
     const reader = stream.getReader();
@@ -62,17 +78,9 @@ describe('readDirectly', () => {
   });
 });
 
-describe('readDirectly: for await and values()', () => {
-  it('iterates through the guard\'s own function, not the stream\'s queue, and releases the lock at the end', async () => {
-    const reads: string[] = [];
-    const pieces = ['a', 'b'];
-    const stream = new ReadableStream<Uint8Array>({ pull: (controller) => controller.error(new Error('read through the queue')) }, { highWaterMark: 0 });
-    readDirectly(stream, () => {
-      const piece = pieces.shift();
-      if (piece === undefined) return Promise.resolve({ done: true, value: undefined });
-      reads.push(piece);
-      return Promise.resolve({ done: false, value: encode(piece) });
-    });
+describe('GuardedBody: for await and values()', () => {
+  it("iterates through the guard's own function, not the stream's queue, and releases the lock at the end", async () => {
+    const { stream, reads, queued } = guarded(['a', 'b']);
     const chunks: Uint8Array[] = [];
     for await (const chunk of stream) {
       expect(stream.locked).toBe(true);
@@ -80,7 +88,17 @@ describe('readDirectly: for await and values()', () => {
     }
     expect(decode(chunks)).toBe('ab');
     expect(reads).toEqual(['a', 'b']);
+    expect(queued()).toBe(0);
     expect(stream.locked).toBe(false);
+  });
+
+  it('leaves pipeTo (and tee) to the stream itself, which reads through its queue and the same function', async () => {
+    const { stream, reads, queued } = guarded(['a', 'b']);
+    const piped: Uint8Array[] = [];
+    await stream.pipeTo(new WritableStream({ write: (chunk) => void piped.push(chunk) }));
+    expect(decode(piped)).toBe('ab');
+    expect(reads).toEqual(['a', 'b']);
+    expect(queued()).toBe(2);
   });
 
   it('cancels the stream when the loop is left early, unless preventCancel', async () => {
@@ -97,8 +115,7 @@ describe('readDirectly: for await and values()', () => {
 
   it('throws what a read throws, and releases the lock', async () => {
     const failure = new Error('connection lost');
-    const stream = new ReadableStream<Uint8Array>({}, { highWaterMark: 0 });
-    readDirectly(stream, () => Promise.reject(failure));
+    const stream = new GuardedBody(() => Promise.reject(failure), { start: () => undefined, cancel: () => Promise.resolve() });
     await expect((async () => {
       for await (const _chunk of stream) expect.unreachable();
     })()).rejects.toBe(failure);
