@@ -16,8 +16,8 @@ export interface GuardedBodySource {
  * chunk on through a second queue cost 25–40 µs of the ~180 µs `resilient()` added to a 50-chunk stream
  * (`npm run bench overhead`).
  *
- * Everything else (`pipeTo`, `tee`, `new Response(body)`) reads through the stream's own pull, which calls
- * `read` too, so every way of reading sees the same guarded bytes. Its high-water mark is 0: the stream
+ * What reads the stream without those (`pipeTo`, `tee`) goes through its own pull, which calls `read` too,
+ * so every way of reading sees the same guarded bytes. Its high-water mark is 0: the stream
  * pulls only for a read, never ahead of one, so that no chunk waits in its queue while a direct reader
  * reads. Readers and iterators take the stream's own lock, so that only one reads at a time.
  */
