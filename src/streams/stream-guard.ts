@@ -107,11 +107,12 @@ export async function guardStream(
     // An error event seen in the stream is what went wrong, even when the SDK then aborts the request.
     hooks.onEnd(failure ?? error);
   };
-  const onAbort = () => {
-    end(signal.reason);
-    // A read in progress ends at once: the upstream read it waits on resolves as done.
-    reader.cancel(signal.reason).catch(() => undefined);
+  /** Ends the body with `error` and lets go of the upstream: a read waiting on it resolves as done at once. */
+  const stop = (error: unknown) => {
+    end(error);
+    reader.cancel(error).catch(() => undefined);
   };
+  const onAbort = () => stop(signal.reason);
 
   const finish = () => {
     if (terminal || settings.onTruncated === 'end') {
@@ -123,10 +124,6 @@ export async function guardStream(
     end(new StreamTruncatedError(chunks));
   };
   /** A read of a body that has ended: done, or its error. */
-  const afterEnd = (): ReadableStreamReadResult<Uint8Array> => {
-    if (endError !== undefined) throw endError;
-    return DONE;
-  };
   const readAfterEnd = () => (endError === undefined ? Promise.resolve(DONE) : Promise.reject(endError));
 
   /**
@@ -145,9 +142,7 @@ export async function guardStream(
         return;
       }
       hooks.onStall(chunks);
-      const error = new StreamIdleTimeoutError(chunks, idle);
-      end(error);
-      reader.cancel(error).catch(() => undefined);
+      stop(new StreamIdleTimeoutError(chunks, idle));
     }, ms);
   };
 
@@ -173,10 +168,10 @@ export async function guardStream(
     return reader.read().then(
       (result) => {
         waitingSince = undefined;
-        if (ended) return afterEnd();
+        if (ended) return readAfterEnd();
         if (result.done) {
           finish();
-          return afterEnd();
+          return readAfterEnd();
         }
         take(result.value);
         return result;
@@ -184,7 +179,7 @@ export async function guardStream(
       (cause: unknown) => {
         waitingSince = undefined;
         if (!ended) end(hooks.connectionError(`Connection lost mid-stream after ${chunks} chunk(s).`, cause));
-        return afterEnd();
+        return readAfterEnd();
       },
     );
   };
