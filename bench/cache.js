@@ -39,7 +39,7 @@ export const cache = {
     let misses = 0;
     cached.resilience.on('cacheMiss', () => misses++);
     await cached.chat.completions.create(PARAMS); // the one miss
-    const floor = answeredInMemory(BODIES.chat);
+    const floor = await answeredInMemory(BODIES.chat);
     const timed = await alternate(
       {
         bare: () => bare.chat.completions.create(PARAMS),

@@ -3,7 +3,7 @@
 // and records every call), it costs next to nothing, so what is measured is the SDK and our layer.
 import OpenAI from 'openai';
 import { chatCompletion, chatStreamPlan, embeddingList, errorBody } from '../dist/testing/index.js';
-import { BufferedResponse } from '../dist/pipeline/buffered-response.js';
+import { recordBody, replay } from '../dist/cache/cache-record.js';
 
 /**
  * The headers of a real OpenAI answer (ids and values made up, names and sizes as sent): the SDK reads
@@ -82,32 +82,16 @@ export function distinctChatFetch(chars, pad = 'x') {
 /** A bare SDK client on `fetch` (a base URL that cannot reach a real server). */
 export const clientOn = (fetch, options = {}) => new OpenAI({ apiKey: 'sk-bench', baseURL: 'https://api.openai.test/v1', fetch, ...options });
 
-/** The headers a hit hands over: the answer's own, less those of the wire (`date`), and its source. */
-const HIT_HEADERS = Object.entries({ ...JSON_HEADERS, 'x-openai-resilient-source': 'cache' }).filter(([name]) => name !== 'date');
-
-/** Fresh {@link HIT_HEADERS}, built as a hit builds them (one by one, the cheaper way). */
-function hitHeaders() {
-  const headers = new Headers();
-  for (const [name, value] of HIT_HEADERS) headers.append(name, value);
-  return headers;
-}
-
 /**
  * The SDK's own part of any cache hit handed back through its methods: a bare client whose every request
- * is answered at once, before any fetch, with `body` as a hit hands it over (its `makeRequest` returns the
- * answer). No key, no lookup, no bookkeeping: no drop-in hit can be faster than this.
+ * is answered at once, before any fetch, with `body` recorded and replayed by the cache's own code (the
+ * headers kept, rebuilt and marked as a hit builds them). No key, no lookup, no bookkeeping: no drop-in
+ * hit can be faster than this.
  */
-export function answeredInMemory(body) {
+export async function answeredInMemory(body) {
   const client = clientOn(jsonFetch(body));
-  const text = JSON.stringify(body);
-  client.makeRequest = async (options) => ({
-    response: new BufferedResponse(text, undefined, { status: 200, headers: hitHeaders() }, ''),
-    options: await options,
-    controller: new AbortController(),
-    requestLogID: 'log_answered_in_memory',
-    retryOfRequestLogID: undefined,
-    startTime: Date.now(),
-  });
+  const record = await recordBody(await jsonFetch(body)(), 0, Number.POSITIVE_INFINITY);
+  client.makeRequest = async (options) => replay(record, await options, 'cache');
   return client;
 }
 
