@@ -4,12 +4,11 @@
 //      `maxBytes`, must keep the heap within maxBytes plus a bounded overhead;
 //   2. 1 000 000 calls through every policy (cache, hedging and a fallback model included) on an in-memory
 //      fetch: the heap, sampled every 100 000 calls, must stay flat.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { MemoryCacheStore, resilient } from '../dist/index.js';
 import { seededRandom } from '../dist/testing/capacity.js';
 import { BODIES, clientOn, distinctChatFetch, jsonFetch } from './in-memory-fetch.js';
 import { YIELD_EVERY } from './alternate.js';
+import { isScript, runInFreshProcess } from './fresh-process.js';
 import { countedLoop } from './load.js';
 import { lineChart } from './svg-chart.js';
 import { checkTarget, markdownTable, readResults, reportTargets, round } from './report.js';
@@ -135,9 +134,7 @@ export const memory = {
   title: 'memory: heap with a full cache, and over 1 000 000 calls',
   async run() {
     console.log('\n== memory: heap after a full GC, in a fresh `node --expose-gc` process');
-    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], { stdio: 'inherit' });
-    const code = await new Promise((resolve, reject) => child.once('error', reject).once('exit', resolve));
-    if (code !== 0) throw new Error(`memory: the measuring process exited with ${code}`);
+    await runInFreshProcess(import.meta.url, { nodeArgs: ['--expose-gc'] });
     return { targets: (await readResults('memory')).targets };
   },
 
@@ -198,4 +195,4 @@ export const memory = {
   },
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await measure();
+if (isScript(import.meta.url)) await measure();

@@ -2,10 +2,9 @@
 // default policy on, for a chat completion, a stream of 50 SSE frames and an embedding. The bare SDK and
 // resilient() are measured side by side in alternating rounds (see alternate.js). A third, informative
 // subject runs the pipeline with every policy off, to tell the policies' cost from the pipeline's.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { resilient } from '../dist/index.js';
 import { alternate } from './alternate.js';
+import { isScript, runInFreshProcess } from './fresh-process.js';
 import { BODIES, clientOn, jsonFetch, sseFetch } from './in-memory-fetch.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, markdownTable, reportTargets, round } from './report.js';
@@ -87,12 +86,7 @@ async function measure(kind) {
 
 /** Every kind, measured in a fresh process (this file run as a script), as JSON on its stdout. */
 async function measureInProcess() {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (text) => (output += text));
-  const code = await new Promise((resolve, reject) => child.once('error', reject).once('close', resolve));
-  if (code !== 0) throw new Error(`overhead: the measuring process exited with ${code}`);
-  return JSON.parse(output);
+  return JSON.parse(await runInFreshProcess(import.meta.url, { capture: true }));
 }
 
 /** Per kind, the process whose added µs is the median (its columns stay one run's), with every process's added µs and ratio. */
@@ -206,7 +200,7 @@ export const overhead = {
   },
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (isScript(import.meta.url)) {
   const kinds = [];
   for (const kind of KINDS) kinds.push(await measure(kind));
   process.stdout.write(JSON.stringify(kinds));
