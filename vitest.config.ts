@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,6 +6,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 10_000,
+    // Vitest's default is one worker fewer than the cores: one worker on a 2-core machine (this one, and
+    // CI's), which ran the files one after another in about 50 s. The tests mostly wait on loopback
+    // sockets and fake clocks, so two workers take about 30 s there (38 s with a core kept busy).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // The Redis tests need `redis-server` on PATH: checked (and installed as root with apt-get) once.
     globalSetup: ['test/support/global-setup.ts'],
     // Every test must leave no timer or socket behind; the suite fails on an unhandled rejection.
