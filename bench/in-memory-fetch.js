@@ -83,10 +83,10 @@ export function distinctChatFetch(chars, pad = 'x') {
 export const clientOn = (fetch, options = {}) => new OpenAI({ apiKey: 'sk-bench', baseURL: 'https://api.openai.test/v1', fetch, ...options });
 
 /**
- * The SDK's own part of any cache hit handed back through its methods: a bare client whose every request
- * is answered at once, before any fetch, with `body` recorded and replayed by the cache's own code (the
- * headers kept, rebuilt and marked as a hit builds them). No key, no lookup, no bookkeeping: no drop-in
- * hit can be faster than this.
+ * The SDK's own part of any cache hit answered at its request step (`makeRequest`, where this library
+ * answers): a bare client whose every request is answered at once, before any fetch, with `body` recorded
+ * and replayed by the cache's own code (the headers kept, rebuilt and marked as a hit builds them). No
+ * key, no lookup, no bookkeeping: no hit answered there can be faster than this.
  */
 export async function answeredInMemory(body) {
   const client = clientOn(jsonFetch(body));
