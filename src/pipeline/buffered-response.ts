@@ -1,3 +1,5 @@
+import { keepUrl } from './response-url.js';
+
 /**
  * A `Response` whose body the transport has already read (and, for JSON, parsed): `json()` and `text()`,
  * one of which the SDK's parser calls, answer from memory, so an answer is neither streamed again nor
@@ -21,7 +23,7 @@ export class BufferedResponse extends Response {
     this.#text = text;
     this.#json = json;
     this.#init = init;
-    if (url) Object.defineProperty(this, 'url', { value: url });
+    keepUrl(this, url);
   }
 
   override get headers(): Headers {

@@ -1,3 +1,5 @@
+import { keepUrl } from './response-url.js';
+
 /**
  * A `Response` that relays an upstream response with a new body (a guarded or recorded stream): its
  * status line, `url` and its very `Headers` object, not a copy. Copying a real OpenAI answer's ~20
@@ -10,7 +12,7 @@ export class RelayedResponse extends Response {
   constructor(body: ReadableStream<Uint8Array>, upstream: Response) {
     super(body, { status: upstream.status, statusText: upstream.statusText });
     this.#headers = upstream.headers;
-    if (upstream.url) Object.defineProperty(this, 'url', { value: upstream.url });
+    keepUrl(this, upstream.url);
   }
 
   override get headers(): Headers {

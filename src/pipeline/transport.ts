@@ -1,6 +1,7 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import { BufferedResponse } from './buffered-response.js';
 import { RelayedResponse } from './relayed-response.js';
+import { keepUrl } from './response-url.js';
 import type { SdkRequestOptions } from './request-info.js';
 
 /** What the SDK's `makeRequest` resolves to (`APIResponseProps`); the pipeline only swaps `response`. */
@@ -75,14 +76,9 @@ async function readWholeBody(response: Response): Promise<{ response: Response; 
   }
   const init = { status: response.status, statusText: response.statusText, headers: response.headers };
   const copy = NULL_BODY_STATUSES.has(response.status)
-    ? keepUrl(new Response(null, init), response)
+    ? keepUrl(new Response(null, init), response.url)
     : new BufferedResponse(text, json, init, response.url);
   return { response: copy, json };
-}
-
-function keepUrl(copy: Response, original: Response): Response {
-  if (original.url) Object.defineProperty(copy, 'url', { value: original.url });
-  return copy;
 }
 
 /** `response` with a body that passes everything through and calls `onEnd` once when it ends, however. */
