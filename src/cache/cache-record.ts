@@ -3,7 +3,7 @@ import type { SdkRequestOptions } from '../pipeline/request-info.js';
 import type { ResponseProps } from '../pipeline/transport.js';
 import type { CachedResponse } from './cache-store.js';
 import { BufferedResponse } from '../pipeline/buffered-response.js';
-import { RelayedResponse } from '../pipeline/relayed-response.js';
+import { relayBody } from '../pipeline/relayed-response.js';
 
 /** Headers that describe the bytes on the wire, not the response: not kept. */
 const WIRE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -41,41 +41,26 @@ export function recordStream(
   ttl: number,
   store: (record: CachedResponse) => void,
 ): Response {
-  if (!response.body) return response;
-  const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
   let tooLarge = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await reader.read();
-        if (next.done) {
-          text += decoder.decode();
-          if (!tooLarge && isComplete(text)) {
-            const storedAt = now();
-            store({ status: response.status, headers: keptHeaders(response.headers), body: text, stream: true, storedAt, expiresAt: storedAt + ttl });
-          }
-          controller.close();
-          return;
-        }
-        if (!tooLarge) {
-          text += decoder.decode(next.value, { stream: true });
-          if (text.length * 2 > maxBytes) {
-            tooLarge = true;
-            text = '';
-          }
-        }
-        controller.enqueue(next.value);
-      } catch (error) {
-        controller.error(error);
+  return relayBody(response, {
+    chunk(bytes) {
+      if (tooLarge) return;
+      text += decoder.decode(bytes, { stream: true });
+      if (text.length * 2 > maxBytes) {
+        tooLarge = true;
+        text = '';
       }
     },
-    async cancel(reason) {
-      await reader.cancel(reason);
+    end(complete) {
+      if (!complete || tooLarge) return;
+      text += decoder.decode();
+      if (!isComplete(text)) return;
+      const storedAt = now();
+      store({ status: response.status, headers: keptHeaders(response.headers), body: text, stream: true, storedAt, expiresAt: storedAt + ttl });
     },
   });
-  return new RelayedResponse(body, response);
 }
 
 /** A cache record as props for the SDK's own parsing: a fresh object, or a real `Stream`, every time. */

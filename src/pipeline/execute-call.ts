@@ -12,7 +12,8 @@ import { systemClock } from '../internal/clock.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
 import { retryLoop } from './retry-loop.js';
-import { followBodyEnd, type ResponseProps, type SendOnce } from './transport.js';
+import { relayBody } from './relayed-response.js';
+import type { ResponseProps, SendOnce } from './transport.js';
 
 /** The abort reason of a call whose total deadline ran out. */
 class DeadlineReached {}
@@ -106,7 +107,7 @@ export async function runCall(
         const props = await sendToClient(target, options, call.signal);
         if (!request.stream) return props;
         streaming = true;
-        return { ...props, response: followBodyEnd(props.response, () => scope.dispose()) };
+        return { ...props, response: relayBody(props.response, { end: () => scope.dispose() }) };
       },
     });
   try {

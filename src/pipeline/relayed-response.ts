@@ -26,3 +26,52 @@ export class RelayedResponse extends Response {
     return new RelayedResponse(copy.body!, this);
   }
 }
+
+/** What a relayed body reports as it passes its upstream's bytes on. */
+export interface RelayTaps {
+  /** Each chunk, as it passes. */
+  readonly chunk?: (bytes: Uint8Array) => void;
+  /** Once, when the body ends: `complete` when read to its end, `false` when it failed or was cancelled. */
+  readonly end?: (complete: boolean) => void;
+}
+
+/**
+ * `response` with a body that passes the upstream's bytes through unchanged and reports them to `taps`
+ * (a stream the cache records, a fallback client's stream whose end frees the call). A response without
+ * a body is returned as it is, and ends at once as complete.
+ */
+export function relayBody(response: Response, taps: RelayTaps): Response {
+  if (!response.body) {
+    taps.end?.(true);
+    return response;
+  }
+  const reader = response.body.getReader();
+  let ended = false;
+  const end = (complete: boolean) => {
+    if (ended) return;
+    ended = true;
+    taps.end?.(complete);
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          end(true);
+          controller.close();
+          return;
+        }
+        taps.chunk?.(next.value);
+        controller.enqueue(next.value);
+      } catch (error) {
+        end(false);
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      end(false);
+      await reader.cancel(reason);
+    },
+  });
+  return new RelayedResponse(body, response);
+}

@@ -1,6 +1,5 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import { BufferedResponse } from './buffered-response.js';
-import { RelayedResponse } from './relayed-response.js';
 import { keepUrl } from './response-url.js';
 import type { SdkRequestOptions } from './request-info.js';
 
@@ -79,41 +78,4 @@ async function readWholeBody(response: Response): Promise<{ response: Response; 
     ? keepUrl(new Response(null, init), response.url)
     : new BufferedResponse(text, json, init, response.url);
   return { response: copy, json };
-}
-
-/** `response` with a body that passes everything through and calls `onEnd` once when it ends, however. */
-export function followBodyEnd(response: Response, onEnd: () => void): Response {
-  if (!response.body) {
-    onEnd();
-    return response;
-  }
-  const reader = response.body.getReader();
-  let ended = false;
-  const end = () => {
-    if (!ended) {
-      ended = true;
-      onEnd();
-    }
-  };
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await reader.read();
-        if (next.done) {
-          end();
-          controller.close();
-        } else {
-          controller.enqueue(next.value);
-        }
-      } catch (error) {
-        end();
-        controller.error(error);
-      }
-    },
-    async cancel(reason) {
-      end();
-      await reader.cancel(reason);
-    },
-  });
-  return new RelayedResponse(body, response);
 }

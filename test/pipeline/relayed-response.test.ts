@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RelayedResponse } from '../../src/pipeline/relayed-response.js';
+import { relayBody, RelayedResponse } from '../../src/pipeline/relayed-response.js';
 import { chatParams, harness } from '../support/harness.js';
 
 const bytes = (text: string) =>
@@ -50,5 +50,52 @@ describe('RelayedResponse', () => {
     const text = await raw.text();
     expect(text).toContain('data: [DONE]');
     expect(await copy.text()).toBe(text);
+  });
+});
+
+describe('relayBody', () => {
+  const chunks = (...texts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const text of texts) controller.enqueue(new TextEncoder().encode(text));
+        controller.close();
+      },
+    });
+  const taps = () => {
+    const seen: string[] = [];
+    const ends: boolean[] = [];
+    const decoder = new TextDecoder();
+    return { seen, ends, chunk: (bytes: Uint8Array) => seen.push(decoder.decode(bytes)), end: (complete: boolean) => ends.push(complete) };
+  };
+
+  it('passes every chunk through unchanged, shows each to `chunk`, and ends once as complete', async () => {
+    const tap = taps();
+    const relayed = relayBody(new Response(chunks('data: 1\n\n', 'data: 2\n\n')), tap);
+    expect(relayed).toBeInstanceOf(RelayedResponse);
+    expect(await relayed.text()).toBe('data: 1\n\ndata: 2\n\n');
+    expect(tap.seen).toEqual(['data: 1\n\n', 'data: 2\n\n']);
+    expect(tap.ends).toEqual([true]);
+  });
+
+  it('ends once as not complete when cancelled, and when the upstream fails', async () => {
+    const cancelled = taps();
+    await relayBody(new Response(chunks('data: 1\n\n')), cancelled).body!.cancel('caller left');
+    expect(cancelled.ends).toEqual([false]);
+
+    const failed = taps();
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('reset'));
+      },
+    });
+    await expect(relayBody(new Response(broken), failed).text()).rejects.toThrow('reset');
+    expect(failed.ends).toEqual([false]);
+  });
+
+  it('returns a response without a body as it is, ended as complete', () => {
+    const tap = taps();
+    const empty = new Response(null, { status: 204 });
+    expect(relayBody(empty, tap)).toBe(empty);
+    expect(tap.ends).toEqual([true]);
   });
 });
