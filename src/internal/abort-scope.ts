@@ -41,16 +41,22 @@ export class AbortScope implements Abortable {
 
   constructor(clock: Clock, parents: ReadonlyArray<AbortSignal | undefined | null>) {
     this.#clock = clock;
-    for (const parent of parents) {
-      if (!parent) continue;
-      if (parent.aborted) {
-        this.abort(parent.reason);
-        continue;
-      }
-      const onAbort = () => this.abort(parent.reason);
-      parent.addEventListener('abort', onAbort, { once: true });
-      (this.#unlinks ??= []).push(() => parent.removeEventListener('abort', onAbort));
+    for (const parent of parents) if (parent) (this.#unlinks ??= []).push(this.follow(parent));
+  }
+
+  /**
+   * Aborts this scope when `parent` aborts, until the returned function (or {@link dispose}) lets go of it:
+   * for a parent that must stop mattering before the scope ends, such as a cockatiel policy's signal,
+   * which the policy aborts as soon as the work returns (a stream handed over must outlive that).
+   */
+  follow(parent: AbortSignal): () => void {
+    if (parent.aborted) {
+      this.abort(parent.reason);
+      return () => undefined;
     }
+    const onAbort = () => this.abort(parent.reason);
+    parent.addEventListener('abort', onAbort, { once: true });
+    return () => parent.removeEventListener('abort', onAbort);
   }
 
   /** Made on first use (an `AbortController` costs about 1 KB); already aborted if the scope is. */

@@ -4,7 +4,7 @@ import { isPlainObject } from '../internal/validate.js';
 import { guardStream } from '../streams/stream-guard.js';
 import { streamHooks } from '../streams/stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
-import type { Abortable } from '../internal/abort-scope.js';
+import { AbortScope, type Abortable } from '../internal/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
@@ -90,10 +90,24 @@ export async function runAttempt(
     setOption(working, 'signal', signal);
     return sendAttempt(send, working, hooks);
   };
+  /**
+   * Under a cockatiel policy, which aborts its signal as soon as the work returns (a `timeout`'s
+   * `abortOnReturn`): a stream or binary body handed over must not end with it, so the request follows the
+   * policy's signal only until then, and the attempt's own signal (the call's abort, its timer) after.
+   */
+  const sendUnder = async (policySignal: AbortSignal) => {
+    const untilReturn = new AbortScope(clock, [abort.signal]);
+    const unfollow = untilReturn.follow(policySignal);
+    try {
+      return await sendWith(untilReturn.signal);
+    } finally {
+      unfollow();
+    }
+  };
   try {
     const policy: IPolicy<any, any> | undefined = ctx.options.policies.attempt;
     const props = policy
-      ? await policy.execute(({ signal }: { signal: AbortSignal }) => sendWith(signal), abort.signal)
+      ? await policy.execute(({ signal }: { signal: AbortSignal }) => sendUnder(signal), abort.signal)
       : await sendWith(abort.signal);
     handedOver = working.stream === true;
     if (!handedOver) guard.ended();

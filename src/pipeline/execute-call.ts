@@ -7,8 +7,9 @@ import type { SdkClientInternals } from '../client/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import type { FallbackTarget } from '../fallback/fallback-targets.js';
 import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
-import { AbortScope, abortableOf, type Abortable } from '../internal/abort-scope.js';
+import { AbortScope, type Abortable } from '../internal/abort-scope.js';
 import { systemClock } from '../internal/clock.js';
+import { underCallPolicy } from './call-policy.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
 import { retryLoop } from './retry-loop.js';
@@ -112,7 +113,7 @@ export async function runCall(
     });
   try {
     const result = policies.call
-      ? await policies.call.execute(({ signal }: { signal: AbortSignal }) => attempts(abortableOf(signal)), scope.signal)
+      ? await underCallPolicy(policies.call, scope, () => attempts(scope), (error) => translateAbort(0, error) ?? error)
       : await attempts(scope);
     return { ...result, props: { ...result.props, options: forCaller(working, options) } };
   } finally {

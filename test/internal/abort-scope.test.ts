@@ -25,6 +25,21 @@ describe('AbortScope', () => {
     expect(new AbortScope(new FakeClock(0), [AbortSignal.abort('already')]).reason).toBe('already');
   });
 
+  it('follows a signal until it lets go of it: an abort after that does not reach it', () => {
+    const scope = new AbortScope(new FakeClock(0), []);
+    const policy = new AbortController();
+    const unfollow = scope.follow(policy.signal);
+    expect(getEventListeners(policy.signal, 'abort')).toHaveLength(1);
+    unfollow();
+    expect(getEventListeners(policy.signal, 'abort')).toHaveLength(0);
+    policy.abort('returned');
+    expect(scope.aborted).toBe(false);
+    const followed = new AbortController();
+    scope.follow(followed.signal);
+    followed.abort('timed out');
+    expect([scope.aborted, scope.reason]).toEqual([true, 'timed out']);
+  });
+
   it('aborts after a delay on its clock, and not once its timers are cleared', async () => {
     const clock = new FakeClock(0);
     const timed = new AbortScope(clock, []);

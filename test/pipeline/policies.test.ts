@@ -43,3 +43,42 @@ describe('your own cockatiel policies', () => {
     expect(server.requests).toHaveLength(1);
   });
 });
+
+describe('your own cockatiel policies and streams', () => {
+  /** A cockatiel timeout aborts its signal as soon as the work returns (`abortOnReturn`, on by default). */
+  const streamParams = { ...chatParams, stream: true as const };
+  async function streamedText(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>): Promise<string> {
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    return text;
+  }
+
+  it('a stream handed over under a cockatiel timeout in policies.attempt is read to its end', async () => {
+    const { server, clock, ai } = await harness({ policies: { attempt: [timeout(30_000, TimeoutStrategy.Cooperative)] } });
+    server.enqueue(faults.stream({ chunks: 5, intervalMs: 5 }));
+    const stream = await drive(clock, ai.chat.completions.create(streamParams));
+    expect(await streamedText(stream)).toBe('Hello world! more more');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a stream handed over under a cockatiel timeout in policies.call is read to its end', async () => {
+    const { server, clock, ai } = await harness({ policies: { call: [timeout(30_000, TimeoutStrategy.Cooperative)] } });
+    server.enqueue(faults.stream({ chunks: 5, intervalMs: 5 }));
+    const stream = await drive(clock, ai.chat.completions.create(streamParams));
+    expect(await streamedText(stream)).toBe('Hello world! more more');
+  });
+
+  it("a stream handed over under policies.attempt still ends on the caller's abort", async () => {
+    const { server, clock, ai } = await harness({ policies: { attempt: [timeout(30_000, TimeoutStrategy.Cooperative)] } });
+    server.enqueue(faults.stream({ chunks: 50, intervalMs: 20 }));
+    const controller = new AbortController();
+    const stream = await drive(clock, ai.chat.completions.create(streamParams, { signal: controller.signal }));
+    let chunks = 0;
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe('chat.completion.chunk');
+      if (++chunks === 2) controller.abort();
+    }
+    // The SDK ends a stream quietly on its caller's abort.
+    expect(chunks).toBe(2);
+  });
+});
