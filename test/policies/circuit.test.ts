@@ -59,6 +59,35 @@ describe('Circuit', () => {
     expect(circuit.state(10)).toBe('open');
   });
 
+  it('ignores failures of calls admitted before it opened once a probe has closed it again', () => {
+    // An LLM call can outlast the pause: the failures of the outage before must not reopen a recovered circuit.
+    const circuit = new Circuit({ ...settings, halfOpenAfter: 10_000, maxHalfOpenAfter: 60_000, halfOpenProbes: 1 });
+    const inFlight = Array.from({ length: 3 }, () => admitted(circuit, 0));
+    for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, 1_000), 1_000);
+    expect(circuit.success(admitted(circuit, 11_000), 11_500)).toEqual({ to: 'closed' });
+    for (const admission of inFlight) expect(circuit.failure(admission, 12_000)).toBeUndefined();
+    expect(circuit.state(12_000)).toBe('closed');
+    // And a late neutral outcome frees no probe's place of a later half-open period.
+    for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, 13_000), 13_000);
+    const probe = admitted(circuit, 23_000);
+    expect(probe.probe).toBe(true);
+    circuit.neutral(inFlight[0]!);
+    expect(circuit.admit(23_000)).toEqual({ retryAt: 23_000 });
+  });
+
+  it('lets only a probe of the current half-open period decide it', () => {
+    const circuit = new Circuit({ ...settings, halfOpenAfter: 10_000, maxHalfOpenAfter: 60_000 });
+    for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, 0), 0);
+    const first = admitted(circuit, 10_000);
+    const slow = admitted(circuit, 10_000);
+    circuit.failure(first, 10_100);
+    expect(circuit.state(10_100)).toBe('open');
+    expect(admitted(circuit, 30_100).probe).toBe(true);
+    // The slow probe of the period before answers now.
+    expect(circuit.success(slow, 31_000)).toBeUndefined();
+    expect(circuit.state(31_000)).toBe('half_open');
+  });
+
   it('restores open state until retryAt, and a restored half-open as open now', () => {
     const circuit = new Circuit(settings);
     expect(circuit.restore({ state: 'open', retryAt: 5_000, openings: 2 }, 0)).toMatchObject({ to: 'open', reason: 'restored' });

@@ -35,6 +35,11 @@ export interface CircuitSnapshot {
 export interface Admission {
   /** This attempt probes this process's half-open circuit. */
   readonly probe: boolean;
+  /**
+   * The circuit's period when the attempt was admitted (it changes each time the circuit opens or
+   * closes): the outcome of an attempt admitted in an earlier period says nothing about this one.
+   */
+  readonly period: number;
   /** The circuit's name in the shared state, when there is one and it answered. */
   readonly sharedKey?: string | undefined;
   /** This attempt holds the shared circuit's probe lease: its outcome closes or reopens it everywhere. */
@@ -50,6 +55,10 @@ export interface Admission {
  * - open: nothing passes until `retryAt`.
  * - half-open: `halfOpenProbes` attempts pass at a time; a success closes it, a counted failure reopens it
  *   for twice the previous pause (up to `maxHalfOpenAfter`), anything else frees the probe's place.
+ *
+ * Each opening and closing starts a new period, and only attempts admitted in the current one count: an
+ * LLM call can outlast a pause, and a failure of the outage before must not reopen a recovered circuit
+ * (nor a probe of an earlier half-open period decide the current one).
  */
 export class Circuit {
   #state: CircuitState = 'closed';
@@ -57,6 +66,7 @@ export class Circuit {
   #openings = 0;
   #consecutive = 0;
   #probes = 0;
+  #period = 0;
   readonly #outcomes: RollingCounter;
   readonly #failures: RollingCounter;
 
@@ -77,13 +87,14 @@ export class Circuit {
     if (this.#state === 'half_open') {
       if (this.#probes >= this.settings.halfOpenProbes) return { retryAt: now };
       this.#probes++;
-      return { admission: { probe: true }, transition };
+      return { admission: { probe: true, period: this.#period }, transition };
     }
-    return { admission: { probe: false } };
+    return { admission: { probe: false, period: this.#period } };
   }
 
   /** The upstream answered well. */
   success(admission: Admission, now: number): Transition | undefined {
+    if (admission.period !== this.#period) return undefined;
     if (admission.probe) {
       if (this.#state !== 'half_open') return undefined;
       this.#close();
@@ -97,6 +108,7 @@ export class Circuit {
 
   /** The upstream failed in a way that says it is unhealthy. */
   failure(admission: Admission, now: number): Transition | undefined {
+    if (admission.period !== this.#period) return undefined;
     if (admission.probe) {
       if (this.#state !== 'half_open') return undefined;
       this.#probes = Math.max(0, this.#probes - 1);
@@ -116,7 +128,7 @@ export class Circuit {
 
   /** An outcome that says nothing about health (a 4xx, a 429, an abort): frees a probe's place. */
   neutral(admission: Admission): void {
-    if (admission.probe && this.#state === 'half_open') this.#probes = Math.max(0, this.#probes - 1);
+    if (admission.period === this.#period && admission.probe && this.#state === 'half_open') this.#probes = Math.max(0, this.#probes - 1);
   }
 
   state(now: number): CircuitState {
@@ -134,6 +146,7 @@ export class Circuit {
     this.#openings = Math.max(0, Math.floor(snapshot.openings));
     if (snapshot.state === 'closed') return undefined;
     this.#state = 'open';
+    this.#period++;
     this.#retryAt = snapshot.state === 'open' && snapshot.retryAt !== undefined ? snapshot.retryAt : now;
     return { to: 'open', reason: 'restored', retryAt: this.#retryAt, failures: 0 };
   }
@@ -145,6 +158,7 @@ export class Circuit {
   adopt(retryAt: number, openings: number, reason: OpenReason): Transition | undefined {
     const wasOpen = this.#state === 'open';
     if (wasOpen && this.#retryAt >= retryAt) return undefined;
+    if (!wasOpen) this.#period++;
     this.#state = 'open';
     this.#retryAt = retryAt;
     this.#openings = Math.max(this.#openings, openings);
@@ -159,6 +173,7 @@ export class Circuit {
     const failures = reason === 'probe_failed' ? 1 : this.#failures.total(now);
     const pause = Math.min(this.settings.maxHalfOpenAfter, this.settings.halfOpenAfter * 2 ** this.#openings);
     this.#openings++;
+    this.#period++;
     this.#state = 'open';
     this.#retryAt = now + pause;
     this.#consecutive = 0;
@@ -168,6 +183,7 @@ export class Circuit {
   }
 
   #close(): void {
+    this.#period++;
     this.#state = 'closed';
     this.#openings = 0;
     this.#probes = 0;
