@@ -3,6 +3,7 @@ import type { Abortable } from '../internal/abort-scope.js';
 import { accountId } from '../client/account-scope.js';
 import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
+import type { BreakerOutcome } from '../policies/circuit-breaker/circuit-breakers.js';
 import { estimateTokens, usedTokens } from '../policies/rate-limit/estimate-tokens.js';
 import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
 import { normalizeUsage } from '../stats/stats-collector.js';
@@ -53,8 +54,18 @@ export async function enterGuards(
   }
 
   let ended = false;
+  /** Whether the breaker has had this attempt's outcome. */
+  let judged = false;
+  const judge = (outcome: BreakerOutcome) => {
+    if (!admission || judged) return;
+    judged = true;
+    breakers!.record(breakerKey!, admission, outcome);
+  };
   return {
     responded(response, body) {
+      // A stream is judged when it ends (a failure mid-stream counts), except a half-open probe: its
+      // first chunk says the model answers, and the circuit must not wait on how long the caller reads.
+      if (request.stream && admission?.probe) judge({ ok: true });
       const usage = normalizeUsage(body);
       if (usage) {
         request.observed.usage = usage;
@@ -75,13 +86,7 @@ export async function enterGuards(
       ended = true;
       release?.();
       const classification = error === undefined ? undefined : classify(error, { now: ctx.options.clock.now() });
-      if (admission) {
-        breakers!.record(
-          breakerKey!,
-          admission,
-          classification ? { ok: false, kind: classification.kind, error } : { ok: true },
-        );
-      }
+      judge(classification ? { ok: false, kind: classification.kind, error } : { ok: true });
       if (rateLimiter && request.model !== undefined && classification) {
         rateLimiter.learn(request.model, (error as { headers?: Headers }).headers, sharedModel);
         if (classification.kind === 'rate_limited' && classification.hint) {

@@ -66,6 +66,17 @@ describe('circuit breaker', () => {
     expect(server.requests).toHaveLength(5);
   });
 
+  it('a probe that is a stream closes the circuit at its first chunk, read or not', async () => {
+    const { server, clock, ai } = await tripped();
+    await clock.advance(10_000);
+    server.enqueue(faults.stream({ chunks: 3 }));
+    // The caller keeps the stream and never reads it (an early return, an exception before the loop).
+    const unread = await drive(clock, ai.chat.completions.create({ ...chatParams, stream: true }));
+    expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('closed');
+    expect((await call(ai)).object).toBe('chat.completion');
+    unread.controller.abort();
+  });
+
   it('a failed probe reopens it for twice as long', async () => {
     const { server, clock, ai, opened } = await tripped();
     await clock.advance(10_000);

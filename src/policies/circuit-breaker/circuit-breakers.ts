@@ -25,6 +25,9 @@ export interface BreakerState {
   readonly circuits: Readonly<Record<string, CircuitSnapshot>>;
 }
 
+/** How an admitted attempt ended, for the breaker: a success, or a failure of `kind`. */
+export type BreakerOutcome = { readonly ok: true } | { readonly ok: false; readonly kind: ErrorKind; readonly error: unknown };
+
 /**
  * One circuit per key, created on first use; emits `circuitOpen`, `circuitHalfOpen` and `circuitClose`.
  *
@@ -63,7 +66,7 @@ export class CircuitBreakers {
   }
 
   /** Records how an admitted attempt ended: a success, a failure of `kind`, or nothing health-related. */
-  record(key: string, admission: Admission, outcome: { ok: true } | { ok: false; kind: ErrorKind; error: unknown }): void {
+  record(key: string, admission: Admission, outcome: BreakerOutcome): void {
     const entry = this.#entry(key);
     const now = this.clock.now();
     const { sharedKey, sharedProbe } = admission;
