@@ -125,8 +125,11 @@ export async function runAttempt(
         events.emit('timeout', { ...eventBase(ctx, request), timeout: working.stream ? 'first_chunk' : 'attempt', limit: plan.timeout });
       }
     }
-    guard.ended(error);
-    attemptEnded(error);
+    // An attempt ended by its call (the caller's abort, the deadline) says nothing of the upstream, and is
+    // reported as aborted either way: a timed attempt's deadline arrives as the SDK's timeout error.
+    const outcome = plan.parent.aborted ? new ctx.sdk.APIUserAbortError() : error;
+    guard.ended(outcome);
+    attemptEnded(outcome);
     throw error;
   } finally {
     if (handedOver) abort.clearTimers();

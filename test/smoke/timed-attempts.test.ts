@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { DeadlineExceededError, systemClock, type ResilienceOptions, type TimeoutEvent } from '../../src/index.js';
+import { DeadlineExceededError, systemClock, type AttemptEndEvent, type ResilienceOptions, type TimeoutEvent } from '../../src/index.js';
 import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
 
 // Smoke suite: run against openai 5, 6 and 7 by .ci/sdk-matrix.sh (and on the devDependency by `npm test`).
@@ -67,6 +67,17 @@ describe('smoke: a call only time can abort', () => {
     expect(error).toMatchObject({ timeout: 300, attempts: 2 });
     expect((error as DeadlineExceededError).cause).toBeInstanceOf(OpenAI.InternalServerError);
     expect(timeouts).toMatchObject([{ timeout: 'total', limit: 300 }]);
+    await until(() => server.openRequests === 0);
+  });
+
+  it('reports an attempt ended by the deadline as aborted, not as an upstream timeout the breaker counts', async () => {
+    const { server, ai } = await onSystemClock({ timeout: { attempt: 10_000, total: 100 }, circuitBreaker: { consecutiveFailures: 1 } });
+    const ends: AttemptEndEvent[] = [];
+    ai.resilience.on('attemptEnd', (event) => ends.push(event));
+    server.enqueue(faults.stall());
+    expect(await rejectionOf(ai.chat.completions.create(chatParams))).toBeInstanceOf(DeadlineExceededError);
+    expect(ends.map((event) => event.kind)).toEqual(['aborted']);
+    expect(ai.resilience.circuits()).toEqual({ 'gpt-4.1-mini': 'closed' });
     await until(() => server.openRequests === 0);
   });
 
