@@ -73,8 +73,13 @@ function viewOptions(options: ResolvedOptions, maxRetries: unknown, timeout: unk
   return {
     ...options,
     retry: maxRetries === undefined ? options.retry : { ...options.retry, maxRetries: maxRetries as number },
-    timeout: timeout === undefined ? options.timeout : { ...options.timeout, attempt: timeout as number },
+    timeout: timeout === undefined ? options.timeout : viewTimeout(options.timeout, timeout as number),
   };
+}
+
+/** A view's `timeout` bounds its attempts, and its streams' first chunk unless `timeout.firstChunk` was set. */
+function viewTimeout(timeout: ResolvedOptions['timeout'], attempt: number): ResolvedOptions['timeout'] {
+  return { ...timeout, attempt, firstChunk: timeout.firstChunkIsAttempt ? attempt : timeout.firstChunk };
 }
 
 function define(target: object, key: PropertyKey, value: unknown): void {

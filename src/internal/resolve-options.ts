@@ -39,6 +39,8 @@ export interface ResolvedOptions {
     readonly attempt: number | undefined;
     readonly total: number | undefined;
     readonly firstChunk: number | undefined;
+    /** `timeout.firstChunk` was not given: it follows `attempt`, also as `withOptions({ timeout })` sets it. */
+    readonly firstChunkIsAttempt: boolean;
   };
   readonly streaming: StreamGuardSettings;
   readonly actions: Partial<Record<ErrorKind, RecoveryAction>>;
@@ -116,7 +118,7 @@ function resolveRetry(value: unknown, client: ClientDefaults): ResolvedOptions['
 }
 
 function resolveTimeout(value: unknown, client: ClientDefaults): ResolvedOptions['timeout'] {
-  if (value === false) return { attempt: undefined, total: undefined, firstChunk: undefined };
+  if (value === false) return { attempt: undefined, total: undefined, firstChunk: undefined, firstChunkIsAttempt: false };
   const timeout = objectWithKeys('timeout', value, ['attempt', 'total', 'firstChunk', 'idle']) ?? {};
   const attemptOption = durationOrFalse('timeout.attempt', timeout['attempt']);
   const total = durationOrFalse('timeout.total', timeout['total']);
@@ -126,6 +128,7 @@ function resolveTimeout(value: unknown, client: ClientDefaults): ResolvedOptions
     attempt,
     total: total === false ? undefined : (total ?? DEFAULTS.totalTimeout),
     firstChunk: firstChunk === false ? undefined : (firstChunk ?? attempt),
+    firstChunkIsAttempt: firstChunk === undefined,
   };
 }
 
