@@ -64,7 +64,8 @@ export interface RateLimits {
 
 /**
  * Client-side rate limiting per model: token buckets for requests and tokens per minute, paced over the
- * minute (at most one second's worth at once). Calls wait for capacity instead of collecting 429s.
+ * minute (at most one second's requests at once; tokens up to the whole minute's limit, as OpenAI allows).
+ * Calls wait for capacity instead of collecting 429s.
  */
 export interface RateLimitOptions extends RateLimits {
   /** Limits for particular models, overriding the ones above. @default {} */

@@ -1,9 +1,11 @@
+import { BURST_SECONDS } from '../policies/rate-limit/bucket-capacity.js';
 import { LuaScript } from './redis-client.js';
 import { LUA_NOW } from './lua-prelude.js';
 
 /*
  * A model's rate state is a hash, the same token buckets as the in-process limiter (refilled continuously
- * at perMinute / 60 000 per ms, holding one second's worth, allowed into debt so callers wait in turn):
+ * at perMinute / 60 000 per ms, holding one second's requests and a whole minute's tokens (BURST_SECONDS),
+ * allowed into debt so callers wait in turn):
  *   rpm, tpm   limits learned from headers    r, t   bucket levels    ts   last refill (server ms)
  *   pause      paused until (after a 429)
  * Configured limits come in ARGV[1] / ARGV[2] (0 for none) and win over learned ones. ARGV[3] is how long an
@@ -19,13 +21,17 @@ end
 local rpm = limit(ARGV[1], s[1])
 local tpm = limit(ARGV[2], s[2])
 local elapsed = math.max(0, now - (tonumber(s[5]) or now))
-local function level(stored, perMinute)
+local REQUEST_BURST, TOKEN_BURST = ${BURST_SECONDS.requests}, ${BURST_SECONDS.tokens}
+local function capacityOf(perMinute, burstSeconds)
+  return math.max(1, perMinute * burstSeconds / 60)
+end
+local function level(stored, perMinute, burstSeconds)
   if not perMinute then return nil, nil end
-  local capacity = math.max(1, perMinute / 60)
+  local capacity = capacityOf(perMinute, burstSeconds)
   return math.min(capacity, (tonumber(stored) or capacity) + elapsed * perMinute / 60000), capacity
 end
-local r, rCapacity = level(s[3], rpm)
-local t, tCapacity = level(s[4], tpm)
+local r, rCapacity = level(s[3], rpm, REQUEST_BURST)
+local t, tCapacity = level(s[4], tpm, TOKEN_BURST)
 local pause = tonumber(s[6]) or 0
 local function save()
   redis.call('HSET', KEYS[1], 'r', r or '', 't', t or '', 'ts', now)
@@ -71,16 +77,16 @@ return 0
  * is kept unless one is configured; what is left lowers the level (never raises it).
  */
 export const RATE_LEARN = new LuaScript(`${PRELUDE}
-local function learn(field, configured, learned, current)
+local function learn(field, configured, learned, current, burstSeconds)
   local value = tonumber(learned)
   if value <= 0 or (tonumber(configured) or 0) > 0 then return current end
   redis.call('HSET', KEYS[1], field, value)
-  local capacity = math.max(1, value / 60)
+  local capacity = capacityOf(value, burstSeconds)
   if current == nil then return capacity end
   return math.min(current, capacity)
 end
-r = learn('rpm', ARGV[1], ARGV[4], r)
-t = learn('tpm', ARGV[2], ARGV[5], t)
+r = learn('rpm', ARGV[1], ARGV[4], r, REQUEST_BURST)
+t = learn('tpm', ARGV[2], ARGV[5], t, TOKEN_BURST)
 local remainingRequests, remainingTokens = tonumber(ARGV[6]), tonumber(ARGV[7])
 if r and remainingRequests >= 0 then r = math.min(r, remainingRequests) end
 if t and remainingTokens >= 0 then t = math.min(t, remainingTokens) end

@@ -74,21 +74,34 @@ describe('rate limiter: configured limits', () => {
     expect(server.requests).toHaveLength(5);
   });
 
-  it('tokensPerMinute: a request estimated larger than the bucket waits for tokens, counting max_tokens', async () => {
-    // 600 tokens per minute: 10 per second, burst 10.
+  it('tokensPerMinute: the bucket holds the whole minute; a request beyond what is left waits for tokens, counting max_tokens', async () => {
+    // 600 tokens per minute: 10 per second, holding 600.
     const { server, clock, ai } = await harness({ rateLimit: { tokensPerMinute: 600, learn: false } });
     const waits = recordWaits(ai);
-    // 'user' + 'Say ok' is 10 characters: 3 tokens, plus the 100 of max_tokens; 93 beyond the bucket.
-    const call = ai.chat.completions.create({ ...chatParams, max_tokens: 100 });
-    await sleepsPending(clock, [9300]);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 9300, reason: 'tokens' }]);
+    // 'user' + 'Say ok' is 10 characters: 3 tokens, plus max_tokens. The first takes 503 of the 600 at once;
+    // the second needs 103 of the 97 left: 6 beyond the bucket, 600 ms at 10 per second.
+    const first = ai.chat.completions.create({ ...chatParams, max_tokens: 500 });
+    const second = ai.chat.completions.create({ ...chatParams, max_tokens: 100 });
+    await sleepsPending(clock, [600]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 600, reason: 'tokens' }]);
+    expect((await first).object).toBe('chat.completion');
     await settleReal();
-    expect(server.requests).toHaveLength(0);
-    await clock.advance(9299);
+    expect(server.requests).toHaveLength(1);
+    await clock.advance(599);
     await settleReal();
-    expect(server.requests).toHaveLength(0);
+    expect(server.requests).toHaveLength(1);
     await clock.advance(1);
-    expect((await call).object).toBe('chat.completion');
+    expect((await second).object).toBe('chat.completion');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('tokensPerMinute: a request needing half a minute of tokens goes at once on an idle client, even under a short timeout.total', async () => {
+    // 30 000 per minute (500 per second): OpenAI accepts a max_tokens of 16 384 at once, and so does the limiter.
+    const { server, ai } = await harness({ rateLimit: { tokensPerMinute: 30_000, learn: false }, timeout: { total: 10_000 } });
+    const waits = recordWaits(ai);
+    const result = await ai.chat.completions.create({ ...chatParams, max_tokens: 16_384 });
+    expect(result.object).toBe('chat.completion');
+    expect(waits).toEqual([]);
     expect(server.requests).toHaveLength(1);
   });
 
@@ -104,15 +117,15 @@ describe('rate limiter: configured limits', () => {
   it('corrects the estimate with the usage of the response', async () => {
     const { server, clock, ai } = await harness({ rateLimit: { tokensPerMinute: 600, learn: false } });
     const waits = recordWaits(ai);
-    // Estimated 3 tokens, but the response says 503 were used: 500 more than reserved.
-    server.enqueue(faults.ok(chatCompletion({ id: 'chatcmpl-1', model: MODEL, promptTokens: 500, completionTokens: 3 })));
+    // Estimated 3 tokens, but the response says 1 103 were used: 1 100 more than reserved.
+    server.enqueue(faults.ok(chatCompletion({ id: 'chatcmpl-1', model: MODEL, promptTokens: 1_100, completionTokens: 3 })));
     await ai.chat.completions.create(chatParams);
     expect(waits).toEqual([]);
     const next = ai.chat.completions.create(chatParams);
-    // Level 10 - 503 - 3 = -496 tokens at 10 per second.
-    await sleepsPending(clock, [49_600]);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 49_600, reason: 'tokens' }]);
-    await clock.advance(49_600);
+    // Level 600 - 1 103 - 3 = -506 tokens at 10 per second.
+    await sleepsPending(clock, [50_600]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 50_600, reason: 'tokens' }]);
+    await clock.advance(50_600);
     await next;
     expect(server.requests).toHaveLength(2);
   });
@@ -373,13 +386,13 @@ describe('RateLimiter (unit)', () => {
     const events = new EventBus();
     const waits: RateLimitWaitEvent[] = [];
     events.on('rateLimitWait', (event) => waits.push(event));
-    // 100 tokens per second, burst 100.
+    // 100 tokens per second, holding 6 000.
     const limiter = new RateLimiter(settings(), clock, events);
     const call = abortableOf(new AbortController().signal);
 
-    const first = await limiter.acquire('m', () => 100, undefined, call, undefined);
-    expect(first).toEqual({ model: 'm', tokens: 100, probe: false });
-    limiter.settle(first, 40); // 60 given back
+    const first = await limiter.acquire('m', () => 6_000, undefined, call, undefined);
+    expect(first).toEqual({ model: 'm', tokens: 6_000, probe: false });
+    limiter.settle(first, 5_940); // 60 given back
     const second = await limiter.acquire('m', () => 60, undefined, call, undefined);
     expect(waits).toEqual([]);
 

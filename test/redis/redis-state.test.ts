@@ -88,10 +88,10 @@ describe('createRedisState: rate limits', () => {
     expect(await shared.rateReserve('acct:m', 0, { requestsPerMinute: 120 })).toMatchObject({ wait: 0 });
   });
 
-  it('paces tokens, and takes more when usage exceeds the estimate', async () => {
+  it('holds a whole minute of tokens, paces them, and takes more when usage exceeds the estimate', async () => {
     const { shared } = await state();
     const configured = { tokensPerMinute: 60_000 };
-    expect(await shared.rateReserve('acct:m', 1_000, configured)).toMatchObject({ wait: 0 });
+    expect(await shared.rateReserve('acct:m', 60_000, configured)).toMatchObject({ wait: 0 });
     await shared.rateAdjust('acct:m', 0, -500, configured);
     const answer = await shared.rateReserve('acct:m', 1, configured);
     expect(answer).toMatchObject({ reason: 'tokens' });

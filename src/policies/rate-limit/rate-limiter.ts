@@ -6,6 +6,7 @@ import { sleep, type Abortable } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
 import type { SharedRateAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
+import { bucketCapacity, type LimitKind } from './bucket-capacity.js';
 import { LearningProbe } from './learning-probe.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
 import { TokenBucket } from './token-bucket.js';
@@ -52,17 +53,17 @@ interface ModelState {
   remaining: { requests?: number; tokens?: number };
 }
 
-/** OpenAI enforces a per-minute limit over shorter periods too: allow one second's worth at once. */
-const BURST_SECONDS = 1;
 const MAX_MODELS = 1_000;
 
-function bucket(perMinute: number, now: number): TokenBucket {
-  return new TokenBucket(perMinute, (perMinute / 60) * BURST_SECONDS, now);
+/** A bucket for `perMinute` of `kind`, full, holding what {@link bucketCapacity} allows at once. */
+function bucket(kind: LimitKind, perMinute: number, now: number): TokenBucket {
+  return new TokenBucket(perMinute, bucketCapacity(kind, perMinute), now);
 }
 
 /**
  * Paces requests per model with token buckets for requests and tokens per minute, configured or learned
- * from `x-ratelimit-*` headers. Callers reserve capacity and wait their turn (in arrival order) instead of
+ * from `x-ratelimit-*` headers; they hold one second's requests and a whole minute's tokens
+ * (`BURST_SECONDS`). Callers reserve capacity and wait their turn (in arrival order) instead of
  * collecting 429s; after a 429 the model pauses until the reset the server gave.
  *
  * With shared state, the model's buckets, learned limits and pauses live there, for every process
@@ -267,8 +268,8 @@ export class RateLimiter {
     for (const [kind, limit, remaining, configuredLimit] of kinds) {
       if (limit !== undefined && configuredLimit === undefined) {
         const current = state[kind];
-        if (!current) state[kind] = bucket(limit, now);
-        else if (current.perMinute !== limit) current.setLimit(limit, (limit / 60) * BURST_SECONDS, now);
+        if (!current) state[kind] = bucket(kind, limit, now);
+        else if (current.perMinute !== limit) current.setLimit(limit, bucketCapacity(kind, limit), now);
       }
       // What the server says is left lowers our level; at 0 the bucket itself makes the next caller wait
       // one refill interval. (`x-ratelimit-reset-*` is the time until the limit is *full* again: pausing
@@ -315,8 +316,8 @@ export class RateLimiter {
       const now = this.clock.now();
       const { requestsPerMinute, tokensPerMinute } = this.#configured(model);
       state = { pausedUntil: 0, waiting: 0, remaining: {} };
-      if (requestsPerMinute !== undefined) state.requests = bucket(requestsPerMinute, now);
-      if (tokensPerMinute !== undefined) state.tokens = bucket(tokensPerMinute, now);
+      if (requestsPerMinute !== undefined) state.requests = bucket('requests', requestsPerMinute, now);
+      if (tokensPerMinute !== undefined) state.tokens = bucket('tokens', tokensPerMinute, now);
       this.#models.set(model, state);
     }
     return state;
@@ -328,8 +329,8 @@ export class RateLimiter {
     const perMinute = state.requests.perMinute * this.settings.tenantShare;
     const key = `${tenant}\u0000${model}`;
     let tenantBucket = this.#tenants.get(key);
-    if (!tenantBucket) this.#tenants.set(key, (tenantBucket = bucket(perMinute, now)));
-    else if (tenantBucket.perMinute !== perMinute) tenantBucket.setLimit(perMinute, (perMinute / 60) * BURST_SECONDS, now);
+    if (!tenantBucket) this.#tenants.set(key, (tenantBucket = bucket('requests', perMinute, now)));
+    else if (tenantBucket.perMinute !== perMinute) tenantBucket.setLimit(perMinute, bucketCapacity('requests', perMinute), now);
     return tenantBucket;
   }
 }
