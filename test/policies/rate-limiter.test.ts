@@ -357,6 +357,55 @@ describe('rate limiter: tenants', () => {
     expect(server.requests).toHaveLength(3);
   });
 
+  it("a tenant's backlog beyond its share does not hold back another tenant's call", async () => {
+    // 60 per minute for the model (1 per second); each tenant may use half (1 per 2 s).
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, tenantShare: 0.5, learn: false } });
+    const waits = recordWaits(ai);
+    const a = ai.resilience.forTenant('a');
+    const b = ai.resilience.forTenant('b');
+
+    // Tenant a sends 10 at once: one goes, its share lets the others out one per 2 s (over 18 s).
+    const burst = Array.from({ length: 10 }, () => a.chat.completions.create(chatParams));
+    await until(() => waits.length === 9);
+    expect(waits.map((event) => [event.tenant, event.reason, event.delay])).toEqual(
+      Array.from({ length: 9 }, (_, i) => ['a', 'tenant', 2000 * (i + 1)]),
+    );
+    // Tenant b's single call waits only for the model's next second: a's backlog booked none of it.
+    const bCall = b.chat.completions.create(chatParams);
+    await until(() => waits.length === 10);
+    expect(waits[9]).toEqual({ model: MODEL, tenant: 'b', delay: 1000, reason: 'requests' });
+    await clock.advance(1000);
+    await bCall;
+    expect(server.requests).toHaveLength(2);
+
+    await clock.advance(17_000);
+    await Promise.all(burst);
+    expect(server.requests).toHaveLength(11);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('a call waiting for its tenant share holds no model capacity, and an abort gives the share back', async () => {
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, tenantShare: 0.5, learn: false } });
+    const waits = recordWaits(ai);
+    const a = ai.resilience.forTenant('a');
+    await a.chat.completions.create(chatParams);
+    const controller = new AbortController();
+    const waiting = rejectionOf(a.chat.completions.create(chatParams, { signal: controller.signal }));
+    await sleepsPending(clock, [2000]);
+
+    // At 1 s the model has refilled one request: a call of no tenant takes it at once.
+    await clock.advance(1000);
+    await ai.chat.completions.create(chatParams);
+    controller.abort();
+    expect(await waiting).toBeInstanceOf(OpenAI.APIUserAbortError);
+
+    // At 2 s the tenant's share, given back, lets its next call go at once.
+    await clock.advance(1000);
+    await a.chat.completions.create(chatParams);
+    expect(waits).toEqual([{ model: MODEL, tenant: 'a', delay: 2000, reason: 'tenant' }]);
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('without tenantShare a tenant may use the whole rate', async () => {
     const { clock, ai } = await harness({ rateLimit: { requestsPerMinute: 120, learn: false } });
     const waits = recordWaits(ai);

@@ -66,6 +66,26 @@ describe('shared rate limits', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
   });
 
+  it("a tenant over its share reserves no shared capacity while it waits for its share, so another process's call goes at once", async () => {
+    // 120 per minute for the model (2 at once); each tenant may use half (1 at once, then 1 per second).
+    const { a, b, server } = await twoProcesses({ rateLimit: { requestsPerMinute: 120, tenantShare: 0.5 } });
+    const tenantWaits: string[] = [];
+    a.resilience.on('rateLimitWait', (event) => tenantWaits.push(event.reason));
+    const controller = new AbortController();
+    const x = a.resilience.forTenant('x');
+    const burst = Promise.allSettled(Array.from({ length: 3 }, () => x.chat.completions.create(params, { signal: controller.signal })));
+    await expect.poll(() => tenantWaits).toEqual(['tenant', 'tenant']);
+    expect(server.requests).toHaveLength(1);
+
+    const bWaits: number[] = [];
+    b.resilience.on('rateLimitWait', (event) => bWaits.push(event.delay));
+    await b.resilience.forTenant('y').chat.completions.create(params);
+    expect(bWaits).toEqual([]);
+    expect(server.requests).toHaveLength(2);
+    controller.abort();
+    expect((await burst).map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+  });
+
   it('when Redis is down, each process paces on its own and no call fails for it', async () => {
     const { a, b, redisServer } = await twoProcesses({ rateLimit: { requestsPerMinute: 600 } });
     const downs: string[] = [];

@@ -9,6 +9,7 @@ import type { SharedLink } from '../../shared/shared-link.js';
 import { bucketCapacity, type LimitKind } from './bucket-capacity.js';
 import { LearningProbe } from './learning-probe.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
+import { TenantShares } from './tenant-shares.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Fixed limits for one model. */
@@ -72,14 +73,16 @@ function bucket(kind: LimitKind, perMinute: number, now: number): TokenBucket {
  */
 export class RateLimiter {
   readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
-  readonly #tenants = new LRUCache<string, TokenBucket>({ max: MAX_MODELS });
+  readonly #tenants: TenantShares;
 
   constructor(
     private readonly settings: RateLimitSettings,
     private readonly clock: Clock,
     private readonly events: EventBus,
     private readonly shared?: SharedLink | undefined,
-  ) {}
+  ) {
+    this.#tenants = new TenantShares(settings.tenantShare);
+  }
 
   /** Whether reservations use shared state (and so need a `sharedKey`). */
   get isShared(): boolean {
@@ -101,14 +104,27 @@ export class RateLimiter {
     sharedKey?: string,
   ): Promise<Reservation> {
     const state = this.#state(model);
-    if (this.shared && sharedKey !== undefined) {
-      const tokens = estimate();
-      // Estimated once: the local buckets below reuse it when the shared state does not answer.
-      estimate = () => tokens;
-      const configured = this.#configured(model);
-      const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured));
-      if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenant, call, deadlineAt);
-    }
+    if (!this.shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, tenant, call, deadlineAt);
+    const tokens = estimate();
+    // The tenant's share first: a tenant over it reserves no shared capacity before its turn.
+    const tenantBucket = await this.#admitTenant(model, state, tenant, call, deadlineAt);
+    const configured = this.#configured(model);
+    const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured));
+    if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenantBucket, tenant, call, deadlineAt);
+    // The shared state did not answer: this process's buckets, with the estimate and the tenant's share already taken.
+    return this.#acquireLocal(model, state, () => tokens, tenant, call, deadlineAt, { tenantBucket });
+  }
+
+  /** Paces with this process's own buckets; `admitted` carries a tenant share already taken. */
+  async #acquireLocal(
+    model: string,
+    state: ModelState,
+    estimate: () => number,
+    tenant: string | undefined,
+    call: Abortable,
+    deadlineAt: number | undefined,
+    admitted?: { tenantBucket: TokenBucket | undefined },
+  ): Promise<Reservation> {
     if (this.#mustLearnFirst(state)) {
       if (!state.probe) {
         state.probe = new LearningProbe();
@@ -116,63 +132,87 @@ export class RateLimiter {
       }
       await state.probe.wait(this.clock, call.signal, deadlineAt);
     }
+    const tenantBucket = admitted ? admitted.tenantBucket : await this.#admitTenant(model, state, tenant, call, deadlineAt);
     const now = this.clock.now();
-    const tenantBucket = this.#tenantBucket(model, tenant, state, now);
     const needsTokens = state.tokens !== undefined;
     const tokens = needsTokens ? estimate() : 0;
     const waits = {
       paused: Math.max(0, state.pausedUntil - now),
       requests: state.requests?.reserve(1, now) ?? 0,
       tokens: state.tokens?.reserve(tokens, now) ?? 0,
-      tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
     const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: false };
-    return this.#waitTurn(model, state, waits, reservation, tenant, call, deadlineAt);
+    await this.#waitFor(model, state, waits, tenant, call, deadlineAt, () => this.cancel(reservation), true);
+    return reservation;
   }
 
   /** The shared buckets took the reservation (`answer` says how long until it is covered). */
-  #acquireShared(
+  async #acquireShared(
     model: string,
     state: ModelState,
     sharedKey: string,
     tokens: number,
     answer: SharedRateAnswer,
+    tenantBucket: TokenBucket | undefined,
     tenant: string | undefined,
     call: Abortable,
     deadlineAt: number | undefined,
   ): Promise<Reservation> {
     const now = this.clock.now();
-    const tenantBucket = this.#tenantBucket(model, tenant, state, now);
     const waits = {
       paused: Math.max(0, state.pausedUntil - now, answer.reason === 'paused' ? answer.wait : 0),
       requests: answer.reason === 'requests' ? answer.wait : 0,
       tokens: answer.reason === 'tokens' ? answer.wait : 0,
-      tenant: tenantBucket?.reserve(1, now) ?? 0,
     };
     const reservation: Reservation = { model, tokens: answer.tokensLimited ? tokens : 0, tenantBucket, probe: false, sharedKey };
-    return this.#waitTurn(model, state, waits, reservation, tenant, call, deadlineAt);
+    await this.#waitFor(model, state, waits, tenant, call, deadlineAt, () => this.cancel(reservation), true);
+    return reservation;
   }
 
-  /** Returns `reservation` once the longest of `waits` is over; on refusal or abort, gives it back ({@link cancel}). */
-  async #waitTurn(
+  /**
+   * Takes one request from the tenant's share of `model` (`tenantShare`), waiting first while the tenant
+   * is over it. Only then does the call reserve the model's capacity, so a tenant's backlog never books
+   * capacity that other tenants could use meanwhile. On refusal or abort the share is given back.
+   */
+  async #admitTenant(
     model: string,
     state: ModelState,
-    waits: Record<WaitReason, number>,
-    reservation: Reservation,
     tenant: string | undefined,
     call: Abortable,
     deadlineAt: number | undefined,
-  ): Promise<Reservation> {
+  ): Promise<TokenBucket | undefined> {
+    const tenantBucket = this.#tenants.bucketFor(model, tenant, state.requests, this.clock.now());
+    if (!tenantBucket) return undefined;
+    const wait = tenantBucket.reserve(1, this.clock.now());
+    const giveBack = () => tenantBucket.refund(1, this.clock.now());
+    await this.#waitFor(model, state, { tenant: wait }, tenant, call, deadlineAt, giveBack, false);
+    return tenantBucket;
+  }
+
+  /**
+   * Returns once the longest of `waits` is over (and, with `followPause`, any pause of the model set
+   * meanwhile). On refusal (`maxQueued`, the deadline) or abort, calls `giveBack` and rejects.
+   */
+  async #waitFor(
+    model: string,
+    state: ModelState,
+    waits: Partial<Record<WaitReason, number>>,
+    tenant: string | undefined,
+    call: Abortable,
+    deadlineAt: number | undefined,
+    giveBack: () => void,
+    followPause: boolean,
+  ): Promise<void> {
     const now = this.clock.now();
-    let wait = Math.max(waits.paused, waits.requests, waits.tokens, waits.tenant);
-    if (wait === 0) return reservation;
+    let wait = Math.max(0, ...Object.values(waits));
+    if (wait === 0) return;
 
     if (state.waiting >= this.settings.maxQueued) {
-      this.cancel(reservation);
+      giveBack();
       throw new RateLimitTimeoutError(model, undefined);
     }
     if (deadlineAt !== undefined && now + wait >= deadlineAt) {
-      this.cancel(reservation);
+      giveBack();
       throw new RateLimitTimeoutError(model, wait);
     }
     const reason = (Object.keys(waits) as WaitReason[]).find((key) => waits[key] === wait)!;
@@ -184,12 +224,12 @@ export class RateLimiter {
           throw new RateLimitTimeoutError(model, wait);
         }
         await sleep(this.clock, wait, call.signal);
+        if (!followPause) break;
         // A 429 may have paused the model while we waited.
         wait = Math.max(0, state.pausedUntil - this.clock.now());
       }
-      return reservation;
     } catch (error) {
-      this.cancel(reservation);
+      giveBack();
       throw error;
     } finally {
       state.waiting--;
@@ -321,16 +361,5 @@ export class RateLimiter {
       this.#models.set(model, state);
     }
     return state;
-  }
-
-  /** A tenant's own bucket for a model: `tenantShare` of the model's request rate. */
-  #tenantBucket(model: string, tenant: string | undefined, state: ModelState, now: number): TokenBucket | undefined {
-    if (tenant === undefined || this.settings.tenantShare >= 1 || !state.requests) return undefined;
-    const perMinute = state.requests.perMinute * this.settings.tenantShare;
-    const key = `${tenant}\u0000${model}`;
-    let tenantBucket = this.#tenants.get(key);
-    if (!tenantBucket) this.#tenants.set(key, (tenantBucket = bucket('requests', perMinute, now)));
-    else if (tenantBucket.perMinute !== perMinute) tenantBucket.setLimit(perMinute, bucketCapacity('requests', perMinute), now);
-    return tenantBucket;
   }
 }
