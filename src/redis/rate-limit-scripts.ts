@@ -6,7 +6,8 @@ import { LUA_NOW } from './lua-prelude.js';
  * A model's rate state is a hash, the same token buckets as the in-process limiter (refilled continuously
  * at perMinute / 60 000 per ms, holding one second's requests and a whole minute's tokens (BURST_SECONDS),
  * allowed into debt so callers wait in turn):
- *   rpm, tpm   limits learned from headers    r, t   bucket levels    ts   last refill (server ms)
+ *   rpm, tpm   limits learned from headers    r, t   bucket levels
+ *   ts         refilled up to (server ms; in the future while a pause holds the buckets empty)
  *   pause      paused until (after a 429)
  * Configured limits come in ARGV[1] / ARGV[2] (0 for none) and win over learned ones. ARGV[3] is how long an
  * unused state is kept. Every script starts with this prelude and ends by saving the levels.
@@ -20,6 +21,7 @@ local function limit(configured, learned)
 end
 local rpm = limit(ARGV[1], s[1])
 local tpm = limit(ARGV[2], s[2])
+local refilledAt = math.max(now, tonumber(s[5]) or now)
 local elapsed = math.max(0, now - (tonumber(s[5]) or now))
 local REQUEST_BURST, TOKEN_BURST = ${BURST_SECONDS.requests}, ${BURST_SECONDS.tokens}
 local function capacityOf(perMinute, burstSeconds)
@@ -34,7 +36,7 @@ local r, rCapacity = level(s[3], rpm, REQUEST_BURST)
 local t, tCapacity = level(s[4], tpm, TOKEN_BURST)
 local pause = tonumber(s[6]) or 0
 local function save()
-  redis.call('HSET', KEYS[1], 'r', r or '', 't', t or '', 'ts', now)
+  redis.call('HSET', KEYS[1], 'r', r or '', 't', t or '', 'ts', refilledAt)
   redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), pause - now))
 end
 `;
@@ -49,17 +51,19 @@ if not rpm and not tpm then
   return {0, 0, 0, 0}
 end
 local wait, reason = 0, 0
-if pause > now then wait, reason = pause - now, 1 end
+-- While a pause holds the buckets, the refill that repays a debt starts only when it ends.
+local held = refilledAt - now
 if r then
   r = r - 1
-  local w = r < 0 and math.ceil(-r * 60000 / rpm) or 0
+  local w = r < 0 and held + math.ceil(-r * 60000 / rpm) or 0
   if w > wait then wait, reason = w, 2 end
 end
 if t then
   t = t - tonumber(ARGV[4])
-  local w = t < 0 and math.ceil(-t * 60000 / tpm) or 0
+  local w = t < 0 and held + math.ceil(-t * 60000 / tpm) or 0
   if w > wait then wait, reason = w, 3 end
 end
+if pause > now then wait, reason = math.max(wait, pause - now), 1 end
 save()
 return {1, wait, reason, t and 1 or 0}
 `);
@@ -94,10 +98,16 @@ save()
 return 0
 `);
 
-/** ARGV[4]: pause in ms (after a 429), for every process. */
+/**
+ * ARGV[4]: pause in ms (after a 429), for every process. The buckets are held empty until it ends (no
+ * refill), so the calls it holds are spread at the limit's rate after it.
+ */
 export const RATE_PAUSE = new LuaScript(`${PRELUDE}
 pause = math.max(pause, now + tonumber(ARGV[4]))
 redis.call('HSET', KEYS[1], 'pause', pause)
+if r then r = math.min(r, 0) end
+if t then t = math.min(t, 0) end
+refilledAt = math.max(refilledAt, pause)
 save()
 return 0
 `);

@@ -197,25 +197,57 @@ describe('rate limiter: configured limits', () => {
 });
 
 describe('rate limiter: pause after a 429', () => {
-  it('holds every call for the model until the reset the server gave', async () => {
+  it('holds every call for the model until the reset the server gave, and then paces them', async () => {
+    // 600 per minute: one request per 100 ms.
     const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 600 } });
     const waits = recordWaits(ai);
     server.enqueue(faults.rateLimited({ retryAfterMs: 5000, noRetryHeaders: true }));
     const first = ai.chat.completions.create(chatParams);
     await clock.until((timers) => timers.some((timer) => timer.delay === 5000)); // the retry wait
     const second = ai.chat.completions.create(chatParams);
-    await clock.until((timers) => timers.filter((timer) => timer.delay === 5000).length === 2);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 5000, reason: 'paused' }]);
+    // The bucket is held empty during the pause: the second goes one refill interval after it ends.
+    await sleepsPending(clock, [5100]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 5100, reason: 'paused' }]);
 
     await settleReal();
     expect(server.requests).toHaveLength(1);
-    await clock.advance(4999);
+    await clock.advance(5099);
     await settleReal();
     expect(server.requests).toHaveLength(1);
     await clock.advance(1);
-    const results = await Promise.all([first, second]);
-    expect(results.map((result) => result.object)).toEqual(['chat.completion', 'chat.completion']);
+    expect((await second).object).toBe('chat.completion');
+    expect(server.requests).toHaveLength(2);
+    // The first call's retry (due at the pause's end) came after the second had reserved: it goes next.
+    await clock.advance(100);
+    expect((await first).object).toBe('chat.completion');
     expect(server.requests).toHaveLength(3);
+  });
+
+  it('releases the calls held by a pause at the model rate after it, not all at the instant it ends', async () => {
+    // 600 per minute: one request per 100 ms, ten at once.
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 600, learn: false } });
+    const waits = recordWaits(ai);
+    server.enqueue(faults.rateLimited({ retryAfterMs: 5000, noRetryHeaders: true }));
+    const first = ai.chat.completions.create(chatParams);
+    await clock.until((timers) => timers.some((timer) => timer.delay === 5000)); // paused for 5 s
+
+    const held = Array.from({ length: 40 }, () => ai.chat.completions.create(chatParams));
+    await until(() => waits.length === 40);
+    expect(waits.map((event) => event.delay)).toEqual(Array.from({ length: 40 }, (_, i) => 5000 + 100 * (i + 1)));
+    expect(waits.every((event) => event.reason === 'paused')).toBe(true);
+
+    await clock.advance(5000);
+    await settleReal();
+    expect(server.requests).toHaveLength(1);
+    await clock.advance(1000);
+    await until(() => server.requests.length === 11);
+    await settleReal();
+    expect(server.requests).toHaveLength(11);
+    // The first call's retry, due at the pause's end, queued behind the 40: at 5 s + 41 × 100 ms.
+    await clock.advance(3100);
+    await Promise.all([first, ...held]);
+    expect(server.requests).toHaveLength(42);
+    expect(clock.pending()).toEqual([]);
   });
 
   it('other models are not paused', async () => {
@@ -225,7 +257,7 @@ describe('rate limiter: pause after a 429', () => {
     await clock.until((timers) => timers.some((timer) => timer.delay === 5000));
     await ai.chat.completions.create({ ...chatParams, model: 'gpt-4o' });
     expect(server.requests).toHaveLength(2);
-    await clock.advance(5000);
+    await clock.advance(5100); // the pause, then one refill interval of the held bucket
     await first;
     expect(server.requests).toHaveLength(3);
   });
@@ -512,6 +544,21 @@ describe('RateLimiter (unit)', () => {
     await clock.advance(2_000);
     await limiter.acquire('m', () => 1, undefined, call, undefined);
     expect(waits).toEqual([]);
+  });
+
+  it('a pause moves callers already waiting back by the time it holds the buckets, keeping their spacing', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter(settings({ defaults: { requestsPerMinute: 600 } }), clock, new EventBus());
+    const call = abortableOf(new AbortController().signal);
+    for (let i = 0; i < 10; i++) await limiter.acquire('m', () => 1, undefined, call, undefined); // the bucket's ten
+    const admittedAt: number[] = [];
+    const waiting = Array.from({ length: 5 }, () => limiter.acquire('m', () => 1, undefined, call, undefined).then(() => admittedAt.push(clock.now())));
+    await clock.until((timers) => timers.length === 5); // due at 100, 200, ... 500 ms
+    await clock.advance(50);
+    limiter.pause('m', 1_000); // a 429 at 50 ms: no refill until 1 050 ms
+    await clock.advance(2_000);
+    await Promise.all(waiting);
+    expect(admittedAt).toEqual([1_100, 1_200, 1_300, 1_400, 1_500]);
   });
 
   it('learns limits from headers and reports them', () => {

@@ -91,6 +91,20 @@ describe('TokenBucket', () => {
     expect(bucket.level(1_000)).toBeCloseTo(1, 9);
   });
 
+  it('holdEmptyUntil empties the bucket, keeps its debt and refills only after the hold', () => {
+    const bucket = new TokenBucket(600, 10, 0); // 1 per 100 ms
+    bucket.holdEmptyUntil(1_000, 0);
+    expect(bucket.level(500)).toBe(0);
+    expect(bucket.reserve(1, 500)).toBe(600); // the rest of the hold, then one refill interval
+    expect(bucket.reserve(1, 500)).toBe(700);
+    expect(bucket.level(1_200)).toBe(0);
+
+    bucket.reserve(3, 1_200); // 3 in debt
+    bucket.holdEmptyUntil(2_000, 1_200);
+    expect(bucket.level(2_000)).toBe(-3);
+    expect(bucket.reserve(1, 2_000)).toBe(400);
+  });
+
   it('ignores a clock that goes backwards', () => {
     const bucket = new TokenBucket(60, 1, 1_000);
     bucket.reserve(1, 1_000);

@@ -118,6 +118,21 @@ describe('createRedisState: rate limits', () => {
     expect(answer).toMatchObject({ reason: 'paused' });
     expect(answer!.wait).toBeGreaterThan(250);
   });
+
+  it('holds the buckets empty during a pause, so the calls it holds are spread after it', async () => {
+    const { shared } = await state();
+    const configured = { requestsPerMinute: 6_000 }; // one per 10 ms, 100 at once
+    await shared.ratePause('acct:m', 300, configured);
+    const dueAt: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await shared.rateReserve('acct:m', 0, configured);
+      expect(answer).toMatchObject({ reason: 'paused' });
+      if (i === 0) expect(answer!.wait).toBeGreaterThan(250);
+      dueAt.push(Date.now() + answer!.wait);
+    }
+    // One refill interval (10 ms) apart after the pause, instead of all at its end.
+    expect(dueAt[2]! - dueAt[0]!).toBeGreaterThanOrEqual(12);
+  });
 });
 
 describe('createRedisState: the client', () => {

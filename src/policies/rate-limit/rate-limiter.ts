@@ -45,6 +45,8 @@ interface ModelState {
   requests?: TokenBucket;
   tokens?: TokenBucket;
   pausedUntil: number;
+  /** Refill time lost to pauses so far: callers already waiting when a pause starts wait that much longer. */
+  heldFor: number;
   waiting: number;
   /** The first request, whose response headers the others wait for. */
   probe?: LearningProbe;
@@ -215,8 +217,11 @@ export class RateLimiter {
       giveBack();
       throw new RateLimitTimeoutError(model, wait);
     }
-    const reason = (Object.keys(waits) as WaitReason[]).find((key) => waits[key] === wait)!;
+    // During a pause its end is what the call waits for, even when the (held) buckets add to it.
+    const reason = waits.paused ? 'paused' : (Object.keys(waits) as WaitReason[]).find((key) => waits[key] === wait)!;
     this.events.emit('rateLimitWait', { model, tenant, delay: wait, reason });
+    const readyAt = now + wait;
+    const heldBefore = state.heldFor;
     state.waiting++;
     try {
       while (wait > 0) {
@@ -225,8 +230,9 @@ export class RateLimiter {
         }
         await sleep(this.clock, wait, call.signal);
         if (!followPause) break;
-        // A 429 may have paused the model while we waited.
-        wait = Math.max(0, state.pausedUntil - this.clock.now());
+        // A 429 may have paused the model while we waited: its buckets stopped refilling for that long.
+        const later = this.clock.now();
+        wait = Math.max(0, readyAt + state.heldFor - heldBefore - later, state.pausedUntil - later);
       }
     } catch (error) {
       giveBack();
@@ -283,11 +289,20 @@ export class RateLimiter {
 
   /**
    * Pauses `model` for `ms` (after a 429 `rate_limited`, until the reset the server gave), in the shared
-   * state too when `sharedKey` names it there.
+   * state too when `sharedKey` names it there. Its buckets are held empty meanwhile (no refill), so the
+   * calls held by the pause go out at the model's rate after it, not all at the instant it ends; callers
+   * already waiting move back by the refill time the pause takes away.
    */
   pause(model: string, ms: number, sharedKey?: string): void {
     const state = this.#state(model);
-    state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + ms);
+    const now = this.clock.now();
+    const until = now + ms;
+    if (until > state.pausedUntil) {
+      state.heldFor += until - Math.max(now, state.pausedUntil);
+      state.pausedUntil = until;
+      state.requests?.holdEmptyUntil(until, now);
+      state.tokens?.holdEmptyUntil(until, now);
+    }
     if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, ms, this.#configured(model)));
   }
 
@@ -355,7 +370,7 @@ export class RateLimiter {
     if (!state) {
       const now = this.clock.now();
       const { requestsPerMinute, tokensPerMinute } = this.#configured(model);
-      state = { pausedUntil: 0, waiting: 0, remaining: {} };
+      state = { pausedUntil: 0, heldFor: 0, waiting: 0, remaining: {} };
       if (requestsPerMinute !== undefined) state.requests = bucket('requests', requestsPerMinute, now);
       if (tokensPerMinute !== undefined) state.tokens = bucket('tokens', tokensPerMinute, now);
       this.#models.set(model, state);

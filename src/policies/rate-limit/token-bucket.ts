@@ -1,7 +1,8 @@
 /**
  * A token bucket refilled continuously at `perMinute / 60_000` tokens per millisecond, holding at most
  * `capacity`. Its level may go below zero: a caller *reserves* what it needs and waits until the debt is
- * repaid, which serves concurrent callers in arrival order without a queue of timers.
+ * repaid, which serves concurrent callers in arrival order without a queue of timers. A pause
+ * ({@link holdEmptyUntil}) stops the refill for a while.
  */
 export class TokenBucket {
   #perMs: number;
@@ -34,7 +35,9 @@ export class TokenBucket {
   reserve(amount: number, now: number): number {
     this.#refill(now);
     this.#level -= amount;
-    return this.#level >= 0 ? 0 : Math.ceil(-this.#level / this.#perMs);
+    if (this.#level >= 0) return 0;
+    // While held, the refill that repays the debt starts only when the hold ends.
+    return Math.max(0, this.#updatedAt - now) + Math.ceil(-this.#level / this.#perMs);
   }
 
   /** Gives back a reservation that was not used (an aborted wait), or an over-estimate. */
@@ -47,6 +50,17 @@ export class TokenBucket {
   clampTo(remaining: number, now: number): void {
     this.#refill(now);
     this.#level = Math.min(this.#level, remaining);
+  }
+
+  /**
+   * Empties the bucket (keeping any debt) and stops its refill until `until` (a pause after a 429): what is
+   * reserved meanwhile is repaid at the limit's rate after the pause, so those callers are spread out
+   * instead of released together, and callers already in debt move back by the time the refill is held.
+   */
+  holdEmptyUntil(until: number, now: number): void {
+    this.#refill(now);
+    this.#level = Math.min(this.#level, 0);
+    this.#updatedAt = Math.max(this.#updatedAt, until);
   }
 
   /** Adopts a new limit (learned from headers), keeping the current level within the new capacity. */
