@@ -33,6 +33,8 @@ export interface AttemptPlan {
   readonly onStreamEnd: () => void;
   /** 0 for the attempt itself; 1, 2... for the hedges sent alongside it. */
   readonly hedge?: number | undefined;
+  /** Called once the attempt has passed the breaker, the rate limiter and the bulkhead, as it is sent. */
+  readonly onSent?: (() => void) | undefined;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function runAttempt(
   send: SendOnce,
 ): Promise<ResponseProps> {
   const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt);
+  plan.onSent?.();
   const { events } = ctx.shared;
   const { clock } = ctx.options;
   const sentAt = clock.now();

@@ -13,7 +13,8 @@ class HedgeLost {}
 /**
  * Runs one attempt, hedged when `hedge` is on: if it has not answered (for a stream, produced its first
  * chunk) within the model's hedge delay, and the share of hedged calls allows, another attempt is sent
- * alongside it, up to `maxExtraAttempts`. The first to answer wins; the others are aborted at once. A
+ * alongside it, up to `maxExtraAttempts`. The delay (and the latency the hedger learns) counts from when
+ * an attempt is sent, past the rate limiter and the bulkhead: a call held by our own pacing is not slow. The first to answer wins; the others are aborted at once. A
  * failure is reported only when every attempt sent has failed (the first failure is the one reported).
  *
  * Only JSON bodies are hedged: a body that cannot be sent twice, or a multipart upload, never is.
@@ -34,9 +35,13 @@ export async function hedgedAttempt(
   const delay = hedger.delayFor(model);
   if (plan.number === 1) hedger.recordCall();
   if (delay === undefined) {
-    const startedAt = clock.now();
-    const props = await runAttempt(ctx, request, working, plan, send);
-    hedger.observe(model, clock.now() - startedAt);
+    let sentAt = clock.now();
+    const onSent = () => {
+      sentAt = clock.now();
+      plan.onSent?.();
+    };
+    const props = await runAttempt(ctx, request, working, { ...plan, onSent }, send);
+    hedger.observe(model, clock.now() - sentAt);
     return props;
   }
 
@@ -61,13 +66,19 @@ export async function hedgedAttempt(
       const scope = new AbortScope(clock, [plan.parent.signal]);
       racers.push(scope);
       running++;
-      const startedAt = clock.now();
+      let sentAt = clock.now();
       // Each racer sends its own copy of the options (an attempt sets its signal and headers on them).
       const options = hedge === 0 ? working : { ...working };
       const racerPlan: AttemptPlan = {
         ...plan,
         parent: scope,
         hedge,
+        // The next hedge's delay starts once this racer is sent, not while our own guards hold it.
+        onSent: () => {
+          sentAt = clock.now();
+          if (hedge === 0) plan.onSent?.();
+          if (winner === undefined) schedule(hedge + 1);
+        },
         onStreamEnd: () => {
           if (winner !== hedge) return;
           scope.dispose();
@@ -83,7 +94,7 @@ export async function hedgedAttempt(
             return;
           }
           winner = hedge;
-          hedger.observe(model, clock.now() - startedAt);
+          hedger.observe(model, clock.now() - sentAt);
           if (hedge > 0) ctx.shared.stats.hedgeWon(statsScope(ctx, request));
           finish();
           resolve(props);
@@ -114,10 +125,8 @@ export async function hedgedAttempt(
         ctx.shared.events.emit('hedge', { ...eventBase(ctx, request), attempt: plan.number, hedge, delay: delay * hedge });
         ctx.shared.stats.hedged(statsScope(ctx, request));
         launch(hedge);
-        schedule(hedge + 1);
       }, delay);
     };
     launch(0);
-    schedule(1);
   });
 }

@@ -1,6 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import { describe, expect, it } from 'vitest';
-import type { AttemptEndEvent, HedgeEvent } from '../../src/index.js';
+import type { AttemptEndEvent, HedgeEvent, RateLimitWaitEvent } from '../../src/index.js';
 import { faults } from '../../src/testing/index.js';
 import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
 
@@ -59,6 +59,68 @@ describe('hedge', () => {
     expect(hedges).toHaveLength(2);
     expect(ai.resilience.stats().total.hedges.sent).toBe(2);
     expect(server.requests).toHaveLength(6);
+  });
+
+  it('sends no twin for an attempt still held by the rate limiter, and so takes no capacity from later callers', async () => {
+    // 60 per minute (one per second); a fixed hedge delay of 100 ms, every call may be hedged.
+    const { server, clock, ai } = await harness({
+      rateLimit: { requestsPerMinute: 60, learn: false },
+      hedge: { delay: 100, maxHedgedShare: 1 },
+    });
+    const waits = collect<RateLimitWaitEvent>(ai, 'rateLimitWait');
+    const hedges = collect<HedgeEvent>(ai, 'hedge');
+    const c1 = ai.chat.completions.create(chatParams);
+    const c2 = ai.chat.completions.create(chatParams);
+    const c3 = ai.chat.completions.create(chatParams);
+    await c1; // sent at once, answered before the hedge delay
+    await until(() => waits.length === 2);
+    expect(waits.map((event) => event.delay)).toEqual([1000, 2000]);
+
+    // c2 and c3 have not been sent: their wait is our own pacing, not a slow upstream.
+    await clock.advance(100);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(hedges).toEqual([]);
+
+    // A new caller at 100 ms, with three calls ahead of it at one per second, goes at 3 s.
+    const c4 = ai.chat.completions.create(chatParams);
+    await until(() => waits.length === 3);
+    expect(waits[2]!.delay).toBe(2_900);
+
+    for (let i = 0; i < 30 && server.requests.length < 4; i++) {
+      await clock.advance(100);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all([c2, c3, c4]);
+    expect(hedges).toEqual([]);
+    expect(server.requests).toHaveLength(4);
+    expect(ai.resilience.stats().total.hedges.sent).toBe(0);
+  });
+
+  it('learns latency from when an attempt is sent, not from when it began waiting for the rate limiter', async () => {
+    const { server, clock, ai } = await harness({
+      rateLimit: { requestsPerMinute: 60, learn: false },
+      hedge: { delay: { percentile: 50 }, minSamples: 3, maxHedgedShare: 1 },
+    });
+    const hedges = collect<HedgeEvent>(ai, 'hedge');
+    // Three calls at once: sent at 0, 1 and 2 s, each answered at once (on the fake clock).
+    const calls = [0, 1, 2].map(() => ai.chat.completions.create(chatParams));
+    await until(() => server.requests.length === 1);
+    await clock.advance(1000);
+    await until(() => server.requests.length === 2);
+    await clock.advance(1000);
+    await Promise.all(calls);
+
+    // The model's median latency is ~0 ms (not the 1 s its queued calls waited): a slow call is hedged at once.
+    await clock.advance(1000);
+    server.enqueue(faults.stall());
+    const controller = new AbortController();
+    const slow = rejectionOf(ai.chat.completions.create(chatParams, { signal: controller.signal }));
+    await until(() => server.requests.length === 4);
+    await clock.advance(1);
+    await until(() => hedges.length === 1);
+    expect(hedges[0]!.delay).toBe(1);
+    controller.abort();
+    expect(await slow).toBeInstanceOf(OpenAI.APIUserAbortError);
   });
 
   it('sends up to maxExtraAttempts twins, one per delay', async () => {
