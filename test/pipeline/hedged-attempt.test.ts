@@ -102,13 +102,14 @@ describe('hedge', () => {
       hedge: { delay: { percentile: 50 }, minSamples: 3, maxHedgedShare: 1 },
     });
     const hedges = collect<HedgeEvent>(ai, 'hedge');
-    // Three calls at once: sent at 0, 1 and 2 s, each answered at once (on the fake clock).
+    // Three calls at once: sent at 0, 1 and 2 s, each answered at once (on the fake clock: each answer is
+    // awaited before the clock moves on, or its latency would include the step).
     const calls = [0, 1, 2].map(() => ai.chat.completions.create(chatParams));
-    await until(() => server.requests.length === 1);
+    await calls[0];
     await clock.advance(1000);
-    await until(() => server.requests.length === 2);
+    await calls[1];
     await clock.advance(1000);
-    await Promise.all(calls);
+    await calls[2];
 
     // The model's median latency is ~0 ms (not the 1 s its queued calls waited): a slow call is hedged at once.
     await clock.advance(1000);
