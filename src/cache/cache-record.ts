@@ -4,6 +4,7 @@ import type { ResponseProps } from '../pipeline/transport.js';
 import type { CachedResponse } from './cache-store.js';
 import { BufferedResponse } from '../pipeline/buffered-response.js';
 import { relayBody } from '../pipeline/relayed-response.js';
+import { eventName, roleOf, SseScanner } from '../streams/sse-scanner.js';
 
 /** Headers that describe the bytes on the wire, not the response: not kept. */
 const WIRE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -24,15 +25,15 @@ export async function recordBody(response: Response, storedAt: number, ttl: numb
   };
 }
 
-/** A stream is complete when its terminal event arrived: `[DONE]`, or the Responses API's `response.completed`. */
-function isComplete(events: string): boolean {
-  return /^data: \[DONE\]\s*$/m.test(events) || /^event: response\.completed\s*$/m.test(events) || events.includes('"type":"response.completed"');
-}
+/** Terminal events that end a stream without a whole answer: never stored. */
+const UNFINISHED = new Set(['response.failed', 'response.incomplete']);
 
 /**
- * Passes a stream through to the caller while recording it; `store` receives the record only if the
- * stream ended with its terminal event and stayed under `maxBytes`. A stream that failed, was cut
- * short or was cancelled is never stored.
+ * Passes a stream through to the caller while recording it; `store` receives the record only if its
+ * events reached a terminal event (`[DONE]`, the Responses API's `response.completed`...) with no SSE
+ * `error` event before it, and it stayed under `maxBytes`. The events decide, not the way the body ended:
+ * the SDK cancels the body once it has read `[DONE]`, and some servers (vLLM, LiteLLM) send `[DONE]`
+ * after an error event. A stream that failed, was cut short or was left before its end is never stored.
  */
 export function recordStream(
   response: Response,
@@ -42,21 +43,30 @@ export function recordStream(
   store: (record: CachedResponse) => void,
 ): Response {
   const decoder = new TextDecoder();
+  const scanner = new SseScanner();
   let text = '';
   let tooLarge = false;
+  let failed = false;
+  let complete = false;
   return relayBody(response, {
     chunk(bytes) {
-      if (tooLarge) return;
+      if (tooLarge || failed || complete) return;
       text += decoder.decode(bytes, { stream: true });
       if (text.length * 2 > maxBytes) {
         tooLarge = true;
         text = '';
+        return;
+      }
+      for (const event of scanner.push(bytes)) {
+        const role = roleOf(event);
+        if (role === 'error' || (role === 'terminal' && UNFINISHED.has(eventName(event) ?? ''))) failed = true;
+        else if (role === 'terminal') complete = true;
+        if (failed || complete) return;
       }
     },
-    end(complete) {
-      if (!complete || tooLarge) return;
+    end() {
+      if (!complete || failed || tooLarge) return;
       text += decoder.decode();
-      if (!isComplete(text)) return;
       const storedAt = now();
       store({ status: response.status, headers: keptHeaders(response.headers), body: text, stream: true, storedAt, expiresAt: storedAt + ttl });
     },

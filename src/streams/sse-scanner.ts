@@ -76,11 +76,16 @@ export type EventRole = 'lifecycle' | 'content' | 'terminal' | 'error';
 /** What an event means for the guard: still starting, producing, finished, or an error. */
 export function roleOf(event: SseEvent): EventRole {
   if (event.data === '[DONE]') return 'terminal';
-  const name = event.name ?? typeOf(event.data);
+  const name = eventName(event);
   if (name === 'error' || (event.name === undefined && event.data.startsWith('{"error"'))) return 'error';
   if (name !== undefined && TERMINAL.has(name)) return 'terminal';
   if (name !== undefined && LIFECYCLE.has(name)) return 'lifecycle';
   return 'content';
+}
+
+/** The event's name: its `event:` line, or else the `"type"` its JSON payload leads with. */
+export function eventName(event: SseEvent): string | undefined {
+  return event.name ?? typeOf(event.data);
 }
 
 /** The `"type"` of a JSON payload, read cheaply from its start (Responses events lead with it). */
