@@ -35,10 +35,16 @@ export interface RelayTaps {
   readonly end?: (complete: boolean) => void;
 }
 
+/** Pull only when a read is waiting (a `ReadableStream`'s default high-water mark of 1 pulls one chunk ahead). */
+const NO_READ_AHEAD: QueuingStrategy<Uint8Array> = { highWaterMark: 0 };
+
 /**
  * `response` with a body that passes the upstream's bytes through unchanged and reports them to `taps`
  * (a stream the cache records, a fallback client's stream whose end frees the call). A response without
  * a body is returned as it is, and ends at once as complete.
+ *
+ * It never reads ahead of its reader: the upstream is read only when the caller asks for the next chunk,
+ * so a guarded stream's `timeout.idle` never runs while the caller is busy between reads.
  */
 export function relayBody(response: Response, taps: RelayTaps): Response {
   if (!response.body) {
@@ -72,6 +78,6 @@ export function relayBody(response: Response, taps: RelayTaps): Response {
       end(false);
       await reader.cancel(reason);
     },
-  });
+  }, NO_READ_AHEAD);
   return new RelayedResponse(body, response);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { relayBody, RelayedResponse } from '../../src/pipeline/relayed-response.js';
+import { chatStreamPlan } from '../../src/testing/index.js';
 import { chatParams, harness } from '../support/harness.js';
 
 const bytes = (text: string) =>
@@ -90,6 +91,58 @@ describe('relayBody', () => {
     });
     await expect(relayBody(new Response(broken), failed).text()).rejects.toThrow('reset');
     expect(failed.ends).toEqual([false]);
+  });
+
+  it('never reads ahead: the upstream is read only when its reader asks', async () => {
+    let reads = 0;
+    const upstream = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          reads++;
+          controller.enqueue(new TextEncoder().encode(`data: ${reads}\n\n`));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const reader = relayBody(new Response(upstream), taps()).body!.getReader();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(reads).toBe(0);
+    await reader.read();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(reads).toBe(1);
+    await reader.cancel();
+  });
+
+  it('keeps timeout.idle of a recorded (cached) stream off while the caller is busy between reads', async () => {
+    const plan = chatStreamPlan({ id: 'chatcmpl-1', model: 'gpt-4.1-mini', chunks: 3 });
+    const encoder = new TextEncoder();
+    let upstream!: ReadableStreamDefaultController<Uint8Array>;
+    const fetch = async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            upstream = controller;
+            controller.enqueue(encoder.encode(plan.preamble.join('') + plan.content[0]));
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      );
+    const { clock, ai } = await harness({ cache: true, timeout: { idle: 100 } }, { fetch });
+    const stalls: unknown[] = [];
+    ai.resilience.on('streamStall', (event) => stalls.push(event));
+    const stream = await ai.chat.completions.create({ ...chatParams, temperature: 0, stream: true });
+    const iterator = stream[Symbol.asyncIterator]();
+    let text = '';
+    for (let i = 0; i < 2; i++) text += (await iterator.next()).value?.choices[0]?.delta?.content ?? '';
+    // The caller spends a second on what it has; the upstream sends nothing meanwhile. No read is waiting,
+    // so this is not a stall.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await clock.advance(1_000);
+    expect(stalls).toEqual([]);
+    upstream.enqueue(encoder.encode([...plan.content.slice(1), ...plan.tail, plan.terminator].join('')));
+    upstream.close();
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += next.value.choices[0]?.delta?.content ?? '';
+    expect(text).toBe('Hello world!');
   });
 
   it('returns a response without a body as it is, ended as complete', () => {
