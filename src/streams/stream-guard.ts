@@ -69,10 +69,9 @@ export async function guardStream(
 
   while (!committed) {
     const next = await reader.read();
-    if (next.done) {
-      if (held.length === 0) throw new MalformedResponseError('Stream ended before its first chunk.', response);
-      break;
-    }
+    // Ended empty, or after lifecycle events only: nothing meaningful reached the caller, so the attempt
+    // fails and is retried like any other.
+    if (next.done) throw new MalformedResponseError('Stream ended before its first chunk.', response);
     const leadingError = take(next.value);
     if (leadingError) {
       // Nothing has reached the caller yet: the attempt fails, and is retried like any other.

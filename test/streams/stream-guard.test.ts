@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { faults } from '../../src/testing/index.js';
+import { faults, responsesStreamPlan } from '../../src/testing/index.js';
 import {
   StreamIdleTimeoutError,
   systemClock,
@@ -9,6 +9,7 @@ import {
   type StreamTruncatedEvent,
 } from '../../src/index.js';
 import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
+import { scriptedFetch } from '../support/scripted-fetch.js';
 
 const chatStream = { ...chatParams, stream: true as const };
 const responsesStream = { model: 'gpt-4.1-mini', input: 'hi', stream: true as const };
@@ -96,6 +97,19 @@ describe('how streams end', () => {
     const error = await rejectionOf(textOf(await ai.chat.completions.create(chatStream)));
     expect(error).toBeInstanceOf(OpenAI.APIError);
     await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
+  });
+
+  it('a Responses stream that ends cleanly after lifecycle events only fails the attempt, and is retried', async () => {
+    const plan = responsesStreamPlan({ id: 'resp_1', model: 'gpt-4.1-mini', chunks: 2 });
+    const full = [...plan.preamble, ...plan.content, ...plan.tail, plan.terminator].join('');
+    // response.created ... content_part.added, then a clean end (a proxy closing an idle socket, say).
+    const { fetch, calls } = scriptedFetch([{ chunks: [plan.preamble.join('')] }, { chunks: [full] }]);
+    const { clock, ai } = await harness({}, { fetch });
+    const events: string[] = [];
+    for await (const event of await drive(clock, ai.responses.create(responsesStream))) events.push(event.type);
+    expect(calls).toHaveLength(2);
+    expect(events.filter((type) => type === 'response.created')).toHaveLength(1);
+    expect(events.at(-1)).toBe('response.completed');
   });
 
   it("streaming.onTruncated: 'end' ends it quietly, still reporting it", async () => {
