@@ -38,9 +38,11 @@ export async function withCache(
   if (!cache || control === 'bypass' || !cache.settings.cacheable({ method, path, model, stream, body: options.body })) {
     return (await run(sent)).props;
   }
+  const cacheScope = await scopeOf(ctx);
+  if (!cacheScope) return (await run(sent)).props;
   let key: string;
   try {
-    key = await cacheKey({ method, path, query: sent.query, body: sent.body, headers }, await scopeOf(ctx));
+    key = await cacheKey({ method, path, query: sent.query, body: sent.body, headers }, cacheScope);
   } catch (error) {
     if (error instanceof NotPlainDataError) return (await run(sent)).props;
     throw error;
@@ -182,10 +184,14 @@ function headerEntries(headers: unknown): Array<[string, string | null]> | undef
 
 /**
  * The scope of this client view (its account, defaults and tenant) in canonical form, computed again only
- * when its account changes (a rotated API key).
+ * when its account changes (a rotated API key, another key from an `apiKey` function). `undefined` when
+ * the call must not use the cache: its `apiKey` function failed, or the client has no API key to tell its
+ * account from others and no tenant says whose call it is.
  */
-async function scopeOf(ctx: PipelineContext): Promise<{ canonical: string }> {
-  const account = await accountScope(ctx);
+async function scopeOf(ctx: PipelineContext): Promise<{ canonical: string } | undefined> {
+  const current = await accountScope(ctx);
+  if (!current || (!current.keyed && ctx.tenant === undefined)) return undefined;
+  const { account } = current;
   const known = scopes.get(ctx);
   if (known && known.account === account) return known.scope;
   const client = ctx.client as SdkClientInternals;

@@ -15,7 +15,9 @@ type ClientWithAccount = SdkClientInternals & {
   apiKey?: unknown;
   organization?: string | null;
   project?: string | null;
-  _callApiKey?: () => Promise<unknown>;
+  _options?: { apiKey?: unknown };
+  /** openai 7.x (later releases) hands the key of this very invocation to `capture`; earlier ones only set `apiKey`. */
+  _callApiKey?: (capture?: (apiKey: string | null) => void) => Promise<unknown>;
 };
 
 interface KnownAccount {
@@ -28,30 +30,41 @@ interface KnownAccount {
 const accounts = new WeakMap<object, KnownAccount>();
 
 /**
- * The account of this call's client view (an `apiKey` function is called first if it has not been yet).
- * The same object is returned for as long as the account stays the same.
+ * The account of this call's client view, for keying the cache: with an `apiKey` function, the key the
+ * function gives for this call (the SDK asks it again for each request, so the key it gave last may be
+ * another user's). `keyed` is `false` when the client has no key that tells its account apart (a
+ * workload identity, a provider's own credentials); `undefined` when its `apiKey` function failed.
+ * The same `account` object is returned for as long as the account stays the same.
  */
-export async function accountScope(ctx: PipelineContext): Promise<AccountScope> {
-  return (await knownAccount(ctx)).scope;
+export async function accountScope(ctx: PipelineContext): Promise<{ account: AccountScope; keyed: boolean } | undefined> {
+  let apiKey: string;
+  try {
+    apiKey = await currentApiKey(ctx.client as ClientWithAccount);
+  } catch {
+    // The SDK's own request fails with this error.
+    return undefined;
+  }
+  return { account: await knownAccount(ctx, apiKey).scope, keyed: apiKey !== '' };
 }
 
 /**
- * A short fingerprint of {@link accountScope}, naming the account in shared state (`<id>:<model>`), so
- * that processes calling as the same account share limits and circuits and others do not.
+ * A short fingerprint of the account (its scope as in {@link accountScope}, with the key the client holds),
+ * naming it in shared state (`<id>:<model>`), so that processes calling as the same account share limits
+ * and circuits and others do not. An `apiKey` function is called first if it has not been yet.
  */
 export async function accountId(ctx: PipelineContext): Promise<string> {
-  const known = await knownAccount(ctx);
-  known.id ??= known.scope.then(async (scope) => (await sha256Hex(canonicalJson({ v: 1, ...scope }))).slice(0, 32));
-  return known.id;
-}
-
-async function knownAccount(ctx: PipelineContext): Promise<KnownAccount> {
   const client = ctx.client as ClientWithAccount;
   // An apiKey function not called yet leaves null (or, on openai 5.x, the placeholder 'Missing Key').
   if ((client.apiKey == null || client.apiKey === 'Missing Key') && typeof client._callApiKey === 'function') {
     await client._callApiKey().catch(() => undefined);
   }
-  const apiKey = typeof client.apiKey === 'string' ? client.apiKey : '';
+  const known = knownAccount(ctx, keyOf(client.apiKey));
+  known.id ??= known.scope.then(async (scope) => (await sha256Hex(canonicalJson({ v: 1, ...scope }))).slice(0, 32));
+  return known.id;
+}
+
+function knownAccount(ctx: PipelineContext, apiKey: string): KnownAccount {
+  const client = ctx.client as ClientWithAccount;
   const known = accounts.get(client);
   if (known?.apiKey === apiKey) return known;
   const scope = sha256Hex(`openai-resilient:${apiKey}`).then((keyFingerprint) => ({
@@ -63,4 +76,24 @@ async function knownAccount(ctx: PipelineContext): Promise<KnownAccount> {
   const account: KnownAccount = { apiKey, scope };
   accounts.set(client, account);
   return account;
+}
+
+/**
+ * The key this call is sent with: an `apiKey` function is asked now, as the SDK asks it for each request,
+ * rather than remembered from the previous call; `''` when the client has none.
+ */
+async function currentApiKey(client: ClientWithAccount): Promise<string> {
+  if (typeof client._options?.apiKey !== 'function' || typeof client._callApiKey !== 'function') {
+    return keyOf(client.apiKey);
+  }
+  let captured: string | null | undefined;
+  await client._callApiKey((apiKey) => {
+    captured = apiKey;
+  });
+  return keyOf(captured === undefined ? client.apiKey : captured);
+}
+
+/** The API key, or `''` when there is none. */
+function keyOf(apiKey: unknown): string {
+  return typeof apiKey === 'string' && apiKey !== 'Missing Key' ? apiKey : '';
 }
