@@ -5,7 +5,7 @@ import { keepUrl } from './response-url.js';
  * one of which the SDK's parser calls, answer from memory, so an answer is neither streamed again nor
  * parsed twice. Everything else a caller of `asResponse()` may use (`body`, `arrayBuffer()`, `blob()`,
  * `bytes()`, `formData()`) comes from an ordinary `Response` built on first use. As with any `Response`,
- * the body can be read once; `clone()` gives another.
+ * the body can be read once; `clone()` gives another, whose `json()` parses the text anew (an object of its own).
  */
 export class BufferedResponse extends Response {
   readonly #text: string;
@@ -66,7 +66,8 @@ export class BufferedResponse extends Response {
 
   override clone(): Response {
     if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
-    return new BufferedResponse(this.#text, this.#json, this.#init, this.url);
+    // The clone parses its own copy: as with a native clone, changing what one gives never changes the other.
+    return new BufferedResponse(this.#text, undefined, this.#init, this.url);
   }
 
   async #take<T>(read: () => T): Promise<T> {

@@ -35,6 +35,23 @@ describe('BufferedResponse', () => {
     expect(await copy.text()).toBe(text);
   });
 
+  it('a clone parses its own object: changing what one json() gives never changes the other', async () => {
+    const response = new BufferedResponse(text, { answer: 42 }, init, '');
+    const copy = (await response.clone().json()) as { answer: number };
+    copy.answer = 0;
+    expect(await response.json()).toEqual({ answer: 42 });
+  });
+
+  it("asResponse().clone() gives an independent copy, as the bare SDK's native Response does", async () => {
+    const { ai, raw } = await harness();
+    for (const client of [raw, ai]) {
+      const response = await client.chat.completions.create(chatParams).asResponse();
+      const copy = (await response.clone().json()) as { id: string };
+      copy.id = 'mutated';
+      expect(((await response.json()) as { id: string }).id, client === ai ? 'resilient' : 'bare').not.toBe('mutated');
+    }
+  });
+
   it("is what asResponse() and withResponse() give the SDK's caller", async () => {
     const { ai } = await harness();
     const raw = await ai.chat.completions.create(chatParams).asResponse();
