@@ -68,8 +68,13 @@ function parseBlock(text: string, start: number, end: number): SseEvent | undefi
 const LIFECYCLE = new Set([
   'response.created', 'response.in_progress', 'response.queued', 'response.output_item.added', 'response.content_part.added',
 ]);
-/** Events after which a stream is complete. */
-const TERMINAL = new Set(['response.completed', 'response.failed', 'response.incomplete', 'error']);
+/**
+ * Events after which a stream is complete. An Images API stream (`images.generate()`/`edit()` with
+ * `stream: true`) sends no `[DONE]`: it ends with the one event that carries the final image.
+ */
+const TERMINAL = new Set([
+  'response.completed', 'response.failed', 'response.incomplete', 'error', 'image_generation.completed', 'image_edit.completed',
+]);
 
 export type EventRole = 'lifecycle' | 'content' | 'terminal' | 'error';
 

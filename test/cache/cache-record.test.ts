@@ -26,6 +26,13 @@ describe('recordStream', () => {
     expect((await recorded(responsesStream)).map((record) => record.body)).toEqual([responsesStream]);
   });
 
+  it('stores an Images API stream that reached the event carrying the final image (it sends no [DONE])', async () => {
+    const stream =
+      sseFrame({ type: 'image_generation.partial_image', b64_json: 'AAAA', partial_image_index: 0 }, 'image_generation.partial_image') +
+      sseFrame({ type: 'image_generation.completed', b64_json: 'BBBB' }, 'image_generation.completed');
+    expect(await recorded(stream)).toHaveLength(1);
+  });
+
   it('stores a stream cancelled after its terminal event (the SDK cancels the body once it has read [DONE])', async () => {
     const stream = [...chat.preamble, ...chat.content, ...chat.tail, chat.terminator].join('');
     const stored = await recorded(stream, async (body) => {

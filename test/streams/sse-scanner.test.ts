@@ -67,4 +67,10 @@ describe('roleOf', () => {
     expect(roleOf({ name: 'response.output_text.delta', data: '{}' })).toBe('content');
     expect(roleOf({ name: undefined, data: '{"type":"response.completed"}' })).toBe('terminal');
   });
+
+  it('ends an Images API stream at the event carrying the final image (it sends no [DONE])', () => {
+    expect(roleOf({ name: 'image_generation.partial_image', data: '{}' })).toBe('content');
+    expect(roleOf({ name: 'image_generation.completed', data: '{}' })).toBe('terminal');
+    expect(roleOf({ name: undefined, data: '{"type":"image_edit.completed"}' })).toBe('terminal');
+  });
 });

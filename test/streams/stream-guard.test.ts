@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { faults, responsesStreamPlan } from '../../src/testing/index.js';
+import { faults, responsesStreamPlan, sseFrame } from '../../src/testing/index.js';
 import {
   StreamIdleTimeoutError,
   systemClock,
@@ -110,6 +110,27 @@ describe('how streams end', () => {
     expect(calls).toHaveLength(2);
     expect(events.filter((type) => type === 'response.created')).toHaveLength(1);
     expect(events.at(-1)).toBe('response.completed');
+  });
+
+  it.each(['image_generation', 'image_edit'])('an Images API stream (%s) ends complete after its .completed event, as with the bare SDK', async (kind) => {
+    const body =
+      sseFrame({ type: `${kind}.partial_image`, b64_json: 'AAAA', partial_image_index: 0 }, `${kind}.partial_image`) +
+      sseFrame({ type: `${kind}.completed`, b64_json: 'BBBB', usage: { total_tokens: 1 } }, `${kind}.completed`);
+    // Every request gets the same stream (the SDK also probes `fetch` with a data: URL before a multipart upload).
+    const fetch = async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    const { ai, raw } = await harness({}, { fetch });
+    const truncated: StreamTruncatedEvent[] = [];
+    ai.resilience.on('streamTruncated', (event) => truncated.push(event));
+    for (const client of [raw, ai]) {
+      const types: string[] = [];
+      const stream =
+        kind === 'image_generation'
+          ? await client.images.generate({ model: 'gpt-image-1', prompt: 'owl', stream: true, partial_images: 1 })
+          : await client.images.edit({ model: 'gpt-image-1', prompt: 'owl', image: new File(['png'], 'owl.png'), stream: true, partial_images: 1 });
+      for await (const event of stream) types.push(event.type);
+      expect(types).toEqual([`${kind}.partial_image`, `${kind}.completed`]);
+    }
+    expect(truncated).toEqual([]);
   });
 
   it("streaming.onTruncated: 'end' ends it quietly, still reporting it", async () => {
