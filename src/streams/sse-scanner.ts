@@ -88,6 +88,14 @@ export function roleOf(event: SseEvent): EventRole {
   return 'content';
 }
 
+/**
+ * Whether a terminal event says the answer failed: the Responses API's `response.failed`, whose
+ * `response.error` says why. It ends the stream, and is an error like an `error` event.
+ */
+export function isFailure(event: SseEvent): boolean {
+  return eventName(event) === 'response.failed';
+}
+
 /** The event's name: its `event:` line, or else the `"type"` its JSON payload leads with. */
 export function eventName(event: SseEvent): string | undefined {
   return event.name ?? typeOf(event.data);

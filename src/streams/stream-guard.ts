@@ -3,7 +3,7 @@ import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import type { Clock } from '../internal/clock.js';
 import { RelayedResponse } from '../pipeline/relayed-response.js';
 import { GuardedBody } from './guarded-body.js';
-import { roleOf, SseScanner, type SseEvent } from './sse-scanner.js';
+import { isFailure, roleOf, SseScanner, type SseEvent } from './sse-scanner.js';
 
 /** Stream settings after defaults. */
 export interface StreamGuardSettings {
@@ -15,7 +15,7 @@ export interface StreamGuardSettings {
 
 export interface StreamGuardHooks {
   readonly clock: Clock;
-  /** Makes the SDK's own errors: a connection error, and the `APIError` of an SSE `error` event. */
+  /** Makes the SDK's own errors: a connection error, and the `APIError` of an SSE `error` event or `response.failed`. */
   readonly connectionError: (message: string, cause: unknown) => Error;
   readonly eventError: (event: SseEvent) => Error;
   readonly onStall: (chunks: number) => void;
@@ -50,14 +50,17 @@ export async function guardStream(
   let chunks = 0;
 
   let failure: unknown;
-  /** Scans `bytes`; returns the error event if it is the stream's first meaningful event. */
+  /**
+   * Scans `bytes`; returns the error event (an `error` event, or `response.failed`) if it is the stream's
+   * first meaningful event. A later one is the stream's `failure`, which the breaker records.
+   */
   const take = (bytes: Uint8Array): SseEvent | undefined => {
     let leading: SseEvent | undefined;
     for (const event of scanner.push(bytes)) {
       const role = roleOf(event);
       if (role === 'lifecycle') continue;
       if (role === 'terminal') terminal = true;
-      if (role === 'error') {
+      if (role === 'error' || (role === 'terminal' && isFailure(event))) {
         if (chunks === 0) leading = event;
         else failure ??= hooks.eventError(event);
       }

@@ -22,7 +22,8 @@ export function streamHooks(
       } catch {
         payload = { message: event.data };
       }
-      const error = (typeof payload['error'] === 'object' && payload['error'] !== null ? payload['error'] : payload) as Record<string, unknown>;
+      // An `error` event carries the error (at its top level, or as `error`); `response.failed`, in `response.error`.
+      const error = (objectAt(payload, 'error') ?? objectAt(objectAt(payload, 'response'), 'error') ?? payload) as Record<string, unknown>;
       const message = typeof error['message'] === 'string' ? error['message'] : 'Error event in the stream.';
       return new ctx.sdk.APIError(undefined, error, message, response.headers);
     },
@@ -38,4 +39,10 @@ export function streamHooks(
     },
     onEnd,
   };
+}
+
+/** `value[key]` when it is an object. */
+function objectAt(value: unknown, key: string): object | undefined {
+  const member = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof member === 'object' && member !== null ? member : undefined;
 }

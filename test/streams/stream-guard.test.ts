@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { faults, responsesStreamPlan, sseFrame } from '../../src/testing/index.js';
+import { faults, responseObject, responsesStreamPlan, sseFrame } from '../../src/testing/index.js';
 import {
   StreamIdleTimeoutError,
   systemClock,
@@ -131,6 +131,47 @@ describe('how streams end', () => {
       expect(types).toEqual([`${kind}.partial_image`, `${kind}.completed`]);
     }
     expect(truncated).toEqual([]);
+  });
+
+  describe('response.failed (server_error)', () => {
+    const plan = responsesStreamPlan({ id: 'resp_1', model: 'gpt-4.1-mini', chunks: 2 });
+    const failed = sseFrame(
+      {
+        type: 'response.failed',
+        sequence_number: 9,
+        response: { ...responseObject({ id: 'resp_1', model: 'gpt-4.1-mini', status: 'failed', output: [] }), error: { code: 'server_error', message: 'The server had an error.' } },
+      },
+      'response.failed',
+    );
+    const full = [...plan.preamble, ...plan.content, ...plan.tail, plan.terminator].join('');
+
+    it('arriving before any output fails the attempt: retried, as a leading error event is', async () => {
+      const { fetch, calls } = scriptedFetch([{ chunks: [plan.preamble.slice(0, 2).join('') + failed] }, { chunks: [full] }]);
+      const { clock, ai } = await harness({}, { fetch });
+      const events: string[] = [];
+      for await (const event of await drive(clock, ai.responses.create(responsesStream))) events.push(event.type);
+      expect(calls).toHaveLength(2);
+      expect(events.filter((type) => type === 'response.created')).toHaveLength(1);
+      expect(events.at(-1)).toBe('response.completed');
+    });
+
+    it('arriving before any output counts against the circuit breaker, and fails with its code when not retried', async () => {
+      const { fetch } = scriptedFetch([{ chunks: [plan.preamble.slice(0, 2).join('') + failed] }]);
+      const { ai } = await harness({ retry: false, circuitBreaker: { consecutiveFailures: 1 } }, { fetch });
+      const error = await rejectionOf(ai.responses.create(responsesStream));
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect(error).toMatchObject({ code: 'server_error', message: 'The server had an error.' });
+      expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('open');
+    });
+
+    it('arriving after output ends the stream, and counts against the circuit breaker', async () => {
+      const { fetch } = scriptedFetch([{ chunks: [[...plan.preamble, ...plan.content].join('') + failed] }]);
+      const { ai } = await harness({ circuitBreaker: { consecutiveFailures: 1 } }, { fetch });
+      const events: string[] = [];
+      for await (const event of await ai.responses.create(responsesStream)) events.push(event.type);
+      expect(events.at(-1)).toBe('response.failed');
+      await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
+    });
   });
 
   it("streaming.onTruncated: 'end' ends it quietly, still reporting it", async () => {
