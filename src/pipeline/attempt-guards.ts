@@ -15,6 +15,12 @@ import type { RequestInfo, SdkRequestOptions } from './request-info.js';
 export interface AttemptGuard {
   /** The response arrived (for a stream: its first chunk). */
   readonly responded: (response: Response, body: unknown) => void;
+  /**
+   * A stream's `usage` arrived (`body` holds it, as a JSON answer would: the last chunk of a chat stream
+   * with `stream_options.include_usage`, the `response` of `response.completed`): counted like a JSON
+   * answer's, and it corrects the rate limiter's token estimate.
+   */
+  readonly streamUsage: (body: unknown) => void;
   /** The attempt (or the stream it started) ended; `error` if it failed. */
   readonly ended: (error?: unknown) => void;
 }
@@ -53,6 +59,12 @@ export async function enterGuards(
     throw error;
   }
 
+  const countUsage = (body: unknown) => {
+    const usage = normalizeUsage(body);
+    if (!usage) return;
+    request.observed.usage = usage;
+    ctx.shared.stats.used(statsScope(ctx, request), usage);
+  };
   let ended = false;
   /** Whether the breaker has had this attempt's outcome. */
   let judged = false;
@@ -66,11 +78,7 @@ export async function enterGuards(
       // A stream is judged when it ends (a failure mid-stream counts), except a half-open probe: its
       // first chunk says the model answers, and the circuit must not wait on how long the caller reads.
       if (request.stream && admission?.probe) judge({ ok: true });
-      const usage = normalizeUsage(body);
-      if (usage) {
-        request.observed.usage = usage;
-        ctx.shared.stats.used(statsScope(ctx, request), usage);
-      }
+      countUsage(body);
       const answeredBy = (body as { model?: unknown } | undefined)?.model;
       request.observed.responseModel = typeof answeredBy === 'string' ? answeredBy : request.model;
       if (rateLimiter && request.model !== undefined) {
@@ -80,6 +88,10 @@ export async function enterGuards(
           rateLimiter.finish(reservation, response.ok);
         }
       }
+    },
+    streamUsage(body) {
+      countUsage(body);
+      if (reservation) rateLimiter!.settle(reservation, usedTokens(body));
     },
     ended(error) {
       if (ended) return;

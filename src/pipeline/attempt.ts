@@ -87,7 +87,7 @@ export async function runAttempt(
     onHeaders: (controller: AbortController) => abort.answered(controller),
     onResponse: guard.responded,
     guardStream: (response: Response, signal: AbortSignal) =>
-      guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, onStreamEnd)),
+      guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, { onEnd: onStreamEnd, onUsage: guard.streamUsage })),
   };
   const sendWith = (signal: AbortSignal | undefined) => {
     setOption(working, 'signal', signal);

@@ -22,6 +22,8 @@ export interface StreamGuardHooks {
   readonly onTruncated: (chunks: number) => void;
   /** Called once when the stream ends, however: read to the end, failed, cancelled, or aborted. */
   readonly onEnd: (error?: unknown) => void;
+  /** Called once with `{ usage }` when an event reports the stream's token usage (see {@link usageOf}). */
+  readonly onUsage: (body: { usage: object }) => void;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function guardStream(
   let committed = false;
   let terminal = false;
   let chunks = 0;
+  let usageReported = false;
 
   let failure: unknown;
   /**
@@ -59,6 +62,13 @@ export async function guardStream(
     for (const event of scanner.push(bytes)) {
       const role = roleOf(event);
       if (role === 'lifecycle') continue;
+      if (!usageReported) {
+        const usage = usageOf(event);
+        if (usage) {
+          usageReported = true;
+          hooks.onUsage({ usage });
+        }
+      }
       if (role === 'terminal') terminal = true;
       if (role === 'error' || (role === 'terminal' && isFailure(event))) {
         if (chunks === 0) leading = event;
@@ -203,3 +213,21 @@ export async function guardStream(
 }
 
 const DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The token usage an event reports: a chat chunk's `usage` (the last chunk, with
+ * `stream_options.include_usage`; the others carry `"usage":null` or none), or the `response.usage` of a
+ * Responses event such as `response.completed`. Only an event whose text holds a `"usage":{` is parsed, so
+ * the other chunks cost one substring search.
+ */
+function usageOf(event: SseEvent): object | undefined {
+  if (!event.data.includes('"usage":{')) return undefined;
+  let payload: { usage?: unknown; response?: { usage?: unknown } | null };
+  try {
+    payload = JSON.parse(event.data) as typeof payload;
+  } catch {
+    return undefined;
+  }
+  const usage = payload.usage ?? payload.response?.usage;
+  return typeof usage === 'object' && usage !== null ? usage : undefined;
+}

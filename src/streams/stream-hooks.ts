@@ -4,12 +4,15 @@ import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import type { StreamGuardHooks } from './stream-guard.js';
 
-/** The stream guard's hooks for one attempt: the pipeline's clock, the SDK's error classes, and events. */
+/**
+ * The stream guard's hooks for one attempt: the pipeline's clock, the SDK's error classes, events, and
+ * the attempt's own `onEnd` and `onUsage`.
+ */
 export function streamHooks(
   ctx: PipelineContext,
   request: RequestInfo,
   response: Response,
-  onEnd: (error?: unknown) => void,
+  { onEnd, onUsage }: Pick<StreamGuardHooks, 'onEnd' | 'onUsage'>,
 ): StreamGuardHooks {
   const { events } = ctx.shared;
   return {
@@ -38,6 +41,7 @@ export function streamHooks(
       events.emit('streamTruncated', { ...eventBase(ctx, request), chunks });
     },
     onEnd,
+    onUsage,
   };
 }
 

@@ -217,3 +217,42 @@ describe('how streams end', () => {
   });
 });
 
+describe('usage reported at the end of a stream', () => {
+  it('a chat stream with stream_options.include_usage adds its usage to stats(), as a JSON answer does', async () => {
+    const { ai } = await harness();
+    const stream = await ai.chat.completions.create({ ...chatStream, stream_options: { include_usage: true } });
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+    expect(usage?.total_tokens).toBeGreaterThan(0);
+    expect(ai.resilience.stats().total.usage).toEqual({
+      inputTokens: usage!.prompt_tokens, outputTokens: usage!.completion_tokens, totalTokens: usage!.total_tokens,
+    });
+  });
+
+  it("a Responses stream adds the usage of response.completed's response to stats()", async () => {
+    const { ai } = await harness();
+    let usage: OpenAI.Responses.ResponseUsage | undefined;
+    for await (const event of await ai.responses.create(responsesStream)) if (event.type === 'response.completed') usage = event.response.usage;
+    expect(usage?.total_tokens).toBeGreaterThan(0);
+    expect(ai.resilience.stats().total.usage.totalTokens).toBe(usage!.total_tokens);
+  });
+
+  it("corrects the rate limiter's token reservation, as a JSON answer's usage does", async () => {
+    // 60 000 tokens per minute; max_tokens 900 reserves about 900 tokens up front.
+    const { clock, ai } = await harness({ rateLimit: { tokensPerMinute: 60_000, learn: false } });
+    const waits: number[] = [];
+    ai.resilience.on('rateLimitWait', (event) => waits.push(event.delay));
+    const stream = await ai.chat.completions.create({ ...chatStream, max_tokens: 900, stream_options: { include_usage: true } });
+    let used = 0;
+    for await (const chunk of stream) if (chunk.usage) used = chunk.usage.total_tokens;
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThan(30);
+    // Corrected to the tokens used, the bucket has room for a second call of about 900 at once; left at
+    // the estimate, that call would wait for tokens that were never used.
+    const next = ai.chat.completions.create({ ...chatParams, max_tokens: 900 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(waits).toEqual([]);
+    if (waits.length > 0) await clock.advance(waits[0]!);
+    await next;
+  });
+});
