@@ -99,17 +99,28 @@ describe('how streams end', () => {
     await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
   });
 
-  it('a Responses stream that ends cleanly after lifecycle events only fails the attempt, and is retried', async () => {
-    const plan = responsesStreamPlan({ id: 'resp_1', model: 'gpt-4.1-mini', chunks: 2 });
-    const full = [...plan.preamble, ...plan.content, ...plan.tail, plan.terminator].join('');
-    // response.created ... content_part.added, then a clean end (a proxy closing an idle socket, say).
-    const { fetch, calls } = scriptedFetch([{ chunks: [plan.preamble.join('')] }, { chunks: [full] }]);
+  const plan = responsesStreamPlan({ id: 'resp_1', model: 'gpt-4.1-mini', chunks: 2 });
+  const wholeStream = [...plan.preamble, ...plan.content, ...plan.tail, plan.terminator].join('');
+
+  /** A Responses stream whose first attempt answers `first`, the second the whole stream: what reaches the caller. */
+  async function afterFirstAttempt(first: string): Promise<{ attempts: number; events: string[] }> {
+    const { fetch, calls } = scriptedFetch([{ chunks: [first] }, { chunks: [wholeStream] }]);
     const { clock, ai } = await harness({}, { fetch });
     const events: string[] = [];
     for await (const event of await drive(clock, ai.responses.create(responsesStream))) events.push(event.type);
-    expect(calls).toHaveLength(2);
+    return { attempts: calls.length, events };
+  }
+
+  /** The first attempt failed and was retried: the caller saw the second one only, whole. */
+  function expectRetriedWhole({ attempts, events }: { attempts: number; events: string[] }): void {
+    expect(attempts).toBe(2);
     expect(events.filter((type) => type === 'response.created')).toHaveLength(1);
     expect(events.at(-1)).toBe('response.completed');
+  }
+
+  it('a Responses stream that ends cleanly after lifecycle events only fails the attempt, and is retried', async () => {
+    // response.created ... content_part.added, then a clean end (a proxy closing an idle socket, say).
+    expectRetriedWhole(await afterFirstAttempt(plan.preamble.join('')));
   });
 
   it.each(['image_generation', 'image_edit'])('an Images API stream (%s) ends complete after its .completed event, as with the bare SDK', async (kind) => {
@@ -134,7 +145,6 @@ describe('how streams end', () => {
   });
 
   describe('response.failed (server_error)', () => {
-    const plan = responsesStreamPlan({ id: 'resp_1', model: 'gpt-4.1-mini', chunks: 2 });
     const failed = sseFrame(
       {
         type: 'response.failed',
@@ -143,16 +153,9 @@ describe('how streams end', () => {
       },
       'response.failed',
     );
-    const full = [...plan.preamble, ...plan.content, ...plan.tail, plan.terminator].join('');
 
     it('arriving before any output fails the attempt: retried, as a leading error event is', async () => {
-      const { fetch, calls } = scriptedFetch([{ chunks: [plan.preamble.slice(0, 2).join('') + failed] }, { chunks: [full] }]);
-      const { clock, ai } = await harness({}, { fetch });
-      const events: string[] = [];
-      for await (const event of await drive(clock, ai.responses.create(responsesStream))) events.push(event.type);
-      expect(calls).toHaveLength(2);
-      expect(events.filter((type) => type === 'response.created')).toHaveLength(1);
-      expect(events.at(-1)).toBe('response.completed');
+      expectRetriedWhole(await afterFirstAttempt(plan.preamble.slice(0, 2).join('') + failed));
     });
 
     it('arriving before any output counts against the circuit breaker, and fails with its code when not retried', async () => {
