@@ -1,12 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import type { HeadersLike } from '../../classify/retry-hint.js';
-import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import type { EventBus } from '../../events/event-bus.js';
-import { sleep, type Abortable } from '../../internal/abort-scope.js';
+import type { Abortable } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
 import type { SharedRateAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { bucketCapacity, type LimitKind } from './bucket-capacity.js';
+import { waitForCapacity, type ModelQueue, type WaitContext } from './capacity-wait.js';
 import { LearningProbe } from './learning-probe.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
 import { TenantShares } from './tenant-shares.js';
@@ -39,15 +39,11 @@ export interface Reservation {
   readonly sharedKey?: string | undefined;
 }
 
-type WaitReason = 'paused' | 'requests' | 'tokens' | 'tenant';
-
-interface ModelState {
+interface ModelState extends ModelQueue {
   requests?: TokenBucket;
   tokens?: TokenBucket;
   pausedUntil: number;
-  /** Refill time lost to pauses so far: callers already waiting when a pause starts wait that much longer. */
   heldFor: number;
-  waiting: number;
   /** The first request, whose response headers the others wait for. */
   probe?: LearningProbe;
   /** The upstream sent no `x-ratelimit-*` headers: nothing to learn, never probe again. */
@@ -76,14 +72,16 @@ function bucket(kind: LimitKind, perMinute: number, now: number): TokenBucket {
 export class RateLimiter {
   readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
   readonly #tenants: TenantShares;
+  readonly #waiting: WaitContext;
 
   constructor(
     private readonly settings: RateLimitSettings,
     private readonly clock: Clock,
-    private readonly events: EventBus,
+    events: EventBus,
     private readonly shared?: SharedLink | undefined,
   ) {
     this.#tenants = new TenantShares(settings.tenantShare);
+    this.#waiting = { clock, events, maxQueued: settings.maxQueued };
   }
 
   /** Whether reservations use shared state (and so need a `sharedKey`). */
@@ -144,7 +142,8 @@ export class RateLimiter {
       tokens: state.tokens?.reserve(tokens, now) ?? 0,
     };
     const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: false };
-    await this.#waitFor(model, state, waits, tenant, call, deadlineAt, () => this.cancel(reservation), true);
+    const giveBack = () => this.cancel(reservation);
+    await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: true }, this.#waiting);
     return reservation;
   }
 
@@ -167,7 +166,8 @@ export class RateLimiter {
       tokens: answer.reason === 'tokens' ? answer.wait : 0,
     };
     const reservation: Reservation = { model, tokens: answer.tokensLimited ? tokens : 0, tenantBucket, probe: false, sharedKey };
-    await this.#waitFor(model, state, waits, tenant, call, deadlineAt, () => this.cancel(reservation), true);
+    const giveBack = () => this.cancel(reservation);
+    await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: true }, this.#waiting);
     return reservation;
   }
 
@@ -187,59 +187,8 @@ export class RateLimiter {
     if (!tenantBucket) return undefined;
     const wait = tenantBucket.reserve(1, this.clock.now());
     const giveBack = () => tenantBucket.refund(1, this.clock.now());
-    await this.#waitFor(model, state, { tenant: wait }, tenant, call, deadlineAt, giveBack, false);
+    await waitForCapacity(state, { model, tenant, waits: { tenant: wait }, call, deadlineAt, giveBack, followPause: false }, this.#waiting);
     return tenantBucket;
-  }
-
-  /**
-   * Returns once the longest of `waits` is over (and, with `followPause`, any pause of the model set
-   * meanwhile). On refusal (`maxQueued`, the deadline) or abort, calls `giveBack` and rejects.
-   */
-  async #waitFor(
-    model: string,
-    state: ModelState,
-    waits: Partial<Record<WaitReason, number>>,
-    tenant: string | undefined,
-    call: Abortable,
-    deadlineAt: number | undefined,
-    giveBack: () => void,
-    followPause: boolean,
-  ): Promise<void> {
-    const now = this.clock.now();
-    let wait = Math.max(0, ...Object.values(waits));
-    if (wait === 0) return;
-
-    if (state.waiting >= this.settings.maxQueued) {
-      giveBack();
-      throw new RateLimitTimeoutError(model, undefined);
-    }
-    if (deadlineAt !== undefined && now + wait >= deadlineAt) {
-      giveBack();
-      throw new RateLimitTimeoutError(model, wait);
-    }
-    // During a pause its end is what the call waits for, even when the (held) buckets add to it.
-    const reason = waits.paused ? 'paused' : (Object.keys(waits) as WaitReason[]).find((key) => waits[key] === wait)!;
-    this.events.emit('rateLimitWait', { model, tenant, delay: wait, reason });
-    const readyAt = now + wait;
-    const heldBefore = state.heldFor;
-    state.waiting++;
-    try {
-      while (wait > 0) {
-        if (deadlineAt !== undefined && this.clock.now() + wait >= deadlineAt) {
-          throw new RateLimitTimeoutError(model, wait);
-        }
-        await sleep(this.clock, wait, call.signal);
-        if (!followPause) break;
-        // A 429 may have paused the model while we waited: its buckets stopped refilling for that long.
-        const later = this.clock.now();
-        wait = Math.max(0, readyAt + state.heldFor - heldBefore - later, state.pausedUntil - later);
-      }
-    } catch (error) {
-      giveBack();
-      throw error;
-    } finally {
-      state.waiting--;
-    }
   }
 
   /** Gives back a reservation whose request was never sent. */
