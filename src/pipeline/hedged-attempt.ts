@@ -14,8 +14,9 @@ class HedgeLost {}
  * Runs one attempt, hedged when `hedge` is on: if it has not answered (for a stream, produced its first
  * chunk) within the model's hedge delay, and the share of hedged calls allows, another attempt is sent
  * alongside it, up to `maxExtraAttempts`. The delay (and the latency the hedger learns) counts from when
- * an attempt is sent, past the rate limiter and the bulkhead: a call held by our own pacing is not slow. The first to answer wins; the others are aborted at once. A
- * failure is reported only when every attempt sent has failed (the first failure is the one reported).
+ * an attempt is sent, past the rate limiter and the bulkhead: a call held by our own pacing is not slow.
+ * The first to answer wins; the others are aborted at once. A failure is reported only when every attempt
+ * sent has failed (the first failure is the one reported).
  *
  * Only JSON bodies are hedged: a body that cannot be sent twice, or a multipart upload, never is.
  */
