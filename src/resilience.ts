@@ -43,8 +43,10 @@ export interface RateLimitView {
 /** The `resilience` property of a resilient client: what the policies are doing, and hooks into it. */
 export interface Resilience<Client = unknown> {
   /**
-   * Listens to an event; returns a function that stops listening. Listeners run synchronously; one that
-   * throws never affects the call.
+   * Listens to an event; returns a function that stops listening. Listeners run synchronously (an `async`
+   * listener is started, not awaited). One that throws or returns a rejected promise never affects the
+   * call and never becomes an unhandled rejection: its error goes to `listenerError` listeners and to the
+   * `logger` (an `error` line), or to `console.error` when there is neither.
    *
    * @example
    * ```ts

@@ -12,7 +12,7 @@ import { SharedLink } from './shared/shared-link.js';
 import { Hedger } from './policies/hedge/hedger.js';
 import { StatsCollector } from './stats/stats-collector.js';
 import { ResponseCache } from './cache/response-cache.js';
-import { attachLogger } from './observability/logging.js';
+import { attachLogger, listenerFailureLog } from './observability/logging.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 
@@ -84,9 +84,9 @@ function withResilientFallbacks(options: ResolvedOptions): ResolvedOptions {
 
 /** The state every view of one resilient client shares: events and the protecting policies. */
 function createSharedState(options: ResolvedOptions): SharedState {
-  const events = new EventBus();
-  const { clock } = options;
-  if (options.logger) attachLogger(events, options.logger.logger, options.logger.level);
+  const { clock, logger } = options;
+  const events = new EventBus(logger && listenerFailureLog(logger.logger, logger.level));
+  if (logger) attachLogger(events, logger.logger, logger.level);
   const link = options.shared && new SharedLink(options.shared, clock, events);
   return {
     events,

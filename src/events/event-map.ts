@@ -220,7 +220,7 @@ export interface CacheStoreErrorEvent {
   readonly error: unknown;
 }
 
-/** A listener threw. The call it observed was not affected. */
+/** A listener threw, or returned a promise that rejected. The call it observed was not affected. */
 export interface ListenerErrorEvent {
   readonly event: string;
   readonly error: unknown;
@@ -254,4 +254,5 @@ export interface ResilienceEvents {
 }
 
 export type ResilienceEventName = keyof ResilienceEvents;
+/** A listener of event `E`. It may be `async`: a rejection it returns is reported like a throw (`listenerError`). */
 export type ResilienceListener<E extends ResilienceEventName> = (payload: ResilienceEvents[E]) => void;

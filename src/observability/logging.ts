@@ -1,4 +1,4 @@
-import type { EventBus } from '../events/event-bus.js';
+import { failedHow, type EventBus, type ListenerFailureLog } from '../events/event-bus.js';
 import type { ResilienceEventName, ResilienceEvents } from '../events/event-map.js';
 import { describeError } from './redact.js';
 
@@ -92,11 +92,35 @@ export function attachLogger(events: EventBus, logger: ResilienceLogger, level: 
   for (const [event, format] of Object.entries(FORMATS) as Array<[ResilienceEventName, Format<any>]>) {
     events.on(event, (payload) => {
       const line = format(payload);
-      const write = logger[line.level];
-      if (RANK[line.level] < RANK[level] || typeof write !== 'function') return;
-      const message = `openai-resilient: ${line.message}`;
-      if (pino) write.call(logger, line.details, message);
-      else write.call(logger, message, line.details);
+      if (RANK[line.level] >= RANK[level]) write(logger, pino, line);
     });
   }
+}
+
+/**
+ * Where the event bus logs a listener that threw or rejected: an `error` line through `logger` (`warn` for
+ * a logger without `error`), whatever `level` is short of `'off'`: a failing listener is a bug in the
+ * caller's code, never routine. `undefined` for `'off'` or a logger with neither method, so that such a
+ * failure then goes where it goes without a logger.
+ */
+export function listenerFailureLog(logger: ResilienceLogger, level: LogLevel): ListenerFailureLog | undefined {
+  const severity = typeof logger.error === 'function' ? 'error' : typeof logger.warn === 'function' ? 'warn' : undefined;
+  if (level === 'off' || severity === undefined) return undefined;
+  const pino = isPinoLike(logger);
+  return (event, error, failure) => {
+    write(logger, pino, {
+      level: severity,
+      message: `a \`${event}\` listener ${failedHow(failure)}; the call was not affected`,
+      details: { event, error: describeError(error) },
+    });
+  };
+}
+
+/** Writes `line` through `logger`, if it has a method for the line's level. */
+function write(logger: ResilienceLogger, pino: boolean, line: Line): void {
+  const method = logger[line.level];
+  if (typeof method !== 'function') return;
+  const message = `openai-resilient: ${line.message}`;
+  if (pino) method.call(logger, line.details, message);
+  else method.call(logger, message, line.details);
 }

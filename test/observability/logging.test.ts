@@ -61,6 +61,26 @@ describe('logger', () => {
     expect(lines[0]!.args[1]).toContain('retrying in 500 ms');
   });
 
+  it('logs a failing listener at error level whatever logLevel, pino-style too', async () => {
+    const { logger, lines } = recordingLogger();
+    const pino = Object.assign(logger, { child: () => pino, levels: { values: {} } });
+    const { server, clock, ai } = await harness({ logger: pino, logLevel: 'error' });
+    server.enqueue(faults.serverError(500));
+    ai.resilience.on('retry', () => {
+      throw new Error(`listener saw ${SECRET_PROMPT.length} chars of sk-abcdefghijkl`);
+    });
+    await drive(clock, ai.chat.completions.create(params));
+    expect(lines).toEqual([
+      {
+        level: 'error',
+        args: [
+          { event: 'retry', error: { name: 'Error', message: 'listener saw 24 chars of sk-***' } },
+          'openai-resilient: a `retry` listener threw; the call was not affected',
+        ],
+      },
+    ]);
+  });
+
   it('a throwing logger never breaks a call', async () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
