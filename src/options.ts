@@ -75,6 +75,7 @@ export interface TimeoutOptions {
   /**
    * Limit for one attempt, in milliseconds: until the whole body has arrived, or for `stream: true` until
    * the first chunk. An attempt that runs out is a `timeout` failure and is retried. `false` for none.
+   * A body that goes silent is also cut sooner by `timeout.idle`.
    * A per-request `timeout` (the SDK's request option) overrides it for that request.
    * @default 600_000 (the SDK's own default), or the wrapped client's `timeout` when you set one on it
    */
@@ -87,9 +88,15 @@ export interface TimeoutOptions {
    */
   readonly firstChunk?: number | false | undefined;
   /**
-   * For streams, once started: the longest silence between two chunks while the caller is reading, in
-   * milliseconds. Running out aborts the connection and the caller's iteration throws
-   * `StreamIdleTimeoutError`. `false` for none.
+   * The longest silence in a response body once its headers have arrived, in milliseconds:
+   * - for a stream once started, between two chunks while the caller is reading: running out aborts the
+   *   connection and the caller's iteration throws `StreamIdleTimeoutError`;
+   * - for any other answer (JSON, text), between two pieces of its body: running out closes the connection
+   *   and fails the attempt with the SDK's `APIConnectionTimeoutError` (kind `timeout`), which is retried.
+   *   Without it, a body that never comes is bounded only by `timeout.attempt`, or by Node's fetch giving
+   *   up after 300 s.
+   *
+   * `false` for none.
    * @default 120_000 (long enough for hosted tools such as web search between events)
    */
   readonly idle?: number | false | undefined;

@@ -9,6 +9,7 @@ import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abo
 import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
+import type { BodyReadHooks } from './body-reader.js';
 import { sendAttempt, type ResponseProps, type SendOnce } from './transport.js';
 
 export interface AttemptPlan {
@@ -88,6 +89,7 @@ export async function runAttempt(
     onResponse: guard.responded,
     guardStream: (response: Response, signal: AbortSignal) =>
       guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, { onEnd: onStreamEnd, onUsage: guard.streamUsage })),
+    body: bodyReadHooks(ctx, request),
   };
   const sendWith = (signal: AbortSignal | undefined) => {
     setOption(working, 'signal', signal);
@@ -157,6 +159,23 @@ function attemptAbort(ctx: PipelineContext, plan: AttemptPlan): AttemptAbort {
   return new TimedAttempt(clock, byDeadline ? remaining : plan.timeout, timeoutError, () => {
     if (byDeadline) plan.onDeadline();
   }, clientTimeout);
+}
+
+/**
+ * How an answer's body is read: `timeout.idle` bounds its silences too (a body whose headers came but
+ * whose bytes never do), a stall is the SDK's `APIConnectionTimeoutError` (retried as `timeout`) and a
+ * connection lost mid-body its `APIConnectionError` (retried as `connection`), as for a stream.
+ */
+function bodyReadHooks(ctx: PipelineContext, request: RequestInfo): BodyReadHooks {
+  return {
+    clock: ctx.options.clock,
+    idle: ctx.options.streaming.idle,
+    stalled: (idle) => {
+      ctx.shared.events.emit('timeout', { ...eventBase(ctx, request), timeout: 'idle', limit: idle });
+      return new ctx.sdk.APIConnectionTimeoutError({ message: `No data for ${idle} ms while reading the response body.` });
+    },
+    lost: (cause) => new ctx.sdk.APIConnectionError({ message: 'Connection lost while reading the response body.', cause: cause as Error }),
+  };
 }
 
 /**

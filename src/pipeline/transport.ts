@@ -1,4 +1,5 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
+import { readBodyText, type BodyReadHooks } from './body-reader.js';
 import { BufferedResponse } from './buffered-response.js';
 import { keepUrl } from './response-url.js';
 import type { SdkRequestOptions } from './request-info.js';
@@ -17,8 +18,9 @@ export type SendOnce = (options: SdkRequestOptions) => Promise<ResponseProps>;
 /**
  * One attempt on the wire. The response is complete before the attempt counts as a success, so a
  * failure while reading it is retried like any other:
- * - a JSON or text body is read in full (bounded by the attempt's signal) and checked, then handed to
- *   the SDK as a fresh `Response`;
+ * - a JSON or text body is read in full (bounded by the attempt's limit and, between two pieces of it, by
+ *   `timeout.idle`; a connection lost mid-body is the SDK's `APIConnectionError`) and checked, then handed
+ *   to the SDK as a fresh `Response`;
  * - a stream is held until its first meaningful event arrives; from then on it belongs to the caller
  *   and its failures are never replayed;
  * - binary bodies (`audio.speech`, `files.content`) are handed over as they arrive.
@@ -39,7 +41,7 @@ export async function sendAttempt(
     hooks.onResponse(props.response, undefined);
     return props;
   }
-  const { response, json } = await readWholeBody(props.response);
+  const { response, json } = await readWholeBody(props.response, props.controller.signal, hooks.body);
   hooks.onResponse(response, json);
   return { ...props, response };
 }
@@ -54,12 +56,14 @@ export interface TransportHooks {
    * `signal` is the SDK's request controller's.
    */
   readonly guardStream: (response: Response, signal: AbortSignal) => Promise<Response>;
+  /** How a body that is not a stream is read: its silence limit, and the SDK's errors for a stall or a cut. */
+  readonly body: BodyReadHooks;
 }
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-async function readWholeBody(response: Response): Promise<{ response: Response; json: unknown }> {
-  const text = await response.text();
+async function readWholeBody(response: Response, signal: AbortSignal, hooks: BodyReadHooks): Promise<{ response: Response; json: unknown }> {
+  const text = await readBodyText(response, signal, hooks);
   const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
   let json: unknown;
   if (text !== '' && (mediaType.includes('application/json') || mediaType.endsWith('+json'))) {
