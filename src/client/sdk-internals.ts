@@ -1,4 +1,4 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
 import type { SdkErrors } from '../pipeline/pipeline-context.js';
 import type { SdkRequestOptions } from '../pipeline/request-info.js';
 import type { ResponseProps } from '../pipeline/transport.js';
@@ -50,6 +50,7 @@ export function carriedOptions(client: unknown): Record<string, unknown> {
 /** The error classes of the client's own SDK copy, so that errors we create pass the caller's `instanceof`. */
 export function sdkErrorsOf(client: SdkClientInternals): SdkErrors {
   return {
+    OpenAIError: client.constructor.OpenAIError ?? OpenAIError,
     APIError: client.constructor.APIError ?? (APIError as unknown as SdkErrors['APIError']),
     APIConnectionError: client.constructor.APIConnectionError ?? (APIConnectionError as unknown as SdkErrors['APIConnectionError']),
     APIUserAbortError: client.constructor.APIUserAbortError ?? APIUserAbortError,

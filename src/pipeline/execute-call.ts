@@ -5,6 +5,7 @@ import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import type { SdkClientInternals } from '../client/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
+import { onSdkCopy } from '../errors/sdk-copies.js';
 import type { FallbackTarget } from '../fallback/fallback-targets.js';
 import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
 import { AbortScope, type Abortable } from '../internal/abort-scope.js';
@@ -27,7 +28,7 @@ class DeadlineReached {}
  *
  * The caller's own abort always wins and is never retried; the deadline ends the call with
  * `DeadlineExceededError`; every other failure is classified, retried, handed to a fallback target, or
- * handed to the caller as the SDK's own error.
+ * handed to the caller as the SDK's own error. An error of ours leaves built on the client's own SDK copy.
  */
 export async function executeCall(ctx: PipelineContext, options: SdkRequestOptions, send: SendOnce): Promise<ResponseProps> {
   const request = describeRequest(options);
@@ -54,6 +55,8 @@ export async function executeCall(ctx: PipelineContext, options: SdkRequestOptio
   } catch (error) {
     const { kind } = classify(error);
     stats.failed(scope, kind);
+    // An error of ours reaches the caller built on the client's own SDK copy (whose helpers wrap others).
+    onSdkCopy(error, ctx.sdk.OpenAIError);
     ended(error, kind);
     throw error;
   }

@@ -11,6 +11,8 @@ import type { Hedger } from '../policies/hedge/hedger.js';
 
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
+  /** The base of every SDK error: errors of ours are re-based on it as they leave (`errors/sdk-copies.ts`). */
+  OpenAIError: abstract new (message?: string) => Error;
   APIError: new (status: number | undefined, error: unknown, message: string | undefined, headers: Headers | undefined) => Error;
   APIUserAbortError: new (options?: { message?: string }) => Error;
   APIConnectionError: new (options: { message?: string; cause?: Error }) => Error;

@@ -18,6 +18,8 @@ export interface StreamGuardHooks {
   /** Makes the SDK's own errors: a connection error, and the `APIError` of an SSE `error` event or `response.failed`. */
   readonly connectionError: (message: string, cause: unknown) => Error;
   readonly eventError: (event: SseEvent) => Error;
+  /** An error of ours (`StreamIdleTimeoutError`...) re-based on the client's own SDK copy; others as they are. */
+  readonly onSdkCopy: (error: unknown) => unknown;
   readonly onStall: (chunks: number) => void;
   readonly onTruncated: (chunks: number) => void;
   /** Called once when the stream ends, however: read to the end, failed, cancelled, or aborted. */
@@ -106,7 +108,8 @@ export async function guardStream(
   const end = (error?: unknown) => {
     if (ended) return;
     ended = true;
-    endError = error;
+    // An error of ours reaches the caller built on the client's own SDK copy (the object stays the same).
+    endError = hooks.onSdkCopy(error);
     clearIdle();
     signal.removeEventListener('abort', onAbort);
     // The body stream ends too, whichever way it was read (see `GuardedBody`).

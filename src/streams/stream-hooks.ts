@@ -2,6 +2,7 @@ import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { RequestInfo } from '../pipeline/request-info.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
+import { onSdkCopy } from '../errors/sdk-copies.js';
 import type { StreamGuardHooks } from './stream-guard.js';
 
 /**
@@ -18,6 +19,7 @@ export function streamHooks(
   return {
     clock: ctx.options.clock,
     connectionError: (message, cause) => new ctx.sdk.APIConnectionError({ message, cause: cause as Error }),
+    onSdkCopy: (error) => onSdkCopy(error, ctx.sdk.OpenAIError),
     eventError: (event) => {
       let payload: Record<string, unknown>;
       try {

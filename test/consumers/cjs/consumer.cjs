@@ -3,13 +3,23 @@
 // directory where the packed tarball and openai@7 are installed.
 //
 // Note the two copies of the SDK in one process here: this file's `require('openai')` loads the SDK's
-// CommonJS build, while openai-resilient (ESM) imports its ESM build.
+// CommonJS build, while openai-resilient (ESM) imports its ESM build. Errors of the library's own reach
+// this file built on the CommonJS copy's OpenAIError, also through the SDK's stream helpers (which wrap
+// any other error in a plain OpenAIError).
 /* global require, console, process */
 /* eslint-disable @typescript-eslint/no-require-imports */
 'use strict';
 const assert = require('node:assert/strict');
 const OpenAI = require('openai').default;
-const { classify, isResilienceError, resilient, ResilienceError, DeadlineExceededError } = require('openai-resilient');
+const {
+  classify,
+  isResilienceError,
+  resilient,
+  ResilienceError,
+  DeadlineExceededError,
+  StreamIdleTimeoutError,
+  StreamTruncatedError,
+} = require('openai-resilient');
 const { faults, startFaultServer } = require('openai-resilient/testing');
 
 assert.equal(typeof require('openai-resilient/otel').instrument, 'function');
@@ -48,8 +58,22 @@ async function main() {
     assert.ok(deadline instanceof DeadlineExceededError, `DeadlineExceededError, got ${deadline}`);
     assert.ok(deadline instanceof ResilienceError && isResilienceError(deadline));
     assert.equal(classify(deadline).kind, 'deadline_exceeded');
-    const sameSdkCopy = deadline instanceof OpenAI.OpenAIError;
-    console.log(`cjs consumer: ResilienceError instanceof (CommonJS) OpenAI.OpenAIError: ${sameSdkCopy}`);
+    assert.ok(deadline instanceof OpenAI.OpenAIError, 'built on the CommonJS copy of the SDK');
+
+    // 3b. The same through the SDK's stream helpers, which pass only their own copy's OpenAIError through:
+    //     a deadline in chat.completions.stream(), a stall and a truncation mid-stream.
+    server.enqueue(faults.stall());
+    const helperDeadline = await quick.chat.completions.stream({ model: 'gpt-4.1-mini', messages }).finalChatCompletion().catch((e) => e);
+    assert.ok(helperDeadline instanceof DeadlineExceededError, `stream(): DeadlineExceededError, got ${helperDeadline}`);
+    assert.equal(classify(helperDeadline).kind, 'deadline_exceeded');
+    const streams = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { retry: false, timeout: { idle: 50 } });
+    server.enqueue(faults.stream({ stallAfter: 1 }));
+    const stall = await streams.chat.completions.stream({ model: 'gpt-4.1-mini', messages }).finalChatCompletion().catch((e) => e);
+    assert.ok(stall instanceof StreamIdleTimeoutError && stall instanceof OpenAI.OpenAIError, `StreamIdleTimeoutError, got ${stall}`);
+    assert.ok(isResilienceError(stall) && classify(stall).kind === 'timeout');
+    server.enqueue(faults.stream({ omitDone: true }));
+    const truncated = await streams.responses.stream({ model: 'gpt-4.1-mini', input: 'hi' }).finalResponse().catch((e) => e);
+    assert.ok(truncated instanceof StreamTruncatedError && isResilienceError(truncated), `StreamTruncatedError, got ${truncated}`);
 
     // 4. A stream.
     const stream = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages, stream: true });

@@ -1,0 +1,140 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CircuitOpenError,
+  classify,
+  DeadlineExceededError,
+  isResilienceError,
+  ResilienceError,
+  resilient,
+  StreamIdleTimeoutError,
+  StreamTruncatedError,
+  type ErrorKind,
+  type ResilienceOptions,
+} from '../../src/index.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { faults, startFaultServer, type FaultServer } from '../../src/testing/index.js';
+import { chatParams, rejectionOf } from '../support/harness.js';
+
+/**
+ * The SDK's CommonJS copy, loaded through `require()` as a CommonJS app loads it, next to the ESM copy that
+ * the library (and this file) imports. Under .ci/sdk-matrix.sh it comes from OPENAI_SDK_DIR, the copy
+ * under test (openai 5, 6 or 7).
+ */
+const requireFromHere = createRequire(import.meta.url);
+const sdkDir = process.env['OPENAI_SDK_DIR'];
+const packageDir = sdkDir ? path.resolve(sdkDir) : path.dirname(requireFromHere.resolve('openai'));
+const commonJs = requireFromHere(packageDir) as { default?: typeof OpenAI } & typeof OpenAI;
+const CommonJsOpenAI: typeof OpenAI = commonJs.default ?? commonJs;
+
+const servers: FaultServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+type ErrorClass = abstract new (...args: never[]) => ResilienceError;
+
+describe("errors of ours reach the caller built on the client's own SDK copy", () => {
+  it('the CommonJS copy is another copy than the ESM one the library imports', () => {
+    expect(requireFromHere.resolve(packageDir)).toMatch(/\.js$/);
+    expect(CommonJsOpenAI).not.toBe(OpenAI);
+    expect(CommonJsOpenAI.OpenAIError).not.toBe(OpenAI.OpenAIError);
+  });
+
+  describe.each([
+    ['CommonJS (require)', CommonJsOpenAI],
+    ['ESM (import)', OpenAI],
+  ])('%s', (_format, SDK) => {
+    async function client(options: ResilienceOptions = {}) {
+      const server = await startFaultServer();
+      servers.push(server);
+      const clock = new FakeClock(1_700_000_000_000);
+      const ai = resilient(new SDK({ apiKey: 'sk-test', baseURL: server.url }), {
+        clock,
+        retry: false,
+        circuitBreaker: false,
+        bulkhead: false,
+        rateLimit: false,
+        ...options,
+      });
+      return { server, clock, ai };
+    }
+
+    /** Ours, unwrapped: our class, our base, this SDK copy's `OpenAIError`; recognised and classified. */
+    function expectOurs(error: any, Class: ErrorClass, kind: ErrorKind): void {
+      expect(error).toBeInstanceOf(Class);
+      expect(error).toBeInstanceOf(ResilienceError);
+      expect(error).toBeInstanceOf(SDK.OpenAIError);
+      expect(error.constructor).toBe(Class);
+      expect(error.name).toBe(Class.name);
+      expect(isResilienceError(error)).toBe(true);
+      expect(classify(error).kind).toBe(kind);
+      for (const Other of [DeadlineExceededError, StreamIdleTimeoutError, StreamTruncatedError, CircuitOpenError]) {
+        if (Other !== Class) expect(error).not.toBeInstanceOf(Other);
+      }
+    }
+
+    it('chat.completions.stream(): a stream that stalls mid-way throws StreamIdleTimeoutError', async () => {
+      const { server, clock, ai } = await client({ timeout: { idle: 5_000 } });
+      server.enqueue(faults.stream({ stallAfter: 1 }));
+      const stream = ai.chat.completions.stream(chatParams);
+      const failed = rejectionOf(stream.finalChatCompletion());
+      await clock.until((timers) => timers.some((timer) => timer.delay === 5_000));
+      await clock.advance(5_000);
+      const error = await failed;
+      expectOurs(error, StreamIdleTimeoutError, 'timeout');
+      expect(error).toMatchObject({ chunks: 2, idle: 5_000 });
+    });
+
+    it('responses.stream(): a stream that ends without response.completed throws StreamTruncatedError', async () => {
+      const { server, ai } = await client();
+      server.enqueue(faults.stream({ omitDone: true }));
+      const error = await rejectionOf(ai.responses.stream({ model: 'gpt-4.1-mini', input: 'Say ok' }).finalResponse());
+      expectOurs(error, StreamTruncatedError, 'connection');
+    });
+
+    it('chat.completions.stream(): a stalled request past timeout.total throws DeadlineExceededError', async () => {
+      const { server, clock, ai } = await client({ timeout: { total: 3_000 } });
+      server.enqueue(faults.stall());
+      const failed = rejectionOf(ai.chat.completions.stream(chatParams).finalChatCompletion());
+      await clock.until((timers) => timers.some((timer) => timer.delay === 3_000));
+      await clock.advance(3_000);
+      const error = await failed;
+      expectOurs(error, DeadlineExceededError, 'deadline_exceeded');
+      expect(error).toMatchObject({ timeout: 3_000, attempts: 1 });
+    });
+
+    it('chat.completions.stream() on an open circuit throws CircuitOpenError, whose cause is the SDK copy’s error', async () => {
+      const { server, ai } = await client({ circuitBreaker: { consecutiveFailures: 1 } });
+      server.enqueue(faults.serverError(500));
+      expect(await rejectionOf(ai.chat.completions.create(chatParams))).toBeInstanceOf(SDK.InternalServerError);
+      const error = await rejectionOf(ai.chat.completions.stream(chatParams).finalChatCompletion());
+      expectOurs(error, CircuitOpenError, 'circuit_open');
+      expect(error.cause).toBeInstanceOf(SDK.InternalServerError);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('chat.completions.runTools() on an open circuit throws CircuitOpenError', async () => {
+      const { server, ai } = await client({ circuitBreaker: { consecutiveFailures: 1 } });
+      server.enqueue(faults.serverError(500));
+      await rejectionOf(ai.chat.completions.create(chatParams));
+      const add = (args: { a: number; b: number }) => args.a + args.b;
+      const runner = ai.chat.completions.runTools({
+        ...chatParams,
+        tools: [{ type: 'function', function: { name: 'add', description: 'Adds a and b', parameters: { type: 'object', properties: {} }, function: add, parse: JSON.parse } }],
+      });
+      expectOurs(await rejectionOf(runner.finalContent()), CircuitOpenError, 'circuit_open');
+    });
+
+    it('chat.completions.create(): DeadlineExceededError is an OpenAIError of the same copy', async () => {
+      const { server, clock, ai } = await client({ timeout: { total: 3_000 } });
+      server.enqueue(faults.stall());
+      const failed = rejectionOf(ai.chat.completions.create(chatParams));
+      await clock.until((timers) => timers.some((timer) => timer.delay === 3_000));
+      await clock.advance(3_000);
+      expectOurs(await failed, DeadlineExceededError, 'deadline_exceeded');
+    });
+  });
+});
