@@ -177,6 +177,22 @@ describe('a body that never arrives (headers sent, then silence)', () => {
     expect(clock.pending()).toEqual([]);
   });
 
+  it('with the default limits, the call ends after three idle limits (about 6 minutes), not after 900 s', async () => {
+    const server = await bodyServer('stall');
+    const clock = new FakeClock(1_000);
+    const { ai, retries } = client(server, { retry: { initialDelay: 500 } }, clock);
+    const call = rejectionOf(ai.chat.completions.create(chatParams));
+    await advanceWhenArmed(clock, 120_000);
+    await advanceWhenArmed(clock, 500);
+    await advanceWhenArmed(clock, 120_000);
+    await advanceWhenArmed(clock, 1_000);
+    await advanceWhenArmed(clock, 120_000);
+    expect(await call).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    expect(retries).toEqual(['timeout', 'timeout']);
+    expect(server.requests).toBe(3);
+    expect(clock.now() - 1_000).toBe(361_500);
+  });
+
   it('a body that keeps arriving, each piece within timeout.idle, is not cut however long it takes', async () => {
     const server = await bodyServer('trickle');
     const clock = new FakeClock(1_000);
