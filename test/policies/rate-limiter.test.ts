@@ -7,7 +7,7 @@ import { EventBus } from '../../src/events/event-bus.js';
 import type { RateLimitWaitEvent } from '../../src/events/event-map.js';
 import { classify, isResilienceError, resilient } from '../../src/index.js';
 import { abortableOf } from '../../src/internal/abort-scope.js';
-import { PROBE_WAIT } from '../../src/policies/rate-limit/learning-probe.js';
+import { PROBE_WAIT } from '../../src/policies/rate-limit/model-probe.js';
 import { RateLimiter, type RateLimitSettings } from '../../src/policies/rate-limit/rate-limiter.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { chatCompletion, faults } from '../../src/testing/index.js';

@@ -6,8 +6,9 @@ import type { Clock } from '../../internal/clock.js';
 import type { SharedRateAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { bucketCapacity, type LimitKind } from './bucket-capacity.js';
-import { waitForCapacity, type ModelQueue, type WaitContext } from './capacity-wait.js';
-import { LearningProbe } from './learning-probe.js';
+import { waitForCapacity, type WaitContext } from './capacity-wait.js';
+import type { ModelProbe, ProbeReason } from './model-probe.js';
+import { probeTurn, type ProbedModel } from './probe-turn.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
 import { TenantShares } from './tenant-shares.js';
 import { TokenBucket } from './token-bucket.js';
@@ -39,13 +40,11 @@ export interface Reservation {
   readonly sharedKey?: string | undefined;
 }
 
-interface ModelState extends ModelQueue {
+interface ModelState extends ProbedModel {
   requests?: TokenBucket;
   tokens?: TokenBucket;
   pausedUntil: number;
   heldFor: number;
-  /** The first request, whose response headers the others wait for. */
-  probe?: LearningProbe;
   /** The upstream sent no `x-ratelimit-*` headers: nothing to learn, never probe again. */
   headerless?: boolean;
   /** What the server last said was left (`x-ratelimit-remaining-*`). */
@@ -125,14 +124,16 @@ export class RateLimiter {
     deadlineAt: number | undefined,
     admitted?: { tenantBucket: TokenBucket | undefined },
   ): Promise<Reservation> {
-    if (this.#mustLearnFirst(state)) {
-      if (!state.probe) {
-        state.probe = new LearningProbe();
-        return { model, tokens: 0, probe: true };
-      }
-      await state.probe.wait(this.clock, call.signal, deadlineAt);
+    // While the model's calls go one at a time (limits unknown), this call waits for its turn.
+    const turn = { model, tenant, call, deadlineAt, needed: () => this.#probeNeeded(state), pauseProbeLease: 0 };
+    const probe = await probeTurn(state, turn, this.#waiting);
+    let tenantBucket: TokenBucket | undefined;
+    try {
+      tenantBucket = admitted ? admitted.tenantBucket : await this.#admitTenant(model, state, tenant, call, deadlineAt);
+    } catch (error) {
+      if (probe) this.#endProbe(state, probe);
+      throw error;
     }
-    const tenantBucket = admitted ? admitted.tenantBucket : await this.#admitTenant(model, state, tenant, call, deadlineAt);
     const now = this.clock.now();
     const needsTokens = state.tokens !== undefined;
     const tokens = needsTokens ? estimate() : 0;
@@ -141,7 +142,8 @@ export class RateLimiter {
       requests: state.requests?.reserve(1, now) ?? 0,
       tokens: state.tokens?.reserve(tokens, now) ?? 0,
     };
-    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: false };
+    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: probe !== undefined };
+    if (probe) probe.owner = reservation;
     const giveBack = () => this.cancel(reservation);
     await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: true }, this.#waiting);
     return reservation;
@@ -214,10 +216,16 @@ export class RateLimiter {
   finish(reservation: Reservation, succeeded: boolean): void {
     if (!reservation.probe) return;
     const state = this.#models.get(reservation.model);
-    if (!state?.probe) return;
+    const probe = state?.probe;
+    if (!probe || probe.owner !== reservation) return;
     if (succeeded && !state.requests && !state.tokens) state.headerless = true;
-    state.probe.finish();
-    state.probe = undefined;
+    this.#endProbe(state, probe);
+  }
+
+  /** `probe` gave its verdict (or was never sent): the calls waiting for it look again. */
+  #endProbe(state: ModelState, probe: ModelProbe): void {
+    if (state.probe === probe) state.probe = undefined;
+    probe.finish();
   }
 
   /** Corrects a reservation's token estimate with the response's `usage`. */
@@ -306,8 +314,9 @@ export class RateLimiter {
     };
   }
 
-  #mustLearnFirst(state: ModelState): boolean {
-    return this.settings.learn && !state.requests && !state.tokens && !state.headerless;
+  /** Why the model's calls go one at a time now: its limits are not known yet. */
+  #probeNeeded(state: ModelState): ProbeReason | undefined {
+    return this.settings.learn && !state.requests && !state.tokens && !state.headerless ? 'learning' : undefined;
   }
 
   #configured(model: string): ModelLimits {

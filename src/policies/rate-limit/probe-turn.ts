@@ -1,0 +1,79 @@
+import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
+import type { Abortable } from '../../internal/abort-scope.js';
+import { waitForCapacity, type ModelQueue, type WaitContext } from './capacity-wait.js';
+import { ModelProbe, PROBE_WAIT, type ProbeReason } from './model-probe.js';
+
+/** The part of a model's rate-limit state that probes use. */
+export interface ProbedModel extends ModelQueue {
+  /** The call sent alone, whose verdict the others wait for. */
+  probe?: ModelProbe | undefined;
+}
+
+/** One call's turn while its model's calls go one at a time. */
+export interface ProbeTurn {
+  readonly model: string;
+  readonly tenant: string | undefined;
+  readonly call: Abortable;
+  readonly deadlineAt: number | undefined;
+  /** Why the model's calls go one at a time now; `undefined` once they no longer do. */
+  readonly needed: () => ProbeReason | undefined;
+  /** How long a pause probe's verdict may take before another call takes its place (`retry.maxRetryAfter`). */
+  readonly pauseProbeLease: number;
+}
+
+const noop = () => undefined;
+
+/**
+ * Waits for this call's turn while `model`'s calls go one at a time (see {@link ProbeReason}): first out
+ * any pause, so that no probe is ever sent during one; then the call becomes the probe (returned, for
+ * its reservation to own), or waits for the verdict of the probe out and looks again: a verdict that
+ * paused the model holds everyone until the pause ends, and the next probe goes first.
+ *
+ * Resolves `undefined` once the call may go as usual: nothing needs a probe any more, a learning
+ * probe's verdict came without a pause, or a learning probe said nothing for {@link PROBE_WAIT} (a long
+ * first call must not hold everyone). A pause probe with no verdict within `pauseProbeLease` is presumed
+ * lost and the next call takes its place. Rejects with `RateLimitTimeoutError` when `maxQueued` calls
+ * wait already or a pause probe's verdict does not come before the deadline, and with the abort reason.
+ */
+export async function probeTurn(model: ProbedModel, turn: ProbeTurn, context: WaitContext): Promise<ModelProbe | undefined> {
+  const { clock } = context;
+  for (;;) {
+    const reason = turn.needed();
+    if (reason === undefined) return undefined;
+    const now = clock.now();
+    if (model.pausedUntil > now) {
+      const { model: name, tenant, call, deadlineAt } = turn;
+      const waits = { paused: model.pausedUntil - now };
+      await waitForCapacity(model, { model: name, tenant, call, deadlineAt, waits, giveBack: noop, followPause: true }, context);
+      continue;
+    }
+    const current = model.probe;
+    if (!current || current.finished || now >= current.overdueAt) {
+      const overdueAt = reason === 'pause' ? now + turn.pauseProbeLease : Number.POSITIVE_INFINITY;
+      return (model.probe = new ModelProbe(reason, overdueAt));
+    }
+    const verdict = await waitForVerdict(model, current, turn, context);
+    const paused = model.pausedUntil > clock.now();
+    if (current.reason === 'learning' && (!verdict || !paused)) return undefined;
+  }
+}
+
+/** Waits, counted among the model's waiting calls, for `probe`'s verdict; true when it came. */
+async function waitForVerdict(model: ProbedModel, probe: ModelProbe, turn: ProbeTurn, context: WaitContext): Promise<boolean> {
+  const { clock, maxQueued } = context;
+  const now = clock.now();
+  if (model.waiting >= maxQueued) throw new RateLimitTimeoutError(turn.model, undefined);
+  const patience = probe.reason === 'learning' ? PROBE_WAIT : probe.overdueAt - now;
+  const limit = turn.deadlineAt === undefined ? patience : Math.min(patience, turn.deadlineAt - now);
+  model.waiting++;
+  let verdict: boolean;
+  try {
+    verdict = await probe.wait(clock, turn.call.signal, limit);
+  } finally {
+    model.waiting--;
+  }
+  if (!verdict && probe.reason === 'pause' && turn.deadlineAt !== undefined && clock.now() >= turn.deadlineAt) {
+    throw new RateLimitTimeoutError(turn.model, probe.overdueAt - now);
+  }
+  return verdict;
+}
