@@ -35,7 +35,9 @@ export interface RetryOptions {
   readonly maxDelay?: number | undefined;
   /**
    * Longest server-requested wait that is honoured, in milliseconds. A `retry-after` beyond it fails the
-   * call at once with the upstream error instead of sleeping.
+   * call at once with the upstream error instead of sleeping. It also caps the rate limiter's pause after
+   * a 429, from whichever header it comes (local and shared): a longer reset pauses the model this long,
+   * then one call goes first and the others wait for its answer.
    * @default 60_000
    */
   readonly maxRetryAfter?: number | undefined;

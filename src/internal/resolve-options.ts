@@ -69,13 +69,14 @@ const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker',
 /** Validates `options` (throwing a `TypeError` that names the option) and fills in defaults. */
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
   const top = objectWithKeys('', options ?? {}, TOP_LEVEL) as ResilienceOptions;
+  const retry = resolveRetry(top.retry, client);
   return {
-    retry: resolveRetry(top.retry, client),
+    retry,
     timeout: resolveTimeout(top.timeout, client),
     streaming: resolveStreaming(top.timeout, top.streaming),
     circuitBreaker: resolveBreaker(top.circuitBreaker),
     bulkhead: resolveBulkhead(top.bulkhead),
-    rateLimit: resolveRateLimit(top.rateLimit),
+    rateLimit: resolveRateLimit(top.rateLimit, retry.maxRetryAfter),
     fallback: resolveFallback(top.fallback),
     cache: resolveCache(top.cache),
     shared: resolveShared(top.shared),

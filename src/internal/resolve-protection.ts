@@ -54,7 +54,8 @@ export function resolveBulkhead(value: unknown): BulkheadSettings | undefined {
   };
 }
 
-export function resolveRateLimit(value: unknown): RateLimitSettings | undefined {
+/** `maxPause` is `retry.maxRetryAfter`: no pause after a 429 lasts longer than a retry may wait. */
+export function resolveRateLimit(value: unknown, maxPause: number): RateLimitSettings | undefined {
   if (value === false) return undefined;
   const d = PROTECTION_DEFAULTS.rateLimit;
   const o = objectWithKeys('rateLimit', value, ['requestsPerMinute', 'tokensPerMinute', 'models', 'learn', 'maxQueued', 'tenantShare']) ?? {};
@@ -70,6 +71,7 @@ export function resolveRateLimit(value: unknown): RateLimitSettings | undefined 
     learn: booleanOption('rateLimit.learn', o['learn']) ?? true,
     maxQueued: numberOption('rateLimit.maxQueued', o['maxQueued'], { integer: true }) ?? d.maxQueued,
     tenantShare,
+    maxPause,
   };
 }
 

@@ -16,12 +16,17 @@ export interface RedisStateOptions {
   /** After Redis failed, how long only local state is used before trying Redis again, in milliseconds. @default 1_000 */
   readonly retryInterval?: number | undefined;
   /**
-   * How long a half-open probe holds its lease, in milliseconds: while it does, other processes fail fast
-   * instead of probing too. A probe whose process dies frees its place after this long.
+   * How long a probe holds its lease, in milliseconds: a circuit's half-open probe (other processes fail
+   * fast meanwhile), and the call that ends a rate-limit pause cut short at `retry.maxRetryAfter` (other
+   * processes wait for its answer). A probe whose process dies frees its place after this long.
    * @default 30_000
    */
   readonly probeLease?: number | undefined;
-  /** How long a model's rate state (learned limits, buckets) is kept after its last use, in milliseconds. @default 600_000 */
+  /**
+   * How long a model's rate state (learned limits, buckets) is kept after its last use, in milliseconds (or
+   * while a pause runs, if longer; a pause never runs longer than `retry.maxRetryAfter`).
+   * @default 600_000
+   */
   readonly rateStateTtl?: number | undefined;
 }
 

@@ -1,12 +1,12 @@
 import type { LearnedLimits, SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer } from '../shared/shared-backend.js';
 import { CIRCUIT_ADMIT, CIRCUIT_CLOSE, CIRCUIT_OPEN, CIRCUIT_RELEASE } from './circuit-scripts.js';
-import { RATE_ADJUST, RATE_LEARN, RATE_PAUSE, RATE_RESERVE } from './rate-limit-scripts.js';
+import { RATE_ADJUST, RATE_LEARN, RATE_PAUSE, RATE_PROBE_END, RATE_RESERVE } from './rate-limit-scripts.js';
 import { RedisCacheStore } from './redis-cache-store.js';
 import { integers, type LuaScript, type RedisClientLike } from './redis-client.js';
 import { resolveRedisStateOptions, type RedisStateOptions, type RedisStateSettings } from './redis-state-options.js';
 
 const CIRCUIT_ANSWERS = ['closed', 'open', 'probe', 'probing'] as const;
-const WAIT_REASONS = [undefined, 'paused', 'requests', 'tokens'] as const;
+const WAIT_REASONS = [undefined, 'paused', 'requests', 'tokens', 'probing'] as const;
 
 /**
  * Circuit states, rate-limit buckets and cached responses on Redis, shared by every process that uses the
@@ -79,11 +79,13 @@ export class RedisState implements SharedBackend {
     await this.#run(CIRCUIT_RELEASE, 'circuit', key, []);
   }
 
-  async rateReserve(key: string, tokens: number, configured: LearnedLimits): Promise<SharedRateAnswer | undefined> {
-    const reply = await this.#run(RATE_RESERVE, 'rate', key, [...this.#rateArgs(configured), Math.max(0, Math.ceil(tokens))]);
-    const [known, wait, reason, tokensLimited] = integers(reply, 4, 'rate reserve');
+  async rateReserve(key: string, tokens: number, configured: LearnedLimits, maxPause?: number): Promise<SharedRateAnswer | undefined> {
+    const cap = maxPause === undefined || !(maxPause >= 0) || maxPause === Number.POSITIVE_INFINITY ? -1 : Math.floor(maxPause);
+    const args = [...this.#rateArgs(configured), Math.max(0, Math.ceil(tokens)), cap, this.#settings.probeLease];
+    const [known, wait, reason, tokensLimited, probe] = integers(await this.#run(RATE_RESERVE, 'rate', key, args), 5, 'rate reserve');
     if (known === 0) return undefined;
-    return { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests', tokensLimited: tokensLimited === 1 };
+    const answer = { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests', tokensLimited: tokensLimited === 1 };
+    return probe === 1 ? { ...answer, probe: true } : answer;
   }
 
   async rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits): Promise<void> {
@@ -100,8 +102,12 @@ export class RedisState implements SharedBackend {
     await this.#run(RATE_LEARN, 'rate', key, args);
   }
 
-  async ratePause(key: string, ms: number, configured: LearnedLimits): Promise<void> {
-    await this.#run(RATE_PAUSE, 'rate', key, [...this.#rateArgs(configured), Math.max(0, Math.ceil(ms))]);
+  async ratePause(key: string, ms: number, configured: LearnedLimits, probe = false): Promise<void> {
+    await this.#run(RATE_PAUSE, 'rate', key, [...this.#rateArgs(configured), Math.max(0, Math.ceil(ms)), probe ? 1 : 0]);
+  }
+
+  async rateProbeEnd(key: string, succeeded: boolean): Promise<void> {
+    await this.#run(RATE_PROBE_END, 'rate', key, [succeeded ? 1 : 0]);
   }
 
   /** The arguments every rate script starts with: configured limits (0 for none) and how long to keep the state. */

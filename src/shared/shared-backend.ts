@@ -37,9 +37,15 @@ export interface LearnedLimits {
 /** How long a shared reservation waits, and what for. */
 export interface SharedRateAnswer {
   readonly wait: number;
-  readonly reason: 'paused' | 'requests' | 'tokens';
+  /**
+   * What it waits for. `probing`: nothing was taken, ask again after `wait` (a pause cut short at the
+   * caller's `maxPause` is still on, or another call is the single probe that ends it).
+   */
+  readonly reason: 'paused' | 'requests' | 'tokens' | 'probing';
   /** Whether a token limit applies (else the tokens were not counted, and need no correction). */
   readonly tokensLimited: boolean;
+  /** This reservation is the probe that ends a pause cut short: its outcome goes to `rateProbeEnd`. */
+  readonly probe?: boolean | undefined;
 }
 
 /** A state store shared by processes. Every method may reject; none is ever required to succeed. */
@@ -71,13 +77,23 @@ export interface SharedBackend {
    * Takes one request and `tokens` tokens from the buckets of `key`, configured limits winning over
    * learned ones. Resolves with the wait until the reservation is covered and what it waits for (a pause
    * after a 429, request or token capacity), or `undefined` when no limit is known yet for `key` (then
-   * nothing was taken).
+   * nothing was taken). A pause counts for at most `maxPause` ms from when it was set, whoever set it
+   * (without `maxPause`, as long as it was set for); once a pause cut short is over, one reservation is its
+   * probe and the others answer `probing` until the probe's verdict (or until its lease lapses).
    */
-  rateReserve(key: string, tokens: number, configured: LearnedLimits): Promise<SharedRateAnswer | undefined>;
+  rateReserve(key: string, tokens: number, configured: LearnedLimits, maxPause?: number): Promise<SharedRateAnswer | undefined>;
   /** Gives back (positive) or takes more (negative) requests and tokens: a cancelled call, a usage correction. */
   rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits): Promise<void>;
   /** Learns limits and what is left from response headers (configured limits are never overwritten). */
   rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits): Promise<void>;
-  /** Pauses `key` for `ms` (after a 429), for every process. */
-  ratePause(key: string, ms: number, configured: LearnedLimits): Promise<void>;
+  /**
+   * Pauses `key` for `ms` (after a 429), for every process. `probe`: the server asked for longer and the
+   * pause was cut short, so it ends with a single probe.
+   */
+  ratePause(key: string, ms: number, configured: LearnedLimits, probe?: boolean): Promise<void>;
+  /**
+   * The probe that ends a pause cut short is over: a success ends the probing, anything else frees its
+   * lease for the next probe. Needed only by a backend whose `rateReserve` answers `probe`.
+   */
+  rateProbeEnd?(key: string, succeeded: boolean): Promise<void>;
 }

@@ -459,6 +459,7 @@ describe('RateLimiter (unit)', () => {
     learn: false,
     maxQueued: 10,
     tenantShare: 1,
+    maxPause: 60_000,
     ...overrides,
   });
 

@@ -174,3 +174,41 @@ describe('createRedisState: options', () => {
     expect(await shared.circuitAdmit('k', 1)).toEqual({ state: 'closed' });
   });
 });
+
+describe('createRedisState: pauses cut short and their probe', () => {
+  it('answers `probing` (taking nothing) while a pause cut short runs, then lets one probe through per lease', async () => {
+    const { shared } = await state();
+    const configured = { requestsPerMinute: 6_000 };
+    await shared.ratePause('acct:long', 60_000, configured, true);
+    const during = await shared.rateReserve('acct:long', 0, configured, 60_000);
+    expect(during).toMatchObject({ reason: 'probing' });
+    expect(during!.wait).toBeGreaterThan(50_000);
+
+    await shared.ratePause('acct:m', 10, configured, true);
+    await sleep(30);
+    expect(await shared.rateReserve('acct:m', 0, configured, 60_000)).toMatchObject({ probe: true });
+    const waiting = await shared.rateReserve('acct:m', 0, configured, 60_000);
+    expect(waiting).toMatchObject({ reason: 'probing' });
+    expect(waiting!.wait).toBeLessThanOrEqual(1_000);
+    // A probe that ended without an answer frees its lease: the next call probes.
+    await shared.rateProbeEnd('acct:m', false);
+    expect(await shared.rateReserve('acct:m', 0, configured, 60_000)).toMatchObject({ probe: true });
+    // Its success ends the probing for everyone.
+    await shared.rateProbeEnd('acct:m', true);
+    const after = await shared.rateReserve('acct:m', 0, configured, 60_000);
+    expect(after).not.toHaveProperty('probe');
+    expect(after!.reason).not.toBe('probing');
+  });
+
+  it('counts a pause for a reader only up to its own maxPause from when it was set', async () => {
+    const { shared } = await state();
+    const configured = { requestsPerMinute: 6_000 };
+    await shared.ratePause('acct:m', 3_600_000, configured);
+    expect(await shared.rateReserve('acct:m', 0, configured, 7_200_000)).toMatchObject({ reason: 'paused' });
+    await sleep(30);
+    // Past 10 ms from the pause, a reader allowing 10 ms waits only for the held-empty bucket's next request.
+    const answer = await shared.rateReserve('acct:m', 0, configured, 10);
+    expect(answer).toMatchObject({ reason: 'requests' });
+    expect(answer!.wait).toBeLessThanOrEqual(20);
+  });
+});

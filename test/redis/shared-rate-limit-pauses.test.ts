@@ -2,9 +2,12 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { resilient, type SharedBackend } from '../../src/index.js';
 import { createRedisState } from '../../src/redis/index.js';
-import { heldUpstream, rateLimitBody, type HeldUpstream } from '../support/held-upstream.js';
+import { heldUpstream, okBody, rateLimitBody, type HeldUpstream } from '../support/held-upstream.js';
 import { connectRedis, startRedisServer } from '../support/redis-server.js';
 import { chatParams, rejectionOf, until } from '../support/harness.js';
+
+/** A Redis slow to answer on a loaded machine is still waited for: these tests are about what it says. */
+const STATE_OPTIONS = { prefix: 'test:', timeout: 5_000 };
 
 /** A few real milliseconds, for "nothing more was sent" checks against real sockets. */
 const settleReal = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,7 +40,7 @@ describe('shared rate limits: the first call answered with a 429 and a reset', (
   it('a call whose shared reservation was answered before the pause reached Redis is not sent before the reset', async () => {
     const upstream = await heldUpstream();
     const redis = await connectRedis(await startRedisServer());
-    const slow = slowPauses(createRedisState(redis, { prefix: 'test:' }));
+    const slow = slowPauses(createRedisState(redis, STATE_OPTIONS));
     const ai = await clientOn(upstream, slow.backend);
     upstream.respond = (request) => request.answer(429, { 'retry-after': '30' }, rateLimitBody());
     expect(await rejectionOf(ai.chat.completions.create(chatParams))).toBeInstanceOf(OpenAI.RateLimitError);
@@ -57,3 +60,87 @@ describe('shared rate limits: the first call answered with a 429 and a reset', (
     await until(() => slow.held.length === 0);
   });
 });
+
+describe('shared rate limits: no pause outlives retry.maxRetryAfter', () => {
+  it('a 429 asking for a day pauses every process for maxRetryAfter only, and the state is kept for its TTL, not the day', async () => {
+    const upstream = await heldUpstream();
+    const redisServer = await startRedisServer();
+    const redis = await connectRedis(redisServer);
+    const options = { retry: { maxRetries: 0, maxRetryAfter: 300 } };
+    const a = await clientOn(upstream, createRedisState(await connectRedis(redisServer), STATE_OPTIONS), options);
+    const b = await clientOn(upstream, createRedisState(await connectRedis(redisServer), STATE_OPTIONS), options);
+    upstream.respond = (request) => request.answer(429, { 'retry-after': '86400' }, rateLimitBody());
+    expect(await rejectionOf(a.chat.completions.create(chatParams))).toBeInstanceOf(OpenAI.RateLimitError);
+
+    const [key] = await pollKeys(redis);
+    const [pause, pausedAt, probe] = await redis.hmGet(key!, ['pause', 'pausedAt', 'probe']);
+    expect(Number(pause) - Number(pausedAt)).toBe(300);
+    expect(probe).toBe('1');
+    // Kept as long as an unused rate state is (rateStateTtl, 10 minutes), not for the day the server asked.
+    expect(await redis.pTTL(key!)).toBeLessThanOrEqual(600_000);
+
+    // Another process waits out the 300 ms and sends its call as the probe (before: refused for a day).
+    upstream.respond = (request) => request.answer(200, {}, okBody());
+    expect((await b.chat.completions.create(chatParams)).object).toBe('chat.completion');
+    expect(upstream.received).toHaveLength(2);
+    await expect.poll(() => redis.hGet(key!, 'probe')).toBeNull();
+  });
+
+  it('a pause set by a process allowing longer counts for a reader only up to its own maxRetryAfter', async () => {
+    const upstream = await heldUpstream();
+    const redisServer = await startRedisServer();
+    const redis = await connectRedis(redisServer);
+    const patient = await clientOn(upstream, createRedisState(await connectRedis(redisServer), STATE_OPTIONS), {
+      retry: { maxRetries: 0, maxRetryAfter: 3_600_000 },
+    });
+    const hasty = await clientOn(upstream, createRedisState(await connectRedis(redisServer), STATE_OPTIONS), {
+      retry: { maxRetries: 0, maxRetryAfter: 300 },
+    });
+    upstream.respond = (request) => request.answer(429, { 'retry-after': '1800' }, rateLimitBody());
+    expect(await rejectionOf(patient.chat.completions.create(chatParams))).toBeInstanceOf(OpenAI.RateLimitError);
+    const [key] = await pollKeys(redis);
+    const [pause, pausedAt] = await redis.hmGet(key!, ['pause', 'pausedAt']);
+    expect(Number(pause) - Number(pausedAt)).toBe(1_800_000);
+
+    upstream.respond = (request) => request.answer(200, {}, okBody());
+    expect((await hasty.chat.completions.create(chatParams)).object).toBe('chat.completion');
+    expect(upstream.received).toHaveLength(2);
+  });
+
+  it('after a pause cut short, one call across all processes probes; the others wait for its answer', async () => {
+    const upstream = await heldUpstream();
+    const redisServer = await startRedisServer();
+    const options = { retry: { maxRetries: 0, maxRetryAfter: 200 } };
+    const a = await clientOn(upstream, createRedisState(await connectRedis(redisServer), STATE_OPTIONS), options);
+    const b = await clientOn(upstream, createRedisState(await connectRedis(redisServer), STATE_OPTIONS), options);
+    upstream.respond = (request) => request.answer(429, { 'retry-after': '86400' }, rateLimitBody());
+    expect(await rejectionOf(a.chat.completions.create(chatParams))).toBeInstanceOf(OpenAI.RateLimitError);
+    await pollKeys(await connectRedis(redisServer));
+
+    upstream.hold = true;
+    const calls = [a, a, b, b].map((client) => client.chat.completions.create(chatParams));
+    await until(() => upstream.held.length === 1);
+    // However long the probe takes, nobody else is sent meanwhile, in either process.
+    await settleReal(300);
+    expect(upstream.received).toHaveLength(2);
+
+    upstream.hold = false;
+    upstream.respond = (request) => request.answer(200, {}, okBody());
+    const answeredAt = Date.now();
+    upstream.held[0]!.answer(200, {}, okBody());
+    const results = await Promise.all(calls);
+    expect(results.map((result) => result.object)).toEqual(Array.from({ length: 4 }, () => 'chat.completion'));
+    expect(upstream.received).toHaveLength(5);
+    for (const request of upstream.received.slice(2)) expect(request.receivedAt).toBeGreaterThanOrEqual(answeredAt);
+  });
+});
+
+/** The model's rate-state key, once the pause written after a 429 has reached Redis. */
+async function pollKeys(redis: Awaited<ReturnType<typeof connectRedis>>): Promise<string[]> {
+  let keys: string[] = [];
+  await expect.poll(async () => {
+    keys = await redis.keys('test:rate:*');
+    return keys.length === 1 && (await redis.hGet(keys[0]!, 'pause')) !== null;
+  }).toBe(true);
+  return keys;
+}

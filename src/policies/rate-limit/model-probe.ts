@@ -24,11 +24,7 @@ export class ModelProbe {
   /** The reservation sent as this probe: only its end gives the verdict. */
   owner: object | undefined;
 
-  constructor(
-    readonly reason: ProbeReason,
-    /** When its verdict is overdue (epoch ms): another call may then take its place. */
-    readonly overdueAt: number,
-  ) {
+  constructor(readonly reason: ProbeReason) {
     this.#done = new Promise<void>((resolve) => (this.#resolve = resolve));
   }
 
@@ -42,15 +38,21 @@ export class ModelProbe {
   }
 
   /**
-   * Waits at most `ms` for the verdict; true when it came. A verdict that arrived in time but was not
-   * read yet (a busy event loop runs the due timer before the socket's data) still counts: before saying
-   * no, the wait lets pending I/O run once.
+   * Waits for the verdict, at most `ms` when given; true when it came. A verdict that arrived in time but
+   * was not read yet (a busy event loop runs the due timer before the socket's data) still counts: before
+   * saying no, the wait lets pending I/O run once.
    */
-  async wait(clock: Clock, signal: AbortSignal, ms: number): Promise<boolean> {
+  async wait(clock: Clock, signal: AbortSignal, ms: number | undefined): Promise<boolean> {
     if (!this.#finished) {
       const scope = new AbortScope(clock, [signal]);
+      const limit = new Promise<void>((resolve, reject) => {
+        if (ms === undefined) scope.signal.addEventListener('abort', () => reject(scope.reason as Error), { once: true });
+        else sleep(clock, Math.max(0, ms), scope.signal).then(resolve, reject);
+      });
       try {
-        await Promise.race([this.#done, sleep(clock, Math.max(0, ms), scope.signal)]);
+        await Promise.race([this.#done, limit]);
+      } catch (error) {
+        if (!signal.aborted) throw error;
       } finally {
         scope.abort(undefined);
         scope.dispose();

@@ -17,8 +17,6 @@ export interface ProbeTurn {
   readonly deadlineAt: number | undefined;
   /** Why the model's calls go one at a time now; `undefined` once they no longer do. */
   readonly needed: () => ProbeReason | undefined;
-  /** How long a pause probe's verdict may take before another call takes its place (`retry.maxRetryAfter`). */
-  readonly pauseProbeLease: number;
 }
 
 const noop = () => undefined;
@@ -31,9 +29,10 @@ const noop = () => undefined;
  *
  * Resolves `undefined` once the call may go as usual: nothing needs a probe any more, a learning
  * probe's verdict came without a pause, or a learning probe said nothing for {@link PROBE_WAIT} (a long
- * first call must not hold everyone). A pause probe with no verdict within `pauseProbeLease` is presumed
- * lost and the next call takes its place. Rejects with `RateLimitTimeoutError` when `maxQueued` calls
- * wait already or a pause probe's verdict does not come before the deadline, and with the abort reason.
+ * first call must not hold everyone). A pause probe's verdict is waited for: every attempt ends (its
+ * timeouts bound it), and one that ends without an answer hands the probe to the next call. Rejects with
+ * `RateLimitTimeoutError` when `maxQueued` calls wait already or the verdict does not come before the
+ * deadline, and with the call's abort reason.
  */
 export async function probeTurn(model: ProbedModel, turn: ProbeTurn, context: WaitContext): Promise<ModelProbe | undefined> {
   const { clock } = context;
@@ -48,10 +47,7 @@ export async function probeTurn(model: ProbedModel, turn: ProbeTurn, context: Wa
       continue;
     }
     const current = model.probe;
-    if (!current || current.finished || now >= current.overdueAt) {
-      const overdueAt = reason === 'pause' ? now + turn.pauseProbeLease : Number.POSITIVE_INFINITY;
-      return (model.probe = new ModelProbe(reason, overdueAt));
-    }
+    if (!current || current.finished) return (model.probe = new ModelProbe(reason));
     const verdict = await waitForVerdict(model, current, turn, context);
     const paused = model.pausedUntil > clock.now();
     if (current.reason === 'learning' && (!verdict || !paused)) return undefined;
@@ -63,8 +59,9 @@ async function waitForVerdict(model: ProbedModel, probe: ModelProbe, turn: Probe
   const { clock, maxQueued } = context;
   const now = clock.now();
   if (model.waiting >= maxQueued) throw new RateLimitTimeoutError(turn.model, undefined);
-  const patience = probe.reason === 'learning' ? PROBE_WAIT : probe.overdueAt - now;
-  const limit = turn.deadlineAt === undefined ? patience : Math.min(patience, turn.deadlineAt - now);
+  const patience = probe.reason === 'learning' ? PROBE_WAIT : Number.POSITIVE_INFINITY;
+  const bound = turn.deadlineAt === undefined ? patience : Math.min(patience, turn.deadlineAt - now);
+  const limit = Number.isFinite(bound) ? bound : undefined;
   model.waiting++;
   let verdict: boolean;
   try {
@@ -73,7 +70,7 @@ async function waitForVerdict(model: ProbedModel, probe: ModelProbe, turn: Probe
     model.waiting--;
   }
   if (!verdict && probe.reason === 'pause' && turn.deadlineAt !== undefined && clock.now() >= turn.deadlineAt) {
-    throw new RateLimitTimeoutError(turn.model, probe.overdueAt - now);
+    throw new RateLimitTimeoutError(turn.model, clock.now() - now);
   }
   return verdict;
 }

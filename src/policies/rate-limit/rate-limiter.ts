@@ -26,6 +26,8 @@ export interface RateLimitSettings {
   readonly learn: boolean;
   readonly maxQueued: number;
   readonly tenantShare: number;
+  /** Longest pause after a 429, in ms (`retry.maxRetryAfter`): a longer reset is cut short and ends with a probe. */
+  readonly maxPause: number;
 }
 
 /** What an admitted call holds, to correct its token estimate once `usage` is known. */
@@ -47,6 +49,8 @@ interface ModelState extends ProbedModel {
   heldFor: number;
   /** The upstream sent no `x-ratelimit-*` headers: nothing to learn, never probe again. */
   headerless?: boolean;
+  /** A pause was cut short at `maxPause`: the first call after it goes alone (a probe), the others wait for its verdict. */
+  probeOwed?: boolean;
   /** What the server last said was left (`x-ratelimit-remaining-*`). */
   remaining: { requests?: number; tokens?: number };
 }
@@ -72,6 +76,8 @@ export class RateLimiter {
   readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
   readonly #tenants: TenantShares;
   readonly #waiting: WaitContext;
+  /** Probe reservations whose verdict was given (a call ends after its response: only the first counts). */
+  readonly #finishedProbes = new WeakSet<Reservation>();
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -108,10 +114,17 @@ export class RateLimiter {
     // The tenant's share first: a tenant over it reserves no shared capacity before its turn.
     const tenantBucket = await this.#admitTenant(model, state, tenant, call, deadlineAt);
     const configured = this.#configured(model);
-    const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured));
-    if (answer) return this.#acquireShared(model, state, sharedKey, tokens, answer, tenantBucket, tenant, call, deadlineAt);
-    // The shared state did not answer: this process's buckets, with the estimate and the tenant's share already taken.
-    return this.#acquireLocal(model, state, () => tokens, tenant, call, deadlineAt, { tenantBucket });
+    const { maxPause } = this.settings;
+    for (;;) {
+      const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured, maxPause));
+      // The shared state did not answer: this process's buckets, with the estimate and the tenant's share already taken.
+      if (!answer) return this.#acquireLocal(model, state, () => tokens, tenant, call, deadlineAt, { tenantBucket });
+      if (answer.reason !== 'probing') return this.#acquireShared(model, state, sharedKey, tokens, answer, tenantBucket, tenant, call, deadlineAt);
+      // Nothing was taken: a cut-short pause is still on, or another call is its probe. Ask again after the wait.
+      const giveBack = () => tenantBucket?.refund(1, this.clock.now());
+      const waits = { paused: Math.max(1, answer.wait) };
+      await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: false }, this.#waiting);
+    }
   }
 
   /** Paces with this process's own buckets; `admitted` carries a tenant share already taken. */
@@ -124,8 +137,26 @@ export class RateLimiter {
     deadlineAt: number | undefined,
     admitted?: { tenantBucket: TokenBucket | undefined },
   ): Promise<Reservation> {
-    // While the model's calls go one at a time (limits unknown), this call waits for its turn.
-    const turn = { model, tenant, call, deadlineAt, needed: () => this.#probeNeeded(state), pauseProbeLease: 0 };
+    for (;;) {
+      const reservation = await this.#reserveLocal(model, state, estimate, tenant, call, deadlineAt, admitted);
+      // A pause cut short began while this call waited: it ends with a single probe, which this call is not.
+      if (reservation.probe || !state.probeOwed) return reservation;
+      this.cancel(reservation);
+      admitted = undefined;
+    }
+  }
+
+  async #reserveLocal(
+    model: string,
+    state: ModelState,
+    estimate: () => number,
+    tenant: string | undefined,
+    call: Abortable,
+    deadlineAt: number | undefined,
+    admitted: { tenantBucket: TokenBucket | undefined } | undefined,
+  ): Promise<Reservation> {
+    // While the model's calls go one at a time (limits unknown, or a pause cut short), this call waits for its turn.
+    const turn = { model, tenant, call, deadlineAt, needed: () => this.#probeNeeded(state) };
     const probe = await probeTurn(state, turn, this.#waiting);
     let tenantBucket: TokenBucket | undefined;
     try {
@@ -167,7 +198,7 @@ export class RateLimiter {
       requests: answer.reason === 'requests' ? answer.wait : 0,
       tokens: answer.reason === 'tokens' ? answer.wait : 0,
     };
-    const reservation: Reservation = { model, tokens: answer.tokensLimited ? tokens : 0, tenantBucket, probe: false, sharedKey };
+    const reservation: Reservation = { model, tokens: answer.tokensLimited ? tokens : 0, tenantBucket, probe: answer.probe === true, sharedKey };
     const giveBack = () => this.cancel(reservation);
     await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: true }, this.#waiting);
     return reservation;
@@ -210,12 +241,22 @@ export class RateLimiter {
   }
 
   /**
-   * The reserved request is over: a probe lets the calls waiting for it go. A success that brought no
-   * `x-ratelimit-*` headers (`succeeded`) marks the model as one with nothing to learn.
+   * The reserved request is over: a probe gives its verdict (only its first end counts), and the calls
+   * waiting for it look again. A success (`succeeded`) ends the probing after a pause cut short (in the
+   * shared state too, for a shared probe); one that brought no `x-ratelimit-*` headers marks the model
+   * as one with nothing to learn.
    */
   finish(reservation: Reservation, succeeded: boolean): void {
-    if (!reservation.probe) return;
+    if (!reservation.probe || this.#finishedProbes.has(reservation)) return;
+    this.#finishedProbes.add(reservation);
     const state = this.#models.get(reservation.model);
+    // A probe's success ends the pause it probed; a 429 has paused the model again before this.
+    if (succeeded && state) state.probeOwed = false;
+    const { sharedKey } = reservation;
+    if (sharedKey !== undefined) {
+      this.shared?.send('rateProbeEnd', async (backend) => backend.rateProbeEnd?.(sharedKey, succeeded));
+      return;
+    }
     const probe = state?.probe;
     if (!probe || probe.owner !== reservation) return;
     if (succeeded && !state.requests && !state.tokens) state.headerless = true;
@@ -246,21 +287,29 @@ export class RateLimiter {
 
   /**
    * Pauses `model` for `ms` (after a 429 `rate_limited`, until the reset the server gave), in the shared
-   * state too when `sharedKey` names it there. Its buckets are held empty meanwhile (no refill), so the
-   * calls held by the pause go out at the model's rate after it, not all at the instant it ends; callers
-   * already waiting move back by the refill time the pause takes away.
+   * state too when `sharedKey` names it there. No pause lasts longer than `maxPause`: a longer one is cut
+   * short there and ends with a probe (one call goes first, the others wait for its verdict). Its buckets
+   * are held empty meanwhile (no refill), so the calls held by the pause go out at the model's rate after
+   * it, not all at the instant it ends; callers already waiting move back by the refill time the pause
+   * takes away.
    */
   pause(model: string, ms: number, sharedKey?: string): void {
+    const { maxPause } = this.settings;
+    const cutShort = ms > maxPause;
+    const length = Math.min(ms, maxPause);
+    // Not a number of ms (NaN, negative, or endless under an endless maxRetryAfter): not a pause.
+    if (!(length >= 0 && length < Number.POSITIVE_INFINITY)) return;
     const state = this.#state(model);
     const now = this.clock.now();
-    const until = now + ms;
+    const until = now + length;
     if (until > state.pausedUntil) {
       state.heldFor += until - Math.max(now, state.pausedUntil);
       state.pausedUntil = until;
       state.requests?.holdEmptyUntil(until, now);
       state.tokens?.holdEmptyUntil(until, now);
     }
-    if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, ms, this.#configured(model)));
+    if (cutShort) state.probeOwed = true;
+    if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, length, this.#configured(model), cutShort));
   }
 
   /**
@@ -314,8 +363,9 @@ export class RateLimiter {
     };
   }
 
-  /** Why the model's calls go one at a time now: its limits are not known yet. */
+  /** Why the model's calls go one at a time now: a pause was cut short, or its limits are not known yet. */
   #probeNeeded(state: ModelState): ProbeReason | undefined {
+    if (state.probeOwed) return 'pause';
     return this.settings.learn && !state.requests && !state.tokens && !state.headerless ? 'learning' : undefined;
   }
 
