@@ -5,19 +5,15 @@ import type { Abortable } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
 import type { SharedRateAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
-import { bucketCapacity, type LimitKind } from './bucket-capacity.js';
 import { waitForCapacity, type WaitContext } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
-import { probeTurn, type ProbedModel } from './probe-turn.js';
+import { learnLimits, limitsView, newModelState, pauseModel, type ModelLimits, type ModelLimitsView, type ModelState } from './model-state.js';
+import { probeTurn } from './probe-turn.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
 import { TenantShares } from './tenant-shares.js';
-import { TokenBucket } from './token-bucket.js';
+import type { TokenBucket } from './token-bucket.js';
 
-/** Fixed limits for one model. */
-export interface ModelLimits {
-  readonly requestsPerMinute?: number | undefined;
-  readonly tokensPerMinute?: number | undefined;
-}
+export type { ModelLimits } from './model-state.js';
 
 /** Rate limiter settings after defaults (see `RateLimitOptions`). */
 export interface RateLimitSettings {
@@ -36,31 +32,16 @@ export interface Reservation {
   readonly tokens: number;
   /** The tenant's own bucket, when a `tenantShare` applies. */
   readonly tenantBucket?: TokenBucket | undefined;
-  /** This call is the first to a model whose limits are not known yet: the others wait for its headers. */
+  /**
+   * This call goes alone while the others wait for its verdict: the first to a model whose limits are not
+   * known yet, or the first after a pause cut short at `maxPause`.
+   */
   readonly probe: boolean;
   /** The shared buckets it was taken from (by their name across processes), when shared state answered. */
   readonly sharedKey?: string | undefined;
 }
 
-interface ModelState extends ProbedModel {
-  requests?: TokenBucket;
-  tokens?: TokenBucket;
-  pausedUntil: number;
-  heldFor: number;
-  /** The upstream sent no `x-ratelimit-*` headers: nothing to learn, never probe again. */
-  headerless?: boolean;
-  /** A pause was cut short at `maxPause`: the first call after it goes alone (a probe), the others wait for its verdict. */
-  probeOwed?: boolean;
-  /** What the server last said was left (`x-ratelimit-remaining-*`). */
-  remaining: { requests?: number; tokens?: number };
-}
-
 const MAX_MODELS = 1_000;
-
-/** A bucket for `perMinute` of `kind`, full, holding what {@link bucketCapacity} allows at once. */
-function bucket(kind: LimitKind, perMinute: number, now: number): TokenBucket {
-  return new TokenBucket(perMinute, bucketCapacity(kind, perMinute), now);
-}
 
 /**
  * Paces requests per model with token buckets for requests and tokens per minute, configured or learned
@@ -300,14 +281,7 @@ export class RateLimiter {
     // Not a number of ms (NaN, negative, or endless under an endless maxRetryAfter): not a pause.
     if (!(length >= 0 && length < Number.POSITIVE_INFINITY)) return;
     const state = this.#state(model);
-    const now = this.clock.now();
-    const until = now + length;
-    if (until > state.pausedUntil) {
-      state.heldFor += until - Math.max(now, state.pausedUntil);
-      state.pausedUntil = until;
-      state.requests?.holdEmptyUntil(until, now);
-      state.tokens?.holdEmptyUntil(until, now);
-    }
+    pauseModel(state, length, this.clock.now());
     if (cutShort) state.probeOwed = true;
     if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, length, this.#configured(model), cutShort));
   }
@@ -318,49 +292,17 @@ export class RateLimiter {
    */
   learn(model: string, headers: HeadersLike | undefined, sharedKey?: string): void {
     if (!headers || !this.settings.learn) return;
-    const state = this.#state(model);
-    const now = this.clock.now();
     const learned = limitsFromHeaders(headers);
     const configured = this.#configured(model);
-    const kinds = [
-      ['requests', learned.requestsPerMinute, learned.remainingRequests, configured.requestsPerMinute],
-      ['tokens', learned.tokensPerMinute, learned.remainingTokens, configured.tokensPerMinute],
-    ] as const;
-    for (const [kind, limit, remaining, configuredLimit] of kinds) {
-      if (limit !== undefined && configuredLimit === undefined) {
-        const current = state[kind];
-        if (!current) state[kind] = bucket(kind, limit, now);
-        else if (current.perMinute !== limit) current.setLimit(limit, bucketCapacity(kind, limit), now);
-      }
-      // What the server says is left lowers our level; at 0 the bucket itself makes the next caller wait
-      // one refill interval. (`x-ratelimit-reset-*` is the time until the limit is *full* again: pausing
-      // that long would idle most of the capacity.)
-      if (remaining !== undefined) {
-        state[kind]?.clampTo(remaining, now);
-        state.remaining[kind] = remaining;
-      }
-    }
+    learnLimits(this.#state(model), learned, configured, this.clock.now());
     if (sharedKey !== undefined && Object.values(learned).some((value) => value !== undefined)) {
       this.shared?.send('rateLearn', (backend) => backend.rateLearn(sharedKey, learned, configured));
     }
   }
 
   /** Limits in force for a model: configured, learned, or none yet. */
-  limits(model: string): {
-    requestsPerMinute?: number;
-    tokensPerMinute?: number;
-    remainingRequests?: number;
-    remainingTokens?: number;
-    pausedUntil?: number;
-  } {
-    const state = this.#models.get(model);
-    return {
-      ...(state?.requests ? { requestsPerMinute: state.requests.perMinute } : {}),
-      ...(state?.tokens ? { tokensPerMinute: state.tokens.perMinute } : {}),
-      ...(state?.remaining.requests !== undefined ? { remainingRequests: state.remaining.requests } : {}),
-      ...(state?.remaining.tokens !== undefined ? { remainingTokens: state.remaining.tokens } : {}),
-      ...(state && state.pausedUntil > this.clock.now() ? { pausedUntil: state.pausedUntil } : {}),
-    };
+  limits(model: string): ModelLimitsView {
+    return limitsView(this.#models.get(model), this.clock.now());
   }
 
   /** Why the model's calls go one at a time now: a pause was cut short, or its limits are not known yet. */
@@ -375,14 +317,7 @@ export class RateLimiter {
 
   #state(model: string): ModelState {
     let state = this.#models.get(model);
-    if (!state) {
-      const now = this.clock.now();
-      const { requestsPerMinute, tokensPerMinute } = this.#configured(model);
-      state = { pausedUntil: 0, heldFor: 0, waiting: 0, remaining: {} };
-      if (requestsPerMinute !== undefined) state.requests = bucket('requests', requestsPerMinute, now);
-      if (tokensPerMinute !== undefined) state.tokens = bucket('tokens', tokensPerMinute, now);
-      this.#models.set(model, state);
-    }
+    if (!state) this.#models.set(model, (state = newModelState(this.#configured(model), this.clock.now())));
     return state;
   }
 }
