@@ -4,9 +4,10 @@
 import { cache } from './cache.js';
 import { chaos } from './chaos.js';
 import { hedge } from './hedge.js';
+import { largeEvent } from './large-event.js';
 import { memory } from './memory.js';
 import { outage } from './outage.js';
 import { overhead } from './overhead.js';
 import { redis } from './redis.js';
 
-export const CASES = [overhead, cache, chaos, outage, memory, hedge, redis];
+export const CASES = [overhead, cache, chaos, outage, memory, hedge, largeEvent, redis];

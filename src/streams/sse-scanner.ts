@@ -11,30 +11,61 @@ export interface SseEvent {
  * `\r\n` and `\r` line endings, a `\r\n` possibly cut between two chunks). Comments (`: keep-alive`)
  * and events without data are skipped. It runs on every chunk of every stream, so it walks the text by
  * index instead of splitting it into lines.
+ *
+ * Each chunk's text is searched once: an event not yet complete is kept as the pieces it arrived in and
+ * joined once its blank line arrives, so an event of many megabytes (an Images API `partial_image`)
+ * arriving in thousands of chunks costs time in proportion to its size, not to its size times its chunks.
  */
 export class SseScanner {
   readonly #decoder = new TextDecoder();
-  #buffer = '';
+  /** The text of the event not yet complete, in the pieces it arrived in (each non-empty). */
+  #pending: string[] = [];
   /** The last chunk ended with `\r`: a `\n` starting the next one belongs to it. */
   #afterCR = false;
 
   /** The events completed by `bytes`. */
   push(bytes: Uint8Array): SseEvent[] {
     let text = this.#decoder.decode(bytes, { stream: true });
+    // Nothing decoded (a character cut between two chunks): nothing changes.
+    if (text === '') return [];
     if (this.#afterCR && text.charCodeAt(0) === LF) text = text.slice(1);
     this.#afterCR = text.charCodeAt(text.length - 1) === CR;
     if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
-    const buffer = this.#buffer + text;
     const events: SseEvent[] = [];
+    if (text === '') return events;
     let start = 0;
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n', start)) {
-      const event = parseBlock(buffer, start, end);
-      if (event) events.push(event);
+    if (this.#pending.length > 0) {
+      const pending = this.#pending;
+      const last = pending[pending.length - 1]!;
+      let block: string;
+      if (last.charCodeAt(last.length - 1) === LF && text.charCodeAt(0) === LF) {
+        // The blank line starts at the end of what was pending.
+        block = pending.join('');
+        start = 1;
+        addEvent(events, parseBlock(block, 0, block.length - 1));
+      } else {
+        const end = text.indexOf('\n\n');
+        if (end < 0) {
+          pending.push(text);
+          return events;
+        }
+        block = pending.join('') + text.slice(0, end);
+        start = end + 2;
+        addEvent(events, parseBlock(block, 0, block.length));
+      }
+      this.#pending = [];
+    }
+    for (let end = text.indexOf('\n\n', start); end >= 0; end = text.indexOf('\n\n', start)) {
+      addEvent(events, parseBlock(text, start, end));
       start = end + 2;
     }
-    this.#buffer = start === 0 ? buffer : buffer.slice(start);
+    if (start < text.length) this.#pending.push(start === 0 ? text : text.slice(start));
     return events;
   }
+}
+
+function addEvent(events: SseEvent[], event: SseEvent | undefined): void {
+  if (event) events.push(event);
 }
 
 const LF = 10;
