@@ -4,7 +4,8 @@ import type { ResponseProps } from '../pipeline/transport.js';
 import type { CachedResponse } from './cache-store.js';
 import { BufferedResponse } from '../pipeline/buffered-response.js';
 import { relayBody } from '../pipeline/relayed-response.js';
-import { eventName, roleOf, SseScanner } from '../streams/sse-scanner.js';
+import { eventName, roleOf } from '../streams/event-role.js';
+import { SseScanner } from '../streams/sse-scanner.js';
 
 /** Headers that describe the bytes on the wire, not the response: not kept. */
 const WIRE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -30,8 +31,9 @@ const UNFINISHED = new Set(['response.failed', 'response.incomplete']);
 
 /**
  * Passes a stream through to the caller while recording it; `store` receives the record only if its
- * events reached a terminal event (`[DONE]`, the Responses API's `response.completed`...) with no SSE
- * `error` event before it, and it stayed under `maxBytes`. The events decide, not the way the body ended:
+ * events reached a terminal event (`[DONE]`, the Responses API's `response.completed`...) with no error
+ * event before it (any event the SDK raises as an `APIError`: see `roleOf`), and it stayed under
+ * `maxBytes`. The events decide, not the way the body ended:
  * the SDK cancels the body once it has read `[DONE]`, and some servers (vLLM, LiteLLM) send `[DONE]`
  * after an error event. A stream that failed, was cut short or was left before its end is never stored.
  */

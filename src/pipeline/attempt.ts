@@ -2,6 +2,7 @@ import type { IPolicy } from 'cockatiel';
 import { classify } from '../classify/classify.js';
 import { isPlainObject } from '../internal/validate.js';
 import { guardStream } from '../streams/stream-guard.js';
+import { streamModeOf } from '../streams/event-role.js';
 import { streamHooks } from '../streams/stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
 import { AbortScope, type Abortable } from '../internal/abort-scope.js';
@@ -88,7 +89,7 @@ export async function runAttempt(
     onHeaders: (controller: AbortController) => abort.answered(controller),
     onResponse: guard.responded,
     guardStream: (response: Response, signal: AbortSignal) =>
-      guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, { onEnd: onStreamEnd, onUsage: guard.streamUsage })),
+      guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, { onEnd: onStreamEnd, onUsage: guard.streamUsage, streamMode: streamModeOf(working) })),
     body: bodyReadHooks(ctx, request),
   };
   const sendWith = (signal: AbortSignal | undefined) => {

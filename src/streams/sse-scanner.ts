@@ -71,68 +71,39 @@ function addEvent(events: SseEvent[], event: SseEvent | undefined): void {
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
+const COLON = 58;
 
-/** The event in `text` from `start` to `end` (its lines, without the blank line that ends it). */
+/**
+ * The event in `text` from `start` to `end` (its lines, without the blank line that ends it), its fields
+ * read as the SDK reads them: the name before the first colon (a line without one is a field with an empty
+ * value), one space after the colon dropped, `id:`, `retry:` and comments (`:`) ignored.
+ */
 function parseBlock(text: string, start: number, end: number): SseEvent | undefined {
   let name: string | undefined;
   let data: string | undefined;
   for (let line = start; line < end; ) {
     let lineEnd = text.indexOf('\n', line);
     if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-    if (text.startsWith('data:', line)) {
-      const from = text.charCodeAt(line + 5) === SPACE && line + 5 < lineEnd ? line + 6 : line + 5;
-      const value = text.slice(from, lineEnd);
+    if (isField(text, line, lineEnd, 'data')) {
+      const value = fieldValue(text, line + 4, lineEnd);
       data = data === undefined ? value : `${data}\n${value}`;
-    } else if (text.startsWith('event:', line)) {
-      name = text.slice(line + 6, lineEnd).trim();
+    } else if (isField(text, line, lineEnd, 'event')) {
+      name = fieldValue(text, line + 5, lineEnd);
     }
     line = lineEnd + 1;
   }
   return data === undefined ? undefined : { name, data };
 }
 
-/**
- * Responses API events that say "started", not "producing": they do not commit a stream. A reasoning
- * model announces its reasoning item and then thinks in silence, so items and parts being added do not
- * count either; the first delta (text, reasoning summary, tool arguments...) does.
- */
-const LIFECYCLE = new Set([
-  'response.created', 'response.in_progress', 'response.queued', 'response.output_item.added', 'response.content_part.added',
-]);
-/**
- * Events after which a stream is complete. An Images API stream (`images.generate()`/`edit()` with
- * `stream: true`) sends no `[DONE]`: it ends with the one event that carries the final image.
- */
-const TERMINAL = new Set([
-  'response.completed', 'response.failed', 'response.incomplete', 'error', 'image_generation.completed', 'image_edit.completed',
-]);
-
-export type EventRole = 'lifecycle' | 'content' | 'terminal' | 'error';
-
-/** What an event means for the guard: still starting, producing, finished, or an error. */
-export function roleOf(event: SseEvent): EventRole {
-  if (event.data === '[DONE]') return 'terminal';
-  const name = eventName(event);
-  if (name === 'error' || (event.name === undefined && event.data.startsWith('{"error"'))) return 'error';
-  if (name !== undefined && TERMINAL.has(name)) return 'terminal';
-  if (name !== undefined && LIFECYCLE.has(name)) return 'lifecycle';
-  return 'content';
+/** Whether the line from `line` to `lineEnd` is field `field` (followed by a colon or by the line's end). */
+function isField(text: string, line: number, lineEnd: number, field: string): boolean {
+  const after = line + field.length;
+  return text.startsWith(field, line) && (after === lineEnd || (after < lineEnd && text.charCodeAt(after) === COLON));
 }
 
-/**
- * Whether a terminal event says the answer failed: the Responses API's `response.failed`, whose
- * `response.error` says why. It ends the stream, and is an error like an `error` event.
- */
-export function isFailure(event: SseEvent): boolean {
-  return eventName(event) === 'response.failed';
-}
-
-/** The event's name: its `event:` line, or else the `"type"` its JSON payload leads with. */
-export function eventName(event: SseEvent): string | undefined {
-  return event.name ?? typeOf(event.data);
-}
-
-/** The `"type"` of a JSON payload, read cheaply from its start (Responses events lead with it). */
-function typeOf(data: string): string | undefined {
-  return /^\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
+/** The value of a field whose name ends at `after` (its colon, or the line's end): one leading space dropped. */
+function fieldValue(text: string, after: number, lineEnd: number): string {
+  if (after >= lineEnd) return '';
+  const from = text.charCodeAt(after + 1) === SPACE && after + 1 < lineEnd ? after + 2 : after + 1;
+  return text.slice(from, lineEnd);
 }

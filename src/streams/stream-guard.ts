@@ -3,7 +3,8 @@ import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import type { Clock } from '../internal/clock.js';
 import { RelayedResponse } from '../pipeline/relayed-response.js';
 import { GuardedBody } from './guarded-body.js';
-import { isFailure, roleOf, SseScanner, type SseEvent } from './sse-scanner.js';
+import { isFailure, roleOf, type StreamMode } from './event-role.js';
+import { SseScanner, type SseEvent } from './sse-scanner.js';
 
 /** Stream settings after defaults. */
 export interface StreamGuardSettings {
@@ -26,6 +27,8 @@ export interface StreamGuardHooks {
   readonly onEnd: (error?: unknown) => void;
   /** Called once with `{ usage }` when an event reports the stream's token usage (see {@link usageOf}). */
   readonly onUsage: (body: { usage: object }) => void;
+  /** How the SDK reads this stream's events: which of them it raises as errors. */
+  readonly streamMode: StreamMode;
 }
 
 /**
@@ -62,7 +65,7 @@ export async function guardStream(
   const take = (bytes: Uint8Array): SseEvent | undefined => {
     let leading: SseEvent | undefined;
     for (const event of scanner.push(bytes)) {
-      const role = roleOf(event);
+      const role = roleOf(event, hooks.streamMode);
       if (role === 'lifecycle') continue;
       if (!usageReported) {
         const usage = usageOf(event);

@@ -13,7 +13,7 @@ export function streamHooks(
   ctx: PipelineContext,
   request: RequestInfo,
   response: Response,
-  { onEnd, onUsage }: Pick<StreamGuardHooks, 'onEnd' | 'onUsage'>,
+  { onEnd, onUsage, streamMode }: Pick<StreamGuardHooks, 'onEnd' | 'onUsage' | 'streamMode'>,
 ): StreamGuardHooks {
   const { events } = ctx.shared;
   return {
@@ -21,16 +21,17 @@ export function streamHooks(
     connectionError: (message, cause) => new ctx.sdk.APIConnectionError({ message, cause: cause as Error }),
     onSdkCopy: (error) => onSdkCopy(error, ctx.sdk.OpenAIError),
     eventError: (event) => {
-      let payload: Record<string, unknown>;
+      let payload: unknown;
       try {
-        payload = JSON.parse(event.data) as Record<string, unknown>;
+        payload = JSON.parse(event.data);
       } catch {
         payload = { message: event.data };
       }
-      // An `error` event carries the error (at its top level, or as `error`); `response.failed`, in `response.error`.
-      const error = (objectAt(payload, 'error') ?? objectAt(objectAt(payload, 'response'), 'error') ?? payload) as Record<string, unknown>;
-      const message = typeof error['message'] === 'string' ? error['message'] : 'Error event in the stream.';
-      return new ctx.sdk.APIError(undefined, error, message, response.headers);
+      // As the SDK builds it: the payload's `error` member, else the payload itself (an `error` event of the
+      // Responses API carries its code and message at the top level); `response.failed`, its `response.error`.
+      const member = typeof payload === 'object' && payload !== null ? (payload as { error?: unknown }).error : undefined;
+      const error = member || objectAt(objectAt(payload, 'response'), 'error') || payload;
+      return new ctx.sdk.APIError(undefined, error as object, undefined, response.headers);
     },
     onStall: (chunks) => {
       const idle = ctx.options.streaming.idle!;
@@ -44,6 +45,7 @@ export function streamHooks(
     },
     onEnd,
     onUsage,
+    streamMode,
   };
 }
 

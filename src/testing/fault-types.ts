@@ -77,6 +77,14 @@ export interface StreamOptions {
   errorAfter?: number;
   /** Payload of the `errorAfter` event; defaults to a `server_error`. */
   error?: StreamErrorPayload;
+  /**
+   * How a chat stream's `errorAfter` event is framed: `openai` (default) `data: {"error":{...}}`, or
+   * `openrouter`, a chunk carrying `error` (`code`, `message`) next to its `choices` (`finish_reason:
+   * "error"`), as OpenRouter reports a failure during generation. Responses streams send an `error` event either way.
+   */
+  errorFormat?: 'openai' | 'openrouter';
+  /** After the `errorAfter` event, send the stream's terminator (`data: [DONE]`, as vLLM and LiteLLM do) before ending. */
+  doneAfterError?: boolean;
   /** Send everything except the terminator (`data: [DONE]` / `response.completed`), then end normally. */
   omitDone?: boolean;
   /** After the final event, keep the socket open instead of ending the response. */

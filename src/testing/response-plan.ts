@@ -95,7 +95,9 @@ function streamPlan(r: ReceivedRequest, seq: number, f: StreamOptions): Response
       return done();
     }
     if (i === errorAt) {
-      body.push({ kind: 'write', data: plan.error(f.error, i) }, { kind: 'end' });
+      body.push({ kind: 'write', data: plan.error(f.error, i, f.errorFormat) });
+      if (f.doneAfterError) body.push({ kind: 'write', data: plan.terminator });
+      body.push({ kind: 'end' });
       return done();
     }
     if (i === chunks) break;

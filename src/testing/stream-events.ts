@@ -18,10 +18,11 @@ export interface StreamPlan {
   /** The terminator: `data: [DONE]` or `response.completed`. */
   terminator: string;
   /**
-   * The in-band error frame sent after `afterChunks` content chunks: `data: {"error":{...}}` for chat,
-   * an `event: error` Responses event (`{type:'error', code, message, param}`) for responses.
+   * The in-band error frame sent after `afterChunks` content chunks: `data: {"error":{...}}` for chat
+   * (in `openrouter` format, a chunk with `choices` and `error`), an `event: error` Responses event
+   * (`{type:'error', code, message, param}`) for responses.
    */
-  error(payload: StreamErrorPayload | undefined, afterChunks: number): string;
+  error(payload: StreamErrorPayload | undefined, afterChunks: number, format?: 'openai' | 'openrouter'): string;
 }
 
 /** Inputs of the stream plan builders. */
@@ -90,7 +91,19 @@ export function chatStreamPlan(init: StreamPlanInit): StreamPlan {
     content: deltas.map((d) => chunk({ content: d }, null)),
     tail,
     terminator: sseFrame('[DONE]'),
-    error: (payload) => sseFrame({ error: { ...DEFAULT_STREAM_ERROR, ...payload } }),
+    error: (payload, _afterChunks, format) => {
+      const error = { ...DEFAULT_STREAM_ERROR, ...payload };
+      if (format !== 'openrouter') return sseFrame({ error });
+      return sseFrame({
+        id: init.id,
+        object: 'chat.completion.chunk',
+        created,
+        model: init.model,
+        provider: 'fault-server',
+        error: { code: error.code, message: error.message },
+        choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error', native_finish_reason: 'error' }],
+      });
+    },
   };
 }
 

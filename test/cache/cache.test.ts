@@ -472,6 +472,18 @@ describe('streams', () => {
     expect(chats()).toBe(2);
   });
 
+  it.each<[string, Parameters<typeof faults.stream>[0]]>([
+    ['an error event, then [DONE]', { errorAfter: 2, doneAfterError: true }],
+    ["OpenRouter's error chunk (error next to choices), then [DONE]", { errorAfter: 2, errorFormat: 'openrouter', doneAfterError: true }],
+  ])('a stream carrying %s is not stored: the next identical call goes upstream', async (_name, options) => {
+    const { server, ai, chats } = await cacheHarness();
+    server.enqueue(faults.stream(options));
+    // The SDK raises the error event, with or without the cache.
+    expect(await rejectionOf(chunksOf(await ai.chat.completions.create(streamParams)))).toBeInstanceOf(OpenAI.APIError);
+    expect(textOf(await chunksOf(await ai.chat.completions.create(streamParams)))).toBe('Hello world!');
+    expect(chats()).toBe(2);
+  });
+
   it('a stream the caller breaks out of before it completed is not stored', async () => {
     const { server, ai, chats } = await cacheHarness();
     server.enqueue(faults.stream({ chunks: 3, intervalMs: 20 }));

@@ -39,6 +39,30 @@ describe('stream: true before the first chunk', () => {
     await until(() => server.openRequests === 0);
   });
 
+  // Error events the SDK raises though they do not start with `{"error"`: spaced (and framed with CRLF), or
+  // OpenRouter's chunk carrying `error` next to its `choices`. Each is followed by [DONE], as some servers do.
+  it.each([
+    ['spaced, framed with CRLF', 'data:{ "error" : { "message" : "The engine is overloaded.", "type" : "server_error", "code" : "server_error" } }\r\n\r\ndata: [DONE]\r\n\r\n'],
+    [
+      "OpenRouter's chunk with an error member",
+      ': OPENROUTER PROCESSING\n\ndata: {"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","provider":"p",' +
+        '"error":{"code":"server_error","message":"Provider disconnected unexpectedly"},' +
+        '"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\ndata: [DONE]\n\n',
+    ],
+  ])('retries a stream whose first event is an error the SDK raises: %s', async (_name, body) => {
+    const { server, clock, ai, raw } = await harness();
+    server.enqueue(faults.ok(body, { 'content-type': 'text/event-stream' }), faults.ok(body, { 'content-type': 'text/event-stream' }));
+    // The bare SDK raises it...
+    expect(await rejectionOf(collect(await raw.chat.completions.create(streamParams)))).toBeInstanceOf(OpenAI.APIError);
+    // ...so it fails the attempt before anything reached the caller: retried, then streamed normally.
+    const retries: RetryEvent[] = [];
+    ai.resilience.on('retry', (event) => retries.push(event));
+    const stream = await drive(clock, ai.chat.completions.create(streamParams));
+    expect(await collect(stream)).toBe('Hello world!');
+    expect(retries.map((event) => event.kind)).toEqual(['server_error']);
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('retries an event stream that ends before its first byte as a malformed response', async () => {
     const { server, clock, ai } = await harness();
     server.enqueue(faults.ok('', { 'content-type': 'text/event-stream' }));

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { roleOf, SseScanner, type SseEvent } from '../../src/streams/sse-scanner.js';
+import { SseScanner, type SseEvent } from '../../src/streams/sse-scanner.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -29,6 +29,15 @@ describe('SseScanner', () => {
     expect(scan(text)).toEqual([
       { name: 'response.created', data: '{"type":"response.created"}' },
       { name: undefined, data: 'one\ntwo' },
+    ]);
+  });
+
+  it('reads fields as the SDK does: one space dropped after the colon, a field without a colon is empty', () => {
+    const text = 'event:  error \ndata\ndata:  x\n\nevent\ndata: {"type":"response.completed"}\n\nid: 7\nretry: 10\ndatum: no\ndata: y\n\n';
+    expect(scan(text)).toEqual([
+      { name: ' error ', data: '\n x' },
+      { name: '', data: '{"type":"response.completed"}' },
+      { name: undefined, data: 'y' },
     ]);
   });
 
@@ -107,24 +116,5 @@ describe('SseScanner on a large event arriving in many chunks', () => {
     // Each chunk once, the completed event once more: about twice the text. Searching what was pending
     // again with every chunk would be about 128 times it here (256 chunks).
     expect(searched).toBeLessThan(4 * text.length);
-  });
-});
-
-describe('roleOf', () => {
-  it('tells lifecycle, content, terminal and error events apart', () => {
-    expect(roleOf({ name: undefined, data: '[DONE]' })).toBe('terminal');
-    expect(roleOf({ name: undefined, data: '{"id":"c","choices":[]}' })).toBe('content');
-    expect(roleOf({ name: undefined, data: '{"error":{"message":"x"}}' })).toBe('error');
-    expect(roleOf({ name: 'error', data: '{}' })).toBe('error');
-    expect(roleOf({ name: 'response.created', data: '{}' })).toBe('lifecycle');
-    expect(roleOf({ name: undefined, data: '{"type":"response.in_progress"}' })).toBe('lifecycle');
-    expect(roleOf({ name: 'response.output_text.delta', data: '{}' })).toBe('content');
-    expect(roleOf({ name: undefined, data: '{"type":"response.completed"}' })).toBe('terminal');
-  });
-
-  it('ends an Images API stream at the event carrying the final image (it sends no [DONE])', () => {
-    expect(roleOf({ name: 'image_generation.partial_image', data: '{}' })).toBe('content');
-    expect(roleOf({ name: 'image_generation.completed', data: '{}' })).toBe('terminal');
-    expect(roleOf({ name: undefined, data: '{"type":"image_edit.completed"}' })).toBe('terminal');
   });
 });

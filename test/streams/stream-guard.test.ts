@@ -99,6 +99,29 @@ describe('how streams end', () => {
     await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
   });
 
+  it("an OpenRouter error chunk mid-stream (error next to choices) reaches the caller as the SDK's APIError and counts for the breaker", async () => {
+    const { server, ai } = await harness({ circuitBreaker: { consecutiveFailures: 1 } });
+    server.enqueue(faults.stream({ chunks: 3, errorAfter: 2, errorFormat: 'openrouter', doneAfterError: true, error: { message: 'Provider disconnected', code: 'server_error' } }));
+    const error = await rejectionOf(textOf(await ai.chat.completions.create(chatStream)));
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect(error).toMatchObject({ message: 'Provider disconnected', code: 'server_error', status: undefined });
+    await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
+  });
+
+  it("hands over what the SDK hands over in its `events` mode (the Agents API): an error-looking first event is not retried", async () => {
+    const { server, ai, raw } = await harness();
+    const body = 'event: error\ndata: {"error":{"message":"tool failed"}}\n\nevent: session.idle\ndata: {"type":"session.idle"}\n\ndata: [DONE]\n\n';
+    server.enqueue(...[raw, ai].map(() => faults.ok(body, { 'content-type': 'text/event-stream' })));
+    for (const client of [raw, ai]) {
+      const options = { body: { input: 'hi', stream: true }, stream: true, __streamMode: 'events' } as OpenAI.RequestOptions;
+      const events: unknown[] = [];
+      const stream = (await client.post('/agents/sessions', options)) as AsyncIterable<unknown>;
+      for await (const event of stream) events.push(event);
+      expect(events).toEqual([{ error: { message: 'tool failed' } }, { type: 'session.idle' }]);
+    }
+    expect(server.requests).toHaveLength(2);
+  });
+
   const plan = responsesStreamPlan({ id: 'resp_1', model: 'gpt-4.1-mini', chunks: 2 });
   const wholeStream = [...plan.preamble, ...plan.content, ...plan.tail, plan.terminator].join('');
 

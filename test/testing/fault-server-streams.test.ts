@@ -112,6 +112,24 @@ describe('stream faults', () => {
     expect(textOf(chunks)).toBe('Hello');
   });
 
+  it("errorFormat: 'openrouter' frames it as OpenRouter does, and doneAfterError sends [DONE] after it", async () => {
+    server.enqueue(faults.stream({ errorAfter: 2, errorFormat: 'openrouter', doneAfterError: true, error: { message: 'Provider disconnected', code: 'server_error' } }));
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    const err = (await drain(await chatStream(), chunks)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).toMatchObject({ message: 'Provider disconnected', code: 'server_error' });
+    expect(textOf(chunks)).toBe('Hello world');
+    server.enqueue(faults.stream({ errorAfter: 2, errorFormat: 'openrouter', doneAfterError: true }));
+    const raw = await (await fetch(`${server.url}/chat/completions`, { method: 'POST', body: '{"stream":true}' })).text();
+    const frames = raw.trim().split('\n\n');
+    expect(JSON.parse(frames.at(-2)!.replace(/^data: /, ''))).toMatchObject({
+      object: 'chat.completion.chunk',
+      error: { code: 'server_error' },
+      choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+    });
+    expect(frames.at(-1)).toBe('data: [DONE]');
+  });
+
   it('errorAfter (responses): `event: error` becomes an APIError', async () => {
     server.enqueue(faults.stream({ errorAfter: 2 }));
     const events: OpenAI.Responses.ResponseStreamEvent[] = [];

@@ -1,0 +1,100 @@
+import type { SseEvent } from './sse-scanner.js';
+
+/**
+ * How the SDK reads a stream's events (its `__streamMode`): `legacy`, every stream but the Agents API's,
+ * raises an `APIError` for an error event; `events` (openai 7's `beta.agents.sessions`) hands every event
+ * over as data.
+ */
+export type StreamMode = 'legacy' | 'events';
+
+/** The stream mode of a request's options, as the SDK reads it (`legacy` unless it says `events`). */
+export function streamModeOf(options: { readonly [key: string]: unknown }): StreamMode {
+  return options['__streamMode'] === 'events' ? 'events' : 'legacy';
+}
+
+/**
+ * Responses API events that say "started", not "producing": they do not commit a stream. A reasoning
+ * model announces its reasoning item and then thinks in silence, so items and parts being added do not
+ * count either; the first delta (text, reasoning summary, tool arguments...) does.
+ */
+const LIFECYCLE = new Set([
+  'response.created', 'response.in_progress', 'response.queued', 'response.output_item.added', 'response.content_part.added',
+]);
+/**
+ * Events after which a stream is complete. An Images API stream (`images.generate()`/`edit()` with
+ * `stream: true`) sends no `[DONE]`: it ends with the one event that carries the final image.
+ */
+const TERMINAL = new Set([
+  'response.completed', 'response.failed', 'response.incomplete', 'error', 'image_generation.completed', 'image_edit.completed',
+]);
+
+export type EventRole = 'lifecycle' | 'content' | 'terminal' | 'error';
+
+/** What an event means for the guard: still starting, producing, finished, or an error. */
+export function roleOf(event: SseEvent, mode: StreamMode = 'legacy'): EventRole {
+  if (event.data === '[DONE]') return 'terminal';
+  if (mode === 'legacy' && isErrorEvent(event)) return 'error';
+  const name = eventName(event);
+  if (name !== undefined && TERMINAL.has(name)) return 'terminal';
+  if (name !== undefined && LIFECYCLE.has(name)) return 'lifecycle';
+  return 'content';
+}
+
+/**
+ * Whether a terminal event says the answer failed: the Responses API's `response.failed`, whose
+ * `response.error` says why. It ends the stream, and is an error like an `error` event.
+ */
+export function isFailure(event: SseEvent): boolean {
+  return eventName(event) === 'response.failed';
+}
+
+/** The event's name: its `event:` line, or else the `"type"` its JSON payload leads with. */
+export function eventName(event: SseEvent): string | undefined {
+  return event.name || typeOf(event.data);
+}
+
+/** The `"type"` of a JSON payload, read cheaply from its start (Responses events lead with it). */
+function typeOf(data: string): string | undefined {
+  return /^\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
+}
+
+/**
+ * Whether the SDK raises an `APIError` for this event (openai 7's `Stream.fromSSEResponse`, legacy mode):
+ * - an event named `thread.*` (Assistants) never: it is handed over as `{ event, data }`;
+ * - an event named `error` always;
+ * - any other event whose JSON payload has a truthy `error` member (`data: {"error": ...}`, OpenRouter's
+ *   mid-stream `{"id": ..., "choices": [...], "error": {...}}`, however it is spaced or escaped).
+ * And one more: a Responses API `error` event sent without its `event:` line (`{"type": "error", ...}`),
+ * which `responses.stream()` raises. openai 5 and 6 raise an `event: error` only when its payload has an
+ * `error` member; the rest is the same.
+ */
+function isErrorEvent(event: SseEvent): boolean {
+  const { name, data } = event;
+  if (name?.startsWith('thread.')) return false;
+  if (name === 'error' || (!name && typeOf(data) === 'error')) return true;
+  return hasErrorMember(data);
+}
+
+/**
+ * An `"error"` key whose value is not `null`, `false` or `""`, at the start of a key: after `{`, `,` or
+ * whitespace (a quote inside a JSON string is always escaped, so this one is not in a string), its letters
+ * plain or `\u`-escaped as JSON allows. A necessary condition for a member `error` that is truthy.
+ */
+const ERROR_KEY =
+  /[{,\s]"(?:e|\\u0065)(?:r|\\u0072)(?:r|\\u0072)(?:o|\\u006[fF])(?:r|\\u0072)"\s*:\s*(?=\S)(?!null|false|"")/;
+
+/**
+ * Whether `data` is JSON whose top level has a truthy `error` member, as the SDK tests it (`data.error`).
+ * It runs on every event, so only a payload whose text can hold such a key is parsed: a content delta
+ * whose text says "error" (or even `\"error\":`, escaped inside a string) costs two substring searches.
+ */
+function hasErrorMember(data: string): boolean {
+  if (!data.includes('"error"') && !data.includes('\\u')) return false;
+  if (!ERROR_KEY.test(data)) return false;
+  try {
+    const payload = JSON.parse(data) as { error?: unknown } | null;
+    return typeof payload === 'object' && payload !== null && Boolean(payload.error);
+  } catch {
+    return false;
+  }
+}
