@@ -4,6 +4,8 @@ import type { ResponseProps } from '../pipeline/transport.js';
 import type { CachedResponse } from './cache-store.js';
 import { BufferedResponse } from '../pipeline/buffered-response.js';
 import { relayBody } from '../pipeline/relayed-response.js';
+import { hasErrorMember } from '../classify/error-payload.js';
+import { isHtml, isJsonMediaType, mediaTypeOf } from '../pipeline/media-type.js';
 import { eventName, roleOf } from '../streams/event-role.js';
 import { SseScanner } from '../streams/sse-scanner.js';
 
@@ -14,16 +16,23 @@ function keptHeaders(headers: Headers): Array<[string, string]> {
   return [...headers].filter(([name]) => !WIRE_HEADERS.has(name) && name !== SOURCE_HEADER);
 }
 
-/** A complete JSON (or text) response as a cache record. */
-export async function recordBody(response: Response, storedAt: number, ttl: number): Promise<CachedResponse> {
-  return {
-    status: response.status,
-    headers: keptHeaders(response.headers),
-    body: await response.clone().text(),
-    stream: false,
-    storedAt,
-    expiresAt: storedAt + ttl,
-  };
+/**
+ * A complete JSON (or text) response as a cache record, or `undefined` when it is not a real answer and
+ * must never be stored: an empty body, JSON with a truthy `error` member (an error payload, or an answer
+ * describing a failure, such as a failed Responses API response), an HTML page, or a body that is neither
+ * JSON nor text.
+ */
+export async function recordBody(response: Response, storedAt: number, ttl: number): Promise<CachedResponse | undefined> {
+  const body = await response.clone().text();
+  if (!isAnswer(mediaTypeOf(response.headers), body)) return undefined;
+  return { status: response.status, headers: keptHeaders(response.headers), body, stream: false, storedAt, expiresAt: storedAt + ttl };
+}
+
+function isAnswer(mediaType: string, body: string): boolean {
+  if (body === '' || isHtml(mediaType, body)) return false;
+  if (isJsonMediaType(mediaType)) return !hasErrorMember(body);
+  // A transcription as `text`, `srt` or `vtt`; not an event stream answering a request that asked for none.
+  return mediaType.startsWith('text/') && mediaType !== 'text/event-stream';
 }
 
 /** Terminal events that end a stream without a whole answer: never stored. */

@@ -23,8 +23,8 @@ export const noCache = Object.freeze({ headers: Object.freeze({ [CACHE_CONTROL_H
 
 /**
  * Serves a cacheable request from the cache, or joins the identical request already in flight, or runs
- * it (`run`) and stores the primary's complete successful answer. With `staleIfError`, an expired entry
- * answers when the call fails.
+ * it (`run`) and stores the primary's complete successful answer (a real answer only: see `recordBody`).
+ * With `staleIfError`, an expired entry answers when the call fails.
  */
 export async function withCache(
   ctx: PipelineContext,
@@ -107,7 +107,7 @@ async function lead(
       return { ...props, response };
     }
     const record = await recordBody(props.response, clock.now(), cache.settings.ttl);
-    cache.put(key, record);
+    if (record) cache.put(key, record);
     leader?.resolve(record);
     return props;
   } catch (error) {

@@ -2,7 +2,8 @@ import { ResilienceError } from './resilience-error.js';
 
 /**
  * The server answered 2xx with a body that is not what it declared (for example an HTML page from a
- * proxy under `content-type: application/json`, or an empty event stream). Retried by default.
+ * proxy under `content-type: application/json`, or an empty event stream), or with an HTML page, which no
+ * API answer is (a proxy's, a load balancer's or a captive portal's). Retried by default.
  */
 export class MalformedResponseError extends ResilienceError {
   override readonly name = 'MalformedResponseError';

@@ -88,6 +88,7 @@ export async function runAttempt(
   const hooks = {
     onHeaders: (controller: AbortController) => abort.answered(controller),
     onResponse: guard.responded,
+    answerError: (error: unknown, response: Response) => new ctx.sdk.APIError(undefined, error, undefined, response.headers),
     guardStream: (response: Response, signal: AbortSignal) =>
       guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, { onEnd: onStreamEnd, onUsage: guard.streamUsage, streamMode: streamModeOf(working) })),
     body: bodyReadHooks(ctx, request),

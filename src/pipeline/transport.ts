@@ -1,6 +1,8 @@
+import { errorMemberOf } from '../classify/error-payload.js';
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import { readBodyText, type BodyReadHooks } from './body-reader.js';
 import { BufferedResponse } from './buffered-response.js';
+import { isHtml, isJsonMediaType, mediaTypeOf } from './media-type.js';
 import { keepUrl } from './response-url.js';
 import type { SdkRequestOptions } from './request-info.js';
 
@@ -20,7 +22,9 @@ export type SendOnce = (options: SdkRequestOptions) => Promise<ResponseProps>;
  * failure while reading it is retried like any other:
  * - a JSON or text body is read in full (bounded by the attempt's limit and, between two pieces of it, by
  *   `timeout.idle`; a connection lost mid-body is the SDK's `APIConnectionError`) and checked, then handed
- *   to the SDK as a fresh `Response`;
+ *   to the SDK as a fresh `Response`: an HTML page (a proxy's, a captive portal's) or JSON that is not JSON
+ *   fails the attempt as a `MalformedResponseError`, and an answer that is an error payload where the
+ *   API's answers never carry one (see {@link ERROR_FREE_ANSWERS}) as the SDK's `APIError`;
  * - a stream is held until its first meaningful event arrives; from then on it belongs to the caller
  *   and its failures are never replayed;
  * - binary bodies (`audio.speech`, `files.content`) are handed over as they arrive.
@@ -42,6 +46,8 @@ export async function sendAttempt(
     return props;
   }
   const { response, json } = await readWholeBody(props.response, props.controller.signal, hooks.body);
+  const error = ERROR_FREE_ANSWERS.has(options.path) ? errorMemberOf(json) : undefined;
+  if (error !== undefined) throw hooks.answerError(error, response);
   hooks.onResponse(response, json);
   return { ...props, response };
 }
@@ -58,15 +64,32 @@ export interface TransportHooks {
   readonly guardStream: (response: Response, signal: AbortSignal) => Promise<Response>;
   /** How a body that is not a stream is read: its silence limit, and the SDK's errors for a stall or a cut. */
   readonly body: BodyReadHooks;
+  /** Makes the SDK's `APIError` of an answer whose JSON is an error payload (`error`: its `error` member). */
+  readonly answerError: (error: unknown, response: Response) => Error;
 }
+
+/**
+ * Endpoints whose answer never has an `error` member (a chat completion, a completion, an embedding list):
+ * a 2xx whose JSON has a truthy one is an error payload, as OpenRouter answers a failure during generation.
+ * It fails the attempt as the SDK's `APIError` for that payload, as the SDK raises it in a stream (no
+ * status: classified by its `code` or `type`). Elsewhere an `error` member can be part of the answer (a
+ * failed Responses API response, fine-tuning job or video): handed over as the SDK hands it over.
+ */
+const ERROR_FREE_ANSWERS = new Set(['/chat/completions', '/completions', '/embeddings']);
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 async function readWholeBody(response: Response, signal: AbortSignal, hooks: BodyReadHooks): Promise<{ response: Response; json: unknown }> {
   const text = await readBodyText(response, signal, hooks);
-  const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const mediaType = mediaTypeOf(response.headers);
+  if (isHtml(mediaType, text)) {
+    throw new MalformedResponseError(
+      `Response ${response.status} is an HTML page (${mediaType || 'no content-type'}, ${text.length} bytes), not an API answer.`,
+      response,
+    );
+  }
   let json: unknown;
-  if (text !== '' && (mediaType.includes('application/json') || mediaType.endsWith('+json'))) {
+  if (text !== '' && isJsonMediaType(mediaType)) {
     try {
       json = JSON.parse(text);
     } catch (error) {

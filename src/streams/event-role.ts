@@ -1,3 +1,4 @@
+import { hasErrorMember } from '../classify/error-payload.js';
 import type { SseEvent } from './sse-scanner.js';
 
 /**
@@ -73,28 +74,4 @@ function isErrorEvent(event: SseEvent): boolean {
   if (name?.startsWith('thread.')) return false;
   if (name === 'error' || (!name && typeOf(data) === 'error')) return true;
   return hasErrorMember(data);
-}
-
-/**
- * An `"error"` key whose value is not `null`, `false` or `""`, at the start of a key: after `{`, `,` or
- * whitespace (a quote inside a JSON string is always escaped, so this one is not in a string), its letters
- * plain or `\u`-escaped as JSON allows. A necessary condition for a member `error` that is truthy.
- */
-const ERROR_KEY =
-  /[{,\s]"(?:e|\\u0065)(?:r|\\u0072)(?:r|\\u0072)(?:o|\\u006[fF])(?:r|\\u0072)"\s*:\s*(?=\S)(?!null|false|"")/;
-
-/**
- * Whether `data` is JSON whose top level has a truthy `error` member, as the SDK tests it (`data.error`).
- * It runs on every event, so only a payload whose text can hold such a key is parsed: a content delta
- * whose text says "error" (or even `\"error\":`, escaped inside a string) costs two substring searches.
- */
-function hasErrorMember(data: string): boolean {
-  if (!data.includes('"error"') && !data.includes('\\u')) return false;
-  if (!ERROR_KEY.test(data)) return false;
-  try {
-    const payload = JSON.parse(data) as { error?: unknown } | null;
-    return typeof payload === 'object' && payload !== null && Boolean(payload.error);
-  } catch {
-    return false;
-  }
 }

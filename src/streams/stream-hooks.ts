@@ -1,5 +1,6 @@
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { RequestInfo } from '../pipeline/request-info.js';
+import { errorMemberOf } from '../classify/error-payload.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { onSdkCopy } from '../errors/sdk-copies.js';
@@ -29,8 +30,7 @@ export function streamHooks(
       }
       // As the SDK builds it: the payload's `error` member, else the payload itself (an `error` event of the
       // Responses API carries its code and message at the top level); `response.failed`, its `response.error`.
-      const member = typeof payload === 'object' && payload !== null ? (payload as { error?: unknown }).error : undefined;
-      const error = member || objectAt(objectAt(payload, 'response'), 'error') || payload;
+      const error = errorMemberOf(payload) ?? objectAt(objectAt(payload, 'response'), 'error') ?? payload;
       return new ctx.sdk.APIError(undefined, error as object, undefined, response.headers);
     },
     onStall: (chunks) => {

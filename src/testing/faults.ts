@@ -95,6 +95,11 @@ function rateLimited(o: RateLimitOptions = {}): ErrorFault {
   return errorFault(429, { message, type: kind, code: 'rate_limit_exceeded' }, { ...o, type: kind }, h);
 }
 
+const CAPTIVE_PORTAL_PAGE =
+  '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in to Wi-Fi</title></head>\n' +
+  '<body><h1>Welcome</h1><p>Accept the terms of use to continue.</p><form method="post" action="/login">' +
+  '<button type="submit">Connect</button></form></body></html>\n';
+
 const SERVER_MESSAGES: Record<number, string> = {
   500: 'The server had an error while processing your request. Sorry about that!',
   502: 'Bad gateway.',
@@ -192,6 +197,11 @@ export const faults = {
     if (status !== undefined) fault.status = status;
     return fault;
   },
+  /**
+   * A 2xx HTML page where the API answers JSON, as a proxy, a load balancer or a captive portal sends one
+   * (`content-type: text/html`). The bare SDK hands its text over as the answer.
+   */
+  htmlPage: (status = 200): OkFault => ({ kind: 'ok', status, body: CAPTIVE_PORTAL_PAGE, headers: { 'content-type': 'text/html; charset=utf-8' } }),
   /** A streaming success, optionally stalling, dropping or erroring part-way. */
   stream: (opts: StreamOptions = {}): StreamFault => ({ ...opts, kind: 'stream' }),
 } as const;

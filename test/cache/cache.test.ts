@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { Stream } from 'openai/streaming';
 import { describe, expect, it } from 'vitest';
-import { chatCompletion, faults, type FaultServer } from '../../src/testing/index.js';
+import { chatCompletion, faults, responseObject, type FaultServer } from '../../src/testing/index.js';
 import {
   StreamTruncatedError,
   CACHE_CONTROL_HEADER,
@@ -411,6 +411,36 @@ describe('errors are never cached', () => {
     expect(chats()).toBe(2);
     expect((await ai.chat.completions.create(cached)).id).toBe('chatcmpl-2');
     expect(chats()).toBe(2);
+  });
+
+  it.each<[string, () => ReturnType<typeof faults.ok>, 'resolves' | 'rejects']>([
+    ['a 200 HTML page', () => faults.htmlPage(), 'rejects'],
+    ['a 200 whose body is not JSON and says no type', () => faults.ok('Service temporarily unavailable', { 'content-type': '' }), 'resolves'],
+    ['a 200 JSON error payload', () => faults.ok({ error: { code: 'server_error', message: 'Provider returned error' } }), 'rejects'],
+    ['a 200 JSON error payload, spaced', () => faults.ok('{ "error" : { "message" : "Provider returned error" } }'), 'rejects'],
+    ['an empty 200', () => faults.ok(''), 'resolves'],
+  ])('%s is not stored: the next identical call goes upstream', async (_name, fault, outcome) => {
+    const { store, sets } = recordingStore();
+    const { server, ai, chats } = await cacheHarness({ retry: false, cache: { store } });
+    server.enqueue(fault());
+    const first = ai.chat.completions.create(cached);
+    if (outcome === 'rejects') await rejectionOf(first);
+    else await first;
+    expect(sets).toEqual([]);
+    expect((await ai.chat.completions.create(cached)).id).toBe('chatcmpl-2');
+    expect(chats()).toBe(2);
+  });
+
+  it('an answer whose error member is part of it (a failed Responses API response) is handed over but not stored', async () => {
+    const { store, sets } = recordingStore();
+    const { server, ai } = await cacheHarness({ cache: { store } });
+    const params = { model: 'gpt-4.1-mini', input: 'hi', temperature: 0 };
+    const failed = { ...responseObject({ id: 'resp_1', model: 'gpt-4.1-mini', status: 'failed', output: [] }), error: { code: 'server_error', message: 'The server had an error.' } };
+    server.enqueue(faults.ok(failed));
+    expect(await ai.responses.create(params)).toMatchObject({ id: 'resp_1', status: 'failed' });
+    expect(sets).toEqual([]);
+    expect((await ai.responses.create(params)).status).toBe('completed');
+    expect(sets).toHaveLength(1);
   });
 
   it('an answer that needed retries is stored once it succeeds', async () => {
