@@ -8,6 +8,7 @@ import { hasErrorMember } from '../classify/error-payload.js';
 import { isHtml, isJsonMediaType, mediaTypeOf } from '../pipeline/media-type.js';
 import { eventName, roleOf } from '../streams/event-role.js';
 import { SseScanner } from '../streams/sse-scanner.js';
+import { Utf8Chunks } from '../streams/utf8-chunks.js';
 
 /** Headers that describe the bytes on the wire, not the response: not kept. */
 const WIRE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -53,7 +54,7 @@ export function recordStream(
   ttl: number,
   store: (record: CachedResponse) => void,
 ): Response {
-  const decoder = new TextDecoder();
+  const decoder = new Utf8Chunks();
   const scanner = new SseScanner();
   let text = '';
   let tooLarge = false;
@@ -62,7 +63,7 @@ export function recordStream(
   return relayBody(response, {
     chunk(bytes) {
       if (tooLarge || failed || complete) return;
-      text += decoder.decode(bytes, { stream: true });
+      text += decoder.decode(bytes);
       if (text.length * 2 > maxBytes) {
         tooLarge = true;
         text = '';
@@ -77,7 +78,7 @@ export function recordStream(
     },
     end() {
       if (!complete || failed || tooLarge) return;
-      text += decoder.decode();
+      text += decoder.flush();
       const storedAt = now();
       store({ status: response.status, headers: keptHeaders(response.headers), body: text, stream: true, storedAt, expiresAt: storedAt + ttl });
     },

@@ -1,3 +1,5 @@
+import { Utf8Chunks } from './utf8-chunks.js';
+
 /** One server-sent event, as far as the stream guard needs it. */
 export interface SseEvent {
   /** The `event:` name, if the server sent one (the Responses API does; Chat Completions does not). */
@@ -17,7 +19,7 @@ export interface SseEvent {
  * arriving in thousands of chunks costs time in proportion to its size, not to its size times its chunks.
  */
 export class SseScanner {
-  readonly #decoder = new TextDecoder();
+  readonly #text = new Utf8Chunks();
   /** The text of the event not yet complete, in the pieces it arrived in (each non-empty). */
   #pending: string[] = [];
   /** The last chunk ended with `\r`: a `\n` starting the next one belongs to it. */
@@ -25,7 +27,7 @@ export class SseScanner {
 
   /** The events completed by `bytes`. */
   push(bytes: Uint8Array): SseEvent[] {
-    let text = this.#decoder.decode(bytes, { stream: true });
+    let text = this.#text.decode(bytes);
     // Nothing decoded (a character cut between two chunks): nothing changes.
     if (text === '') return [];
     if (this.#afterCR && text.charCodeAt(0) === LF) text = text.slice(1);
