@@ -67,7 +67,8 @@ function typeOf(data: string): string | undefined {
  *   mid-stream `{"id": ..., "choices": [...], "error": {...}}`, however it is spaced or escaped).
  * And one more: a Responses API `error` event sent without its `event:` line (`{"type": "error", ...}`),
  * which `responses.stream()` raises. openai 5 and 6 raise an `event: error` only when its payload has an
- * `error` member; the rest is the same.
+ * `error` member (the Responses API's `error` events are handed over as data); they count as errors here
+ * with every version. The rest is the same.
  */
 function isErrorEvent(event: SseEvent): boolean {
   const { name, data } = event;
