@@ -34,8 +34,8 @@ export type EventRole = 'lifecycle' | 'content' | 'terminal' | 'error';
 /** What an event means for the guard: still starting, producing, finished, or an error. */
 export function roleOf(event: SseEvent, mode: StreamMode = 'legacy'): EventRole {
   if (event.data === '[DONE]') return 'terminal';
-  if (mode === 'legacy' && isErrorEvent(event)) return 'error';
   const name = eventName(event);
+  if (mode === 'legacy' && isErrorEvent(event, name)) return 'error';
   if (name !== undefined && TERMINAL.has(name)) return 'terminal';
   if (name !== undefined && LIFECYCLE.has(name)) return 'lifecycle';
   return 'content';
@@ -60,7 +60,8 @@ function typeOf(data: string): string | undefined {
 }
 
 /**
- * Whether the SDK raises an `APIError` for this event (openai 7's `Stream.fromSSEResponse`, legacy mode):
+ * Whether the SDK raises an `APIError` for this event (openai 7's `Stream.fromSSEResponse`, legacy mode),
+ * `name` being its {@link eventName}:
  * - an event named `thread.*` (Assistants) never: it is handed over as `{ event, data }`;
  * - an event named `error` always;
  * - any other event whose JSON payload has a truthy `error` member (`data: {"error": ...}`, OpenRouter's
@@ -70,9 +71,8 @@ function typeOf(data: string): string | undefined {
  * `error` member (the Responses API's `error` events are handed over as data); they count as errors here
  * with every version. The rest is the same.
  */
-function isErrorEvent(event: SseEvent): boolean {
-  const { name, data } = event;
-  if (name?.startsWith('thread.')) return false;
-  if (name === 'error' || (!name && typeOf(data) === 'error')) return true;
-  return hasErrorMember(data);
+function isErrorEvent(event: SseEvent, name: string | undefined): boolean {
+  if (event.name?.startsWith('thread.')) return false;
+  if (name === 'error') return true;
+  return hasErrorMember(event.data);
 }
