@@ -13,6 +13,7 @@ export const ATTR = {
   callId: 'openai_resilient.call_id',
   tenant: 'openai_resilient.tenant',
   attempt: 'openai_resilient.attempt',
+  hedge: 'openai_resilient.hedge',
   stream: 'openai_resilient.stream',
 } as const;
 

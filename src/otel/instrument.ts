@@ -41,14 +41,23 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
   const timeouts = counter('timeouts', 'Time limits that ran out');
   const rejections = counter('bulkhead.rejections', 'Calls turned away by the bulkhead');
 
-  const calls = new Map<number, { span: Span; attempts: Map<number, Span> }>();
+  /**
+   * Open spans per call id; a call's attempts are keyed by `attemptKey` (a hedge shares its attempt's
+   * number). A call that ended stays here (`ended`) until its last attempt span ends: a hedge that lost
+   * the race reports its end (aborted) just after the call's.
+   */
+  const calls = new Map<number, { span: Span; attempts: Map<string, Span>; ended: boolean }>();
+  const attemptKey = (e: { attempt: number; hedge: number }) => `${e.attempt}:${e.hedge}`;
   const common = (e: RequestEventBase): Attributes => ({
     [ATTR.operation]: operationOf(e.path),
     [ATTR.provider]: 'openai',
     [ATTR.system]: 'openai',
     ...(e.model !== undefined ? { [ATTR.requestModel]: e.model } : {}),
   });
-  const event = (e: RequestEventBase, name: string, attributes: Attributes) => calls.get(e.callId)?.span.addEvent(name, attributes);
+  const event = (e: RequestEventBase, name: string, attributes: Attributes) => {
+    const call = calls.get(e.callId);
+    if (call && !call.ended) call.span.addEvent(name, attributes);
+  };
 
   const { resilience } = ai;
   const stops = [
@@ -58,23 +67,30 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
         kind: SpanKind.CLIENT,
         attributes: { ...common(e), [ATTR.method]: e.method, [ATTR.callId]: e.callId, [ATTR.stream]: e.stream, ...(e.tenant !== undefined ? { [ATTR.tenant]: e.tenant } : {}) },
       });
-      calls.set(e.callId, { span, attempts: new Map() });
+      calls.set(e.callId, { span, attempts: new Map(), ended: false });
     }),
     resilience.on('attemptStart', (e) => {
       const call = calls.get(e.callId);
-      if (!call) return;
+      if (!call || call.ended) return;
       const parent = trace.setSpan(context.active(), call.span);
-      call.attempts.set(e.attempt, tracer.startSpan(`attempt ${e.attempt}`, { kind: SpanKind.CLIENT, attributes: { ...common(e), [ATTR.attempt]: e.attempt } }, parent));
+      const name = `attempt ${e.attempt}${e.hedge > 0 ? ` hedge ${e.hedge}` : ''}`;
+      const attributes = { ...common(e), [ATTR.callId]: e.callId, [ATTR.attempt]: e.attempt, [ATTR.hedge]: e.hedge };
+      const key = attemptKey(e);
+      // Never drop an open span: one still open under the same key (which should not happen) is ended first.
+      call.attempts.get(key)?.end();
+      call.attempts.set(key, tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent));
     }),
     resilience.on('attemptEnd', (e) => {
-      const span = calls.get(e.callId)?.attempts.get(e.attempt);
+      const call = calls.get(e.callId);
+      const span = call?.attempts.get(attemptKey(e));
       if (!span) return;
       if (e.outcome === 'failure') {
         span.setAttribute(ATTR.errorType, e.kind ?? 'unknown');
         span.setStatus({ code: SpanStatusCode.ERROR, message: e.kind });
       }
       span.end();
-      calls.get(e.callId)?.attempts.delete(e.attempt);
+      call!.attempts.delete(attemptKey(e));
+      if (call!.ended && call!.attempts.size === 0) calls.delete(e.callId);
     }),
     resilience.on('retry', (e) => {
       retries.add(1, { ...common(e), [ATTR.errorType]: e.kind });
@@ -112,9 +128,10 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
         tokens.record(e.usage.outputTokens, { ...attributes, [ATTR.tokenType]: 'output' });
       }
       const call = calls.get(e.callId);
-      if (!call) return;
-      calls.delete(e.callId);
-      for (const span of call.attempts.values()) span.end();
+      if (!call || call.ended) return;
+      // Attempts still open (a hedge that lost, being aborted) end with their own attemptEnd, just after.
+      call.ended = true;
+      if (call.attempts.size === 0) calls.delete(e.callId);
       call.span.setAttributes(attributes);
       if (e.usage) call.span.setAttributes({ [ATTR.inputTokens]: e.usage.inputTokens, [ATTR.outputTokens]: e.usage.outputTokens });
       if (e.outcome === 'failure') {
@@ -126,7 +143,10 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
   ];
   return () => {
     for (const stop of stops) stop();
-    for (const call of calls.values()) call.span.end();
+    for (const call of calls.values()) {
+      for (const span of call.attempts.values()) span.end();
+      if (!call.ended) call.span.end();
+    }
     calls.clear();
   };
 }

@@ -62,7 +62,6 @@ export async function runAttempt(
   const { clock } = ctx.options;
   const sentAt = clock.now();
   const hedge = plan.hedge ?? 0;
-  if (events.has('attemptStart')) events.emit('attemptStart', { ...eventBase(ctx, request), attempt: plan.number, hedge });
   const attemptEnded = (error?: unknown) => {
     if (!events.has('attemptEnd')) return;
     const failure = error === undefined ? undefined : classify(error);
@@ -111,6 +110,8 @@ export async function runAttempt(
       unfollow();
     }
   };
+  // Emitted right before the `try` whose every way out emits `attemptEnd`: an attempt that starts always ends.
+  if (events.has('attemptStart')) events.emit('attemptStart', { ...eventBase(ctx, request), attempt: plan.number, hedge });
   try {
     const policy: IPolicy<any, any> | undefined = ctx.options.policies.attempt;
     const props = policy

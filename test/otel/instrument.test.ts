@@ -5,7 +5,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import { instrument } from '../../src/otel/index.js';
-import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 class CollectingReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
@@ -92,6 +92,57 @@ describe('openai-resilient/otel', () => {
     expect(collected['openai_resilient.fallbacks']![0]!.value).toBe(1);
     const lookups = Object.fromEntries(collected['openai_resilient.cache.lookups']!.map((point) => [point.attributes['openai_resilient.cache.result'], point.value]));
     expect(lookups).toEqual({ miss: 1, hit: 1 });
+  });
+
+  it('ends the span of every attempt of a hedged call: the winner, the twin that lost, a stream, an aborted call', async () => {
+    const { server, clock, ai, spans } = await otelHarness({ hedge: { delay: 100, maxHedgedShare: 1 } });
+    const started: string[] = [];
+    ai.resilience.on('attemptStart', (e) => started.push(`${e.callId}:${e.attempt}:${e.hedge}`));
+    const hedged = async <T>(call: Promise<T>): Promise<T> => {
+      const before = server.requests.length;
+      await until(() => server.requests.length === before + 1);
+      await clock.advance(100);
+      return call;
+    };
+    // The first attempt stalls: its twin wins and the stalled one is aborted.
+    server.enqueue(faults.stall());
+    await hedged(ai.chat.completions.create(chatParams));
+    // A stream: the twin's first chunk wins the race.
+    server.enqueue(faults.stall());
+    const stream = await hedged(ai.chat.completions.create({ ...chatParams, stream: true }));
+    for await (const chunk of stream) void chunk;
+    // Both racers stall: the caller's abort ends them both.
+    server.enqueue(faults.stall(), faults.stall());
+    const controller = new AbortController();
+    const aborted = ai.chat.completions.create(chatParams, { signal: controller.signal });
+    await until(() => server.requests.length === 5);
+    await clock.advance(100);
+    await until(() => server.requests.length === 6);
+    controller.abort();
+    expect(await rejectionOf(aborted)).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await until(() => server.openRequests === 0);
+
+    const attempts = spans.getFinishedSpans().filter((span) => span.name.startsWith('attempt'));
+    expect(started).toHaveLength(6);
+    expect(attempts).toHaveLength(6);
+    const ended = attempts.map((span) => `${span.attributes['openai_resilient.call_id']}:${span.attributes['openai_resilient.attempt']}:${span.attributes['openai_resilient.hedge']}`);
+    expect(ended.sort()).toEqual([...started].sort());
+    expect(attempts.map((span) => span.name).sort()).toEqual(['attempt 1', 'attempt 1', 'attempt 1', 'attempt 1 hedge 1', 'attempt 1 hedge 1', 'attempt 1 hedge 1']);
+    // The twin that lost says so.
+    const lost = attempts.filter((span) => span.attributes['error.type'] === 'aborted');
+    expect(lost).toHaveLength(4);
+  });
+
+  it('ends the spans still open when stopped, attempts included', async () => {
+    const { server, ai, spans, stop } = await otelHarness();
+    server.enqueue(faults.stall());
+    const controller = new AbortController();
+    const call = ai.chat.completions.create(chatParams, { signal: controller.signal });
+    await until(() => server.requests.length === 1);
+    stop();
+    expect(spans.getFinishedSpans().map((span) => span.name).sort()).toEqual(['attempt 1', 'chat gpt-4.1-mini']);
+    controller.abort();
+    await rejectionOf(call);
   });
 
   it('stops when asked', async () => {
