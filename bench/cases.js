@@ -3,6 +3,7 @@
 // bench/results/<name>.json, from which `document` renders its section of the page.
 import { cache } from './cache.js';
 import { chaos } from './chaos.js';
+import { construction } from './construction.js';
 import { hedge } from './hedge.js';
 import { largeEvent } from './large-event.js';
 import { memory } from './memory.js';
@@ -10,4 +11,4 @@ import { outage } from './outage.js';
 import { overhead } from './overhead.js';
 import { redis } from './redis.js';
 
-export const CASES = [overhead, cache, chaos, outage, memory, hedge, largeEvent, redis];
+export const CASES = [overhead, cache, chaos, outage, memory, construction, hedge, largeEvent, redis];

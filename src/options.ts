@@ -14,11 +14,14 @@ export interface RetryBackoffContext extends IRetryBackoffContext<unknown> {
   readonly kind: ErrorKind;
 }
 
-/** How failed attempts are retried. Server hints (`retry-after-ms`, `retry-after`, `x-ratelimit-reset-*`) always win over backoff. */
+/**
+ * How failed attempts are retried. Server hints (`retry-after-ms`, `retry-after`, `x-ratelimit-reset-*`) always
+ * win over backoff. Every duration is at most 2_147_483_647 ms (about 24.8 days).
+ */
 export interface RetryOptions {
   /**
-   * Retries after the first attempt (so `2` means up to 3 requests). A per-request `maxRetries`
-   * (the SDK's request option) overrides it for that request.
+   * Retries after the first attempt (so `2` means up to 3 requests), at most 1_000. A per-request
+   * `maxRetries` (the SDK's request option) overrides it for that request.
    * @default 2, or the wrapped client's own `maxRetries` when you set one on it
    */
   readonly maxRetries?: number | undefined;
@@ -64,15 +67,18 @@ export interface RetryOptions {
 
 /** The retry budget (see {@link RetryOptions.budget}). */
 export interface RetryBudgetOptions {
-  /** Retries allowed per call made in the window. @default 0.2 */
+  /** Retries allowed per call made in the window (at most 1_000). @default 0.2 */
   readonly ratio?: number | undefined;
-  /** Retries always allowed per window, so that a quiet client can still retry. @default 10 */
+  /** Retries always allowed per window, so that a quiet client can still retry (at most 1_000_000). @default 10 */
   readonly minRetries?: number | undefined;
   /** The sliding window, in milliseconds. @default 60_000 */
   readonly window?: number | undefined;
 }
 
-/** Time limits. Each bound aborts the request in flight (no orphaned requests). */
+/**
+ * Time limits. Each bound aborts the request in flight (no orphaned requests). Each is at most
+ * 2_147_483_647 ms (about 24.8 days, the longest a timer can wait).
+ */
 export interface TimeoutOptions {
   /**
    * Limit for one attempt, in milliseconds: until the whole body has arrived, or for `stream: true` until
@@ -180,6 +186,7 @@ export interface ResilienceOptions {
    * Pre-flight (opt-in): context windows in tokens, per model. A request estimated above its model's
    * window is not sent: it goes straight to the `fallback.contextWindow` models, or fails with
    * `ContextWindowExceededError`.
+   * Each window is an integer from 1 to 1_000_000_000_000.
    * @default {} (no pre-flight)
    * @example `{ 'gpt-4.1-mini': 1_047_576, 'gpt-4o': 128_000 }`
    */

@@ -7,11 +7,15 @@ import type { CacheStore } from './cache-store.js';
  * client defaults, tenant and a fingerprint of the API key; never the key itself.
  */
 export interface CacheOptions {
-  /** How long an entry is fresh, in milliseconds. @default 3_600_000 (one hour) */
+  /** How long an entry is fresh, in milliseconds, at most 31_536_000_000 (365 days). @default 3_600_000 (one hour) */
   readonly ttl?: number | undefined;
-  /** Entries kept by the default in-memory store. @default 1_000 */
+  /**
+   * Entries kept by the default in-memory store: an integer from 1 to 10_000_000. Building the store costs
+   * the same whatever the bound (nothing is allocated up front).
+   * @default 1_000
+   */
   readonly maxEntries?: number | undefined;
-  /** Bytes kept by the default in-memory store (bodies and headers, UTF-16). @default 52_428_800 (50 MiB) */
+  /** Bytes kept by the default in-memory store (bodies and headers, UTF-16): an integer up to 2 ** 40 (1 TiB). @default 52_428_800 (50 MiB) */
   readonly maxBytes?: number | undefined;
   /** Where entries live. @default an in-memory lru-cache bounded by `maxEntries` and `maxBytes` */
   readonly store?: CacheStore | undefined;
@@ -23,7 +27,7 @@ export interface CacheOptions {
   readonly cacheable?: ((request: CacheableRequest) => boolean) | undefined;
   /**
    * Serve an expired entry when every attempt and fallback failed: `true` for up to a day past its TTL,
-   * or a number of milliseconds.
+   * or a number of milliseconds (at most 31_536_000_000, 365 days).
    * @default false
    */
   readonly staleIfError?: boolean | number | undefined;

@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import { formatLimit, LIMITS } from '../internal/option-limits.js';
+import { fail, numberOption } from '../internal/validate.js';
 
 /** A complete successful response, as the cache keeps it. */
 export interface CachedResponse {
@@ -25,6 +27,10 @@ export interface CacheStore {
   delete?(key: string): unknown;
 }
 
+function requiredSize(path: string, value: unknown, max: number): number {
+  return numberOption(path, value, { min: 1, max, integer: true }) ?? fail(path, `an integer from 1 to ${formatLimit(max)}`, value);
+}
+
 /** The size an entry counts for against `maxBytes`: its body and headers, in UTF-16 code units × 2. */
 export function entrySize(value: CachedResponse): number {
   let size = value.body.length;
@@ -32,16 +38,23 @@ export function entrySize(value: CachedResponse): number {
   return Math.max(1, size * 2);
 }
 
-/** The default store: lru-cache bounded by entries and by bytes. */
+/**
+ * The default store: lru-cache bounded by entries and by bytes, evicting the least recently used.
+ * It costs the same to build whatever its bounds: lru-cache would allocate arrays of `max` slots up front
+ * (312 MB for 10 million), so it is given only the byte bound, and the entry bound is kept here.
+ */
 export class MemoryCacheStore implements CacheStore {
   readonly #lru: LRUCache<string, CachedResponse>;
+  readonly #maxEntries: number;
 
+  /**
+   * `maxEntries`: an integer from 1 to 10_000_000; `maxBytes`: an integer from 1 to 2 ** 40 (1 TiB).
+   * @throws TypeError naming the option beyond those bounds.
+   */
   constructor(options: { maxEntries: number; maxBytes: number }) {
-    this.#lru = new LRUCache<string, CachedResponse>({
-      max: options.maxEntries,
-      maxSize: options.maxBytes,
-      sizeCalculation: entrySize,
-    });
+    this.#maxEntries = requiredSize('MemoryCacheStore.maxEntries', options?.maxEntries, LIMITS.cacheEntries);
+    const maxBytes = requiredSize('MemoryCacheStore.maxBytes', options?.maxBytes, LIMITS.cacheBytes);
+    this.#lru = new LRUCache<string, CachedResponse>({ maxSize: maxBytes, sizeCalculation: entrySize });
   }
 
   get(key: string): CachedResponse | undefined {
@@ -50,6 +63,8 @@ export class MemoryCacheStore implements CacheStore {
 
   set(key: string, value: CachedResponse, ttl: number): void {
     this.#lru.set(key, value, { ttl: Math.max(1, Math.ceil(ttl)) });
+    // The least recently used entries go first, as lru-cache's own `max` would evict them.
+    while (this.#lru.size > this.#maxEntries) this.#lru.pop();
   }
 
   delete(key: string): void {

@@ -1,5 +1,6 @@
 import type { HedgeSettings } from '../policies/hedge/hedger.js';
-import { fail, isPlainObject, numberOption, objectWithKeys } from './validate.js';
+import { LIMITS } from './option-limits.js';
+import { fail, isPlainObject, numberOption, objectWithKeys, shareOption } from './validate.js';
 
 export const HEDGE_DEFAULTS = Object.freeze({ percentile: 95, maxExtraAttempts: 1, maxHedgedShare: 0.1, minSamples: 20 });
 
@@ -8,22 +9,21 @@ export function resolveHedge(value: unknown): HedgeSettings | undefined {
   if (value === undefined || value === false) return undefined;
   const d = HEDGE_DEFAULTS;
   const o = value === true ? {} : (objectWithKeys('hedge', value, ['delay', 'maxExtraAttempts', 'maxHedgedShare', 'minSamples']) ?? {});
-  const maxHedgedShare = numberOption('hedge.maxHedgedShare', o['maxHedgedShare']) ?? d.maxHedgedShare;
-  if (maxHedgedShare <= 0 || maxHedgedShare > 1) fail('hedge.maxHedgedShare', 'a number in (0, 1]', maxHedgedShare);
+  const maxHedgedShare = shareOption('hedge.maxHedgedShare', o['maxHedgedShare']) ?? d.maxHedgedShare;
   return {
     delay: resolveDelay(o['delay']),
-    maxExtraAttempts: numberOption('hedge.maxExtraAttempts', o['maxExtraAttempts'], { min: 1, integer: true }) ?? d.maxExtraAttempts,
+    maxExtraAttempts: numberOption('hedge.maxExtraAttempts', o['maxExtraAttempts'], { min: 1, max: LIMITS.hedges, integer: true }) ?? d.maxExtraAttempts,
     maxHedgedShare,
-    minSamples: numberOption('hedge.minSamples', o['minSamples'], { min: 1, integer: true }) ?? d.minSamples,
+    minSamples: numberOption('hedge.minSamples', o['minSamples'], { min: 1, max: LIMITS.hedgeSamples, integer: true }) ?? d.minSamples,
   };
 }
 
 function resolveDelay(value: unknown): HedgeSettings['delay'] {
   if (value === undefined) return { percentile: HEDGE_DEFAULTS.percentile };
-  if (typeof value === 'number') return numberOption('hedge.delay', value, { min: 1 })!;
+  if (typeof value === 'number') return numberOption('hedge.delay', value, { min: 1, max: LIMITS.duration })!;
   if (!isPlainObject(value)) fail('hedge.delay', 'milliseconds or `{ percentile }`', value);
   const o = objectWithKeys('hedge.delay', value, ['percentile'])!;
-  const percentile = numberOption('hedge.delay.percentile', o['percentile'], { min: 1 });
-  if (percentile === undefined || percentile >= 100) fail('hedge.delay.percentile', 'a number in [1, 100)', o['percentile']);
+  const percentile = o['percentile'];
+  if (typeof percentile !== 'number' || !(percentile >= 1 && percentile < 100)) fail('hedge.delay.percentile', 'a number in [1, 100)', percentile);
   return { percentile };
 }

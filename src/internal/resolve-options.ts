@@ -15,6 +15,7 @@ import type { LogLevel, ResilienceLogger } from '../observability/logging.js';
 import { resolveCache } from './resolve-cache.js';
 import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
+import { formatLimit, LIMITS } from './option-limits.js';
 import { booleanOption, durationOrFalse, fail, isPlainObject, numberOption, objectWithKeys } from './validate.js';
 
 /** Options after defaults and validation: what the pipeline reads on every call. */
@@ -97,8 +98,8 @@ function resolveRetry(value: unknown, client: ClientDefaults): ResolvedOptions['
   const retry = objectWithKeys('retry', value, [
     'maxRetries', 'initialDelay', 'maxDelay', 'maxRetryAfter', 'jitter', 'backoff', 'budget',
   ]) ?? {};
-  const initialDelay = numberOption('retry.initialDelay', retry['initialDelay']) ?? DEFAULTS.initialDelay;
-  const maxDelay = numberOption('retry.maxDelay', retry['maxDelay']) ?? Math.max(DEFAULTS.maxDelay, initialDelay);
+  const initialDelay = numberOption('retry.initialDelay', retry['initialDelay'], { max: LIMITS.duration }) ?? DEFAULTS.initialDelay;
+  const maxDelay = numberOption('retry.maxDelay', retry['maxDelay'], { max: LIMITS.duration }) ?? Math.max(DEFAULTS.maxDelay, initialDelay);
   if (maxDelay < initialDelay) fail('retry.maxDelay', `≥ \`retry.initialDelay\` (${initialDelay})`, maxDelay);
   const jitter = booleanOption('retry.jitter', retry['jitter']) ?? true;
   const backoff = retry['backoff'];
@@ -107,10 +108,10 @@ function resolveRetry(value: unknown, client: ClientDefaults): ResolvedOptions['
   }
   return {
     maxRetries:
-      numberOption('retry.maxRetries', retry['maxRetries'], { integer: true }) ??
-      clientNumber(client.maxRetries, true) ??
+      numberOption('retry.maxRetries', retry['maxRetries'], { max: LIMITS.retries, integer: true }) ??
+      clientNumber('maxRetries', client.maxRetries, LIMITS.retries, true) ??
       DEFAULTS.maxRetries,
-    maxRetryAfter: numberOption('retry.maxRetryAfter', retry['maxRetryAfter']) ?? DEFAULTS.maxRetryAfter,
+    maxRetryAfter: numberOption('retry.maxRetryAfter', retry['maxRetryAfter'], { max: LIMITS.duration }) ?? DEFAULTS.maxRetryAfter,
     backoff:
       (backoff as IBackoffFactory<RetryBackoffContext> | undefined) ??
       new ExponentialJitterBackoff({ initialDelay, maxDelay, jitter }),
@@ -124,7 +125,7 @@ function resolveTimeout(value: unknown, client: ClientDefaults): ResolvedOptions
   const attemptOption = durationOrFalse('timeout.attempt', timeout['attempt']);
   const total = durationOrFalse('timeout.total', timeout['total']);
   const firstChunk = durationOrFalse('timeout.firstChunk', timeout['firstChunk']);
-  const attempt = attemptOption === false ? undefined : (attemptOption ?? clientNumber(client.timeout, false) ?? DEFAULTS.attemptTimeout);
+  const attempt = attemptOption === false ? undefined : (attemptOption ?? clientNumber('timeout', client.timeout, LIMITS.duration, false) ?? DEFAULTS.attemptTimeout);
   return {
     attempt,
     total: total === false ? undefined : (total ?? DEFAULTS.totalTimeout),
@@ -181,7 +182,7 @@ function resolveWindows(value: unknown): Readonly<Record<string, number>> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) fail('contextWindows', 'an object of model → tokens', value);
   const windows = value as Record<string, unknown>;
-  for (const [model, tokens] of Object.entries(windows)) numberOption(`contextWindows.${model}`, tokens, { min: 1, integer: true });
+  for (const [model, tokens] of Object.entries(windows)) numberOption(`contextWindows.${model}`, tokens, { min: 1, max: LIMITS.tokens, integer: true });
   return windows as Record<string, number>;
 }
 
@@ -217,8 +218,17 @@ function resolveClock(value: unknown): Clock {
   return value as Clock;
 }
 
-function clientNumber(value: unknown, integer: boolean): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && (!integer || Number.isInteger(value))
-    ? value
-    : undefined;
+/**
+ * A setting of the wrapped client (`new OpenAI({ maxRetries, timeout })`) carried over: one the SDK would
+ * ignore is ignored too; one above what `resilient()` allows (`max`) throws, naming it.
+ */
+function clientNumber(name: string, value: unknown, max: number, integer: boolean): number | undefined {
+  const valid = typeof value === 'number' && Number.isFinite(value) && value >= 0 && (!integer || Number.isInteger(value));
+  if (!valid) return undefined;
+  if (value > max) {
+    throw new TypeError(
+      `openai-resilient: the client's \`${name}\` (${value}) is above ${formatLimit(max)}, the most \`resilient()\` allows; set a lower one, or override it in the options.`,
+    );
+  }
+  return value;
 }

@@ -3,7 +3,8 @@ import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
 import type { ModelLimits, RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
 import type { BreakerKeyInput } from '../options.js';
-import { booleanOption, fail, isPlainObject, numberOption, objectWithKeys } from './validate.js';
+import { LIMITS } from './option-limits.js';
+import { booleanOption, fail, isPlainObject, numberOption, objectWithKeys, shareOption } from './validate.js';
 
 /** Defaults of the protecting policies; the reasoning is in docs/policies.md. */
 export const PROTECTION_DEFAULTS = Object.freeze({
@@ -26,16 +27,16 @@ export function resolveBreaker(value: unknown): ResolvedBreaker | undefined {
   const o = objectWithKeys('circuitBreaker', value, [...Object.keys(d), 'key']) ?? {};
   const key = o['key'];
   if (key !== undefined && typeof key !== 'function') fail('circuitBreaker.key', 'a function', key);
-  const halfOpenAfter = numberOption('circuitBreaker.halfOpenAfter', o['halfOpenAfter'], { min: 1 }) ?? d.halfOpenAfter;
+  const halfOpenAfter = numberOption('circuitBreaker.halfOpenAfter', o['halfOpenAfter'], { min: 1, max: LIMITS.duration }) ?? d.halfOpenAfter;
   return {
     settings: {
-      consecutiveFailures: numberOption('circuitBreaker.consecutiveFailures', o['consecutiveFailures'], { min: 1, integer: true }) ?? d.consecutiveFailures,
-      failureRatio: ratio('circuitBreaker.failureRatio', o['failureRatio']) ?? d.failureRatio,
-      minimumCalls: numberOption('circuitBreaker.minimumCalls', o['minimumCalls'], { min: 1, integer: true }) ?? d.minimumCalls,
-      window: numberOption('circuitBreaker.window', o['window'], { min: 1 }) ?? d.window,
+      consecutiveFailures: numberOption('circuitBreaker.consecutiveFailures', o['consecutiveFailures'], { min: 1, max: LIMITS.count, integer: true }) ?? d.consecutiveFailures,
+      failureRatio: numberOption('circuitBreaker.failureRatio', o['failureRatio'], { max: 1 }) ?? d.failureRatio,
+      minimumCalls: numberOption('circuitBreaker.minimumCalls', o['minimumCalls'], { min: 1, max: LIMITS.count, integer: true }) ?? d.minimumCalls,
+      window: numberOption('circuitBreaker.window', o['window'], { min: 1, max: LIMITS.duration }) ?? d.window,
       halfOpenAfter,
-      maxHalfOpenAfter: numberOption('circuitBreaker.maxHalfOpenAfter', o['maxHalfOpenAfter'], { min: halfOpenAfter }) ?? Math.max(d.maxHalfOpenAfter, halfOpenAfter),
-      halfOpenProbes: numberOption('circuitBreaker.halfOpenProbes', o['halfOpenProbes'], { min: 1, integer: true }) ?? d.halfOpenProbes,
+      maxHalfOpenAfter: numberOption('circuitBreaker.maxHalfOpenAfter', o['maxHalfOpenAfter'], { min: halfOpenAfter, max: LIMITS.duration }) ?? Math.max(d.maxHalfOpenAfter, halfOpenAfter),
+      halfOpenProbes: numberOption('circuitBreaker.halfOpenProbes', o['halfOpenProbes'], { min: 1, max: LIMITS.count, integer: true }) ?? d.halfOpenProbes,
     },
     key: (key as ResolvedBreaker['key'] | undefined) ?? ((request) => request.model ?? NO_MODEL_KEY),
   };
@@ -45,12 +46,12 @@ export function resolveBulkhead(value: unknown): BulkheadSettings | undefined {
   if (value === false) return undefined;
   const d = PROTECTION_DEFAULTS.bulkhead;
   const o = objectWithKeys('bulkhead', value, [...Object.keys(d), 'maxConcurrentPerTenant']) ?? {};
-  const maxConcurrent = numberOption('bulkhead.maxConcurrent', o['maxConcurrent'], { min: 1, integer: true }) ?? d.maxConcurrent;
+  const maxConcurrent = numberOption('bulkhead.maxConcurrent', o['maxConcurrent'], { min: 1, max: LIMITS.count, integer: true }) ?? d.maxConcurrent;
   return {
     maxConcurrent,
-    maxQueued: numberOption('bulkhead.maxQueued', o['maxQueued'], { integer: true }) ?? d.maxQueued,
-    queueTimeout: numberOption('bulkhead.queueTimeout', o['queueTimeout'], { min: 1 }) ?? d.queueTimeout,
-    maxConcurrentPerTenant: numberOption('bulkhead.maxConcurrentPerTenant', o['maxConcurrentPerTenant'], { min: 1, integer: true }) ?? maxConcurrent,
+    maxQueued: numberOption('bulkhead.maxQueued', o['maxQueued'], { max: LIMITS.count, integer: true }) ?? d.maxQueued,
+    queueTimeout: numberOption('bulkhead.queueTimeout', o['queueTimeout'], { min: 1, max: LIMITS.duration }) ?? d.queueTimeout,
+    maxConcurrentPerTenant: numberOption('bulkhead.maxConcurrentPerTenant', o['maxConcurrentPerTenant'], { min: 1, max: LIMITS.count, integer: true }) ?? maxConcurrent,
   };
 }
 
@@ -63,13 +64,12 @@ export function resolveRateLimit(value: unknown, maxPause: number): RateLimitSet
   const given = o['models'];
   if (given !== undefined && !isPlainObject(given)) fail('rateLimit.models', 'an object of per-model limits', given);
   for (const [model, limits] of Object.entries(given ?? {})) models[model] = limitsOf(`rateLimit.models.${model}`, limits);
-  const tenantShare = numberOption('rateLimit.tenantShare', o['tenantShare']) ?? d.tenantShare;
-  if (tenantShare <= 0 || tenantShare > 1) fail('rateLimit.tenantShare', 'a number in (0, 1]', tenantShare);
+  const tenantShare = shareOption('rateLimit.tenantShare', o['tenantShare']) ?? d.tenantShare;
   return {
     defaults: limitsOf('rateLimit', { requestsPerMinute: o['requestsPerMinute'], tokensPerMinute: o['tokensPerMinute'] }),
     models,
     learn: booleanOption('rateLimit.learn', o['learn']) ?? true,
-    maxQueued: numberOption('rateLimit.maxQueued', o['maxQueued'], { integer: true }) ?? d.maxQueued,
+    maxQueued: numberOption('rateLimit.maxQueued', o['maxQueued'], { max: LIMITS.count, integer: true }) ?? d.maxQueued,
     tenantShare,
     maxPause,
   };
@@ -79,26 +79,20 @@ export function resolveBudget(value: unknown): RetryBudgetSettings | undefined {
   if (value === false) return undefined;
   const d = PROTECTION_DEFAULTS.budget;
   if (typeof value === 'number' || value === undefined) {
-    return { ...d, ratio: ratio('retry.budget', value) ?? d.ratio };
+    return { ...d, ratio: numberOption('retry.budget', value, { max: LIMITS.retries }) ?? d.ratio };
   }
   const o = objectWithKeys('retry.budget', value, Object.keys(d))!;
   return {
-    ratio: ratio('retry.budget.ratio', o['ratio']) ?? d.ratio,
-    minRetries: numberOption('retry.budget.minRetries', o['minRetries'], { integer: true }) ?? d.minRetries,
-    window: numberOption('retry.budget.window', o['window'], { min: 1 }) ?? d.window,
+    ratio: numberOption('retry.budget.ratio', o['ratio'], { max: LIMITS.retries }) ?? d.ratio,
+    minRetries: numberOption('retry.budget.minRetries', o['minRetries'], { max: LIMITS.count, integer: true }) ?? d.minRetries,
+    window: numberOption('retry.budget.window', o['window'], { min: 1, max: LIMITS.duration }) ?? d.window,
   };
 }
 
 function limitsOf(path: string, value: unknown): ModelLimits {
   const o = objectWithKeys(path, value, ['requestsPerMinute', 'tokensPerMinute']) ?? {};
   return {
-    requestsPerMinute: numberOption(`${path}.requestsPerMinute`, o['requestsPerMinute'], { min: 1 }),
-    tokensPerMinute: numberOption(`${path}.tokensPerMinute`, o['tokensPerMinute'], { min: 1 }),
+    requestsPerMinute: numberOption(`${path}.requestsPerMinute`, o['requestsPerMinute'], { min: 1, max: LIMITS.requestsPerMinute }),
+    tokensPerMinute: numberOption(`${path}.tokensPerMinute`, o['tokensPerMinute'], { min: 1, max: LIMITS.tokens }),
   };
-}
-
-function ratio(path: string, value: unknown): number | undefined {
-  const number = numberOption(path, value);
-  if (number !== undefined && number > 1 && !path.startsWith('retry.budget')) fail(path, 'a number in [0, 1]', number);
-  return number;
 }

@@ -1,3 +1,5 @@
+import { formatLimit, LIMITS } from './option-limits.js';
+
 /** Small checks that throw a `TypeError` naming the option in backticks and saying what was expected. */
 
 export function fail(path: string, expected: string, value: unknown): never {
@@ -35,15 +37,25 @@ export function objectWithKeys(
   return value;
 }
 
-/** A finite number ≥ `min` (an integer when `integer`), or `undefined`. */
+/**
+ * A finite number from `min` to `max` (an integer when `integer`), or `undefined`. Every numeric option
+ * has an upper bound (see `LIMITS`), said in the message.
+ */
 export function numberOption(
   path: string,
   value: unknown,
-  { min = 0, integer = false }: { min?: number; integer?: boolean } = {},
+  { min = 0, max, integer = false }: { min?: number; max: number; integer?: boolean },
 ): number | undefined {
   if (value === undefined) return undefined;
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && (!integer || Number.isInteger(value));
-  if (!ok) fail(path, `${integer ? 'an integer' : 'a finite number'} ≥ ${min}`, value);
+  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
+  if (!ok) fail(path, `${integer ? 'an integer' : 'a number'} from ${formatLimit(min)} to ${formatLimit(max)}`, value);
+  return value;
+}
+
+/** A share of something, in (0, 1], or `undefined`. */
+export function shareOption(path: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value > 0 && value <= 1)) fail(path, 'a number in (0, 1]', value);
   return value;
 }
 
@@ -52,8 +64,8 @@ export function booleanOption(path: string, value: unknown): boolean | undefined
   return fail(path, 'a boolean', value);
 }
 
-/** A duration in milliseconds (> 0) or `false`; `undefined` when absent. */
+/** A duration in milliseconds (from 1 to `LIMITS.duration`) or `false`; `undefined` when absent. */
 export function durationOrFalse(path: string, value: unknown): number | false | undefined {
   if (value === false || value === undefined) return value;
-  return numberOption(path, value, { min: 1 });
+  return numberOption(path, value, { min: 1, max: LIMITS.duration });
 }

@@ -1,4 +1,8 @@
-/** Options of the protecting policies: circuit breaker, bulkhead and rate limiter. */
+/**
+ * Options of the protecting policies: circuit breaker, bulkhead and rate limiter. Every duration is at most
+ * 2_147_483_647 ms (about 24.8 days, the longest a timer can wait), every count at most 1_000_000; beyond
+ * a bound, `resilient()` throws a `TypeError` naming the option.
+ */
 
 /** What a breaker key is computed from. */
 export interface BreakerKeyInput {
@@ -16,11 +20,11 @@ export interface BreakerKeyInput {
  * a 429, a quota error or an abort neither opens nor closes it.
  */
 export interface CircuitBreakerOptions {
-  /** Opens after this many counted failures in a row. @default 5 */
+  /** Opens after this many counted failures in a row (at most 1_000_000). @default 5 */
   readonly consecutiveFailures?: number | undefined;
-  /** Opens when at least this fraction of the outcomes in `window` failed... @default 0.5 */
+  /** Opens when at least this fraction (0 to 1) of the outcomes in `window` failed... @default 0.5 */
   readonly failureRatio?: number | undefined;
-  /** ...and there were at least this many outcomes. @default 10 */
+  /** ...and there were at least this many outcomes (at most 1_000_000). @default 10 */
   readonly minimumCalls?: number | undefined;
   /** The sliding window for `failureRatio`, in milliseconds. @default 60_000 */
   readonly window?: number | undefined;
@@ -28,7 +32,7 @@ export interface CircuitBreakerOptions {
   readonly halfOpenAfter?: number | undefined;
   /** The longest open pause, in milliseconds. @default 120_000 */
   readonly maxHalfOpenAfter?: number | undefined;
-  /** Probes allowed at once while half-open. @default 1 */
+  /** Probes allowed at once while half-open (at most 1_000_000). @default 1 */
   readonly halfOpenProbes?: number | undefined;
   /**
    * Groups requests into circuits.
@@ -40,15 +44,15 @@ export interface CircuitBreakerOptions {
 
 /** Caps concurrent upstream requests (an attempt holds a slot; a stream holds it until it ends). */
 export interface BulkheadOptions {
-  /** Requests in flight at once, across all models. @default 100 */
+  /** Requests in flight at once, across all models (at most 1_000_000). @default 100 */
   readonly maxConcurrent?: number | undefined;
-  /** Calls that may wait for a slot; more are rejected at once with `BulkheadFullError`. @default 1_000 */
+  /** Calls that may wait for a slot (at most 1_000_000); more are rejected at once with `BulkheadFullError`. @default 1_000 */
   readonly maxQueued?: number | undefined;
   /** Longest wait for a slot, in milliseconds (`BulkheadTimeoutError`). @default 60_000 */
   readonly queueTimeout?: number | undefined;
   /**
-   * Slots one tenant may hold at once (see `resilience.forTenant()`). Calls made without a tenant count
-   * as one tenant of their own.
+   * Slots one tenant may hold at once (see `resilience.forTenant()`; at most 1_000_000). Calls made without
+   * a tenant count as one tenant of their own.
    * @default maxConcurrent
    */
   readonly maxConcurrentPerTenant?: number | undefined;
@@ -56,9 +60,9 @@ export interface BulkheadOptions {
 
 /** Fixed per-minute limits. */
 export interface RateLimits {
-  /** @default learned from `x-ratelimit-limit-requests` */
+  /** At most 1_000_000_000. @default learned from `x-ratelimit-limit-requests` */
   readonly requestsPerMinute?: number | undefined;
-  /** @default learned from `x-ratelimit-limit-tokens` */
+  /** At most 1_000_000_000_000. @default learned from `x-ratelimit-limit-tokens` */
   readonly tokensPerMinute?: number | undefined;
 }
 
@@ -72,7 +76,7 @@ export interface RateLimitOptions extends RateLimits {
   readonly models?: Readonly<Record<string, RateLimits>> | undefined;
   /** Learn limits and what is left from `x-ratelimit-*` response headers. @default true */
   readonly learn?: boolean | undefined;
-  /** Calls that may wait for one model's capacity; more are rejected with `RateLimitTimeoutError`. @default 1_000 */
+  /** Calls that may wait for one model's capacity (at most 1_000_000); more are rejected with `RateLimitTimeoutError`. @default 1_000 */
   readonly maxQueued?: number | undefined;
   /** Share of each model's request rate one tenant may use (0 < share ≤ 1). @default 1 */
   readonly tenantShare?: number | undefined;

@@ -1,6 +1,7 @@
+import { LIMITS } from '../internal/option-limits.js';
 import { fail, numberOption, objectWithKeys } from '../internal/validate.js';
 
-/** Options of `createRedisState()`. */
+/** Options of `createRedisState()`. Each duration is at most 2_147_483_647 ms (about 24.8 days). */
 export interface RedisStateOptions {
   /**
    * Prepended to every key, so that several applications (or environments) can share one Redis.
@@ -47,9 +48,9 @@ export function resolveRedisStateOptions(options: unknown): RedisStateSettings {
   const d = REDIS_STATE_DEFAULTS;
   return {
     prefix,
-    timeout: numberOption('createRedisState.timeout', o['timeout'], { min: 1 }) ?? d.timeout,
-    retryInterval: numberOption('createRedisState.retryInterval', o['retryInterval'], { min: 1 }) ?? d.retryInterval,
-    probeLease: numberOption('createRedisState.probeLease', o['probeLease'], { min: 1, integer: true }) ?? d.probeLease,
-    rateStateTtl: numberOption('createRedisState.rateStateTtl', o['rateStateTtl'], { min: 1, integer: true }) ?? d.rateStateTtl,
+    timeout: numberOption('createRedisState.timeout', o['timeout'], { min: 1, max: LIMITS.duration }) ?? d.timeout,
+    retryInterval: numberOption('createRedisState.retryInterval', o['retryInterval'], { min: 1, max: LIMITS.duration }) ?? d.retryInterval,
+    probeLease: numberOption('createRedisState.probeLease', o['probeLease'], { min: 1, max: LIMITS.duration, integer: true }) ?? d.probeLease,
+    rateStateTtl: numberOption('createRedisState.rateStateTtl', o['rateStateTtl'], { min: 1, max: LIMITS.duration, integer: true }) ?? d.rateStateTtl,
   };
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../internal/clock.js';
+import { LIMITS } from '../../internal/option-limits.js';
 import { LatencyHistogram } from '../../stats/latency-histogram.js';
 import { RollingCounter } from '../rolling-counter.js';
 
@@ -14,8 +15,11 @@ export interface HedgeSettings {
 
 /** The share of hedged calls is measured over this window. */
 const SHARE_WINDOW = 60_000;
-/** A model's latency sample is renewed after this many answers (the previous generation still counts). */
-const GENERATION = 1_000;
+/**
+ * A model's latency sample is renewed after this many answers (the previous generation still counts), so
+ * at least this many are always known once reached: `hedge.minSamples` may ask for up to this many.
+ */
+const GENERATION = LIMITS.hedgeSamples;
 const MAX_MODELS = 1_000;
 
 /** A learned delay is computed again after this many new answers. */
