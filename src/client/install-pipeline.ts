@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ResolvedOptions } from '../internal/resolve-options.js';
-import { fail } from '../internal/validate.js';
+import { requestLimits } from '../internal/request-options.js';
 import { executeCall } from '../pipeline/execute-call.js';
 import type { PipelineContext, SharedState } from '../pipeline/pipeline-context.js';
 import type { SdkRequestOptions } from '../pipeline/request-info.js';
@@ -62,18 +62,13 @@ export function installPipeline<T extends SdkClientInternals>(
   return client;
 }
 
-function viewOptions(options: ResolvedOptions, maxRetries: unknown, timeout: unknown): ResolvedOptions {
+function viewOptions(options: ResolvedOptions, maxRetriesOption: unknown, timeoutOption: unknown): ResolvedOptions {
+  const { maxRetries, timeout } = requestLimits({ maxRetries: maxRetriesOption, timeout: timeoutOption }, 'withOptions');
   if (maxRetries === undefined && timeout === undefined) return options;
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && (maxRetries as number) >= 0)) {
-    fail('withOptions({ maxRetries })', 'an integer ≥ 0', maxRetries);
-  }
-  if (timeout !== undefined && !(Number.isInteger(timeout) && (timeout as number) > 0)) {
-    fail('withOptions({ timeout })', 'an integer > 0 (milliseconds)', timeout);
-  }
   return {
     ...options,
-    retry: maxRetries === undefined ? options.retry : { ...options.retry, maxRetries: maxRetries as number },
-    timeout: timeout === undefined ? options.timeout : viewTimeout(options.timeout, timeout as number),
+    retry: maxRetries === undefined ? options.retry : { ...options.retry, maxRetries },
+    timeout: timeout === undefined ? options.timeout : viewTimeout(options.timeout, timeout),
   };
 }
 

@@ -1,9 +1,12 @@
+import { hintForUnknown, hintForValue } from './option-hints.js';
 import { formatLimit, LIMITS } from './option-limits.js';
 
 /** Small checks that throw a `TypeError` naming the option in backticks and saying what was expected. */
 
-export function fail(path: string, expected: string, value: unknown): never {
-  throw new TypeError(`openai-resilient: \`${path}\` must be ${expected}, got ${describe(value)}.`);
+/** `what`: how the option is introduced, e.g. `'the request option'`; `hint`: what was probably meant. */
+export function fail(path: string, expected: string, value: unknown, { what, hint }: { what?: string; hint?: string | undefined } = {}): never {
+  const subject = what ? `${what} \`${path}\`` : `\`${path}\``;
+  throw new TypeError(`openai-resilient: ${subject} must be ${expected}, got ${describe(value)}${hint ? `: ${hint}` : ''}.`);
 }
 
 function describe(value: unknown): string {
@@ -26,11 +29,12 @@ export function objectWithKeys(
   known: readonly string[],
 ): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
-  if (!isPlainObject(value)) fail(path || 'options', 'an object', value);
+  if (!isPlainObject(value)) fail(path || 'options', 'an object', value, { hint: hintForValue(path, value) });
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
+      const hint = hintForUnknown(path, key, value[key]);
       throw new TypeError(
-        `openai-resilient: unknown option \`${path ? `${path}.` : ''}${key}\`; expected one of ${known.map((k) => `\`${k}\``).join(', ')}.`,
+        `openai-resilient: unknown option \`${path ? `${path}.` : ''}${key}\`${hint ? `: ${hint}` : ''}; expected one of ${known.map((k) => `\`${k}\``).join(', ')}.`,
       );
     }
   }

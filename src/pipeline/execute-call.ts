@@ -10,6 +10,7 @@ import type { FallbackTarget } from '../fallback/fallback-targets.js';
 import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
 import { AbortScope, type Abortable } from '../internal/abort-scope.js';
 import { systemClock } from '../internal/clock.js';
+import { requestLimits } from '../internal/request-options.js';
 import { underCallPolicy } from './call-policy.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
@@ -31,6 +32,9 @@ class DeadlineReached {}
  * handed to the caller as the SDK's own error. An error of ours leaves built on the client's own SDK copy.
  */
 export async function executeCall(ctx: PipelineContext, options: SdkRequestOptions, send: SendOnce): Promise<ResponseProps> {
+  // An invalid `maxRetries` or `timeout` rejects the call before anything starts (no events, no request),
+  // as the SDK rejects its own invalid `timeout`.
+  requestLimits(options, 'request');
   const request = describeRequest(options);
   const { clock } = ctx.options;
   const { stats } = ctx.shared;

@@ -151,7 +151,7 @@ function preflight(ctx: PipelineContext, request: RequestInfo, working: SdkReque
   if (estimated > window) throw giveUp(ctx, request, 0, new ContextWindowExceededError(request.model!, estimated, window), 'not_retryable');
 }
 
-/** The SDK's per-request `maxRetries` / `timeout`, when the caller gave a usable one. */
+/** The SDK's per-request `maxRetries` / `timeout`, when the caller gave one (checked by `executeCall`). */
 function perRequest(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  return typeof value === 'number' ? value : undefined;
 }
