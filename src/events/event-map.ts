@@ -67,8 +67,11 @@ export interface RetryEvent extends RequestEventBase {
   readonly attempt: number;
   /** How long the call waits before the next attempt, in milliseconds. */
   readonly delay: number;
-  /** Where the delay came from: a server header, the backoff, or fresh credentials after a 401. */
-  readonly delaySource: RetryHint['source'] | 'backoff' | 'credentials';
+  /**
+   * Where the delay came from: a server header, the backoff, fresh credentials after a 401, or the
+   * circuit breaker (`'circuit'`: the retry waits for the open circuit's next probe, and goes as that probe).
+   */
+  readonly delaySource: RetryHint['source'] | 'backoff' | 'credentials' | 'circuit';
   readonly kind: ErrorKind;
   /** HTTP status of the failure, if the server answered. */
   readonly status: number | undefined;

@@ -2,6 +2,9 @@ import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
 import { sleep, type Abortable } from '../internal/abort-scope.js';
 import type { RetryBackoffContext } from '../options.js';
+import type { RetryEvent } from '../events/event-map.js';
+import type { ErrorKind } from '../classify/error-kind.js';
+import { waitForCircuit, type CircuitWait } from './circuit-wait.js';
 import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
 import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
 import { eventBase } from '../events/event-base.js';
@@ -50,6 +53,21 @@ export async function retryLoop(
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
   let refreshedCredentials = false;
+  /** The attempt (not yet sent) that already waited for its circuit after a refusal. */
+  let waitedForCircuit: number | undefined;
+  const announceRetry = (failed: number, delay: number, delaySource: RetryEvent['delaySource'], kind: ErrorKind, status: number | undefined, error: unknown) => {
+    if (events.has('retry')) events.emit('retry', { ...eventBase(ctx, request), attempt: failed, delay, delaySource, kind, status, error });
+  };
+  /** Waits before the next attempt; gives up with `error` (or the abort) if the call is aborted meanwhile. */
+  const waitOrGiveUp = async (delay: number, attempt: number, error: unknown, circuitWait: CircuitWait | undefined) => {
+    try {
+      await sleep(clock, delay, call.signal);
+    } catch {
+      throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
+    } finally {
+      circuitWait?.release();
+    }
+  };
   budget?.recordCall();
   preflight(ctx, request, working);
 
@@ -67,7 +85,20 @@ export async function retryLoop(
       if (aborted) throw giveUp(ctx, request, attempt, aborted, 'aborted');
 
       const classification = classify(error, { actions, now: clock.now() });
+      const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
       if (LOCAL_REFUSALS.has(classification.kind)) {
+        // A retry whose circuit other calls opened while it waited waits for the circuit's probe too (once).
+        const reopening = classification.kind === 'circuit_open' && breakerKey !== undefined && lastError !== undefined && waitedForCircuit !== attempt
+          ? waitForCircuit(ctx, breakerKey, 0, remaining)
+          : undefined;
+        if (typeof reopening === 'object') {
+          waitedForCircuit = attempt;
+          const last = classify(lastError);
+          announceRetry(attempt - 1, reopening.delay, 'circuit', last.kind, last.status, lastError);
+          await waitOrGiveUp(reopening.delay, attempt, lastError, reopening);
+          attempt--;
+          continue;
+        }
         // A retry refused by our own protection: the caller learns why the call failed upstream.
         const reason = classification.kind === 'circuit_open' ? 'circuit_open' : 'not_retryable';
         throw giveUp(ctx, request, attempt, lastError ?? error, reason);
@@ -79,33 +110,25 @@ export async function retryLoop(
         ctx.shared.stats.retried(statsScope(ctx, request));
         continue;
       }
-      const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
       const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal: call.signal, previousBackoff }, retry);
       if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
-      if (breakerKey !== undefined && breakers!.refusesAt(breakerKey, clock.now() + decision.delay)) {
-        throw giveUp(ctx, request, attempt, error, 'circuit_open');
-      }
+      // The call's own failures may have opened its circuit: its retry then waits for the circuit's probe.
+      const circuitWait = breakerKey === undefined ? undefined : waitForCircuit(ctx, breakerKey, decision.delay, remaining);
+      if (circuitWait === 'refused') throw giveUp(ctx, request, attempt, error, 'circuit_open');
       // With the rate limiter on, a rate-limited retry waits for paced capacity: it cannot multiply
       // traffic, so only other retries are charged to the budget.
       const paced = classification.kind === 'rate_limited' && ctx.shared.rateLimiter !== undefined;
       if (budget && !paced && !budget.tryRetry()) {
+        circuitWait?.release();
         events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt, kind: classification.kind, error });
         throw giveUp(ctx, request, attempt, error, 'budget_exhausted');
       }
 
       previousBackoff = decision.backoff ?? previousBackoff;
       ctx.shared.stats.retried(statsScope(ctx, request));
-      if (events.has('retry')) {
-        events.emit('retry', {
-          ...eventBase(ctx, request), attempt, delay: decision.delay, delaySource: decision.source,
-          kind: classification.kind, status: classification.status, error,
-        });
-      }
-      try {
-        await sleep(clock, decision.delay, call.signal);
-      } catch {
-        throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
-      }
+      const delay = circuitWait?.delay ?? decision.delay;
+      announceRetry(attempt, delay, circuitWait ? 'circuit' : decision.source, classification.kind, classification.status, error);
+      await waitOrGiveUp(delay, attempt, error, circuitWait);
     }
   }
 }

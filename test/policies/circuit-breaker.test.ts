@@ -7,9 +7,10 @@ import {
   resilient,
   type CircuitOpenEvent,
   type GiveUpEvent,
+  type RetryEvent,
 } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
-import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 const breaker = { consecutiveFailures: 3, halfOpenAfter: 10_000, failureRatio: 0.5, minimumCalls: 10, window: 60_000 };
 const noRetry = { maxRetries: 0 };
@@ -124,15 +125,91 @@ describe('circuit breaker', () => {
     expect(server.requests).toHaveLength(10);
   });
 
-  it('a retry that the opening circuit would refuse ends the call with the upstream error', async () => {
-    const { server, clock, ai } = await harness({ circuitBreaker: breaker, retry: { maxRetries: 5 } });
-    server.enqueue(...Array.from({ length: 6 }, () => faults.serverError(500)));
-    const giveUps: GiveUpEvent[] = [];
-    ai.resilience.on('giveUp', (event) => giveUps.push(event));
-    const error = await rejectionOf(drive(clock, call(ai)));
-    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
-    expect(server.requests).toHaveLength(3);
-    expect(giveUps[0]).toMatchObject({ reason: 'circuit_open', attempt: 3 });
+  describe("a call's own retries", () => {
+    /** The defaults: 5 failed attempts in a row open the circuit for 10 s. */
+    async function defaultBreaker(options: Record<string, unknown> = {}) {
+      const h = await harness({ circuitBreaker: {}, retry: { maxRetries: 5 }, ...options });
+      const retries: RetryEvent[] = [];
+      const giveUps: GiveUpEvent[] = [];
+      const opened: CircuitOpenEvent[] = [];
+      h.ai.resilience.on('retry', (event) => retries.push(event));
+      h.ai.resilience.on('giveUp', (event) => giveUps.push(event));
+      h.ai.resilience.on('circuitOpen', (event) => opened.push(event));
+      return { ...h, retries, giveUps, opened };
+    }
+
+    it('count towards its circuit, but maxRetries: 5 still makes 5 retries: the one due while open waits for the probe and goes as it', async () => {
+      const { server, clock, ai, retries, opened } = await defaultBreaker();
+      server.enqueue(...Array.from({ length: 5 }, () => faults.serverError(500)));
+      const completion = await drive(clock, call(ai));
+      expect(completion.object).toBe('chat.completion');
+      expect(server.requests).toHaveLength(6);
+      expect(opened).toEqual([expect.objectContaining({ reason: 'consecutive_failures', retryAfter: 10_000 })]);
+      // The fifth retry's backoff (8 s) ends before the circuit's pause: it waits the pause out instead.
+      expect(retries.map((event) => [event.delay, event.delaySource])).toEqual([
+        [500, 'backoff'], [1_000, 'backoff'], [2_000, 'backoff'], [4_000, 'backoff'], [10_000, 'circuit'],
+      ]);
+      expect(ai.resilience.circuits()).toEqual({ 'gpt-4.1-mini': 'closed' });
+    });
+
+    it('against a model that stays down, a call makes all its attempts and fails with the upstream error', async () => {
+      const { server, clock, ai, giveUps, opened } = await defaultBreaker({ retry: { maxRetries: 7 } });
+      server.enqueue(...Array.from({ length: 8 }, () => faults.serverError(500)));
+      expect(await rejectionOf(drive(clock, call(ai)))).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(server.requests).toHaveLength(8);
+      // Each retry due while the circuit is open is its probe; each failed probe reopens it for twice as long.
+      expect(opened.map((event) => [event.reason, event.retryAfter])).toEqual([
+        ['consecutive_failures', 10_000], ['probe_failed', 20_000], ['probe_failed', 40_000], ['probe_failed', 80_000],
+      ]);
+      expect(giveUps).toEqual([expect.objectContaining({ reason: 'retries_exhausted', attempt: 8 })]);
+    });
+
+    it('only as many retries wait for the circuit as it has probes; another due meanwhile ends at once with its upstream error', async () => {
+      const { server, clock, ai, giveUps, retries } = await defaultBreaker({ circuitBreaker: { consecutiveFailures: 2 }, retry: { maxRetries: 2 } });
+      server.enqueue(faults.serverError(500), faults.serverError(502));
+      const calls = Promise.allSettled([call(ai), call(ai)]);
+      // Both first attempts fail before any time passes.
+      await until(() => retries.length === 2);
+      expect(retries.map((event) => [event.delay, event.delaySource])).toEqual([[500, 'backoff'], [10_000, 'circuit']]);
+      const results = await drive(clock, calls);
+      // The second failure opened the circuit: that call's retry waits for the probe (and succeeds); the
+      // other call's retry, due 500 ms later while the circuit is open, is refused.
+      expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const rejected = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(giveUps).toEqual([expect.objectContaining({ reason: 'circuit_open', attempt: 2 })]);
+      expect(server.requests).toHaveLength(3);
+    });
+
+    it('a retry whose circuit other calls opened while it waited waits for the probe too', async () => {
+      const { server, clock, ai, retries } = await defaultBreaker({ circuitBreaker: { consecutiveFailures: 2 }, retry: { maxRetries: 2 } });
+      server.enqueue(faults.serverError(500));
+      const first = call(ai);
+      await until(() => retries.length === 1);
+      // Another call, which does not retry, fails too: the circuit opens while the first call waits.
+      server.enqueue(faults.serverError(500));
+      await rejectionOf(ai.chat.completions.create(chatParams, { maxRetries: 0 }));
+      expect(ai.resilience.circuits()).toEqual({ 'gpt-4.1-mini': 'open' });
+      const completion = await drive(clock, first);
+      expect(completion.object).toBe('chat.completion');
+      expect(server.requests).toHaveLength(3);
+      expect(retries.map((event) => [event.attempt, event.delaySource])).toEqual([[1, 'backoff'], [1, 'circuit']]);
+      expect(ai.resilience.stats().total.retries).toBe(1);
+    });
+
+    it('a retry does not wait for the circuit longer than retry.maxRetryAfter, nor past timeout.total', async () => {
+      const long = await defaultBreaker({ circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 90_000 } });
+      long.server.enqueue(faults.serverError(500));
+      expect(await rejectionOf(drive(long.clock, call(long.ai)))).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(long.server.requests).toHaveLength(1);
+      expect(long.giveUps).toEqual([expect.objectContaining({ reason: 'circuit_open', attempt: 1 })]);
+
+      const short = await defaultBreaker({ circuitBreaker: { consecutiveFailures: 1 }, timeout: { total: 5_000 } });
+      short.server.enqueue(faults.serverError(500));
+      expect(await rejectionOf(drive(short.clock, call(short.ai)))).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(short.server.requests).toHaveLength(1);
+      expect(short.giveUps).toEqual([expect.objectContaining({ reason: 'circuit_open' })]);
+    });
   });
 
   it('exports its state and restores it in another client (a cold start keeps failing fast)', async () => {

@@ -17,6 +17,8 @@ const MAX_CIRCUITS = 10_000;
 interface Entry {
   readonly circuit: Circuit;
   openedBy?: unknown;
+  /** Retries waiting for the open circuit's next probes (see `awaitProbe`). */
+  waiting: number;
 }
 
 /** Exported breaker state: plain JSON, safe to store (no keys or prompts, only breaker keys). */
@@ -114,10 +116,29 @@ export class CircuitBreakers {
     this.#announce(key, entry.circuit.adopt(retryAt, openings, reason), error);
   }
 
-  /** Whether an attempt for `key` would be refused at time `at`. */
-  refusesAt(key: string, at: number): boolean {
+  /**
+   * When the circuit for `key` lets its next probe through, if an attempt at time `at` would be refused
+   * (it is open until after `at`); `undefined` when it would not be.
+   */
+  refusedUntil(key: string, at: number): number | undefined {
     const snapshot = this.#entries.get(key)?.circuit.snapshot();
-    return snapshot?.state === 'open' && snapshot.retryAt !== undefined && at < snapshot.retryAt;
+    return snapshot?.state === 'open' && snapshot.retryAt !== undefined && at < snapshot.retryAt ? snapshot.retryAt : undefined;
+  }
+
+  /**
+   * Takes a place among the retries waiting for `key`'s open circuit to let probes through: as many as it
+   * has probes (`halfOpenProbes`). Returns how to give it back, or `undefined` when every place is taken.
+   */
+  awaitProbe(key: string): (() => void) | undefined {
+    const entry = this.#entry(key);
+    if (entry.waiting >= this.settings.halfOpenProbes) return undefined;
+    entry.waiting++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      entry.waiting--;
+    };
   }
 
   /** The state of every known circuit, by key. */
@@ -146,7 +167,7 @@ export class CircuitBreakers {
 
   #entry(key: string): Entry {
     let entry = this.#entries.get(key);
-    if (!entry) this.#entries.set(key, (entry = { circuit: new Circuit(this.settings) }));
+    if (!entry) this.#entries.set(key, (entry = { circuit: new Circuit(this.settings), waiting: 0 }));
     return entry;
   }
 
