@@ -95,7 +95,7 @@ export async function runLive({ env, write, writeError, style }: LiveOptions): P
   write(
     `\n  ai.resilience.stats().total: ${total.calls} calls, ${total.successes} successes, ${total.retries} ${total.retries === 1 ? 'retry' : 'retries'}, ` +
       `cache ${total.cache.hits} hit / ${total.cache.misses} miss, ` +
-      `latency p50 ${Math.round(total.latency?.p50 ?? 0)} ms, ${total.usage.totalTokens} tokens\n`,
+      `latency p50 ${Math.round(total.latency.p50)} ms, ${total.usage.totalTokens} tokens\n`,
   );
   return 0;
 }

@@ -39,8 +39,10 @@ export function sideMetrics(
   upstream: number,
   extra: { readonly retries: number; readonly latencies?: readonly number[]; readonly latency?: CallStatsSnapshot['latency'] },
 ): SideMetrics {
-  const p50 = extra.latency ? extra.latency.p50 : quantile(extra.latencies ?? [], 0.5);
-  const p95 = extra.latency ? extra.latency.p95 : quantile(extra.latencies ?? [], 0.95);
+  // The stats' percentiles are 0 before the first answer: no latency was measured.
+  const stats = extra.latency && extra.latency.count > 0 ? extra.latency : undefined;
+  const p50 = extra.latency ? stats?.p50 : quantile(extra.latencies ?? [], 0.5);
+  const p95 = extra.latency ? stats?.p95 : quantile(extra.latencies ?? [], 0.95);
   return {
     calls: counters.started,
     successes: counters.successes,

@@ -107,8 +107,12 @@ export interface FallbackEvent extends RequestEventBase {
   readonly step: number;
   /** The primary's model. */
   readonly from: string | undefined;
-  /** The model this step asks for (`undefined` for the last-resort value, or a client keeping the model). */
-  readonly to: string | undefined;
+  /**
+   * Where this step goes: the model it asks for (a `model` step, or the model a `client` step sends,
+   * the primary's when the client keeps it); `'client N'` for a client step of a request without a
+   * model; `'fallback-value'` for the last-resort value (the source its response says).
+   */
+  readonly to: string;
   /** The index in `fallback.clients`, for a client step. */
   readonly client: number | undefined;
   readonly target: 'model' | 'client' | 'value';

@@ -49,17 +49,18 @@ export async function withFallbacks(
       message: typeof message === 'string' ? message : undefined,
     });
     const failures: FallbackFailure[] = [];
-    const announce = (step: number, to: Omit<FallbackFailure, 'kind' | 'error'> & { target: 'model' | 'client' | 'value' }) => {
+    const announce = (step: number, to: string, target: 'model' | 'client' | 'value', client?: number) => {
       ctx.shared.stats.fellBack(statsScope(ctx, request));
       ctx.shared.events.emit('fallback', {
-        ...eventBase(ctx, request), step, from: request.model, to: to.model, client: to.client,
-        target: to.target, reason: failure.kind, error: primaryError,
+        ...eventBase(ctx, request), step, from: request.model, to, client, target, reason: failure.kind, error: primaryError,
       });
     };
 
     for (const [index, target] of targets.entries()) {
       const client = target.kind === 'client' ? target.index : undefined;
-      announce(index + 1, { model: target.model, client, target: target.kind });
+      // A client step asks for the model it maps to (the primary's, by default); a request without a
+      // model goes to the client as it is.
+      announce(index + 1, target.model ?? `client ${client}`, target.kind, client);
       try {
         const props = target.kind === 'model' ? await run.model(target.model) : await run.client(target);
         return { props, fellBack: true };
@@ -80,7 +81,7 @@ export async function withFallbacks(
         primaryError,
       );
       if (body !== undefined) {
-        announce(targets.length + 1, { model: undefined, client: undefined, target: 'value' });
+        announce(targets.length + 1, FALLBACK_VALUE, 'value');
         return { props: valueProps(body, request, options), fellBack: true };
       }
     }
@@ -89,11 +90,14 @@ export async function withFallbacks(
   }
 }
 
+/** What the last-resort value is called: the `to` of its `fallback` event, and the source its response says. */
+export const FALLBACK_VALUE = 'fallback-value';
+
 function valueProps(body: object, request: RequestInfo, options: SdkRequestOptions): ResponseProps {
   const streamed = request.stream && request.path.endsWith('/chat/completions');
   const response = streamed
-    ? eventStreamResponse(chatCompletionAsEvents(body as Record<string, unknown>), 'fallback-value')
-    : jsonResponse(body, 'fallback-value');
+    ? eventStreamResponse(chatCompletionAsEvents(body as Record<string, unknown>), FALLBACK_VALUE)
+    : jsonResponse(body, FALLBACK_VALUE);
   return syntheticProps(response, options);
 }
 

@@ -21,6 +21,14 @@ const request = (e: { callId?: number; model?: string | undefined; method?: stri
   callId: e.callId, model: e.model, endpoint: `${e.method} ${e.path}`, ...(e.tenant !== undefined ? { tenant: e.tenant } : {}),
 });
 
+/** `gpt-4.1-mini`, `client 0 (their-gpt-4.1)`, `client 0`, `the last-resort value`. */
+function fallbackTarget(e: ResilienceEvents['fallback']): string {
+  if (e.target === 'value') return 'the last-resort value';
+  if (e.target === 'model') return e.to;
+  const client = `client ${e.client}`;
+  return e.to === client ? client : `${client} (${e.to})`;
+}
+
 /** One line per decision; no request body, prompt or API key ever appears (error messages are redacted). */
 const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   retry: (e) => ({
@@ -35,8 +43,8 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   }),
   fallback: (e) => ({
     level: 'warn',
-    message: `${where(e)}: falling back to ${e.target === 'client' ? `client ${e.client} (${e.to})` : (e.to ?? 'the last-resort value')} after ${e.reason}`,
-    details: { ...request(e), step: e.step, target: e.target, to: e.to, reason: e.reason },
+    message: `${where(e)}: falling back to ${fallbackTarget(e)} after ${e.reason}`,
+    details: { ...request(e), step: e.step, target: e.target, from: e.from, to: e.to, reason: e.reason },
   }),
   circuitOpen: (e) => ({
     level: 'warn',

@@ -98,7 +98,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
     }),
     resilience.on('fallback', (e) => {
       fallbacks.add(1, { ...common(e), 'openai_resilient.fallback.target': e.target });
-      event(e, 'fallback', { 'openai_resilient.fallback.step': e.step, 'openai_resilient.fallback.target': e.target, 'openai_resilient.fallback.to': e.to ?? '', [ATTR.errorType]: e.reason });
+      event(e, 'fallback', { 'openai_resilient.fallback.step': e.step, 'openai_resilient.fallback.target': e.target, 'openai_resilient.fallback.to': e.to, [ATTR.errorType]: e.reason });
     }),
     resilience.on('giveUp', (e) => event(e, 'give_up', { [ATTR.attempt]: e.attempt, [ATTR.errorType]: e.kind, 'openai_resilient.reason': e.reason })),
     resilience.on('timeout', (e) => {

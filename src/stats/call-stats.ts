@@ -23,21 +23,27 @@ export interface CallStatsSnapshot {
   readonly hedges: { readonly sent: number; readonly won: number };
   /** Cacheable calls answered from the cache, and those that were not. */
   readonly cache: { readonly hits: number; readonly misses: number };
-  /** Call latency in ms, from the call to its response (for streams: to the first chunk). */
-  readonly latency: LatencySnapshot | undefined;
+  /**
+   * Call latency in ms, from the call to its response (for streams: to the first chunk). Always there:
+   * before the first answer its `count` and percentiles are 0.
+   */
+  readonly latency: LatencySnapshot;
   /** Token usage reported by the responses. */
   readonly usage: TokenUsage;
   /** Streams started, their time to first chunk (ms), and how many stalled or were cut short. */
   readonly streams: {
     readonly started: number;
-    readonly timeToFirstChunk: LatencySnapshot | undefined;
+    /** Before the first stream, its `count` and percentiles are 0. */
+    readonly timeToFirstChunk: LatencySnapshot;
     readonly stalls: number;
     readonly truncated: number;
   };
 }
 
-/** Percentiles in milliseconds. */
+/** Percentiles in milliseconds, of `count` latencies (all 0 when `count` is 0). */
 export interface LatencySnapshot {
+  /** How many latencies were measured. */
+  readonly count: number;
   readonly p50: number;
   readonly p95: number;
   readonly p99: number;
@@ -85,7 +91,8 @@ export class CallStats {
   }
 }
 
-function percentiles(histogram: LatencyHistogram): LatencySnapshot | undefined {
-  if (histogram.count === 0) return undefined;
-  return { p50: histogram.percentile(0.5)!, p95: histogram.percentile(0.95)!, p99: histogram.percentile(0.99)!, max: histogram.max };
+function percentiles(histogram: LatencyHistogram): LatencySnapshot {
+  const { count } = histogram;
+  if (count === 0) return { count, p50: 0, p95: 0, p99: 0, max: 0 };
+  return { count, p50: histogram.percentile(0.5)!, p95: histogram.percentile(0.95)!, p99: histogram.percentile(0.99)!, max: histogram.max };
 }

@@ -187,7 +187,19 @@ describe('last-resort value', () => {
     expect(data.choices[0]!.message.content).toBe('Sorry, try again later.');
     expect(response.headers.get('x-openai-resilient-source')).toBe('fallback-value');
     expect(modelsSent(server)).toEqual(['gpt-4.1', 'gpt-4.1-mini']);
-    expect(events.map((event) => event.target)).toEqual(['model', 'value']);
+    expect(events.map((event) => [event.target, event.from, event.to])).toEqual([
+      ['model', 'gpt-4.1', 'gpt-4.1-mini'],
+      ['value', 'gpt-4.1', 'fallback-value'],
+    ]);
+  });
+
+  it('a client step of a request without a model names the client', async () => {
+    const second = await startFaultServer();
+    others.push(second);
+    const { server, clock, ai, events } = await withFallback({ clients: [new OpenAI({ apiKey: 'k', baseURL: second.url })] }, { retry: { maxRetries: 0 } });
+    server.enqueue(faults.serverError(500));
+    await drive(clock, ai.models.list());
+    expect(events.map((event) => [event.target, event.from, event.to, event.client])).toEqual([['client', undefined, 'client 0', 0]]);
   });
 
   it('is replayed as a stream for stream: true', async () => {

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { describe, expect, it, vi } from 'vitest';
-import { faults } from '../../src/testing/index.js';
+import { chatCompletion, faults, startFaultServer } from '../../src/testing/index.js';
 import { redact, resilient, type ResilienceOptions } from '../../src/index.js';
 import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
 
@@ -49,6 +49,36 @@ describe('logger', () => {
     const { lines } = await logged({}, faults.serverError(500), faults.serverError(500), faults.serverError(500));
     expect(lines.map((line) => line.level)).toEqual(['warn']);
     expect(String(lines[0]!.args[0])).toContain('gave up after 3 attempt(s): server_error (retries_exhausted)');
+  });
+
+  it('says where each fallback step goes: a model, a client (and the model it is asked for), the last-resort value', async () => {
+    const other = await startFaultServer();
+    try {
+      const recording = recordingLogger();
+      const { server, clock, ai } = await harness({
+        logger: recording.logger,
+        retry: { maxRetries: 0 },
+        fallback: {
+          models: { 'gpt-4.1-mini': ['gpt-4.1-nano'] },
+          clients: [{ client: new OpenAI({ apiKey: 'k', baseURL: other.url }), model: 'their-gpt' }],
+          value: (request) => chatCompletion({ id: 'chatcmpl-sorry', model: request.model ?? 'none', content: 'Sorry.' }) as never,
+        },
+      });
+      server.enqueue(faults.serverError(500), faults.serverError(500));
+      other.enqueue(faults.badRequest());
+      await drive(clock, ai.chat.completions.create(params));
+      const messages = recording.lines.map((line) => String(line.args[0])).filter((line) => line.includes('falling back'));
+      expect(messages).toEqual([
+        'openai-resilient: gpt-4.1-mini: falling back to gpt-4.1-nano after server_error',
+        'openai-resilient: gpt-4.1-mini: falling back to client 0 (their-gpt) after server_error',
+        'openai-resilient: gpt-4.1-mini: falling back to the last-resort value after server_error',
+      ]);
+      const value = recording.lines.find((line) => String(line.args[0]).includes('last-resort'))!;
+      expect(value.args[1]).toMatchObject({ target: 'value', from: 'gpt-4.1-mini', to: 'fallback-value' });
+      expect(JSON.stringify(recording.lines)).not.toContain('undefined');
+    } finally {
+      await other.close();
+    }
   });
 
   it('calls pino-style loggers with (details, message)', async () => {

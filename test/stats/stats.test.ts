@@ -29,9 +29,24 @@ describe('resilience.stats()', () => {
     await drive(clock, ai.chat.completions.create(chatParams));
     const { latency } = ai.resilience.stats().total;
     // Backoff waits of 500 and 1000 ms (no jitter): ±5% histogram resolution.
-    expect(latency!.p50).toBeGreaterThanOrEqual(1500 * 0.95);
-    expect(latency!.p50).toBeLessThanOrEqual(1500 * 1.05);
-    expect(latency!.max).toBe(1500);
+    expect(latency.count).toBe(1);
+    expect(latency.p50).toBeGreaterThanOrEqual(1500 * 0.95);
+    expect(latency.p50).toBeLessThanOrEqual(1500 * 1.05);
+    expect(latency.max).toBe(1500);
+  });
+
+  it('always has latency and time to first chunk: zeros, with count 0, before anything was measured', async () => {
+    const { server, ai } = await harness();
+    const zero = { count: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+    const before = ai.resilience.stats().total;
+    expect(before.latency).toEqual(zero);
+    expect(before.streams.timeToFirstChunk).toEqual(zero);
+    // A model whose only call failed has no latency either (only answers are measured).
+    server.enqueue(faults.badRequest());
+    await rejectionOf(ai.chat.completions.create(chatParams));
+    expect(ai.resilience.stats().models['gpt-4.1-mini']!.latency).toEqual(zero);
+    await ai.chat.completions.create(chatParams);
+    expect(ai.resilience.stats().models['gpt-4.1-mini']!.latency.count).toBe(1);
   });
 
   it('breaks down by tenant, and shows circuits, learned limits and bulkhead load', async () => {

@@ -11,6 +11,7 @@ import {
   type ErrorKind,
   type GiveUpReason,
   type ResilienceOptions,
+  type LatencySnapshot,
   type ResilientClient,
   type RetryEvent,
 } from '../../src/index.js';
@@ -79,6 +80,13 @@ describe('ai.resilience.on()', () => {
     });
   });
 
+  it('gives every fallback step a destination', () => {
+    ai.resilience.on('fallback', (e) => {
+      expectTypeOf(e.to).toEqualTypeOf<string>();
+      expectTypeOf(e.target).toEqualTypeOf<'model' | 'client' | 'value'>();
+    });
+  });
+
   it('rejects unknown events and mismatched listeners', () => {
     // @ts-expect-error no such event
     ai.resilience.on('nope', () => {});
@@ -116,6 +124,17 @@ describe('ResilienceOptions', () => {
     resilient(client, { policies: { call: {} } });
     // @ts-expect-error a clock needs now, setTimeout and clearTimeout
     resilient(client, { clock: { now: () => 0 } });
+  });
+});
+
+describe('ai.resilience.stats()', () => {
+  it('always has latency percentiles: usable without `!` or `?.`', () => {
+    const { total, models } = ai.resilience.stats();
+    expectTypeOf(total.latency).toEqualTypeOf<LatencySnapshot>();
+    expectTypeOf(total.latency.p95).toEqualTypeOf<number>();
+    expectTypeOf(total.latency.count).toEqualTypeOf<number>();
+    expectTypeOf(total.streams.timeToFirstChunk.p50).toEqualTypeOf<number>();
+    expectTypeOf(models['gpt-4.1']?.latency.max).toEqualTypeOf<number | undefined>();
   });
 });
 
