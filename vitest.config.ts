@@ -12,6 +12,9 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     // The Redis tests need `redis-server` on PATH: checked (and installed as root with apt-get) once.
     globalSetup: ['test/support/global-setup.ts'],
+    // expect.poll() waits for something that will happen (a write landing, a socket closing): give it time
+    // on a loaded machine (the default is 1 s).
+    expect: { poll: { timeout: 5_000 } },
     // Every test must leave no timer or socket behind; the suite fails on an unhandled rejection.
     dangerouslyIgnoreUnhandledErrors: false,
   },

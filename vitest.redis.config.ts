@@ -21,6 +21,9 @@ export default defineConfig({
     testTimeout: 10_000,
     globalSetup: ['test/support/global-setup.ts'],
     typecheck: { enabled: false },
+    // expect.poll() waits for something that will happen (a write landing, a socket closing): give it time
+    // on a loaded machine (the default is 1 s).
+    expect: { poll: { timeout: 5_000 } },
     dangerouslyIgnoreUnhandledErrors: false,
   },
 });

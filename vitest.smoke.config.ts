@@ -20,6 +20,9 @@ export default defineConfig({
     include: [process.env['SDK_MATRIX_INCLUDE'] ?? 'test/smoke/**/*.test.ts'],
     testTimeout: 10_000,
     typecheck: { enabled: false },
+    // expect.poll() waits for something that will happen (a write landing, a socket closing): give it time
+    // on a loaded machine (the default is 1 s).
+    expect: { poll: { timeout: 5_000 } },
     dangerouslyIgnoreUnhandledErrors: false,
   },
 });

@@ -1,31 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { resilient } from '../../src/index.js';
-import { createRedisState } from '../../src/redis/index.js';
-import { connectRedis, startRedisServer } from '../support/redis-server.js';
+import { createRedisState, type RedisState } from '../../src/redis/index.js';
+import { backToBack, connectRedis, startRedisServer } from '../support/redis-server.js';
 
+// Every pause, lease and refill is timed by Redis's clock (the scripts read `TIME`). Where a test needs
+// two operations to happen within a pause, it sends them back to back (one pipeline) and reads how much
+// Redis time passed between them; waiting for a pause to end sleeps in real time (longer is harmless).
 const pause = { halfOpenAfter: 100, maxHalfOpenAfter: 250 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function state(options?: Parameters<typeof createRedisState>[1]) {
   const server = await startRedisServer();
   const redis = await connectRedis(server);
+  await loadScripts(createRedisState(redis, { prefix: 'warm-up:' }));
+  await redis.flushAll();
   return { server, redis, shared: createRedisState(redis, { prefix: 'test:', ...options }) };
+}
+
+/** Runs every script once, so that later runs are one command each (no NOSCRIPT round trip in between). */
+async function loadScripts(shared: RedisState): Promise<void> {
+  await shared.circuitAdmit('k', 1);
+  await shared.circuitOpen('k', pause, false);
+  await shared.circuitRelease('k');
+  await shared.circuitClose('k');
+  await shared.rateReserve('k', 0, { requestsPerMinute: 60 });
+  await shared.rateAdjust('k', 0, 0, { requestsPerMinute: 60 });
+  await shared.rateLearn('k', { requestsPerMinute: 60 }, {});
+  await shared.ratePause('k', 1, { requestsPerMinute: 60 });
 }
 
 describe('createRedisState: circuits', () => {
   it('is closed until opened, then open for the pause, then lets one probe through per lease', async () => {
-    const { shared } = await state();
+    const { shared, redis } = await state();
     expect(await shared.circuitAdmit('acct:m', 1)).toEqual({ state: 'closed' });
-    expect(await shared.circuitOpen('acct:m', pause, false)).toEqual({ retryIn: 100, openings: 1 });
-    const open = await shared.circuitAdmit('acct:m', 1);
+    const opening = await backToBack(redis, () => Promise.all([shared.circuitOpen('acct:m', pause, false), shared.circuitAdmit('acct:m', 1)]));
+    const [opened, open] = opening.results;
+    expect(opened).toEqual({ retryIn: 100, openings: 1 });
     expect(open).toMatchObject({ state: 'open', openings: 1 });
-    expect(open.state === 'open' && open.retryIn).toBeGreaterThan(50);
+    expect(open.state === 'open' && open.retryIn).toBeGreaterThanOrEqual(100 - opening.elapsed);
     await sleep(110);
-    expect(await shared.circuitAdmit('acct:m', 1)).toEqual({ state: 'probe', openings: 1 });
-    const probing = await shared.circuitAdmit('acct:m', 1);
-    expect(probing).toMatchObject({ state: 'probing', openings: 1 });
-    expect(probing.state === 'probing' && probing.retryIn).toBeGreaterThan(29_000);
+    const probing = await backToBack(redis, () => Promise.all([shared.circuitAdmit('acct:m', 1), shared.circuitAdmit('acct:m', 1)]));
+    expect(probing.results[0]).toEqual({ state: 'probe', openings: 1 });
+    expect(probing.results[1]).toMatchObject({ state: 'probing', openings: 1 });
+    expect(probing.results[1].state === 'probing' && probing.results[1].retryIn).toBeGreaterThanOrEqual(30_000 - probing.elapsed);
     // A probe that says nothing about health gives its lease back.
     await shared.circuitRelease('acct:m');
     expect(await shared.circuitAdmit('acct:m', 1)).toEqual({ state: 'probe', openings: 1 });
@@ -34,22 +52,26 @@ describe('createRedisState: circuits', () => {
   });
 
   it('allows `halfOpenProbes` probes at once, and a lapsed lease frees its place', async () => {
-    const { shared } = await state({ probeLease: 60 });
-    await shared.circuitOpen('k', { halfOpenAfter: 1, maxHalfOpenAfter: 1 }, false);
+    const { shared, redis } = await state({ probeLease: 60 });
+    // (A long maxHalfOpenAfter keeps the circuit from expiring however long the sleeps below overrun.)
+    await shared.circuitOpen('k', { halfOpenAfter: 1, maxHalfOpenAfter: 600_000 }, false);
     await sleep(5);
-    expect((await shared.circuitAdmit('k', 2)).state).toBe('probe');
-    expect((await shared.circuitAdmit('k', 2)).state).toBe('probe');
-    expect((await shared.circuitAdmit('k', 2)).state).toBe('probing');
+    // Within one lease (60 ms of Redis time): two probes, then the third is refused.
+    const admits = await backToBack(redis, () => Promise.all([1, 2, 3].map(() => shared.circuitAdmit('k', 2))));
+    expect(admits.results.map((answer) => answer.state)).toEqual(['probe', 'probe', 'probing']);
     await sleep(70);
     expect((await shared.circuitAdmit('k', 2)).state).toBe('probe');
   });
 
   it('doubles the pause each time a probe fails, up to maxHalfOpenAfter; an open circuit is not reopened by more failures', async () => {
-    const { shared } = await state();
-    expect(await shared.circuitOpen('k', pause, false)).toEqual({ retryIn: 100, openings: 1 });
-    const again = await shared.circuitOpen('k', pause, false);
+    const { shared, redis } = await state();
+    const twice = await backToBack(redis, () => Promise.all([shared.circuitOpen('k', pause, false), shared.circuitOpen('k', pause, false)]));
+    const [first, again] = twice.results;
+    expect(first).toEqual({ retryIn: 100, openings: 1 });
+    // Still open (within the same 100 ms of Redis time): not reopened, the pause runs on.
     expect(again.openings).toBe(1);
     expect(again.retryIn).toBeLessThanOrEqual(100);
+    expect(again.retryIn).toBeGreaterThanOrEqual(100 - twice.elapsed);
     expect(await shared.circuitOpen('k', pause, true)).toEqual({ retryIn: 200, openings: 2 });
     expect(await shared.circuitOpen('k', pause, true)).toEqual({ retryIn: 250, openings: 3 });
     await shared.circuitClose('k');
@@ -75,13 +97,14 @@ describe('createRedisState: rate limits', () => {
   });
 
   it('holds one second of a configured limit, then makes callers wait in turn', async () => {
-    const { shared } = await state();
-    const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await shared.rateReserve('acct:m', 0, { requestsPerMinute: 120 }));
+    const { shared, redis } = await state();
+    const reserved = await backToBack(redis, () => Promise.all([1, 2, 3].map(() => shared.rateReserve('acct:m', 0, { requestsPerMinute: 120 }))));
+    const answers = reserved.results;
     expect(answers[0]).toMatchObject({ wait: 0 });
     expect(answers[1]).toMatchObject({ wait: 0 });
+    // Two a second: the third waits for the next half second, less what Redis's clock moved meanwhile.
     expect(answers[2]).toMatchObject({ reason: 'requests' });
-    expect(answers[2]!.wait).toBeGreaterThan(400);
+    expect(answers[2]!.wait).toBeGreaterThanOrEqual(500 - reserved.elapsed);
     expect(answers[2]!.wait).toBeLessThanOrEqual(500);
     // Giving the reservation back lets the next caller through at once.
     await shared.rateAdjust('acct:m', 2, 0, { requestsPerMinute: 120 });
@@ -89,21 +112,26 @@ describe('createRedisState: rate limits', () => {
   });
 
   it('holds a whole minute of tokens, paces them, and takes more when usage exceeds the estimate', async () => {
-    const { shared } = await state();
-    const configured = { tokensPerMinute: 60_000 };
-    expect(await shared.rateReserve('acct:m', 60_000, configured)).toMatchObject({ wait: 0 });
-    await shared.rateAdjust('acct:m', 0, -500, configured);
-    const answer = await shared.rateReserve('acct:m', 1, configured);
-    expect(answer).toMatchObject({ reason: 'tokens' });
-    expect(answer!.wait).toBeGreaterThan(400);
+    const { shared, redis } = await state();
+    const configured = { tokensPerMinute: 60_000 }; // 1 000 a second
+    const { results, elapsed } = await backToBack(redis, () =>
+      Promise.all([shared.rateReserve('acct:m', 60_000, configured), shared.rateAdjust('acct:m', 0, -500, configured), shared.rateReserve('acct:m', 1, configured)]),
+    );
+    expect(results[0]).toMatchObject({ wait: 0 });
+    // 501 tokens in debt: about half a second, less what Redis's clock moved meanwhile.
+    expect(results[2]).toMatchObject({ reason: 'tokens' });
+    expect(results[2]!.wait).toBeGreaterThanOrEqual(501 - elapsed);
+    expect(results[2]!.wait).toBeLessThanOrEqual(501);
   });
 
   it('learns limits and what is left from headers, but never overrides a configured limit', async () => {
-    const { shared } = await state();
-    await shared.rateLearn('acct:m', { requestsPerMinute: 600, remainingRequests: 0 }, {});
-    const answer = await shared.rateReserve('acct:m', 0, {});
+    const { shared, redis } = await state();
+    const { results, elapsed } = await backToBack(redis, () =>
+      Promise.all([shared.rateLearn('acct:m', { requestsPerMinute: 600, remainingRequests: 0 }, {}), shared.rateReserve('acct:m', 0, {})]),
+    );
+    const answer = results[1];
     expect(answer).toMatchObject({ reason: 'requests' });
-    expect(answer!.wait).toBeGreaterThan(90);
+    expect(answer!.wait).toBeGreaterThanOrEqual(100 - elapsed);
     expect(answer!.wait).toBeLessThanOrEqual(100);
 
     await shared.rateLearn('acct:n', { requestsPerMinute: 6 }, { requestsPerMinute: 6_000 });
@@ -111,27 +139,33 @@ describe('createRedisState: rate limits', () => {
   });
 
   it('pauses a model for every caller after a 429', async () => {
-    const { shared } = await state();
-    await shared.ratePause('acct:m', 300, { requestsPerMinute: 6_000 });
-    expect(await shared.rateReserve('acct:m', 0, {})).toMatchObject({ reason: 'paused' });
-    const answer = await shared.rateReserve('acct:m', 0, { requestsPerMinute: 6_000 });
-    expect(answer).toMatchObject({ reason: 'paused' });
-    expect(answer!.wait).toBeGreaterThan(250);
+    const { shared, redis } = await state();
+    const { results, elapsed } = await backToBack(redis, () =>
+      Promise.all([
+        shared.ratePause('acct:m', 300, { requestsPerMinute: 6_000 }),
+        shared.rateReserve('acct:m', 0, {}),
+        shared.rateReserve('acct:m', 0, { requestsPerMinute: 6_000 }),
+      ]),
+    );
+    expect(results[1]).toMatchObject({ reason: 'paused' });
+    expect(results[2]).toMatchObject({ reason: 'paused' });
+    expect(results[2]!.wait).toBeGreaterThanOrEqual(300 - elapsed);
   });
 
   it('holds the buckets empty during a pause, so the calls it holds are spread after it', async () => {
-    const { shared } = await state();
+    const { shared, redis } = await state();
     const configured = { requestsPerMinute: 6_000 }; // one per 10 ms, 100 at once
-    await shared.ratePause('acct:m', 300, configured);
-    const dueAt: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const answer = await shared.rateReserve('acct:m', 0, configured);
-      expect(answer).toMatchObject({ reason: 'paused' });
-      if (i === 0) expect(answer!.wait).toBeGreaterThan(250);
-      dueAt.push(Date.now() + answer!.wait);
-    }
-    // One refill interval (10 ms) apart after the pause, instead of all at its end.
-    expect(dueAt[2]! - dueAt[0]!).toBeGreaterThanOrEqual(12);
+    const { results, elapsed } = await backToBack(redis, () =>
+      Promise.all([shared.ratePause('acct:m', 300, configured), ...[1, 2, 3].map(() => shared.rateReserve('acct:m', 0, configured))]),
+    );
+    const answers = results.slice(1);
+    for (const answer of answers) expect(answer).toMatchObject({ reason: 'paused' });
+    // The k-th call is due k refill intervals (10 ms) after the pause, instead of all at its end: its wait
+    // is 300 + 10k ms from the pause, less the Redis time that passed before it asked.
+    answers.forEach((answer, k) => {
+      expect(answer!.wait).toBeLessThanOrEqual(300 + 10 * (k + 1));
+      expect(answer!.wait).toBeGreaterThanOrEqual(300 + 10 * (k + 1) - elapsed);
+    });
   });
 });
 

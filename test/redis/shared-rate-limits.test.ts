@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RateLimitTimeoutError, resilient, type ResilienceOptions } from '../../src/index.js';
+import { RateLimitTimeoutError, resilient, type RateLimitWaitEvent, type ResilienceOptions, type ResilientClient } from '../../src/index.js';
 import { createRedisState } from '../../src/redis/index.js';
 import { faults, startFaultServer, type FaultServer, type FaultServerOptions } from '../../src/testing/index.js';
 import { connectRedis, startRedisServer } from '../support/redis-server.js';
@@ -19,66 +19,87 @@ async function twoProcesses(options: ResilienceOptions, serverOptions: FaultServ
   const make = async () =>
     resilient(new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url, maxRetries: 0 }), {
       retry: false, bulkhead: false, circuitBreaker: false,
-      shared: createRedisState(await connectRedis(redisServer), { prefix: 'test:' }),
+      // A generous command timeout: a loaded machine must not turn a slow answer into a local decision.
+      shared: createRedisState(await connectRedis(redisServer), { prefix: 'test:', timeout: 10_000 }),
       ...options,
     });
   return { server, redisServer, a: await make(), b: await make() };
 }
 
+/** The delays of the `rateLimitWait` events `ai` emits from now on. */
+function rateLimitWaits(ai: ResilientClient<OpenAI>): number[] {
+  const delays: number[] = [];
+  ai.resilience.on('rateLimitWait', (event) => delays.push(event.delay));
+  return delays;
+}
+
+// Rates here are slow (a request every 10 s or more) wherever a test needs a call to be held: whatever
+// this machine's load, a check made a few seconds late still sees the call held, and what the shared
+// state decided is read from Redis or from events, not from how long a call took.
 describe('shared rate limits', () => {
   it('two processes share one configured limit: what one used, the other waits for', async () => {
-    const { a, b, server } = await twoProcesses({ rateLimit: { requestsPerMinute: 120 }, timeout: { total: 400 } });
-    // The bucket holds one second's worth (2 requests): A spends it.
-    await Promise.all([a.chat.completions.create(params), a.chat.completions.create(params)]);
-    // B would have to wait ~500 ms for the next request, past its 400 ms deadline: refused without a request.
+    // 6 a minute: the bucket holds one request, refilled every 10 s.
+    const { a, b, server } = await twoProcesses({ rateLimit: { requestsPerMinute: 6 }, timeout: { total: 5_000 } });
+    await a.chat.completions.create(params);
+    // A spent it: B would wait about 10 s, past its 5 s deadline, so it is refused at once, without a request.
+    const waits = rateLimitWaits(b);
     await expect(b.chat.completions.create(params)).rejects.toBeInstanceOf(RateLimitTimeoutError);
-    expect(server.requests).toHaveLength(2);
+    expect(waits).toEqual([]);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('a limit learned from headers by one process paces the other', async () => {
-    const { a, b, server, redisServer } = await twoProcesses({ timeout: { total: 500 } }, { capacity: { requestsPerMinute: 60 } });
+    // The account allows 6 requests a minute: one now, the next in 10 s.
+    const { a, b, server, redisServer } = await twoProcesses({ timeout: { total: 5_000 } }, { capacity: { requestsPerMinute: 6 } });
     await a.chat.completions.create(params);
     // What A learned is written to Redis after its call returns.
     const redis = await connectRedis(redisServer);
-    await expect.poll(async () => Promise.all((await redis.keys('test:rate:*')).map((key) => redis.hGet(key, 'rpm')))).toEqual(['60']);
-    // The learned bucket (one request per second) has been spent by A's call... the shared level was set
-    // from `x-ratelimit-remaining-requests`; B's calls can take at most what is left of this second.
+    await expect.poll(async () => Promise.all((await redis.keys('test:rate:*')).map((key) => redis.hGet(key, 'rpm')))).toEqual(['6']);
+    // B never saw a header, yet paces to what A learned (x-ratelimit-remaining-requests: 0): its calls would
+    // wait about 10 and 20 s, past their 5 s deadline, so they are refused without a request.
     const outcomes = await Promise.allSettled([b.chat.completions.create(params), b.chat.completions.create(params)]);
-    const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
-    expect(refused.length).toBeGreaterThanOrEqual(1);
-    for (const outcome of refused) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(RateLimitTimeoutError);
+    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(RateLimitTimeoutError);
+    expect(server.requests).toHaveLength(1);
     // No 429 was provoked: the server admitted every request it got.
     expect(server.stats().rateLimited).toBe(0);
   });
 
   it('a 429 pauses the model for every process', async () => {
-    const { a, b, server } = await twoProcesses({ rateLimit: { requestsPerMinute: 6_000 }, timeout: { total: 2_000 } });
-    server.enqueue(faults.rateLimited({ retryAfterMs: 300, noRetryHeaders: true }));
+    const { a, b, server, redisServer } = await twoProcesses({ rateLimit: { requestsPerMinute: 6_000 } });
+    server.enqueue(faults.rateLimited({ retryAfterMs: 10_000, noRetryHeaders: true }));
     await expect(a.chat.completions.create(params)).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const waits: Array<{ reason: string; delay: number }> = [];
-    b.resilience.on('rateLimitWait', (event) => waits.push({ reason: event.reason, delay: event.delay }));
-    const started = Date.now();
-    await b.chat.completions.create(params);
+    // A writes the pause to Redis after its call has failed.
+    const redis = await connectRedis(redisServer);
+    await expect.poll(async () => Promise.all((await redis.keys('test:rate:*')).map((key) => redis.hGet(key, 'pause')))).toEqual([expect.stringMatching(/^\d+$/)]);
+    // B is held by it (what is left of the 10 s on Redis's clock, then one refill interval: 10 ms at 6 000 a
+    // minute, as the buckets stay empty during a pause); it gives up waiting, without a request.
+    const controller = new AbortController();
+    const waits: RateLimitWaitEvent[] = [];
+    b.resilience.on('rateLimitWait', (event) => {
+      waits.push(event);
+      controller.abort();
+    });
+    await expect(b.chat.completions.create(params, { signal: controller.signal })).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
     expect(waits).toHaveLength(1);
     expect(waits[0]!.reason).toBe('paused');
-    expect(waits[0]!.delay).toBeGreaterThan(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect(waits[0]!.delay).toBeGreaterThan(5_000);
+    expect(waits[0]!.delay).toBeLessThanOrEqual(10_010);
+    expect(server.requests).toHaveLength(1);
   });
 
   it("a tenant over its share reserves no shared capacity while it waits for its share, so another process's call goes at once", async () => {
-    // 120 per minute for the model (2 at once); each tenant may use half (1 at once, then 1 per second).
-    const { a, b, server } = await twoProcesses({ rateLimit: { requestsPerMinute: 120, tenantShare: 0.5 } });
+    // 120 per minute for the model (2 at once); each tenant may use 5% (1 at once, then 1 every 10 s).
+    const { a, b, server } = await twoProcesses({ rateLimit: { requestsPerMinute: 120, tenantShare: 0.05 } });
     const tenantWaits: string[] = [];
     a.resilience.on('rateLimitWait', (event) => tenantWaits.push(event.reason));
     const controller = new AbortController();
     const x = a.resilience.forTenant('x');
     const burst = Promise.allSettled(Array.from({ length: 3 }, () => x.chat.completions.create(params, { signal: controller.signal })));
     await expect.poll(() => tenantWaits).toEqual(['tenant', 'tenant']);
+    await server.waitForRequests(1);
     expect(server.requests).toHaveLength(1);
 
-    const bWaits: number[] = [];
-    b.resilience.on('rateLimitWait', (event) => bWaits.push(event.delay));
+    const bWaits = rateLimitWaits(b);
     await b.resilience.forTenant('y').chat.completions.create(params);
     expect(bWaits).toEqual([]);
     expect(server.requests).toHaveLength(2);

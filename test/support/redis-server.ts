@@ -81,6 +81,34 @@ export async function connectRedis(server: RedisServer) {
   return client;
 }
 
+/** A client that can send a raw command (node-redis 5 and 6). */
+interface CommandClient {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/**
+ * Redis's own clock (`TIME`), in epoch milliseconds: the clock the shared-state scripts time every pause,
+ * lease and refill by. Tests reason on it rather than on how fast this machine runs them.
+ */
+export async function redisTime(client: CommandClient): Promise<number> {
+  const [seconds, micros] = (await client.sendCommand(['TIME'])) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/**
+ * Runs `operations` (commands on `client`, all sent in the same tick: node-redis writes them as one
+ * pipeline, which Redis runs back to back) between two `TIME` readings on the same connection. Returns
+ * their results and `elapsed`: the Redis time between the readings, an upper bound on the time that passed
+ * on Redis's clock between any two of the operations, however busy this machine is. Scripts must already
+ * be loaded (a script's first run is a NOSCRIPT round trip, then a second command).
+ */
+export async function backToBack<T>(client: CommandClient, operations: () => Promise<T>): Promise<{ results: T; elapsed: number }> {
+  const before = redisTime(client);
+  const results = operations();
+  const after = redisTime(client);
+  return { results: await results, elapsed: (await after) - (await before) };
+}
+
 const clients: Array<{ readonly isOpen: boolean; destroy(): void }> = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => (client.isOpen ? client.destroy() : undefined)));

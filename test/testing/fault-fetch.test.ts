@@ -41,13 +41,12 @@ async function drain<T>(stream: AsyncIterable<T>, into: T[] = []): Promise<unkno
 const pendingAfter = (p: Promise<unknown>, ms: number) =>
   Promise.race([p.then(() => 'settled', () => 'settled'), new Promise((r) => setTimeout(() => r('pending'), ms))]);
 
-/** Asserts that `p` settles within `ms` real milliseconds, and returns its rejection. */
-async function rejectsWithin(p: Promise<unknown>, ms: number): Promise<unknown> {
-  const start = Date.now();
-  const error = await caught(p);
-  expect(Date.now() - start).toBeLessThan(ms);
-  return error;
-}
+/**
+ * The rejection of `p`, which nothing but the abort or the timeout under test can end (a stall never
+ * settles on its own): its rejection is the proof, without measuring how soon it came (which depends on
+ * how busy the machine is). Were the abort or timeout not honoured, the test would time out.
+ */
+const rejectionAfterAbort = (p: Promise<unknown>): Promise<unknown> => caught(p);
 
 beforeEach(() => {
   ff = createFaultFetch();
@@ -203,7 +202,7 @@ describe('transport faults', () => {
     expect(ff.requests).toHaveLength(1);
     expect(ff.openRequests).toBe(1);
     controller.abort();
-    const err = await rejectsWithin(pending, 250);
+    const err = await rejectionAfterAbort(pending);
     expect(err).toBeInstanceOf(DOMException);
     expect(err).toHaveProperty('name', 'AbortError');
     expect(ff.openRequests).toBe(0);
@@ -220,21 +219,21 @@ describe('transport faults', () => {
 
   it('stall through the SDK: its timeout surfaces as APIConnectionTimeoutError, its abort as APIUserAbortError', async () => {
     ff.enqueue(faults.stall(), faults.stall());
-    expect(await rejectsWithin(chat({ timeout: 30 }), 500)).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    expect(await rejectionAfterAbort(chat({ timeout: 30 }))).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     const controller = new AbortController();
     const call = chat({ signal: controller.signal });
     await ff.waitForRequests(2);
     controller.abort();
-    expect(await rejectsWithin(call, 250)).toBeInstanceOf(OpenAI.APIUserAbortError);
+    expect(await rejectionAfterAbort(call)).toBeInstanceOf(OpenAI.APIUserAbortError);
   });
 
   it('delay waits real time, then succeeds or applies `then`; an SDK timeout cuts it short', async () => {
-    ff.enqueue(faults.delay(30), faults.delay(5, faults.unauthorized()), faults.delay(10_000));
+    ff.enqueue(faults.delay(30), faults.delay(5, faults.unauthorized()), faults.delay(60_000));
     const start = Date.now();
     expect((await chat()).choices[0]?.message.content).toBe('ok');
     expect(Date.now() - start).toBeGreaterThanOrEqual(25);
     expect(await caught(chat())).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect(await rejectsWithin(chat({ timeout: 20 }), 500)).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    expect(await rejectionAfterAbort(chat({ timeout: 20 }))).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
   });
 
   it('stallBody: headers and half the JSON, then the body waits until the abort', async () => {
@@ -249,7 +248,7 @@ describe('transport faults', () => {
     const next = reader.read();
     expect(await pendingAfter(next, 30)).toBe('pending');
     controller.abort();
-    expect(await rejectsWithin(next, 250)).toHaveProperty('name', 'AbortError');
+    expect(await rejectionAfterAbort(next)).toHaveProperty('name', 'AbortError');
   });
 
   it('dropBody: half the JSON, then the body errors with TypeError: terminated', async () => {
@@ -357,7 +356,7 @@ describe('streams', () => {
     const read = res.body!.getReader().read();
     expect(await pendingAfter(read, 30)).toBe('pending');
     controller.abort();
-    expect(await rejectsWithin(read, 250)).toHaveProperty('name', 'AbortError');
+    expect(await rejectionAfterAbort(read)).toHaveProperty('name', 'AbortError');
     expect(ff.openRequests).toBe(0);
   });
 
@@ -372,7 +371,7 @@ describe('streams', () => {
     expect(await pendingAfter(read, 30)).toBe('pending');
     expect(ff.openRequests).toBe(1);
     controller.abort();
-    expect(await rejectsWithin(read, 250)).toHaveProperty('name', 'AbortError');
+    expect(await rejectionAfterAbort(read)).toHaveProperty('name', 'AbortError');
   });
 
   it('cancelling the body ends the request', async () => {

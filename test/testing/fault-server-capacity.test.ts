@@ -23,44 +23,65 @@ const chat = (client: OpenAI, extra: { max_tokens?: number; content?: string } =
     .create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: extra.content ?? 'hi' }], ...(extra.max_tokens ? { max_tokens: extra.max_tokens } : {}) })
     .withResponse();
 const caught = (p: Promise<unknown>): Promise<unknown> => p.then(() => expect.unreachable('expected a rejection'), (e: unknown) => e);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A request as the admission logic sees it (a chat completion by default). */
+const request = (body: unknown = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }): ReceivedRequest => ({
+  method: 'POST', path: '/chat/completions', rawPath: '/v1/chat/completions', query: {}, headers: {}, body, receivedAt: 0, requestId: 'req_1',
+});
+/** The headers an admission answers with: a success's rate-limit headers, or a rejection's. */
+function headersOf(admission: ReturnType<ReturnType<typeof createAdmission>>): Record<string, string> {
+  if (admission.kind === 'admit') return admission.headers;
+  return (admission.fault as { headers?: Record<string, string> }).headers ?? {};
+}
 
+// The server's buckets run on the real clock. Tests through the server use refills slow enough (seconds
+// per request) that a busy machine cannot refill a bucket between two requests of a test; exact timing is
+// tested on the admission logic itself with a clock the test moves (`createAdmission(options, now)`).
 describe('capacity: requests per minute', () => {
-  it('admits a burst up to the bucket, then answers realistic 429s that clear after retry-after-ms', async () => {
-    const { server, client } = await start({ capacity: { requestsPerMinute: 120, burstSeconds: 5 } });
-    // A bucket of 10 refilled every 500 ms: the burst fits in the window even on a loaded machine.
+  it('admits a burst up to the bucket, then answers realistic 429s', async () => {
+    // A bucket of 10 refilled every 5 s: the whole burst arrives within one refill, however busy the machine.
+    const { server, client } = await start({ capacity: { requestsPerMinute: 12, burstSeconds: 50 } });
     const results = await Promise.allSettled(Array.from({ length: 15 }, () => chat(client)));
     const ok = results.filter((r) => r.status === 'fulfilled');
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     expect(ok).toHaveLength(10);
     expect(errors).toHaveLength(5);
 
-    const waits: number[] = [];
     for (const error of errors) {
       expect(error).toBeInstanceOf(OpenAI.RateLimitError);
       const e = error as RateLimitError;
       expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'requests' });
-      expect(e.message).toMatch(/Rate limit reached for gpt-4\.1-mini .* on requests per min \(RPM\): Limit 120, Used \d+, Requested 1\. Please try again in \d+ms\./);
+      expect(e.message).toMatch(/Rate limit reached for gpt-4\.1-mini .* on requests per min \(RPM\): Limit 12, Used \d+, Requested 1\. Please try again in [\d.]+m?s\./);
       const wait = Number(e.headers.get('retry-after-ms'));
       expect(wait).toBeGreaterThan(0);
-      expect(wait).toBeLessThanOrEqual(500);
-      waits.push(wait);
-      expect(e.headers.get('retry-after')).toBe('1');
-      expect(e.headers.get('x-ratelimit-limit-requests')).toBe('120');
+      expect(wait).toBeLessThanOrEqual(5_000);
+      expect(e.headers.get('retry-after')).toBe(String(Math.ceil(wait / 1000)));
+      expect(e.headers.get('x-ratelimit-limit-requests')).toBe('12');
       expect(e.headers.get('x-ratelimit-remaining-requests')).toBe('0');
       expect(e.headers.get('x-ratelimit-reset-requests')).toMatch(/^(\d+ms|[\d.]+s)$/);
       expect(e.headers.get('x-ratelimit-limit-tokens')).toBe('200000'); // no TPM: the static defaults
     }
     expect(server.stats()).toEqual({ received: 15, admitted: 10, rateLimited: 5, randomFailures: 0, scripted: 0, overloaded: 0 });
+  });
 
-    await sleep(Math.max(...waits) + 10);
-    const { response } = await chat(client);
-    expect(response.status).toBe(200);
-    expect(server.stats().admitted).toBe(11);
+  it("a 429's retry-after-ms is when the bucket admits the next request (on the admission's clock)", () => {
+    let now = 1_000;
+    const admit = createAdmission({ capacity: { requestsPerMinute: 120, burstSeconds: 5 } }, () => now); // 10, then one per 500 ms
+    for (let i = 0; i < 10; i++) expect(admit(request()).kind).toBe('admit');
+    now += 100;
+    const refused = admit(request());
+    expect(refused.kind).toBe('reject');
+    const wait = Number(headersOf(refused)['retry-after-ms']);
+    expect(wait).toBe(400);
+    expect(headersOf(refused)['retry-after']).toBe('1');
+    now += wait - 1;
+    expect(admit(request()).kind).toBe('reject');
+    now += 1;
+    expect(admit(request()).kind).toBe('admit');
   });
 
   it('announces the remaining capacity on every success', async () => {
-    const { client } = await start({ capacity: { requestsPerMinute: 60, burstSeconds: 5 } });
+    // Through the server: 5 at once, refilled one every 10 s.
+    const { client } = await start({ capacity: { requestsPerMinute: 6, burstSeconds: 50 } });
     const seen: Array<{ limit: string | null; remaining: number; reset: string | null }> = [];
     for (let i = 0; i < 3; i++) {
       const { response } = await chat(client);
@@ -70,25 +91,27 @@ describe('capacity: requests per minute', () => {
         reset: response.headers.get('x-ratelimit-reset-requests'),
       });
     }
-    expect(seen.map((s) => s.limit)).toEqual(['60', '60', '60']);
+    expect(seen.map((s) => s.limit)).toEqual(['6', '6', '6']);
     expect(seen.map((s) => s.remaining)).toEqual([4, 3, 2]);
-    // 1 req/s refill: about 1 s, 2 s, 3 s until the bucket is full again.
-    expect(seen.map((s) => s.reset)).toEqual([
-      expect.stringMatching(/^(9\d\dms|1s)$/),
-      expect.stringMatching(/^(1\.9\d*|2)s$/),
-      expect.stringMatching(/^(2\.9\d*|3)s$/),
+    for (const { reset } of seen) expect(reset).toMatch(/^[\d.]+s$/);
+    // On the admission's own clock: 1 req/s refill, so exactly 1 s, 2 s, 3 s until the bucket is full again.
+    const admit = createAdmission({ capacity: { requestsPerMinute: 60, burstSeconds: 5 } }, () => 0);
+    expect([1, 2, 3].map(() => headersOf(admit(request()))).map((h) => [h['x-ratelimit-remaining-requests'], h['x-ratelimit-reset-requests']])).toEqual([
+      ['4', '1s'],
+      ['3', '2s'],
+      ['2', '3s'],
     ]);
   });
 
   it('scripted faults take precedence and consume no capacity', async () => {
-    const { server, client } = await start({ capacity: { requestsPerMinute: 60 } }); // a bucket of 1
+    const { server, client } = await start({ capacity: { requestsPerMinute: 6 } }); // a bucket of 1, refilled every 10 s
     server.enqueue(faults.serverError(502));
     expect(((await caught(chat(client))) as APIError).status).toBe(502);
     expect((await chat(client)).response.status).toBe(200);
     const limited = (await caught(chat(client))) as RateLimitError;
     expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after-ms'))).toBeGreaterThan(900);
-    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(Number(limited.headers.get('retry-after-ms'))).toBeGreaterThan(5_000);
+    expect(limited.headers.get('retry-after')).toBe('10');
     server.enqueue(faults.ok());
     expect((await chat(client)).response.status).toBe(200); // scripted success while the bucket is empty
     expect(server.stats()).toEqual({ received: 4, admitted: 1, rateLimited: 1, randomFailures: 0, scripted: 2, overloaded: 0 });
@@ -97,24 +120,34 @@ describe('capacity: requests per minute', () => {
 
 describe('capacity: tokens per minute', () => {
   it('charges prompt + max_tokens and answers 429 type tokens when the token bucket is short', async () => {
-    // 6000 TPM: a bucket of 100 tokens, 0.1 token/ms. Each call costs 8 prompt tokens + 60 = 68.
-    const { server, client } = await start({ capacity: { requestsPerMinute: 6000, tokensPerMinute: 6000 } });
+    // 100 TPM over a minute: a bucket of 100 tokens, refilled one every 600 ms. Each call costs 8 prompt tokens + 60 = 68.
+    const { server, client } = await start({ capacity: { requestsPerMinute: 6000, tokensPerMinute: 100, burstSeconds: 60 } });
     const { response } = await chat(client, { max_tokens: 60 });
-    expect(response.headers.get('x-ratelimit-limit-tokens')).toBe('6000');
+    expect(response.headers.get('x-ratelimit-limit-tokens')).toBe('100');
     expect(Number(response.headers.get('x-ratelimit-remaining-tokens'))).toBeGreaterThanOrEqual(32);
     expect(Number(response.headers.get('x-ratelimit-remaining-tokens'))).toBeLessThan(40);
-    expect(response.headers.get('x-ratelimit-reset-tokens')).toMatch(/^\d+ms$/);
-    expect(Number(response.headers.get('x-ratelimit-remaining-requests'))).toBe(99);
+    expect(response.headers.get('x-ratelimit-reset-tokens')).toMatch(/^[\d.]+s$/);
+    expect(Number(response.headers.get('x-ratelimit-remaining-requests'))).toBe(5999);
 
     const e = (await caught(chat(client, { max_tokens: 60 }))) as RateLimitError;
     expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'tokens' });
-    expect(e.message).toMatch(/on tokens per min \(TPM\): Limit 6000, Used \d+, Requested 68\./);
+    expect(e.message).toMatch(/on tokens per min \(TPM\): Limit 100, Used \d+, Requested 68\./);
+    // 36 tokens short at one every 600 ms: at most 21.6 s, less the time that passed since the first call.
     const wait = Number(e.headers.get('retry-after-ms'));
-    expect(wait).toBeGreaterThan(250);
-    expect(wait).toBeLessThanOrEqual(360);
+    expect(wait).toBeGreaterThan(15_000);
+    expect(wait).toBeLessThanOrEqual(21_600);
     expect(e.headers.get('x-ratelimit-remaining-tokens')).toMatch(/^3\d$/);
     expect(e.headers.get('x-ratelimit-limit-requests')).toBe('6000');
     expect(server.stats()).toMatchObject({ admitted: 1, rateLimited: 1 });
+
+    // On the admission's own clock: 6000 TPM (100 tokens, 0.1 a ms) leaves 32 after one call, and the next
+    // is refused for exactly the 360 ms its 36 missing tokens take.
+    const admit = createAdmission({ capacity: { requestsPerMinute: 6000, tokensPerMinute: 6000 } }, () => 0);
+    const body = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 60 };
+    expect(headersOf(admit(request(body)))['x-ratelimit-remaining-tokens']).toBe('32');
+    const refused = admit(request(body));
+    expect(refused.kind).toBe('reject');
+    expect(headersOf(refused)['retry-after-ms']).toBe('360');
   });
 
   it('refuses a request larger than the whole limit with "Request too large"', async () => {
@@ -166,15 +199,21 @@ describe('random failures', () => {
 
 describe('latency and concurrency', () => {
   it('delays successes by latencyMs (fixed or in a range), not errors', async () => {
-    const { server, client } = await start({ latencyMs: { min: 40, max: 60 }, capacity: { requestsPerMinute: 60 } });
-    let started = performance.now();
+    const { client } = await start({ latencyMs: { min: 40, max: 60 } });
+    const started = performance.now();
     await chat(client);
-    const took = performance.now() - started;
-    expect(took).toBeGreaterThanOrEqual(39);
-    started = performance.now();
-    await caught(chat(client)); // 429: answered at once
-    expect(performance.now() - started).toBeLessThan(35);
-    expect(server.openRequests).toBe(0);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(39);
+
+    // An admitted call waits a minute; a 429 answered meanwhile does not wait for anything.
+    const { server, client: other } = await start({ latencyMs: 60_000, capacity: { requestsPerMinute: 6 } });
+    const controller = new AbortController();
+    const slow = other.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }, { signal: controller.signal });
+    await server.waitForRequests(1);
+    expect(((await caught(chat(other))) as APIError).status).toBe(429);
+    expect(server.openRequests).toBe(1);
+    controller.abort();
+    expect(await caught(slow)).toBeInstanceOf(OpenAI.APIUserAbortError);
+    await expect.poll(() => server.openRequests).toBe(0);
   });
 
   it('a slow tail: slowShare of the successes wait slowMs, the rest min..max (seeded)', () => {
@@ -200,12 +239,21 @@ describe('latency and concurrency', () => {
   });
 
   it('maxConcurrent answers 503 overloaded beyond the cap, without consuming capacity', async () => {
-    const { server, client } = await start({ latencyMs: 40, capacity: { requestsPerMinute: 600, maxConcurrent: 1 } });
-    const [first, second] = await Promise.allSettled([chat(client), chat(client)]);
-    const statuses = [first, second].map((r) => (r.status === 'fulfilled' ? r.value.response.status : (r.reason as APIError).status)).sort();
-    expect(statuses).toEqual([200, 503]);
+    // The first call is admitted and held for a minute (its latency): the second finds the cap reached.
+    const { server, client } = await start({ latencyMs: 60_000, capacity: { requestsPerMinute: 600, maxConcurrent: 1 } });
+    const controller = new AbortController();
+    const first = client.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }, { signal: controller.signal });
+    await server.waitForRequests(1);
+    expect(((await caught(chat(client))) as APIError).status).toBe(503);
     expect(server.stats()).toMatchObject({ admitted: 1, overloaded: 1 });
-    expect((await chat(client)).response.headers.get('x-ratelimit-remaining-requests')).toMatch(/^[89]$/);
+    controller.abort();
+    await caught(first);
+    // On the admission's own clock: the 503 took none of the 10 requests, the admitted call one.
+    const admit = createAdmission({ capacity: { requestsPerMinute: 600, maxConcurrent: 1 } }, () => 0);
+    const admitted = admit(request());
+    expect(admit(request())).toMatchObject({ kind: 'reject', reason: 'overloaded' });
+    if (admitted.kind === 'admit') admitted.release();
+    expect(headersOf(admit(request()))['x-ratelimit-remaining-requests']).toBe('8');
   });
 
   it('without options, stats still count and the static headers are unchanged', async () => {

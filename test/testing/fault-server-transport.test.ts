@@ -32,11 +32,19 @@ describe('transport faults', () => {
   });
 
   it('stall never answers: the SDK times out, and the server sees the socket close', async () => {
-    server.enqueue(faults.stall());
-    const err = await caught(chat({ timeout: 50 }));
-    expect(err).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
-    expect(server.requests).toHaveLength(1);
-    await until(() => server.openRequests === 0);
+    // Its own server: a request that a busy machine delivers late cannot take another test's fault.
+    const own = await startFaultServer();
+    try {
+      own.enqueue(faults.stall());
+      const ownClient = new OpenAI({ apiKey: 'sk-test', baseURL: own.url, maxRetries: 0 });
+      const err = await caught(ownClient.models.list({ timeout: 300 }));
+      expect(err).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+      await own.waitForRequests(1, 5_000);
+      expect(own.requests).toHaveLength(1);
+      await until(() => own.openRequests === 0);
+    } finally {
+      await own.close();
+    }
   });
 
   it('stall is held open while the client waits', async () => {
@@ -59,9 +67,16 @@ describe('transport faults', () => {
   });
 
   it('delay longer than the SDK timeout surfaces as a timeout', async () => {
-    server.enqueue(faults.delay(40));
-    expect(await caught(chat({ timeout: 10 }))).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
-    await until(() => server.openRequests === 0);
+    // Its own server: on a busy machine the SDK may give up before its request has even arrived, which
+    // then arrives late; here it cannot take another test's fault.
+    const own = await startFaultServer();
+    try {
+      own.enqueue(faults.delay(60_000));
+      const ownClient = new OpenAI({ apiKey: 'sk-test', baseURL: own.url, maxRetries: 0 });
+      expect(await caught(ownClient.models.list({ timeout: 10 }))).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    } finally {
+      await own.close();
+    }
   });
 });
 
