@@ -6,13 +6,14 @@
 #   4. installs the tarball with openai@7 (the peer) into fresh directories outside the repository
 #      (so that nothing resolves from this repository's node_modules) and runs, in parallel:
 #        esm              node consumer.mjs (import, openai-resilient/redis without `redis` installed), and the bin
-#        cjs              node consumer.cjs (require(esm), Node.js >= 20.19; openai-resilient/redis too)
+#        cjs              node consumer.cjs (require(esm), Node.js >= 22.12; openai-resilient/redis too)
 #        ts-nodenext      tsc (skipLibCheck false) + run, "type": "module", module/moduleResolution nodenext
 #        ts-node16        the same under node16
 #        ts-bundler       the same under module esnext, moduleResolution bundler
 #        ts-nodenext-cjs  a CommonJS TypeScript app (no "type": "module") under nodenext
-#      The TypeScript consumers also install redis@6 (the optional peer) and type-check createRedisState()
-#      with its client. The fixtures are in test/consumers/.
+#        ts7-*            the same four with TypeScript 7 (`typescript@7`, the native compiler)
+#      The TypeScript consumers (TypeScript 5.9 and 7) also install redis@6 (the optional peer) and
+#      type-check createRedisState() with its client. The fixtures are in test/consumers/.
 # Fails on any problem. Options: --no-build (dist/ is already built), --keep (keep the temp dir).
 # Needs the npm registry (installs use the npm cache first: --prefer-offline).
 set -euo pipefail
@@ -21,11 +22,13 @@ ROOT=$PWD
 
 PUBLINT_VERSION=0.3.25
 ATTW_VERSION=0.18.5
+# Every TypeScript consumer runs with each of these: the last JavaScript-based compiler and the native one.
 TYPESCRIPT_VERSION=5.9
+TYPESCRIPT_NATIVE_VERSION=7
 OPENAI_VERSION=7
 OTEL_API_VERSION=1
 REDIS_VERSION=6
-TYPES_NODE_VERSION=20
+TYPES_NODE_VERSION=22   # the `engines` floor's major
 # Consumers whose type check is known to fail (the reason is printed); their runtime must still pass.
 # None today: ts-nodenext-cjs passes since resilient() accepts any OpenAIClientLike (a CommonJS TypeScript
 # app sees the SDK's CommonJS declarations, a distinct OpenAI class from the ESM ones we import).
@@ -79,7 +82,7 @@ step tarball ok "$(since "$t")" "$(node -p 'const [p] = require(process.argv[1])
 # 3. publint and attw, on the same tarball. publint must say "All good!" (no error, warning or
 #    suggestion). attw runs with the esm-only profile: the package is ESM only, so TypeScript's
 #    node10 resolution (which ignores "exports": no subpaths) and node16-from-CommonJS (which models
-#    require() of ESM as an error, unlike Node.js >= 20.19 and TypeScript >= 5.8 under nodenext) are
+#    require() of ESM as an error, unlike Node.js >= 22.12 (and 20.19) and TypeScript >= 5.8 under nodenext) are
 #    not supported resolutions; the cjs and ts-nodenext-cjs consumers below test require() for real.
 t=$(now)
 npx -y "publint@$PUBLINT_VERSION" run "$TARBALL" --strict >"$WORK/publint.log" 2>&1 || { cat "$WORK/publint.log"; die "publint"; }
@@ -132,15 +135,17 @@ run_cjs() {
   if [ -s stderr.log ]; then echo "unexpected stderr:" >&2; cat stderr.log >&2; return 1; fi
 }
 
+# run_ts <name> <package type> <source> <typescript version>: the tsconfig comes from test/consumers/<name>/
+# (a ts7-* consumer uses its ts-* twin's).
 run_ts() {
-  local name=$1 type=$2 source=$3
+  local name=$1 type=$2 source=$3 typescript=$4
   local dir=$WORK/$name
   consumer_dir "$name" "$type"
-  cp "test/consumers/$name/tsconfig.json" "$dir/"
+  cp "test/consumers/${name/#ts7-/ts-}/tsconfig.json" "$dir/"
   cp "$source" "$dir/index.ts"
   cd "$dir"
   quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION" "@opentelemetry/api@$OTEL_API_VERSION" "redis@$REDIS_VERSION" \
-    "typescript@$TYPESCRIPT_VERSION" "@types/node@$TYPES_NODE_VERSION"
+    "typescript@$typescript" "@types/node@$TYPES_NODE_VERSION"
   echo "typescript $(npx tsc --version), $(node -p 'const c = require("./tsconfig.json").compilerOptions; `module ${c.module}, moduleResolution ${c.moduleResolution}, skipLibCheck ${c.skipLibCheck}`'), package type $type"
   # One tsc run type-checks (the verdict on types) and emits out/ even on a type error; then run it.
   local typecheck=ok
@@ -169,15 +174,20 @@ spawn() {
   PIDS+=("$!")
 }
 
-CONSUMERS=(esm cjs ts-nodenext ts-node16 ts-bundler ts-nodenext-cjs)
+CONSUMERS=(esm cjs)
 PIDS=()
 t=$(now)
 spawn esm run_esm
 spawn cjs run_cjs
-spawn ts-nodenext run_ts ts-nodenext module test/consumers/ts/index.ts
-spawn ts-node16 run_ts ts-node16 module test/consumers/ts/index.ts
-spawn ts-bundler run_ts ts-bundler module test/consumers/ts/index.ts
-spawn ts-nodenext-cjs run_ts ts-nodenext-cjs commonjs test/consumers/ts-nodenext-cjs/index.ts
+for prefix in ts ts7; do
+  if [ "$prefix" = ts7 ]; then typescript=$TYPESCRIPT_NATIVE_VERSION; else typescript=$TYPESCRIPT_VERSION; fi
+  for variant in nodenext node16 bundler; do
+    CONSUMERS+=("$prefix-$variant")
+    spawn "$prefix-$variant" run_ts "$prefix-$variant" module test/consumers/ts/index.ts "$typescript"
+  done
+  CONSUMERS+=("$prefix-nodenext-cjs")
+  spawn "$prefix-nodenext-cjs" run_ts "$prefix-nodenext-cjs" commonjs test/consumers/ts-nodenext-cjs/index.ts "$typescript"
+done
 for pid in "${PIDS[@]}"; do wait "$pid" || true; done
 CONSUMERS_MS=$(since "$t")
 

@@ -23,7 +23,7 @@ matrix_installed_version() {
   node -p "require(process.argv[1]).version" "$1/node_modules/$2/package.json"
 }
 
-# Checks that `version` satisfies `spec` as used here: a major ("22"), a minor ("20.19") or an exact version.
+# Checks that `version` satisfies `spec` as used here: a major ("22"), a minor ("22.12") or an exact version.
 matrix_matches() {
   local version=$1 spec=$2
   [[ "$version" == "$spec" || "$version" == "$spec".* ]]
@@ -37,7 +37,7 @@ matrix_npm_install() {
     || matrix_die "npm install $package into ${dir#"$MATRIX_ROOT"/} failed"
 }
 
-# matrix_node_bin <spec>: prints the path of a Node binary for <spec> ("22", "24", "20.19.0") from the npm
+# matrix_node_bin <spec>: prints the path of a Node binary for <spec> ("24", "26", "22.12.0") from the npm
 # `node` package, after checking that it runs and is the version asked for. "current" is the Node on PATH.
 matrix_node_bin() {
   local spec=$1
@@ -71,7 +71,7 @@ matrix_package_dir() {
 # matrix_package_grid <package> <package specs> <node specs> <dir variable> <major variable> <vitest config> <what>:
 # runs `vitest run --config <vitest config>` for every package version × Node version, with <dir variable>
 # set to that copy of <package> (the config resolves imports of it there) and <major variable> to the major
-# it must be. Specs are space-separated ("5 6.0.0"; Node: "current 20.19.0 22").
+# it must be. Specs are space-separated ("5 6.0.0"; Node: "current 22.12.0 26").
 matrix_package_grid() {
   local package=$1 package_specs=$2 node_specs=$3 dir_var=$4 major_var=$5 config=$6 what=$7
   local -a specs nodes bins=()

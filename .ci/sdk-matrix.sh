@@ -6,7 +6,7 @@
 # and the library's source alike; test/smoke/sdk-under-test.test.ts fails if any other copy is loaded.
 # (openai 7, the devDependency, runs the whole suite, smoke tests included, in `npm test` and the Node matrix.)
 #
-#   SDK_MATRIX="5 6 6.0.0 7.0.0" SDK_MATRIX_NODES="current 20.19.0 22 24" bash .ci/sdk-matrix.sh   # the defaults
+#   SDK_MATRIX="5 6 6.0.0 7.0.0" SDK_MATRIX_NODES="current 22.12.0 24 26" bash .ci/sdk-matrix.sh   # the defaults
 #
 # An SDK spec is a major (its latest release) or an exact version ("5.0.0"); a Node spec as in
 # .ci/node-matrix.sh, or "current" for the Node on PATH.
@@ -15,7 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/matrix-lib.sh"
 cd "$MATRIX_ROOT"
 
-matrix_package_grid openai "${SDK_MATRIX:-5 6 6.0.0 7.0.0}" "${SDK_MATRIX_NODES:-current 20.19.0 22 24}" \
+matrix_package_grid openai "${SDK_MATRIX:-5 6 6.0.0 7.0.0}" "${SDK_MATRIX_NODES:-current 22.12.0 24 26}" \
   OPENAI_SDK_DIR OPENAI_EXPECTED_MAJOR vitest.smoke.config.ts "smoke suite"
 
 matrix_finish "SDK matrix"
