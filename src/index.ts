@@ -50,7 +50,7 @@ export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-errors.js';
 export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
-export { StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
+export { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './pipeline/backoff.js';
 export type { GiveUpReason } from './pipeline/retry-decision.js';
@@ -78,6 +78,7 @@ export type {
   RateLimitWaitEvent,
   StreamStallEvent,
   StreamTruncatedEvent,
+  StreamAbandonedEvent,
   SharedStateDownEvent,
   SharedStateUpEvent,
   CacheStoreErrorEvent,

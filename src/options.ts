@@ -97,8 +97,11 @@ export interface TimeoutOptions {
   readonly firstChunk?: number | false | undefined;
   /**
    * The longest silence in a response body once its headers have arrived, in milliseconds:
-   * - for a stream once started, between two chunks while the caller is reading: running out aborts the
-   *   connection and the caller's iteration throws `StreamIdleTimeoutError`;
+   * - for a stream once started: the longest the caller waits for the next chunk (running out aborts the
+   *   connection and the caller's iteration throws `StreamIdleTimeoutError`; time the caller spends between
+   *   reads is never counted against the upstream), and the longest a stream may stand still, with no
+   *   chunk from the upstream and no read by the caller, before it is ended as abandoned
+   *   (`StreamAbandonedError`, `streamAbandoned` event);
    * - for any other answer (JSON, text), between two pieces of its body: running out closes the connection
    *   and fails the attempt with the SDK's `APIConnectionTimeoutError` (kind `timeout`), which is retried.
    *   Without it, a body that never comes is bounded only by `timeout.attempt`, or by Node's fetch giving

@@ -18,8 +18,8 @@ const BRAND = Symbol.for('openai-resilient.ResilienceError');
  * ResilienceError` and {@link isResilienceError} also recognise an error of another copy of this package.
  */
 export abstract class ResilienceError extends OpenAIError {
-  /** The error kind, as {@link classify} reports it. */
-  abstract readonly kind: LibraryErrorKind | UpstreamErrorKind;
+  /** The error kind, as {@link classify} reports it (`aborted` for a stream its caller abandoned). */
+  abstract readonly kind: LibraryErrorKind | UpstreamErrorKind | 'aborted';
 
   static {
     // Not a `static [Symbol.hasInstance]()` member: that would show in the published types.

@@ -35,3 +35,29 @@ export class StreamTruncatedError extends ResilienceError {
     this.chunks = chunks;
   }
 }
+
+/**
+ * A stream was abandoned: nothing moved on it for `timeout.idle` while its caller was not reading (no read,
+ * and no data from the upstream, because the upstream was silent or had filled what the guard reads ahead
+ * of the caller), or it was garbage-collected before its end. Its connection was closed and everything
+ * it held (bulkhead slot, rate-limit reservation, timers) released. A later read still gets every chunk
+ * received before, then throws this.
+ */
+export class StreamAbandonedError extends ResilienceError {
+  override readonly name = 'StreamAbandonedError';
+  readonly kind = 'aborted' as const;
+  /** Events received before it was abandoned. */
+  readonly chunks: number;
+  /** `unread`: nothing moved on it for `timeout.idle`; `collected`: it was garbage-collected unfinished. */
+  readonly reason: 'unread' | 'collected';
+
+  constructor(chunks: number, reason: 'unread' | 'collected', idle?: number) {
+    super(
+      reason === 'unread'
+        ? `Stream abandoned: nothing moved on it for ${idle} ms (no read, no chunk from the upstream) after ${chunks} chunk(s); the connection was closed.`
+        : `Stream abandoned: garbage-collected after ${chunks} chunk(s) before its end; the connection was closed.`,
+    );
+    this.chunks = chunks;
+    this.reason = reason;
+  }
+}

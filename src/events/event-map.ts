@@ -205,6 +205,17 @@ export interface StreamTruncatedEvent extends RequestEventBase {
   readonly chunks: number;
 }
 
+/**
+ * A stream was abandoned before its end: nothing moved on it for `timeout.idle` while its caller was not
+ * reading (`unread`), or it was garbage-collected (`collected`). Its connection was closed and what it
+ * held released.
+ */
+export interface StreamAbandonedEvent extends RequestEventBase {
+  /** Events received before it was abandoned. */
+  readonly chunks: number;
+  readonly reason: 'unread' | 'collected';
+}
+
 /** The shared state (`shared` option) stopped answering: decisions are taken on this process's state. */
 export interface SharedStateDownEvent {
   /** The backend's name, e.g. `"redis"`. */
@@ -254,6 +265,7 @@ export interface ResilienceEvents {
   rateLimitWait: RateLimitWaitEvent;
   streamStall: StreamStallEvent;
   streamTruncated: StreamTruncatedEvent;
+  streamAbandoned: StreamAbandonedEvent;
   sharedStateDown: SharedStateDownEvent;
   sharedStateUp: SharedStateUpEvent;
   cacheStoreError: CacheStoreErrorEvent;

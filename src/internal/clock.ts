@@ -20,3 +20,12 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, Math.min(Math.max(0, ms), MAX_TIMER_DELAY)),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * Lets a timer not keep the process alive, as an open socket would not once its request is done: a
+ * Node.js `Timeout` (the system clock's, or a clock built on Node's timers) is unref'd; any other
+ * handle (a fake clock's, a browser's number) is left as it is.
+ */
+export function unrefTimer(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null) (handle as { unref?: () => void }).unref?.();
+}

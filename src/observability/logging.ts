@@ -66,6 +66,11 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   timeout: (e) => ({ level: 'info', message: `${where(e)}: ${e.timeout} timeout after ${e.limit} ms`, details: { ...request(e), timeout: e.timeout, limit: e.limit } }),
   streamStall: (e) => ({ level: 'warn', message: `${where(e)}: stream stalled after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks, idle: e.idle } }),
   streamTruncated: (e) => ({ level: 'warn', message: `${where(e)}: stream ended without its terminal event after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks } }),
+  streamAbandoned: (e) => ({
+    level: 'warn',
+    message: `${where(e)}: stream abandoned after ${e.chunks} chunk(s) (${e.reason === 'unread' ? 'not read' : 'garbage-collected'} before its end); its connection was closed`,
+    details: { ...request(e), chunks: e.chunks, reason: e.reason },
+  }),
   rateLimitWait: (e) => ({ level: 'debug', message: `${e.model}: waiting ${e.delay} ms for rate-limit capacity (${e.reason})`, details: { ...e } }),
   sharedStateDown: (e) => ({
     level: 'warn',

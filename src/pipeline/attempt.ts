@@ -31,8 +31,11 @@ export interface AttemptPlan {
   readonly deadlineAt: number | undefined;
   /** The circuit breaker key of the request, when a breaker is on. */
   readonly breakerKey: string | undefined;
-  /** Called once when a stream handed to the caller ends, however it ends. */
-  readonly onStreamEnd: () => void;
+  /**
+   * Called once when a stream handed to the caller ends, however it ends (`error` says how it failed, or
+   * that its caller stopped or abandoned it); possibly before the attempt has returned it.
+   */
+  readonly onStreamEnd: (error?: unknown) => void;
   /** 0 for the attempt itself; 1, 2... for the hedges sent alongside it. */
   readonly hedge?: number | undefined;
   /** Called once the attempt has passed the breaker, the rate limiter and the bulkhead, as it is sent. */
@@ -79,14 +82,25 @@ export async function runAttempt(
   else if ('timeout' in working) delete working.timeout;
   // The SDK sends `x-stainless-retry-count: 0` itself (its retries are off); later attempts say which they are.
   if (plan.number > 1) working.headers = withRetryCount(working.headers, plan.number - 1);
-  const onStreamEnd = (error?: unknown) => {
+  const endStream = (error?: unknown) => {
     abort.dispose();
     guard.ended(error);
-    plan.onStreamEnd();
+    plan.onStreamEnd(error);
+  };
+  let responded = false;
+  /** A stream that ended before its attempt had its response (all of it was read ahead at once). */
+  let endedEarly: { error: unknown } | undefined;
+  const onStreamEnd = (error?: unknown) => {
+    if (responded) endStream(error);
+    else endedEarly = { error };
   };
   const hooks = {
     onHeaders: (controller: AbortController) => abort.answered(controller),
-    onResponse: guard.responded,
+    onResponse: (response: Response, body: unknown) => {
+      guard.responded(response, body);
+      responded = true;
+      if (endedEarly) endStream(endedEarly.error);
+    },
     answerError: (error: unknown, response: Response) => new ctx.sdk.APIError(undefined, error, undefined, response.headers),
     guardStream: (response: Response, signal: AbortSignal) =>
       guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, { onEnd: onStreamEnd, onUsage: guard.streamUsage, streamMode: streamModeOf(working) })),

@@ -68,6 +68,7 @@ export async function hedgedAttempt(
       racers.push(scope);
       running++;
       let sentAt = clock.now();
+      let endedEarly: { error: unknown } | undefined;
       // Each racer sends its own copy of the options (an attempt sets its signal and headers on them).
       const options = hedge === 0 ? working : { ...working };
       const racerPlan: AttemptPlan = {
@@ -80,10 +81,12 @@ export async function hedgedAttempt(
           if (hedge === 0) plan.onSent?.();
           if (winner === undefined) schedule(hedge + 1);
         },
-        onStreamEnd: () => {
+        onStreamEnd: (error) => {
+          // A stream may end as it is handed over, before this racer is known to have won.
+          if (winner === undefined) endedEarly = { error };
           if (winner !== hedge) return;
           scope.dispose();
-          plan.onStreamEnd();
+          plan.onStreamEnd(error);
         },
       };
       runAttempt(ctx, request, options, racerPlan, send).then(
@@ -99,6 +102,7 @@ export async function hedgedAttempt(
           if (hedge > 0) ctx.shared.stats.hedgeWon(statsScope(ctx, request));
           finish();
           resolve(props);
+          if (endedEarly) racerPlan.onStreamEnd(endedEarly.error);
         },
         (error: unknown) => {
           running--;

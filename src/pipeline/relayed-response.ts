@@ -1,3 +1,5 @@
+import { StreamAbandonedError } from '../errors/stream-errors.js';
+import { whenCollected } from '../streams/collected-streams.js';
 import { keepUrl } from './response-url.js';
 
 /**
@@ -31,8 +33,12 @@ export class RelayedResponse extends Response {
 export interface RelayTaps {
   /** Each chunk, as it passes. */
   readonly chunk?: (bytes: Uint8Array) => void;
-  /** Once, when the body ends: `complete` when read to its end, `false` when it failed or was cancelled. */
-  readonly end?: (complete: boolean) => void;
+  /**
+   * Once, when the body ends: `complete` when read to its end. Otherwise `error` says why it failed, and
+   * is `undefined` when its reader cancelled it; a body garbage-collected before its end ends with a
+   * `StreamAbandonedError`.
+   */
+  readonly end?: (complete: boolean, error?: unknown) => void;
 }
 
 /** Pull only when a read is waiting (a `ReadableStream`'s default high-water mark of 1 pulls one chunk ahead). */
@@ -40,11 +46,11 @@ const NO_READ_AHEAD: QueuingStrategy<Uint8Array> = { highWaterMark: 0 };
 
 /**
  * `response` with a body that passes the upstream's bytes through unchanged and reports them to `taps`
- * (a stream the cache records, a fallback client's stream whose end frees the call). A response without
+ * (a stream the cache records, a fallback client's stream whose end ends the call). A response without
  * a body is returned as it is, and ends at once as complete.
  *
- * It never reads ahead of its reader: the upstream is read only when the caller asks for the next chunk,
- * so a guarded stream's `timeout.idle` never runs while the caller is busy between reads.
+ * It never reads ahead of its reader: the upstream is read only when the caller asks for the next chunk
+ * (a guarded stream reads ahead of it on its own, within its bounds).
  */
 export function relayBody(response: Response, taps: RelayTaps): Response {
   if (!response.body) {
@@ -52,32 +58,45 @@ export function relayBody(response: Response, taps: RelayTaps): Response {
     return response;
   }
   const reader = response.body.getReader();
-  let ended = false;
-  const end = (complete: boolean) => {
-    if (ended) return;
-    ended = true;
-    taps.end?.(complete);
+  let chunks = 0;
+  // Holds no reference to the body: it ends the relay if the body is garbage-collected unfinished.
+  const ending = {
+    ended: false,
+    forget: () => undefined as void,
+    end(complete: boolean, error?: unknown) {
+      if (this.ended) return;
+      this.ended = true;
+      this.forget();
+      taps.end?.(complete, error);
+    },
+    collected() {
+      this.end(false, new StreamAbandonedError(chunks, 'collected'));
+      reader.cancel().catch(() => undefined);
+    },
   };
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await reader.read();
         if (next.done) {
-          end(true);
+          ending.end(true);
           controller.close();
           return;
         }
+        chunks++;
         taps.chunk?.(next.value);
         controller.enqueue(next.value);
       } catch (error) {
-        end(false);
+        ending.end(false, error);
         controller.error(error);
       }
     },
     async cancel(reason) {
-      end(false);
+      ending.end(false);
       await reader.cancel(reason);
     },
   }, NO_READ_AHEAD);
+  if (taps.end) ending.forget = whenCollected(body, ending);
   return new RelayedResponse(body, response);
 }
+

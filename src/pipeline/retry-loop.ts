@@ -25,7 +25,8 @@ export interface LoopHooks {
   /** A timed attempt reached the call's deadline. */
   readonly onDeadline: () => void;
   readonly onStreamStart: () => void;
-  readonly onStreamEnd: () => void;
+  /** The stream handed over ended; `error` says how it failed, or that its caller stopped or abandoned it. */
+  readonly onStreamEnd: (error?: unknown) => void;
   /** The error for an abort of the call's signal (caller or deadline), or `undefined` if it did not abort. */
   readonly translateAbort: (attempt: number, lastError: unknown) => Error | undefined;
 }

@@ -30,13 +30,18 @@ export interface CallStatsSnapshot {
   readonly latency: LatencySnapshot;
   /** Token usage reported by the responses. */
   readonly usage: TokenUsage;
-  /** Streams started, their time to first chunk (ms), and how many stalled or were cut short. */
+  /**
+   * Streams started, their time to first chunk (ms), and how many stalled, were cut short, or were
+   * abandoned by their caller (not read while nothing moved on them for `timeout.idle`, or
+   * garbage-collected before their end).
+   */
   readonly streams: {
     readonly started: number;
     /** Before the first stream, its `count` and percentiles are 0. */
     readonly timeToFirstChunk: LatencySnapshot;
     readonly stalls: number;
     readonly truncated: number;
+    readonly abandoned: number;
   };
 }
 
@@ -66,6 +71,7 @@ export class CallStats {
   streams = 0;
   streamStalls = 0;
   streamTruncations = 0;
+  streamAbandoned = 0;
   inputTokens = 0;
   outputTokens = 0;
   totalTokens = 0;
@@ -86,6 +92,7 @@ export class CallStats {
         timeToFirstChunk: percentiles(this.timeToFirstChunk),
         stalls: this.streamStalls,
         truncated: this.streamTruncations,
+        abandoned: this.streamAbandoned,
       },
     };
   }

@@ -57,11 +57,12 @@ export class StatsCollector {
     }
   }
 
-  /** A stream went silent past `timeout.idle` (`stall`) or ended without its terminal event. */
-  streamEnded(scope: StatsScope, how: 'stall' | 'truncated'): void {
+  /** A stream went silent past `timeout.idle` (`stall`), ended without its terminal event, or was abandoned. */
+  streamEnded(scope: StatsScope, how: 'stall' | 'truncated' | 'abandoned'): void {
     for (const stats of scope.entries) {
       if (how === 'stall') stats.streamStalls++;
-      else stats.streamTruncations++;
+      else if (how === 'truncated') stats.streamTruncations++;
+      else stats.streamAbandoned++;
     }
   }
 

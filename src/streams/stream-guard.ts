@@ -1,8 +1,8 @@
-import { StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-errors.js';
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import type { Clock } from '../internal/clock.js';
 import { RelayedResponse } from '../pipeline/relayed-response.js';
 import { GuardedBody } from './guarded-body.js';
+import { GuardedSource, type StreamProgress } from './guarded-source.js';
 import { isFailure, roleOf, type StreamMode } from './event-role.js';
 import { SseScanner, type SseEvent } from './sse-scanner.js';
 
@@ -21,9 +21,16 @@ export interface StreamGuardHooks {
   readonly eventError: (event: SseEvent) => Error;
   /** An error of ours (`StreamIdleTimeoutError`...) re-based on the client's own SDK copy; others as they are. */
   readonly onSdkCopy: (error: unknown) => unknown;
+  /** The error of a stream its caller stopped (`break`, abort, cancel): the SDK's `APIUserAbortError`. */
+  readonly callerAbort: () => Error;
   readonly onStall: (chunks: number) => void;
   readonly onTruncated: (chunks: number) => void;
-  /** Called once when the stream ends, however: read to the end, failed, cancelled, or aborted. */
+  /** The stream was abandoned: not read while nothing moved on it for `idle`, or garbage-collected. */
+  readonly onAbandoned: (chunks: number, reason: 'unread' | 'collected') => void;
+  /**
+   * Called once when the stream's upstream part is over, however: its terminal event (the caller may not
+   * have read it all yet), a failure, the caller stopping it, or abandonment. `error` says how it failed.
+   */
   readonly onEnd: (error?: unknown) => void;
   /** Called once with `{ usage }` when an event reports the stream's token usage (see {@link usageOf}). */
   readonly onUsage: (body: { usage: object }) => void;
@@ -34,13 +41,17 @@ export interface StreamGuardHooks {
 /**
  * Holds a stream until its first meaningful event (Responses lifecycle events such as `response.created`
  * do not count: a reasoning model may think for minutes after them), so that anything failing before it
- * (including an SSE `error` event) fails the attempt and is retried. Then hands over a body that:
- * - passes the bytes through unchanged, as they arrive;
- * - aborts the connection when no data arrives for `idle` ms while the caller waits (`StreamIdleTimeoutError`);
+ * (including an SSE `error` event) fails the attempt and is retried. Then hands over a body that
+ * (see `GuardedSource`):
+ * - passes the bytes through unchanged, reading up to 64 KiB ahead of the caller, so that an upstream
+ *   that has finished gives back what it holds whether or not the caller has read it yet;
+ * - aborts the connection when no data arrives for `idle` ms while the caller waits (`StreamIdleTimeoutError`),
+ *   and ends a stream nobody reads once nothing has moved on it for `idle` ms (`StreamAbandonedError`);
  * - ends cleanly after the terminal event even if the server keeps the socket open;
  * - reports a stream that ends without its terminal event (`StreamTruncatedError`, or a quiet end);
  * - turns a socket reset into the SDK's `APIConnectionError`;
- * - ends at once when `signal` aborts (the caller's abort, `stream.controller.abort()`), even unread.
+ * - ends at once when `signal` aborts (the caller's abort, `stream.controller.abort()`), even unread, and
+ *   when the body is garbage-collected before its end.
  */
 export async function guardStream(
   response: Response,
@@ -99,126 +110,26 @@ export async function guardStream(
     held.push(next.value);
   }
 
-  let ended = false;
-  /** How the body ended for whoever reads it: `undefined` when it ended cleanly (or was cancelled). */
-  let endError: unknown;
-  let idleTimer: unknown;
-  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
-  const clearIdle = () => {
-    if (idleTimer !== undefined) hooks.clock.clearTimeout(idleTimer);
-    idleTimer = undefined;
-  };
-  const end = (error?: unknown) => {
-    if (ended) return;
-    ended = true;
-    // An error of ours reaches the caller built on the client's own SDK copy (the object stays the same).
-    endError = hooks.onSdkCopy(error);
-    clearIdle();
-    signal.removeEventListener('abort', onAbort);
-    // The body stream ends too, whichever way it was read (see `GuardedBody`).
-    try {
-      if (error === undefined) body?.close();
-      else body?.error(error);
-    } catch {
-      // already closed or cancelled
-    }
-    // An error event seen in the stream is what went wrong, even when the SDK then aborts the request.
-    hooks.onEnd(failure ?? error);
-  };
-  /** Ends the body with `error` and lets go of the upstream: a read waiting on it resolves as done at once. */
-  const stop = (error: unknown) => {
-    end(error);
-    reader.cancel(error).catch(() => undefined);
-  };
-  const onAbort = () => stop(signal.reason);
-
-  const finish = () => {
-    if (terminal || settings.onTruncated === 'end') {
-      if (!terminal) hooks.onTruncated(chunks);
-      end();
-      return;
-    }
-    hooks.onTruncated(chunks);
-    end(new StreamTruncatedError(chunks));
-  };
-  /** A read of a body that has ended: done, or its error. */
-  const readAfterEnd = () => (endError === undefined ? Promise.resolve(DONE) : Promise.reject(endError));
-
-  /**
-   * One timer watches every wait: a read that answers in time leaves it armed (no timer is set and
-   * cleared per chunk), and when it fires it stalls the stream only if the current wait has lasted
-   * `idle`; otherwise it watches the rest of that wait, or nothing while the caller is not waiting.
-   */
-  let waitingSince: number | undefined;
-  const watchIdle = (idle: number, ms: number) => {
-    idleTimer = hooks.clock.setTimeout(() => {
-      idleTimer = undefined;
-      if (ended || waitingSince === undefined) return;
-      const waited = hooks.clock.now() - waitingSince;
-      if (waited < idle) {
-        watchIdle(idle, idle - waited);
-        return;
-      }
-      hooks.onStall(chunks);
-      stop(new StreamIdleTimeoutError(chunks, idle));
-    }, ms);
-  };
-
-  /**
-   * The next piece of the guarded body: the held chunks, then the upstream's, each scanned. Every way of
-   * reading the body reads through here (see `GuardedBody`).
-   * Not an async function: a read settles with the upstream read itself (one promise fewer per chunk).
-   */
-  const readGuarded = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-    if (ended) return readAfterEnd();
-    if (held.length > 0) return Promise.resolve({ done: false, value: held.shift()! });
-    // Everything, terminal event included, may have arrived already: end once the caller has taken it, so
-    // that the stream holds its bulkhead slot until it is consumed.
-    if (terminal) {
-      reader.cancel().catch(() => undefined);
-      finish();
-      return readAfterEnd();
-    }
-    if (settings.idle !== undefined) {
-      waitingSince = hooks.clock.now();
-      if (idleTimer === undefined) watchIdle(settings.idle, settings.idle);
-    }
-    return reader.read().then(
-      (result) => {
-        waitingSince = undefined;
-        if (ended) return readAfterEnd();
-        if (result.done) {
-          finish();
-          return readAfterEnd();
-        }
-        take(result.value);
-        return result;
-      },
-      (cause: unknown) => {
-        waitingSince = undefined;
-        if (!ended) end(hooks.connectionError(`Connection lost mid-stream after ${chunks} chunk(s).`, cause));
-        return readAfterEnd();
-      },
-    );
-  };
-
-  const stream = new GuardedBody(readGuarded, {
-    start(controller) {
-      body = controller;
+  const progress: StreamProgress = {
+    take: (bytes) => void take(bytes),
+    get terminal() {
+      return terminal;
     },
-    cancel(reason) {
-      // The stream is cancelled already: `end()` must not close it (which would throw, at some cost).
-      body = undefined;
-      end();
-      return reader.cancel(reason).catch(() => undefined);
+    get chunks() {
+      return chunks;
     },
+    get failure() {
+      return failure;
+    },
+  };
+  const source = new GuardedSource(reader, held, progress, settings, hooks, signal);
+  const stream = new GuardedBody(() => source.read(), {
+    start: (controller) => source.attach(controller),
+    cancel: (reason) => source.cancel(reason),
   });
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
+  source.watch(stream);
   return new RelayedResponse(stream, response);
 }
-
-const DONE: ReadableStreamReadResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
 
 /**
  * The token usage an event reports: a chat chunk's `usage` (the last chunk, with

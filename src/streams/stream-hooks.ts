@@ -7,8 +7,8 @@ import { onSdkCopy } from '../errors/sdk-copies.js';
 import type { StreamGuardHooks } from './stream-guard.js';
 
 /**
- * The stream guard's hooks for one attempt: the pipeline's clock, the SDK's error classes, events, and
- * the attempt's own `onEnd` and `onUsage`.
+ * The stream guard's hooks for one attempt: the pipeline's clock, the SDK's error classes, events and
+ * stats, and the attempt's own `onEnd` and `onUsage`.
  */
 export function streamHooks(
   ctx: PipelineContext,
@@ -43,6 +43,11 @@ export function streamHooks(
       ctx.shared.stats.streamEnded(statsScope(ctx, request), 'truncated');
       events.emit('streamTruncated', { ...eventBase(ctx, request), chunks });
     },
+    onAbandoned: (chunks, reason) => {
+      ctx.shared.stats.streamEnded(statsScope(ctx, request), 'abandoned');
+      events.emit('streamAbandoned', { ...eventBase(ctx, request), chunks, reason });
+    },
+    callerAbort: () => new ctx.sdk.APIUserAbortError(),
     onEnd,
     onUsage,
     streamMode,

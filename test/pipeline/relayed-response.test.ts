@@ -113,7 +113,7 @@ describe('relayBody', () => {
     await reader.cancel();
   });
 
-  it('keeps timeout.idle of a recorded (cached) stream off while the caller is busy between reads', async () => {
+  it("never counts against a recorded (cached) stream's upstream the time its caller spends between reads", async () => {
     const plan = chatStreamPlan({ id: 'chatcmpl-1', model: 'gpt-4.1-mini', chunks: 3 });
     const encoder = new TextEncoder();
     let upstream!: ReadableStreamDefaultController<Uint8Array>;
@@ -128,19 +128,22 @@ describe('relayBody', () => {
         { headers: { 'content-type': 'text/event-stream' } },
       );
     const { clock, ai } = await harness({ cache: true, timeout: { idle: 100 } }, { fetch });
-    const stalls: unknown[] = [];
-    ai.resilience.on('streamStall', (event) => stalls.push(event));
+    const ends: unknown[] = [];
+    ai.resilience.on('streamStall', (event) => ends.push(event));
+    ai.resilience.on('streamAbandoned', (event) => ends.push(event));
     const stream = await ai.chat.completions.create({ ...chatParams, temperature: 0, stream: true });
     const iterator = stream[Symbol.asyncIterator]();
     let text = '';
     for (let i = 0; i < 2; i++) text += (await iterator.next()).value?.choices[0]?.delta?.content ?? '';
-    // The caller spends a second on what it has; the upstream sends nothing meanwhile. No read is waiting,
-    // so this is not a stall.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    await clock.advance(1_000);
-    expect(stalls).toEqual([]);
-    upstream.enqueue(encoder.encode([...plan.content.slice(1), ...plan.tail, plan.terminator].join('')));
-    upstream.close();
+    // The caller spends a second on what it has; meanwhile the upstream sends the rest, 90 ms apart.
+    const rest = [...plan.content.slice(1), ...plan.tail, plan.terminator];
+    const sent = [...Array<string>(11 - rest.length).fill(': keep-alive\n\n'), ...rest];
+    for (const piece of sent) {
+      upstream.enqueue(encoder.encode(piece));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await clock.advance(90);
+    }
+    expect(ends).toEqual([]);
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += next.value.choices[0]?.delta?.content ?? '';
     expect(text).toBe('Hello world!');
   });

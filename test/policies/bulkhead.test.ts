@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BulkheadFullError, BulkheadTimeoutError } from '../../src/errors/bulkhead-errors.js';
 import type { BulkheadRejectEvent } from '../../src/events/event-map.js';
 import { classify, DeadlineExceededError, isResilienceError, type GiveUpEvent } from '../../src/index.js';
-import { faults } from '../../src/testing/index.js';
+import { chatStreamPlan, faults } from '../../src/testing/index.js';
 import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
 
 /** A few real milliseconds, for "nothing more happens" checks against the real-time fault server. */
@@ -129,7 +129,8 @@ describe('bulkhead: concurrency cap', () => {
 
   it('timeout.total bounds the wait for a slot', async () => {
     const { server, clock, ai } = await harness({ bulkhead: { maxConcurrent: 1 }, timeout: { total: 10_000 } });
-    // A stream handed over holds its slot and is no longer bound by timeout.total.
+    // A stream handed over holds its slot while its upstream sends, and is no longer bound by timeout.total.
+    server.enqueue(faults.stream({ chunks: 3, stallAfter: 1 }));
     const stream = await ai.chat.completions.create({ ...chatParams, stream: true });
     const queued = rejectionOf(ai.chat.completions.create(chatParams));
     await until(() => ai.resilience.load().queued === 1);
@@ -144,28 +145,42 @@ describe('bulkhead: concurrency cap', () => {
     expect(server.requests).toHaveLength(1);
 
     let chunks = 0;
-    for await (const _chunk of stream) chunks++;
-    expect(chunks).toBeGreaterThan(0);
+    for await (const _chunk of stream) if (++chunks === 2) break;
     expect(ai.resilience.load()).toEqual({ active: 0, queued: 0 });
   });
 });
 
 describe('bulkhead: streams', () => {
-  it('a stream holds its slot until it is consumed to the end', async () => {
-    const { server, ai } = await harness({ bulkhead: { maxConcurrent: 1 } });
+  it('a stream holds its slot while its upstream sends, and gives it back once the upstream has finished, read or not', async () => {
+    const encoder = new TextEncoder();
+    const plan = chatStreamPlan({ id: 'chatcmpl-1', model: 'gpt-4.1-mini', chunks: 2 });
+    let upstream!: ReadableStreamDefaultController<Uint8Array>;
+    // Streams come from `upstream`, which the test feeds; other requests go to the fault server.
+    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+      if (!String(init?.body).includes('"stream":true')) return globalThis.fetch(url, init);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          upstream = controller;
+          controller.enqueue(encoder.encode(plan.preamble.join('') + plan.content[0]));
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    };
+    const { ai } = await harness({ bulkhead: { maxConcurrent: 1 } }, { fetch });
     const stream = await ai.chat.completions.create({ ...chatParams, stream: true });
     expect(ai.resilience.load()).toEqual({ active: 1, queued: 0 });
     const next = ai.chat.completions.create(chatParams);
     await until(() => ai.resilience.load().queued === 1);
     await settleReal();
-    expect(server.requests).toHaveLength(1);
     expect(ai.resilience.load()).toEqual({ active: 1, queued: 1 });
 
+    // The upstream sends the rest and [DONE]: the slot goes to the next call before the stream is read.
+    upstream.enqueue(encoder.encode([...plan.content.slice(1), ...plan.tail, plan.terminator].join('')));
+    upstream.close();
+    expect((await next).object).toBe('chat.completion');
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-    expect(text).not.toBe('');
-    expect((await next).object).toBe('chat.completion');
-    expect(server.requests).toHaveLength(2);
+    expect(text).toBe('Hello world');
     expect(ai.resilience.load()).toEqual({ active: 0, queued: 0 });
   });
 

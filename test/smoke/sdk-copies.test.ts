@@ -81,7 +81,10 @@ describe("errors of ours reach the caller built on the client's own SDK copy", (
       server.enqueue(faults.stream({ stallAfter: 1 }));
       const stream = ai.chat.completions.stream(chatParams);
       const failed = rejectionOf(stream.finalChatCompletion());
-      await clock.until((timers) => timers.some((timer) => timer.delay === 5_000));
+      // The helper has the chunks sent so far and waits for the next (the idle watch runs from the start,
+      // and a stream nobody is waiting on is abandoned rather than stalled).
+      await new Promise((resolve) => stream.on('content', resolve));
+      await new Promise((resolve) => setImmediate(resolve));
       await clock.advance(5_000);
       const error = await failed;
       expectOurs(error, StreamIdleTimeoutError, 'timeout');

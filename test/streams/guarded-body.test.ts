@@ -124,7 +124,7 @@ describe('GuardedBody: for await and values()', () => {
 });
 
 describe('a guarded stream read by the SDK', () => {
-  it('reads nothing ahead of its reader: the idle watch starts only when the caller waits for more', async () => {
+  it('times a wait for the upstream from when the caller starts it, not from the last chunk', async () => {
     const idle = 12_345;
     const { server, clock, ai } = await harness({ timeout: { idle } });
     // The role chunk (the first meaningful event, held until then), then silence.
@@ -132,14 +132,14 @@ describe('a guarded stream read by the SDK', () => {
     const response = await ai.chat.completions.create({ ...chatParams, stream: true }).asResponse();
     const reader = response.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('"role":"assistant"');
-    const idleWatch = () => clock.pending().some((timer) => timer.delay === idle);
-    expect(idleWatch()).toBe(false);
-    const waiting = reader.read();
-    await clock.until(idleWatch);
-    await reader.cancel();
-    expect(await waiting).toEqual({ done: true, value: undefined });
+    // The caller is busy for a while (less than idle), then waits for more.
+    await clock.advance(10_000);
+    const waiting = reader.read().then(() => undefined, (error: unknown) => error);
+    await clock.advance(idle - 1);
+    expect(ai.resilience.stats().total.streams.stalls).toBe(0);
+    await clock.advance(1);
+    expect(await waiting).toMatchObject({ name: 'StreamIdleTimeoutError', idle });
     await until(() => server.openRequests === 0);
-    expect(ai.resilience.load().active).toBe(0);
     expect(clock.pending()).toEqual([]);
   });
 
