@@ -120,7 +120,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   say();
   say(dim(formatErrors('bare SDK   ', bare)));
   say(dim(formatErrors('resilient()', ours)));
-  say(dim('  latency: time to the answer (for a stream, its first chunk); resilient() numbers from ai.resilience.stats()'));
+  say(dim('  latency: time to the answer (for a stream, to its end); resilient() numbers from ai.resilience.stats()'));
   return result;
 }
 

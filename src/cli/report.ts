@@ -18,7 +18,7 @@ export interface SideMetrics {
   /** HTTP requests that reached the API, every attempt included. */
   readonly upstreamRequests: number;
   readonly upstreamPerSuccess: number | null;
-  /** Time to answer (first chunk for streams), ms, over the calls that got one. */
+  /** Time to answer (for streams, to their end), ms, over the calls that got one. */
   readonly latencyP50: number | null;
   readonly latencyP95: number | null;
   readonly cacheHits: number | null;

@@ -19,7 +19,7 @@ export interface RunCounters {
   failures: number;
   /** Calls aborted because they were still pending at the end of the drain. */
   hung: number;
-  /** Time to answer of every call that got one (first chunk for streams), in ms. */
+  /** Time to answer of every call that got one (for streams, to their end), in ms. */
   readonly latencies: number[];
   /** Final errors by name (`RateLimitError`, `StreamIdleTimeoutError`, ...). */
   readonly errors: Record<string, number>;

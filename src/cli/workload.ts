@@ -58,7 +58,7 @@ export class IncompleteStreamError extends Error {
 
 /**
  * Makes one call and consumes it fully (a stream to its last chunk). `onResponse` fires when the answer
- * arrives (for a stream: its first chunk), the moment `resilience.stats()` measures latency to.
+ * has arrived (for a stream: its end), the moment `resilience.stats()` measures latency to.
  */
 export async function perform(client: OpenAI, call: Call, signal: AbortSignal, onResponse: () => void): Promise<void> {
   switch (call.kind) {
@@ -70,16 +70,11 @@ export async function perform(client: OpenAI, call: Call, signal: AbortSignal, o
     case 'stream': {
       const messages = [{ role: 'user' as const, content: call.prompt }];
       const stream = await client.chat.completions.create({ model: call.model, messages, max_tokens: 64, stream: true }, { signal });
-      let first = true;
       let finished = false;
-      for await (const chunk of stream) {
-        if (first) onResponse();
-        first = false;
-        if (chunk.choices[0]?.finish_reason) finished = true;
-      }
+      for await (const chunk of stream) if (chunk.choices[0]?.finish_reason) finished = true;
       // The SDK ends the iteration quietly when the request is aborted: that is not a complete answer.
       if (!finished) throw signal.aborted ? signal.reason : new IncompleteStreamError();
-      return;
+      return onResponse();
     }
     case 'embedding':
       await client.embeddings.create({ model: 'text-embedding-3-small', input: call.input }, { signal });

@@ -21,17 +21,22 @@ export interface CallStartEvent extends RequestEventBase {
   readonly stream: boolean;
 }
 
-/** A call ends: its answer (for a stream, its first chunk) reached the caller, or its error did. */
+/**
+ * A call ends: its answer reached the caller, or its error did. A stream's call ends with its stream:
+ * read to its terminal event (a success), failed after its first chunk (a failure of that kind), or
+ * stopped or abandoned by its caller (`aborted`).
+ */
 export interface CallEndEvent extends RequestEventBase {
   readonly outcome: 'success' | 'failure';
   /** The kind of the error the caller received, for a failure. */
   readonly kind: ErrorKind | undefined;
   readonly error: unknown;
-  /** Milliseconds from the call to its answer (for a stream, its time to first chunk). */
+  /** Milliseconds from the call to its answer (for a stream, to its end). */
   readonly duration: number;
   readonly stream: boolean;
   /** The model the answer came from (a fallback may answer for another). */
   readonly responseModel: string | undefined;
+  /** Token usage of the answer (for a stream, what its end reported), when it reported one. */
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly totalTokens: number } | undefined;
 }
 

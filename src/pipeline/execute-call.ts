@@ -1,6 +1,4 @@
 import { withCache } from '../cache/with-cache.js';
-import { classify } from '../classify/classify.js';
-import type { ErrorKind } from '../classify/error-kind.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import type { SdkClientInternals } from '../client/sdk-internals.js';
@@ -11,11 +9,12 @@ import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.j
 import { AbortScope, type Abortable } from '../internal/abort-scope.js';
 import { systemClock } from '../internal/clock.js';
 import { requestLimits } from '../internal/request-options.js';
+import { CallEnd } from './call-end.js';
 import { underCallPolicy } from './call-policy.js';
 import type { PipelineContext } from './pipeline-context.js';
 import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
 import { retryLoop } from './retry-loop.js';
-import { relayBody } from './relayed-response.js';
+import { relayStream } from './relayed-response.js';
 import type { ResponseProps, SendOnce } from './transport.js';
 
 /** The abort reason of a call whose total deadline ran out. */
@@ -37,31 +36,19 @@ export async function executeCall(ctx: PipelineContext, options: SdkRequestOptio
   requestLimits(options, 'request');
   const request = describeRequest(options);
   const { clock } = ctx.options;
-  const { stats } = ctx.shared;
-  const scope = statsScope(ctx, request);
   const { events } = ctx.shared;
   const startedAt = clock.now();
   if (events.has('callStart')) events.emit('callStart', { ...eventBase(ctx, request), stream: request.stream });
-  const ended = (error: unknown, kind: ErrorKind | undefined) => {
-    if (!events.has('callEnd')) return;
-    const { responseModel, usage } = request.observed;
-    events.emit('callEnd', {
-      ...eventBase(ctx, request), outcome: kind === undefined ? 'success' : 'failure', kind, error, duration: clock.now() - startedAt,
-      stream: request.stream, responseModel, usage,
-    });
-  };
+  const call = new CallEnd(ctx, request, startedAt);
   try {
-    const props = await withCache(ctx, request, options, (sent) => runCall(ctx, request, sent, send));
-    stats.succeeded(scope, clock.now() - startedAt);
-    if (request.stream) stats.streamStarted(scope, clock.now() - startedAt);
-    ended(undefined, undefined);
+    const props = await withCache(ctx, request, options, (sent) => runCall(ctx, request, sent, send, call));
+    if (request.stream) ctx.shared.stats.streamStarted(statsScope(ctx, request), clock.now() - startedAt);
+    call.handedOver();
     return props;
   } catch (error) {
-    const { kind } = classify(error);
-    stats.failed(scope, kind);
     // An error of ours reaches the caller built on the client's own SDK copy (whose helpers wrap others).
     onSdkCopy(error, ctx.sdk.OpenAIError);
-    ended(error, kind);
+    call.failed(error);
     throw error;
   }
 }
@@ -72,6 +59,7 @@ export async function runCall(
   request: RequestInfo,
   options: SdkRequestOptions,
   send: SendOnce,
+  ending: Pick<CallEnd, 'streamStarted' | 'streamEnded'>,
 ): Promise<FallbackResult> {
   const { clock, timeout, policies } = ctx.options;
   const callerSignal = options.signal ?? undefined;
@@ -96,8 +84,14 @@ export async function runCall(
     deadlineAt,
     timed: callerSignal === undefined && !policies.call && !policies.attempt && clock === systemClock,
     onDeadline: () => scope.abort(new DeadlineReached()),
-    onStreamStart: () => (streaming = true),
-    onStreamEnd: () => scope.dispose(),
+    onStreamStart: () => {
+      streaming = true;
+      ending.streamStarted();
+    },
+    onStreamEnd: (error?: unknown) => {
+      scope.dispose();
+      ending.streamEnded(error);
+    },
     translateAbort,
   };
   const working: SdkRequestOptions = { ...options };
@@ -115,7 +109,12 @@ export async function runCall(
         const props = await sendToClient(target, options, call.signal);
         if (!request.stream) return props;
         streaming = true;
-        return { ...props, response: relayBody(props.response, { end: () => scope.dispose() }) };
+        ending.streamStarted();
+        const ended = (error?: unknown) => {
+          scope.dispose();
+          ending.streamEnded(error);
+        };
+        return { ...props, response: relayStream(props.response, ended, () => new ctx.sdk.APIUserAbortError()) };
       },
     });
   try {

@@ -1,5 +1,7 @@
 import { StreamAbandonedError } from '../errors/stream-errors.js';
 import { whenCollected } from '../streams/collected-streams.js';
+import { roleOf } from '../streams/event-role.js';
+import { SseScanner } from '../streams/sse-scanner.js';
 import { keepUrl } from './response-url.js';
 
 /**
@@ -100,3 +102,21 @@ export function relayBody(response: Response, taps: RelayTaps): Response {
   return new RelayedResponse(body, response);
 }
 
+/**
+ * A fallback client's stream relayed to the caller, reporting once how it ended: `undefined` when read to
+ * its end or once its terminal event has passed (the SDK cancels the body right after `[DONE]`), the
+ * error it failed with, or `cancelled()` when its reader left before the end.
+ */
+export function relayStream(response: Response, onEnd: (error?: unknown) => void, cancelled: () => Error): Response {
+  const scanner = new SseScanner();
+  let terminal = false;
+  return relayBody(response, {
+    chunk(bytes) {
+      if (terminal) return;
+      for (const event of scanner.push(bytes)) if (roleOf(event) === 'terminal') terminal = true;
+    },
+    end(complete, error) {
+      onEnd(complete || terminal ? undefined : (error ?? cancelled()));
+    },
+  });
+}

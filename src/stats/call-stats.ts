@@ -10,7 +10,10 @@ export interface TokenUsage {
 
 /** Counters of one model, one tenant, or the whole client. */
 export interface CallStatsSnapshot {
-  /** Calls that ended (successfully or not). */
+  /**
+   * Calls that ended (successfully or not). A stream's call ends with its stream, counted by how it ends:
+   * a failure after its first chunk is a failure of its kind; one its caller stopped or abandoned, `aborted`.
+   */
   readonly calls: number;
   readonly successes: number;
   /** Failed calls, by the kind of their final error. */
@@ -24,8 +27,9 @@ export interface CallStatsSnapshot {
   /** Cacheable calls answered from the cache, and those that were not. */
   readonly cache: { readonly hits: number; readonly misses: number };
   /**
-   * Call latency in ms, from the call to its response (for streams: to the first chunk). Always there:
-   * before the first answer its `count` and percentiles are 0.
+   * Latency in ms of the calls that succeeded, from the call to its answer, retries and waits included;
+   * for a stream, to its end (its terminal event); a stream's time to first chunk is in `streams`. Always
+   * there: before the first answer its `count` and percentiles are 0.
    */
   readonly latency: LatencySnapshot;
   /** Token usage reported by the responses. */

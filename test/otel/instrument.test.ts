@@ -5,6 +5,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import { instrument } from '../../src/otel/index.js';
+import { fedStream } from '../support/fed-stream.js';
 import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 class CollectingReader extends MetricReader {
@@ -12,8 +13,8 @@ class CollectingReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
 }
 
-async function otelHarness(options: Parameters<typeof harness>[0] = {}) {
-  const h = await harness(options);
+async function otelHarness(options: Parameters<typeof harness>[0] = {}, clientOptions: Parameters<typeof harness>[1] = {}) {
+  const h = await harness(options, clientOptions);
   const spans = new InMemorySpanExporter();
   const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer('test');
   const reader = new CollectingReader();
@@ -150,5 +151,22 @@ describe('openai-resilient/otel', () => {
     stop();
     await ai.chat.completions.create(chatParams);
     expect(spans.getFinishedSpans()).toEqual([]);
+  });
+  it("ends a stream's call span when the stream ends, with its usage, duration and token metrics", async () => {
+    const fed = fedStream({ includeUsage: true });
+    const { clock, ai, spans, metrics } = await otelHarness({}, { fetch: fed.fetch });
+    const stream = await ai.chat.completions.create({ ...chatParams, stream: true, stream_options: { include_usage: true } });
+    await clock.advance(1_500);
+    expect(spans.getFinishedSpans().map((span) => span.name)).toEqual(['attempt 1']);
+    fed.finish();
+    await until(() => spans.getFinishedSpans().length === 2);
+    const call = spans.getFinishedSpans().find((span) => span.name === 'chat gpt-4.1-mini')!;
+    expect(call.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 3 });
+    expect(call.status.code).not.toBe(SpanStatusCode.ERROR);
+    const recorded = await metrics();
+    expect(recorded['gen_ai.client.operation.duration']![0]!.value).toMatchObject({ count: 1, sum: 1.5 });
+    const tokens = Object.fromEntries(recorded['gen_ai.client.token.usage']!.map((point) => [point.attributes['gen_ai.token.type'], point.value.sum]));
+    expect(tokens).toEqual({ input: 10, output: 3 });
+    for await (const _chunk of stream) void _chunk;
   });
 });
