@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { BulkheadFullError, BulkheadTimeoutError } from '../../src/errors/bulkhead-errors.js';
 import type { BulkheadRejectEvent } from '../../src/events/event-map.js';
 import { classify, DeadlineExceededError, isResilienceError, type GiveUpEvent } from '../../src/index.js';
-import { chatStreamPlan, faults } from '../../src/testing/index.js';
+import { faults } from '../../src/testing/index.js';
+import { fedStream } from '../support/fed-stream.js';
 import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
 
 /** A few real milliseconds, for "nothing more happens" checks against the real-time fault server. */
@@ -152,21 +153,9 @@ describe('bulkhead: concurrency cap', () => {
 
 describe('bulkhead: streams', () => {
   it('a stream holds its slot while its upstream sends, and gives it back once the upstream has finished, read or not', async () => {
-    const encoder = new TextEncoder();
-    const plan = chatStreamPlan({ id: 'chatcmpl-1', model: 'gpt-4.1-mini', chunks: 2 });
-    let upstream!: ReadableStreamDefaultController<Uint8Array>;
-    // Streams come from `upstream`, which the test feeds; other requests go to the fault server.
-    const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-      if (!String(init?.body).includes('"stream":true')) return globalThis.fetch(url, init);
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          upstream = controller;
-          controller.enqueue(encoder.encode(plan.preamble.join('') + plan.content[0]));
-        },
-      });
-      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
-    };
-    const { ai } = await harness({ bulkhead: { maxConcurrent: 1 } }, { fetch });
+    // Streams come from an upstream the test feeds; other requests go to the fault server.
+    const upstream = fedStream({ chunks: 2 });
+    const { ai } = await harness({ bulkhead: { maxConcurrent: 1 } }, { fetch: upstream.fetch });
     const stream = await ai.chat.completions.create({ ...chatParams, stream: true });
     expect(ai.resilience.load()).toEqual({ active: 1, queued: 0 });
     const next = ai.chat.completions.create(chatParams);
@@ -175,8 +164,8 @@ describe('bulkhead: streams', () => {
     expect(ai.resilience.load()).toEqual({ active: 1, queued: 1 });
 
     // The upstream sends the rest and [DONE]: the slot goes to the next call before the stream is read.
-    upstream.enqueue(encoder.encode([...plan.content.slice(1), ...plan.tail, plan.terminator].join('')));
-    upstream.close();
+    upstream.finish();
+    upstream.cut();
     expect((await next).object).toBe('chat.completion');
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
