@@ -56,7 +56,9 @@ function kindOf(error: unknown, shape: ErrorShape): ErrorKind {
   const fromTransport = transportKind(error, shape);
   if (fromTransport) return fromTransport;
   if (shape.status !== undefined) return kindOfStatus(shape);
-  // Errors sent inside a stream (`data: {"error": ...}`) carry no status: read their code and type.
+  // Errors sent inside a stream (`data: {"error": ...}`) carry no status: read their code and type, or
+  // the HTTP status a provider gave as their code (OpenRouter: `"code": 502`).
+  if (shape.codeStatus !== undefined) return kindOfStatus({ ...shape, status: shape.codeStatus });
   return kindOfCode(shape) ?? 'unknown';
 }
 

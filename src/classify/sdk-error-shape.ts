@@ -11,6 +11,11 @@ export interface ErrorShape {
   status: number | undefined;
   code: string | undefined;
   type: string | undefined;
+  /**
+   * An HTTP status that a provider put in the error's `code` instead of a string (OpenRouter reports a
+   * failure during generation as `{"error":{"code":502,...}}`, in a stream or in a 200's body).
+   */
+  codeStatus: number | undefined;
   message: string;
   headers: HeadersLike | undefined;
   /** Constructor names up the prototype chain, e.g. `['RateLimitError', 'APIError', 'OpenAIError', 'Error']`. */
@@ -24,6 +29,7 @@ export function readErrorShape(error: unknown): ErrorShape {
     status: typeof record['status'] === 'number' ? record['status'] : undefined,
     code: stringOrUndefined(record['code'] ?? body.code),
     type: stringOrUndefined(record['type'] ?? body.type),
+    codeStatus: statusOrUndefined(record['code'] ?? body.code),
     message: typeof record['message'] === 'string' ? record['message'] : safeString(error),
     headers: typeof record['headers'] === 'object' && record['headers'] !== null ? record['headers'] : undefined,
     classNames: classNamesOf(error),
@@ -41,6 +47,10 @@ function safeString(value: unknown): string {
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function statusOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599 ? value : undefined;
 }
 
 function classNamesOf(error: unknown): string[] {

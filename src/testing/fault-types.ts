@@ -55,7 +55,8 @@ export interface OkFault {
 export interface StreamErrorPayload {
   message?: string;
   type?: string;
-  code?: string | null;
+  /** OpenAI's codes are strings; OpenRouter sends the HTTP status it means as a number (`502`). */
+  code?: string | number | null;
   param?: string | null;
 }
 

@@ -77,6 +77,10 @@ const rows: Row[] = [
   { name: 'null', error: () => null, kind: 'unknown', action: 'fail' },
   { name: 'an object without a prototype', error: () => Object.create(null), kind: 'unknown', action: 'fail' },
   { name: 'mid-stream SSE error (no status, code server_error)', error: () => new OpenAI.APIError(undefined, { code: 'server_error', message: 'x' }, 'x', undefined), kind: 'server_error', action: 'retry' },
+  { name: "OpenRouter's in-band error (no status, code 502)", error: () => new OpenAI.APIError(undefined, { code: 502, message: 'Provider returned error' }, 'x', undefined), kind: 'server_error', action: 'retry' },
+  { name: "OpenRouter's in-band error (no status, code 429)", error: () => new OpenAI.APIError(undefined, { code: 429, message: 'Rate limit exceeded' }, 'x', undefined), kind: 'rate_limited', action: 'retry' },
+  { name: "OpenRouter's in-band error (no status, code 402)", error: () => new OpenAI.APIError(undefined, { code: 402, message: 'Insufficient credits' }, 'x', undefined), kind: 'quota_exhausted', action: 'fail' },
+  { name: 'a numeric code that is not an HTTP error status', error: () => new OpenAI.APIError(undefined, { code: 7, message: 'x' }, 'x', undefined), kind: 'unknown', action: 'fail' },
 ];
 
 describe('classify(): the error table', () => {

@@ -49,6 +49,12 @@ describe('stream: true before the first chunk', () => {
         '"error":{"code":"server_error","message":"Provider disconnected unexpectedly"},' +
         '"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\ndata: [DONE]\n\n',
     ],
+    [
+      "OpenRouter's chunk with the HTTP status as its numeric code",
+      'data: {"id":"gen-2","object":"chat.completion.chunk","created":1,"model":"gpt-4.1-mini","provider":"p",' +
+        '"error":{"code":502,"message":"Provider returned error"},' +
+        '"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\ndata: [DONE]\n\n',
+    ],
   ])('retries a stream whose first event is an error the SDK raises: %s', async (_name, body) => {
     const { server, clock, ai, raw } = await harness();
     server.enqueue(faults.ok(body, { 'content-type': 'text/event-stream' }), faults.ok(body, { 'content-type': 'text/event-stream' }));
