@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults, responseObject } from '../../src/testing/index.js';
-import { isResilienceError, MalformedResponseError, type RetryEvent } from '../../src/index.js';
+import { classify, isResilienceError, MalformedResponseError, type RetryEvent } from '../../src/index.js';
 import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
 
 describe('reading the response', () => {
@@ -59,11 +59,12 @@ describe('reading the response', () => {
     server.enqueue(failure('server_error'));
     expect((await drive(clock, ai.chat.completions.create(chatParams))).object).toBe('chat.completion');
     expect(retries.map((event) => event.kind)).toEqual(['server_error']);
-    // A code that says nothing retryable fails at once, with what the payload says.
-    server.enqueue(failure(502));
+    // A code that says the request itself is bad (OpenRouter's numeric 400) fails at once, with what the payload says.
+    server.enqueue(failure(400));
     const error = await rejectionOf(drive(clock, ai.embeddings.create({ model: 'text-embedding-3-small', input: 'hi' })));
     expect(error).toBeInstanceOf(OpenAI.APIError);
-    expect(error).toMatchObject({ status: undefined, message: 'Provider returned error', error: { code: 502 } });
+    expect(error).toMatchObject({ status: undefined, message: 'Provider returned error', error: { code: 400 } });
+    expect(classify(error).kind).toBe('bad_request');
     expect(error.headers.get('x-request-id')).toMatch(/^req_/);
     expect(server.requests).toHaveLength(4);
   });
