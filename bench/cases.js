@@ -9,6 +9,7 @@ import { largeEvent } from './large-event.js';
 import { memory } from './memory.js';
 import { outage } from './outage.js';
 import { overhead } from './overhead.js';
+import { recovery } from './recovery.js';
 import { redis } from './redis.js';
 
-export const CASES = [overhead, cache, chaos, outage, memory, construction, hedge, largeEvent, redis];
+export const CASES = [overhead, cache, chaos, outage, recovery, memory, construction, hedge, largeEvent, redis];
