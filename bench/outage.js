@@ -1,7 +1,8 @@
 // Case "outage": a model whose upstream only fails (every request a 500, in-memory fetch, real timers).
 // The bare SDK gives up after its own retries and backoff (maxRetries 2 by default: ~1-2 s per call);
-// resilient() with its defaults retries until the circuit breaker opens, then fails at once with
-// CircuitOpenError, sending nothing. Compares the time to fail of each, and the upstream requests sent.
+// resilient() retries until the circuit breaker opens, then, with `waitForProbe: 0`, fails at once with
+// CircuitOpenError, sending nothing. (By default a call waits for the circuit's next probe instead: the
+// "recovery" case measures that.) Compares the time to fail of each, and the upstream requests sent.
 import { CircuitOpenError, resilient } from '../dist/index.js';
 import { clientOn, failingFetch } from './in-memory-fetch.js';
 import { barChart } from './svg-chart.js';
@@ -10,6 +11,8 @@ import { checkTarget, markdownTable, median, percentile, reportTargets, round } 
 const BARE_CALLS = 5; // each takes its real backoff
 const OPEN_WARMUP = 100; // calls once the circuit is open, not measured (the first ones compile the path)
 const OPEN_CALLS = 1_000; // measured calls once the circuit is open (well within its 10 s open pause)
+// Calls fail at once while the circuit is open, and its pause is long enough for no probe to fall among them.
+const BREAKER = { waitForProbe: 0, halfOpenAfter: 10_000 };
 const PARAMS = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say ok' }] };
 // The issue compares the two times; the target asks that even the slowest fast failures (p99) come at
 // least 1 000× sooner than the bare SDK gives up, and that nothing is sent while the circuit is open.
@@ -47,7 +50,7 @@ async function bareSdk() {
 
 async function resilientClient() {
   const upstream = countingFailingFetch();
-  const client = resilient(clientOn(upstream.fetch));
+  const client = resilient(clientOn(upstream.fetch), { circuitBreaker: BREAKER });
   const opening = { calls: 0, ms: 0 };
   for (;;) {
     const { ms, error } = await failingCall(client);
@@ -76,7 +79,7 @@ async function resilientClient() {
 
 export const outage = {
   name: 'outage',
-  title: 'outage: time to fail once the circuit is open vs the bare SDK giving up',
+  title: 'outage: time to fail once the circuit is open (waitForProbe: 0) vs the bare SDK giving up',
   async run() {
     console.log(`\n== outage: an upstream that answers every request with a 500 (in-memory fetch, real backoff timers)`);
     console.log(`   bare SDK: ${BARE_CALLS} calls, each until it gives up ...`);
@@ -98,11 +101,11 @@ export const outage = {
     ];
     return reportTargets('outage', 'outage targets:', targets, {
       case: 'outage',
-      config: { bareCalls: BARE_CALLS, openWarmup: OPEN_WARMUP, openCalls: OPEN_CALLS, request: PARAMS },
+      config: { bareCalls: BARE_CALLS, openWarmup: OPEN_WARMUP, openCalls: OPEN_CALLS, request: PARAMS, circuitBreaker: BREAKER },
       notes: [
         'The issue sets no number for this case: the targets (the bare SDK\'s median time to give up at least 1 000× our p99 time to fail once open; no upstream request while open) are the bench\'s own.',
         'Once the circuit is open, the first 100 calls are a warm-up (not measured); all 1 100 are checked to fail with CircuitOpenError and send nothing.',
-        'bare: the SDK with its defaults (maxRetries 2, its own backoff); resilient: resilient() with its defaults (circuit opens after 5 consecutive failures).',
+        'bare: the SDK with its defaults (maxRetries 2, its own backoff); resilient: resilient() with circuitBreaker { waitForProbe: 0, halfOpenAfter: 10_000 } (circuit opens after 5 consecutive failures; calls fail at once while it is open). With the defaults a call waits for the next probe instead (the recovery case).',
       ],
       bare,
       resilient: ours,
@@ -116,7 +119,9 @@ export const outage = {
       markdown: [
         'A model whose upstream answers every request with a 500 (in-memory `fetch`, real backoff timers). The bare SDK (defaults: ' +
           `2 retries with its backoff) takes **${(bare.medianMs / 1000).toFixed(2)} s** to give up (median of ${bare.calls} calls, ` +
-          `${bare.upstreamPerCall} requests each). \`resilient()\` (defaults) opened the circuit after ${ours.opening.calls} calls ` +
+          `${bare.upstreamPerCall} requests each). \`resilient()\` with \`circuitBreaker: { waitForProbe: 0 }\` (by default a call ` +
+          'waits for the next probe instead: see [recovery](#recovery)) opened the circuit after ' +
+          `${ours.opening.calls} calls ` +
           `(${(ours.opening.ms / 1000).toFixed(1)} s, ${ours.opening.upstreamRequests} upstream requests); from then on a call fails with ` +
           `\`CircuitOpenError\` in **${(ours.medianMs * 1000).toFixed(1)} µs** (median of ${ours.calls} after ${ours.warmup} unmeasured; p99 ${(ours.p99Ms * 1000).toFixed(1)} µs), ` +
           `sending nothing: **${Math.round(result.ratio).toLocaleString('en')}×** sooner.`,

@@ -2,7 +2,9 @@ import { ResilienceError } from './resilience-error.js';
 
 /**
  * The circuit for this request's key (by default its model) is open: the upstream failed repeatedly and
- * the call was refused without sending a request. `cause` is the failure that opened the circuit.
+ * the call was refused without sending a request, at once or after waiting for a probe that failed
+ * (`circuitBreaker.waitForProbe`). `cause` is the failure that opened the circuit (or reopened it: the
+ * failed probe's).
  */
 export class CircuitOpenError extends ResilienceError {
   override readonly name = 'CircuitOpenError';

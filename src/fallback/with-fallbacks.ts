@@ -11,8 +11,11 @@ import { FALLBACK_KINDS, fallbackTargets, type FallbackTarget } from './fallback
 export interface FallbackRun {
   /** Tries the primary request. */
   readonly primary: () => Promise<ResponseProps>;
-  /** Tries `model` on the same client, through this client's policies. */
-  readonly model: (model: string) => Promise<ResponseProps>;
+  /**
+   * Tries `model` on the same client, through this client's policies; `last`: no step comes after it (no
+   * further target, no last-resort value), so it may wait for its model's open circuit.
+   */
+  readonly model: (model: string, last: boolean) => Promise<ResponseProps>;
   /** Tries a fallback client through its own policies. */
   readonly client: (target: Extract<FallbackTarget, { kind: 'client' }>) => Promise<ResponseProps>;
   /** The call (its caller's abort and its deadline), and the error an abort of it stands for. */
@@ -62,7 +65,8 @@ export async function withFallbacks(
       // model goes to the client as it is.
       announce(index + 1, target.model ?? `client ${client}`, target.kind, client);
       try {
-        const props = target.kind === 'model' ? await run.model(target.model) : await run.client(target);
+        const last = index === targets.length - 1 && !config.value;
+        const props = target.kind === 'model' ? await run.model(target.model, last) : await run.client(target);
         return { props, fellBack: true };
       } catch (error) {
         if (run.call.aborted) {
@@ -88,6 +92,17 @@ export async function withFallbacks(
     attachFallbackFailures(primaryError, failures);
     throw primaryError;
   }
+}
+
+/**
+ * Whether a fallback step would take over `request` if its circuit refused it: another model or client,
+ * or the last-resort value. Such a call does not wait for its open circuit: it is served elsewhere now.
+ */
+export function fallsBackWhenOpen(ctx: PipelineContext, request: RequestInfo, options: SdkRequestOptions): boolean {
+  const config = ctx.options.fallback;
+  if (!config) return false;
+  if (config.value) return true;
+  return fallbackTargets(config, request.model, isJsonBody(options.body), { kind: 'circuit_open', action: 'fail' }).length > 0;
 }
 
 /** What the last-resort value is called: the `to` of its `fallback` event, and the source its response says. */

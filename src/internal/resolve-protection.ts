@@ -8,7 +8,10 @@ import { booleanOption, fail, isPlainObject, numberOption, objectWithKeys, share
 
 /** Defaults of the protecting policies; the reasoning is in docs/policies.md. */
 export const PROTECTION_DEFAULTS = Object.freeze({
-  breaker: { consecutiveFailures: 5, failureRatio: 0.5, minimumCalls: 10, window: 60_000, halfOpenAfter: 10_000, maxHalfOpenAfter: 120_000, halfOpenProbes: 1 },
+  breaker: {
+    consecutiveFailures: 5, failureRatio: 0.5, minimumCalls: 10, window: 60_000,
+    halfOpenAfter: 1_000, jitter: true, halfOpenProbes: 1, waitForProbe: 2_000, maxQueued: 1_000,
+  },
   bulkhead: { maxConcurrent: 100, maxQueued: 1_000, queueTimeout: 60_000 },
   rateLimit: { maxQueued: 1_000, tenantShare: 1 },
   budget: { ratio: 0.2, minRetries: 10, window: 60_000 },
@@ -24,7 +27,7 @@ export interface ResolvedBreaker {
 export function resolveBreaker(value: unknown): ResolvedBreaker | undefined {
   if (value === false) return undefined;
   const d = PROTECTION_DEFAULTS.breaker;
-  const o = objectWithKeys('circuitBreaker', value, [...Object.keys(d), 'key']) ?? {};
+  const o = objectWithKeys('circuitBreaker', value, [...Object.keys(d), 'maxHalfOpenAfter', 'key']) ?? {};
   const key = o['key'];
   if (key !== undefined && typeof key !== 'function') fail('circuitBreaker.key', 'a function', key);
   const halfOpenAfter = numberOption('circuitBreaker.halfOpenAfter', o['halfOpenAfter'], { min: 1, max: LIMITS.duration }) ?? d.halfOpenAfter;
@@ -35,8 +38,11 @@ export function resolveBreaker(value: unknown): ResolvedBreaker | undefined {
       minimumCalls: numberOption('circuitBreaker.minimumCalls', o['minimumCalls'], { min: 1, max: LIMITS.count, integer: true }) ?? d.minimumCalls,
       window: numberOption('circuitBreaker.window', o['window'], { min: 1, max: LIMITS.duration }) ?? d.window,
       halfOpenAfter,
-      maxHalfOpenAfter: numberOption('circuitBreaker.maxHalfOpenAfter', o['maxHalfOpenAfter'], { min: halfOpenAfter, max: LIMITS.duration }) ?? Math.max(d.maxHalfOpenAfter, halfOpenAfter),
+      maxHalfOpenAfter: numberOption('circuitBreaker.maxHalfOpenAfter', o['maxHalfOpenAfter'], { min: halfOpenAfter, max: LIMITS.duration }) ?? halfOpenAfter,
+      jitter: booleanOption('circuitBreaker.jitter', o['jitter']) ?? d.jitter,
       halfOpenProbes: numberOption('circuitBreaker.halfOpenProbes', o['halfOpenProbes'], { min: 1, max: LIMITS.count, integer: true }) ?? d.halfOpenProbes,
+      waitForProbe: numberOption('circuitBreaker.waitForProbe', o['waitForProbe'], { max: LIMITS.duration }) ?? d.waitForProbe,
+      maxQueued: numberOption('circuitBreaker.maxQueued', o['maxQueued'], { max: LIMITS.count, integer: true }) ?? d.maxQueued,
     },
     key: (key as ResolvedBreaker['key'] | undefined) ?? ((request) => request.model ?? NO_MODEL_KEY),
   };

@@ -8,6 +8,7 @@ import { estimateTokens, usedTokens } from '../policies/rate-limit/estimate-toke
 import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
 import { normalizeUsage } from '../stats/stats-collector.js';
 import { statsScope } from '../stats/stats-scope.js';
+import { probeWait } from './circuit-wait.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from './request-info.js';
 
@@ -27,9 +28,10 @@ export interface AttemptGuard {
 
 /**
  * Enters the protecting policies in order — `circuit breaker → rate limiter → bulkhead` — before an
- * attempt is sent: an open circuit refuses at once (no waiting in queues for a request that will not be
- * sent), the rate limiter waits for the model's capacity without holding a bulkhead slot, and the slot
- * is taken last. Whatever was taken is given back if a later step refuses.
+ * attempt is sent: an open circuit refuses, or holds the attempt until a probe due by `probeDueBy` lets
+ * it through (holding nothing else: no queue place, no capacity, no slot), the rate limiter waits for the
+ * model's capacity without holding a bulkhead slot, and the slot is taken last. Whatever was taken is
+ * given back if a later step refuses.
  */
 export async function enterGuards(
   ctx: PipelineContext,
@@ -38,13 +40,16 @@ export async function enterGuards(
   breakerKey: string | undefined,
   call: Abortable,
   deadlineAt: number | undefined,
+  probeDueBy?: number,
 ): Promise<AttemptGuard> {
   const { breakers, rateLimiter, bulkhead } = ctx.shared;
   // Names in the state shared by processes are scoped to the account: `<account>:<breaker key | model>`.
   const account = breakers?.isShared || rateLimiter?.isShared ? await accountId(ctx) : undefined;
   const sharedKey = (key: string | undefined) => (account === undefined || key === undefined ? undefined : `${account}:${key}`);
   const admission: Admission | undefined =
-    breakers && breakerKey !== undefined ? await breakers.admit(breakerKey, sharedKey(breakerKey)) : undefined;
+    breakers && breakerKey !== undefined
+      ? await breakers.admit(breakerKey, sharedKey(breakerKey), probeWait(probeDueBy, deadlineAt, call))
+      : undefined;
   const sharedModel = sharedKey(request.model);
   let reservation: Reservation | undefined;
   let release: Release | undefined;

@@ -31,6 +31,8 @@ export interface AttemptPlan {
   readonly deadlineAt: number | undefined;
   /** The circuit breaker key of the request, when a breaker is on. */
   readonly breakerKey: string | undefined;
+  /** An open circuit's probe due by then (epoch ms) is waited for; `undefined`: refused at once. Hedges never wait. */
+  readonly probeDueBy?: number | undefined;
   /**
    * Called once when a stream handed to the caller ends, however it ends (`error` says how it failed, or
    * that its caller stopped or abandoned it); possibly before the attempt has returned it.
@@ -59,7 +61,8 @@ export async function runAttempt(
   plan: AttemptPlan,
   send: SendOnce,
 ): Promise<ResponseProps> {
-  const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt);
+  const probeDueBy = plan.hedge ? undefined : plan.probeDueBy;
+  const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt, probeDueBy);
   plan.onSent?.();
   const { events } = ctx.shared;
   const { clock } = ctx.options;

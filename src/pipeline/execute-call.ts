@@ -5,7 +5,7 @@ import type { SdkClientInternals } from '../client/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import { onSdkCopy } from '../errors/sdk-copies.js';
 import type { FallbackTarget } from '../fallback/fallback-targets.js';
-import { withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
+import { fallsBackWhenOpen, withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
 import { AbortScope, type Abortable } from '../internal/abort-scope.js';
 import { systemClock } from '../internal/clock.js';
 import { requestLimits } from '../internal/request-options.js';
@@ -93,6 +93,8 @@ export async function runCall(
       ending.streamEnded(error);
     },
     translateAbort,
+    // A call that a fallback can serve does not wait for an open circuit (only the last step may).
+    waitForCircuit: !fallsBackWhenOpen(ctx, request, options),
   };
   const working: SdkRequestOptions = { ...options };
 
@@ -101,9 +103,9 @@ export async function runCall(
       call,
       translateAbort: (error) => translateAbort(0, error) ?? error,
       primary: () => retryLoop(ctx, request, working, call, send, hooks),
-      model: (model) => {
+      model: (model, last) => {
         const body = { ...(options.body as Record<string, unknown>), model };
-        return retryLoop(ctx, { ...request, model }, { ...options, body }, call, send, hooks);
+        return retryLoop(ctx, { ...request, model }, { ...options, body }, call, send, { ...hooks, waitForCircuit: last });
       },
       client: async (target) => {
         const props = await sendToClient(target, options, call.signal);

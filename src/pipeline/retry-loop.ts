@@ -4,7 +4,7 @@ import { sleep, type Abortable } from '../internal/abort-scope.js';
 import type { RetryBackoffContext } from '../options.js';
 import type { RetryEvent } from '../events/event-map.js';
 import type { ErrorKind } from '../classify/error-kind.js';
-import { waitForCircuit, type CircuitWait } from './circuit-wait.js';
+import { probeDueBy, retryPastCircuit } from './circuit-wait.js';
 import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
 import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
 import { eventBase } from '../events/event-base.js';
@@ -29,6 +29,11 @@ export interface LoopHooks {
   readonly onStreamEnd: (error?: unknown) => void;
   /** The error for an abort of the call's signal (caller or deadline), or `undefined` if it did not abort. */
   readonly translateAbort: (attempt: number, lastError: unknown) => Error | undefined;
+  /**
+   * Whether an attempt that finds its circuit open may wait for a probe (`circuitBreaker.waitForProbe`):
+   * not when a fallback can serve the call now.
+   */
+  readonly waitForCircuit: boolean;
 }
 
 /**
@@ -54,19 +59,17 @@ export async function retryLoop(
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
   let refreshedCredentials = false;
-  /** The attempt (not yet sent) that already waited for its circuit after a refusal. */
-  let waitedForCircuit: number | undefined;
+  /** A probe of the attempt's open circuit due by then is waited for (`undefined`: refused at once). */
+  let dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now(), false, hooks.waitForCircuit);
   const announceRetry = (failed: number, delay: number, delaySource: RetryEvent['delaySource'], kind: ErrorKind, status: number | undefined, error: unknown) => {
     if (events.has('retry')) events.emit('retry', { ...eventBase(ctx, request), attempt: failed, delay, delaySource, kind, status, error });
   };
   /** Waits before the next attempt; gives up with `error` (or the abort) if the call is aborted meanwhile. */
-  const waitOrGiveUp = async (delay: number, attempt: number, error: unknown, circuitWait: CircuitWait | undefined) => {
+  const waitOrGiveUp = async (delay: number, attempt: number, error: unknown) => {
     try {
       await sleep(clock, delay, call.signal);
     } catch {
       throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
-    } finally {
-      circuitWait?.release();
     }
   };
   budget?.recordCall();
@@ -76,7 +79,7 @@ export async function retryLoop(
     try {
       const plan = {
         number: attempt, parent: call, timed: hooks.timed, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey,
-        onDeadline: hooks.onDeadline, onStreamEnd: hooks.onStreamEnd,
+        probeDueBy: dueBy, onDeadline: hooks.onDeadline, onStreamEnd: hooks.onStreamEnd,
       };
       const props = await hedgedAttempt(ctx, request, working, plan, send);
       if (request.stream) hooks.onStreamStart();
@@ -88,19 +91,8 @@ export async function retryLoop(
       const classification = classify(error, { actions, now: clock.now() });
       const remaining = hooks.deadlineAt === undefined ? undefined : hooks.deadlineAt - clock.now();
       if (LOCAL_REFUSALS.has(classification.kind)) {
-        // A retry whose circuit other calls opened while it waited waits for the circuit's probe too (once).
-        const reopening = classification.kind === 'circuit_open' && breakerKey !== undefined && lastError !== undefined && waitedForCircuit !== attempt
-          ? waitForCircuit(ctx, breakerKey, 0, remaining)
-          : undefined;
-        if (typeof reopening === 'object') {
-          waitedForCircuit = attempt;
-          const last = classify(lastError);
-          announceRetry(attempt - 1, reopening.delay, 'circuit', last.kind, last.status, lastError);
-          await waitOrGiveUp(reopening.delay, attempt, lastError, reopening);
-          attempt--;
-          continue;
-        }
-        // A retry refused by our own protection: the caller learns why the call failed upstream.
+        // Refused by our own protection (an open circuit: after any wait for its probe that was allowed).
+        // A retry refused so: the caller learns why the call failed upstream.
         const reason = classification.kind === 'circuit_open' ? 'circuit_open' : 'not_retryable';
         throw giveUp(ctx, request, attempt, lastError ?? error, reason);
       }
@@ -109,27 +101,28 @@ export async function retryLoop(
         refreshedCredentials = true;
         events.emit('retry', { ...eventBase(ctx, request), attempt, delay: 0, delaySource: 'credentials', kind: 'authentication', status: classification.status, error });
         ctx.shared.stats.retried(statsScope(ctx, request));
+        dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now(), true, hooks.waitForCircuit);
         continue;
       }
       const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal: call.signal, previousBackoff }, retry);
       if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
       // The call's own failures may have opened its circuit: its retry then waits for the circuit's probe.
-      const circuitWait = breakerKey === undefined ? undefined : waitForCircuit(ctx, breakerKey, decision.delay, remaining);
-      if (circuitWait === 'refused') throw giveUp(ctx, request, attempt, error, 'circuit_open');
+      dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now() + decision.delay, true, hooks.waitForCircuit);
+      const circuitDelay = breakerKey === undefined ? undefined : retryPastCircuit(ctx, breakerKey, decision.delay, dueBy, remaining);
+      if (circuitDelay === 'refused') throw giveUp(ctx, request, attempt, error, 'circuit_open');
       // With the rate limiter on, a rate-limited retry waits for paced capacity: it cannot multiply
       // traffic, so only other retries are charged to the budget.
       const paced = classification.kind === 'rate_limited' && ctx.shared.rateLimiter !== undefined;
       if (budget && !paced && !budget.tryRetry()) {
-        circuitWait?.release();
         events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt, kind: classification.kind, error });
         throw giveUp(ctx, request, attempt, error, 'budget_exhausted');
       }
 
       previousBackoff = decision.backoff ?? previousBackoff;
       ctx.shared.stats.retried(statsScope(ctx, request));
-      const delay = circuitWait?.delay ?? decision.delay;
-      announceRetry(attempt, delay, circuitWait ? 'circuit' : decision.source, classification.kind, classification.status, error);
-      await waitOrGiveUp(delay, attempt, error, circuitWait);
+      const delay = circuitDelay ?? decision.delay;
+      announceRetry(attempt, delay, circuitDelay === undefined ? decision.source : 'circuit', classification.kind, classification.status, error);
+      await waitOrGiveUp(delay, attempt, error);
     }
   }
 }

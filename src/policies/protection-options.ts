@@ -28,12 +28,43 @@ export interface CircuitBreakerOptions {
   readonly minimumCalls?: number | undefined;
   /** The sliding window for `failureRatio`, in milliseconds. @default 60_000 */
   readonly window?: number | undefined;
-  /** How long the circuit stays open before a probe, in milliseconds; doubles each time it reopens. @default 10_000 */
+  /**
+   * How long the circuit stays open before it lets a probe through, in milliseconds: a model that stays
+   * down gets at most one request this often, and one that recovers is found within 1.2 times it (see
+   * `jitter`), plus the probe's own time.
+   * @default 1_000
+   */
   readonly halfOpenAfter?: number | undefined;
-  /** The longest open pause, in milliseconds. @default 120_000 */
+  /**
+   * The longest open pause, in milliseconds: above `halfOpenAfter`, the pause doubles each time a probe
+   * fails, up to this.
+   * @default halfOpenAfter (the pause does not grow)
+   */
   readonly maxHalfOpenAfter?: number | undefined;
+  /**
+   * Draws each open pause between 1 and 1.2 times its value, so that circuits opened together (other
+   * models, other processes) do not probe together.
+   * @default true
+   */
+  readonly jitter?: boolean | undefined;
   /** Probes allowed at once while half-open (at most 1_000_000). @default 1 */
   readonly halfOpenProbes?: number | undefined;
+  /**
+   * A call that finds its circuit open waits, instead of failing at once, for a probe due within this many
+   * milliseconds: when the circuit lets requests through, the first waiting call is the probe and the
+   * others wait for its verdict (however long the probe takes, within `timeout.total`). A success lets them
+   * go; a failure fails each with `CircuitOpenError`, unless another probe is due within this time of its
+   * arrival. A retry that falls due while the circuit is open waits the same way, for a probe due within
+   * `retry.maxRetryAfter`. A call that a fallback can serve, and a hedge, never wait. `0`: fail at once.
+   * @default 2_000
+   */
+  readonly waitForProbe?: number | undefined;
+  /**
+   * Calls that may wait for one circuit at once (at most 1_000_000); more fail at once with
+   * `CircuitOpenError`.
+   * @default 1_000
+   */
+  readonly maxQueued?: number | undefined;
   /**
    * Groups requests into circuits.
    * @default the request's model (requests without one share the key `"(no model)"`)

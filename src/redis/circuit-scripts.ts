@@ -28,15 +28,17 @@ return {3, math.max(1, leaseUntil - now), openings}
 `);
 
 /**
- * ARGV: halfOpenAfter, maxHalfOpenAfter, probeFailed (1/0), keep ms. Opens for halfOpenAfter × 2^openings
- * (at most maxHalfOpenAfter), unless already open with time left and no probe failed. Returns {retryIn, openings}.
+ * ARGV: halfOpenAfter, maxHalfOpenAfter, probeFailed (1/0), keep ms, factor (the jitter). Opens for
+ * halfOpenAfter × 2^openings (at most maxHalfOpenAfter) × factor, unless already open with time left and no
+ * probe failed. Returns {retryIn, openings}.
  */
 export const CIRCUIT_OPEN = new LuaScript(`${LUA_NOW}
 local c = redis.call('HMGET', KEYS[1], 'retryAt', 'openings')
 local retryAt = tonumber(c[1])
 local openings = tonumber(c[2]) or 0
 if retryAt and now < retryAt and ARGV[3] ~= '1' then return {retryAt - now, openings} end
-local pause = math.floor(math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) * 2 ^ openings))
+local factor = tonumber(ARGV[5]) or 1
+local pause = math.floor(math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) * 2 ^ math.min(openings, 60)) * factor + 0.5)
 openings = openings + 1
 redis.call('HSET', KEYS[1], 'retryAt', now + pause, 'openings', openings, 'probes', 0, 'leaseUntil', 0)
 redis.call('PEXPIRE', KEYS[1], pause + tonumber(ARGV[4]))

@@ -65,8 +65,9 @@ export class RedisState implements SharedBackend {
   }
 
   async circuitOpen(key: string, pause: SharedPause, probeFailed: boolean): Promise<{ retryIn: number; openings: number }> {
-    const keep = Math.max(pause.maxHalfOpenAfter, this.#settings.probeLease) * 2;
-    const args = [pause.halfOpenAfter, pause.maxHalfOpenAfter, probeFailed ? 1 : 0, keep];
+    const factor = pause.factor ?? 1;
+    const keep = Math.ceil(Math.max(pause.maxHalfOpenAfter * Math.max(1, factor), this.#settings.probeLease) * 2);
+    const args = [pause.halfOpenAfter, pause.maxHalfOpenAfter, probeFailed ? 1 : 0, keep, factor];
     const [retryIn, openings] = integers(await this.#run(CIRCUIT_OPEN, 'circuit', key, args), 2, 'circuit open');
     return { retryIn: retryIn!, openings: openings! };
   }

@@ -20,10 +20,15 @@ export type SharedCircuitAnswer =
   /** Its pause is over, but another process holds the probe lease for `retryIn` ms more: refuse. */
   | { readonly state: 'probing'; readonly retryIn: number; readonly openings: number };
 
-/** How an open circuit's pause grows: `halfOpenAfter × 2^openings`, at most `maxHalfOpenAfter`. */
+/**
+ * How long an open circuit's pause is: `halfOpenAfter × 2^openings`, at most `maxHalfOpenAfter`, times
+ * `factor` (the jitter drawn by the process that opens it).
+ */
 export interface SharedPause {
   readonly halfOpenAfter: number;
   readonly maxHalfOpenAfter: number;
+  /** Multiplies the pause (`circuitBreaker.jitter`: from 1 to 1.2). @default 1 */
+  readonly factor?: number | undefined;
 }
 
 /** What a rate-limit header said, for {@link SharedBackend.rateLearn}. Absent fields were not sent. */

@@ -88,9 +88,12 @@ async function cacheScenario(): Promise<ScenarioResult> {
   };
 }
 
-/** (c) two 500s open the breaker (`consecutiveFailures: 2`, no retry); the third call is refused locally. */
+/**
+ * (c) two 500s open the breaker (`consecutiveFailures: 2`, no retry); the third call is refused locally
+ * (`waitForProbe: 0`: it does not wait for the probe a second later).
+ */
 async function circuitScenario(): Promise<ScenarioResult> {
-  const ai = resilient(client(urlOf('circuit')), { retry: false, circuitBreaker: { consecutiveFailures: 2 } });
+  const ai = resilient(client(urlOf('circuit')), { retry: false, circuitBreaker: { consecutiveFailures: 2, waitForProbe: 0 } });
   const opened: Record<string, unknown>[] = [];
   let attempts = 0;
   ai.resilience.on('circuitOpen', (e) => opened.push({ key: e.key, reason: e.reason }));

@@ -53,6 +53,8 @@ const BOUNDS: Array<[path: string, max: number, step: number]> = [
   ['circuitBreaker.halfOpenAfter', DURATION, 1],
   ['circuitBreaker.maxHalfOpenAfter', DURATION, 1],
   ['circuitBreaker.halfOpenProbes', COUNT, 1],
+  ['circuitBreaker.waitForProbe', DURATION, 1],
+  ['circuitBreaker.maxQueued', COUNT, 1],
   ['contextWindows.gpt-4.1', 1e12, 1],
 ];
 

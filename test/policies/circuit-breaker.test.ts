@@ -50,7 +50,7 @@ describe('circuit breaker', () => {
     expect(ai.resilience.circuits()).toEqual({ 'gpt-4.1-mini': 'open', 'gpt-4.1': 'closed' });
   });
 
-  it('after halfOpenAfter one probe goes through; its success closes the circuit', async () => {
+  it('after halfOpenAfter one probe goes through; a call made meanwhile waits for it, and its success closes the circuit', async () => {
     const { server, clock, ai } = await tripped();
     const transitions: string[] = [];
     ai.resilience.on('circuitHalfOpen', () => transitions.push('half-open'));
@@ -59,12 +59,27 @@ describe('circuit breaker', () => {
     expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('half_open');
     server.enqueue(faults.delay(20));
     const probe = call(ai);
+    await server.waitForRequests(4);
+    // The second call is not sent while the probe runs: it waits for its verdict, then goes.
+    const waiting = call(ai);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(server.requests).toHaveLength(4);
+    expect((await probe).object).toBe('chat.completion');
+    expect((await waiting).object).toBe('chat.completion');
+    expect(transitions).toEqual(['half-open', 'closed']);
+    expect(server.requests).toHaveLength(5);
+  });
+
+  it('with waitForProbe: 0, a call made while the probe runs fails at once', async () => {
+    const { server, clock, ai } = await tripped({ waitForProbe: 0 });
+    await clock.advance(10_000);
+    server.enqueue(faults.delay(20));
+    const probe = call(ai);
     const refused = await rejectionOf(call(ai));
     expect(refused).toBeInstanceOf(CircuitOpenError);
+    expect(refused.retryAfter).toBe(0);
     expect((await probe).object).toBe('chat.completion');
-    expect(transitions).toEqual(['half-open', 'closed']);
-    await call(ai);
-    expect(server.requests).toHaveLength(5);
+    expect(server.requests).toHaveLength(4);
   });
 
   it('a probe that is a stream closes the circuit at its first chunk, read or not', async () => {
@@ -78,17 +93,25 @@ describe('circuit breaker', () => {
     unread.controller.abort();
   });
 
-  it('a failed probe reopens it for twice as long', async () => {
-    const { server, clock, ai, opened } = await tripped();
-    await clock.advance(10_000);
-    server.enqueue(faults.serverError(502));
-    await rejectionOf(call(ai));
-    expect(opened.map((event) => [event.reason, event.retryAfter])).toEqual([
+  it('a failed probe reopens it for as long again, or twice as long up to maxHalfOpenAfter', async () => {
+    const constant = await tripped();
+    await constant.clock.advance(10_000);
+    constant.server.enqueue(faults.serverError(502));
+    await rejectionOf(call(constant.ai));
+    expect(constant.opened.map((event) => [event.reason, event.retryAfter])).toEqual([
       ['consecutive_failures', 10_000],
-      ['probe_failed', 20_000],
+      ['probe_failed', 10_000],
     ]);
-    expect((await rejectionOf(call(ai))).retryAfter).toBe(20_000);
-    expect(server.requests).toHaveLength(4);
+
+    const growing = await tripped({ maxHalfOpenAfter: 30_000 });
+    for (const pause of [10_000, 20_000]) {
+      await growing.clock.advance(pause);
+      growing.server.enqueue(faults.serverError(502));
+      await rejectionOf(call(growing.ai));
+    }
+    expect(growing.opened.map((event) => event.retryAfter)).toEqual([10_000, 20_000, 30_000]);
+    expect((await rejectionOf(call(growing.ai))).retryAfter).toBe(30_000);
+    expect(growing.server.requests).toHaveLength(5);
   });
 
   it('4xx, rate limits, quota errors and aborts neither open it nor close it', async () => {
@@ -126,9 +149,10 @@ describe('circuit breaker', () => {
   });
 
   describe("a call's own retries", () => {
-    /** The defaults: 5 failed attempts in a row open the circuit for 10 s. */
-    async function defaultBreaker(options: Record<string, unknown> = {}) {
-      const h = await harness({ circuitBreaker: {}, retry: { maxRetries: 5 }, ...options });
+    /** 5 failed attempts in a row open the circuit for 10 s, doubling up to 120 s. */
+    async function defaultBreaker(options: { circuitBreaker?: object; retry?: object; timeout?: object } = {}) {
+      const circuitBreaker = { halfOpenAfter: 10_000, maxHalfOpenAfter: 120_000, ...options.circuitBreaker };
+      const h = await harness({ retry: { maxRetries: 5 }, ...options, circuitBreaker });
       const retries: RetryEvent[] = [];
       const giveUps: GiveUpEvent[] = [];
       const opened: CircuitOpenEvent[] = [];
@@ -164,21 +188,44 @@ describe('circuit breaker', () => {
       expect(giveUps).toEqual([expect.objectContaining({ reason: 'retries_exhausted', attempt: 8 })]);
     });
 
-    it('only as many retries wait for the circuit as it has probes; another due meanwhile ends at once with its upstream error', async () => {
+    it('retries due while it is open all wait: the first to go is the probe, the others go once it succeeds', async () => {
       const { server, clock, ai, giveUps, retries } = await defaultBreaker({ circuitBreaker: { consecutiveFailures: 2 }, retry: { maxRetries: 2 } });
       server.enqueue(faults.serverError(500), faults.serverError(502));
       const calls = Promise.allSettled([call(ai), call(ai)]);
-      // Both first attempts fail before any time passes.
+      // Both first attempts fail before any time passes; the second failure opens the circuit.
       await until(() => retries.length === 2);
       expect(retries.map((event) => [event.delay, event.delaySource])).toEqual([[500, 'backoff'], [10_000, 'circuit']]);
-      const results = await drive(clock, calls);
-      // The second failure opened the circuit: that call's retry waits for the probe (and succeeds); the
-      // other call's retry, due 500 ms later while the circuit is open, is refused.
-      expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
-      const rejected = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
-      expect(rejected.reason).toBeInstanceOf(OpenAI.InternalServerError);
-      expect(giveUps).toEqual([expect.objectContaining({ reason: 'circuit_open', attempt: 2 })]);
+      // The retry due after 500 ms finds the circuit open: it waits for the probe due at 10 s.
+      await clock.advance(500);
+      await clock.until((timers) => timers.some((timer) => timer.at === clock.now() + 9_500 && timer.delay === 9_500));
+      server.enqueue(faults.delay(20));
+      await clock.advance(9_500);
+      const results = await calls;
+      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(giveUps).toEqual([]);
+      // One probe, then the waiting retry: no request while the circuit was open, none in a crowd.
+      expect(server.requests).toHaveLength(4);
+      expect(ai.resilience.stats().total.retries).toBe(2);
+    });
+
+    it('a failed probe keeps the other waiting retry waiting for the next probe, which it then is', async () => {
+      const { server, clock, ai, opened } = await defaultBreaker({ circuitBreaker: { consecutiveFailures: 2 }, retry: { maxRetries: 1 } });
+      server.enqueue(faults.serverError(500), faults.serverError(502));
+      const calls = Promise.allSettled([call(ai), call(ai)]);
+      await until(() => opened.length === 1);
+      await clock.advance(500);
+      await clock.until((timers) => timers.filter((timer) => timer.at === clock.now() + 9_500).length === 2);
+      // At 10 s one retry probes and fails (the circuit reopens for 20 s); the other keeps waiting.
+      server.enqueue(faults.serverError(503));
+      await clock.advance(9_500);
+      await until(() => opened.length === 2);
+      expect(opened[1]).toMatchObject({ reason: 'probe_failed', retryAfter: 20_000 });
       expect(server.requests).toHaveLength(3);
+      await clock.until((timers) => timers.some((timer) => timer.at === clock.now() + 20_000));
+      await clock.advance(20_000);
+      const results = await calls;
+      expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(server.requests).toHaveLength(4);
     });
 
     it('a retry whose circuit other calls opened while it waited waits for the probe too', async () => {
@@ -190,10 +237,14 @@ describe('circuit breaker', () => {
       server.enqueue(faults.serverError(500));
       await rejectionOf(ai.chat.completions.create(chatParams, { maxRetries: 0 }));
       expect(ai.resilience.circuits()).toEqual({ 'gpt-4.1-mini': 'open' });
-      const completion = await drive(clock, first);
+      await clock.advance(500);
+      await clock.until((timers) => timers.some((timer) => timer.delay === 9_500));
+      expect(server.requests).toHaveLength(2);
+      await clock.advance(9_500);
+      const completion = await first;
       expect(completion.object).toBe('chat.completion');
       expect(server.requests).toHaveLength(3);
-      expect(retries.map((event) => [event.attempt, event.delaySource])).toEqual([[1, 'backoff'], [1, 'circuit']]);
+      expect(retries.map((event) => [event.attempt, event.delaySource])).toEqual([[1, 'backoff']]);
       expect(ai.resilience.stats().total.retries).toBe(1);
     });
 

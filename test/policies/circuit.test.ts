@@ -3,7 +3,7 @@ import { Circuit, type CircuitSettings } from '../../src/policies/circuit-breake
 
 const settings: CircuitSettings = {
   consecutiveFailures: 3, failureRatio: 0.5, minimumCalls: 4, window: 10_000,
-  halfOpenAfter: 1_000, maxHalfOpenAfter: 3_000, halfOpenProbes: 2,
+  halfOpenAfter: 1_000, maxHalfOpenAfter: 3_000, jitter: false, halfOpenProbes: 2, waitForProbe: 0, maxQueued: 0,
 };
 
 function admitted(circuit: Circuit, now: number) {
@@ -27,13 +27,39 @@ describe('Circuit', () => {
     expect(pauses).toEqual([1_000, 2_000, 3_000, 3_000]);
   });
 
+  it('with jitter, draws each pause between 1 and 1.2 times its value', () => {
+    const draws = [0, 0.5, 0.999];
+    const circuit = new Circuit({ ...settings, halfOpenAfter: 1_000, maxHalfOpenAfter: 1_000, jitter: true }, () => draws.shift()!);
+    let now = 0;
+    for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, now), now);
+    const pauses: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const { retryAt } = circuit.snapshot();
+      pauses.push(retryAt! - now);
+      now = retryAt!;
+      if (round < 2) circuit.failure(admitted(circuit, now), now);
+    }
+    expect(pauses).toEqual([1_000, 1_100, 1_200]);
+    // Math.random by default: always within the bounds.
+    const random = new Circuit({ ...settings, halfOpenAfter: 1_000, maxHalfOpenAfter: 1_000, jitter: true });
+    now = 0;
+    for (let i = 0; i < 3; i++) random.failure(admitted(random, now), now);
+    for (let round = 0; round < 50; round++) {
+      const pause = random.snapshot().retryAt! - now;
+      expect(pause).toBeGreaterThanOrEqual(1_000);
+      expect(pause).toBeLessThanOrEqual(1_200);
+      now += pause;
+      random.failure(admitted(random, now), now);
+    }
+  });
+
   it('admits halfOpenProbes probes at once and refuses the rest', () => {
     const circuit = new Circuit(settings);
     for (let i = 0; i < 3; i++) circuit.failure(admitted(circuit, 0), 0);
     const first = admitted(circuit, 1_000);
     const second = admitted(circuit, 1_000);
     expect(first.probe && second.probe).toBe(true);
-    expect(circuit.admit(1_000)).toEqual({ retryAt: 1_000 });
+    expect(circuit.admit(1_000)).toEqual({ retryAt: 1_000, probing: true });
     circuit.neutral(first);
     expect(admitted(circuit, 1_000).probe).toBe(true);
     expect(circuit.success(second, 1_001)).toEqual({ to: 'closed' });
@@ -72,7 +98,7 @@ describe('Circuit', () => {
     const probe = admitted(circuit, 23_000);
     expect(probe.probe).toBe(true);
     circuit.neutral(inFlight[0]!);
-    expect(circuit.admit(23_000)).toEqual({ retryAt: 23_000 });
+    expect(circuit.admit(23_000)).toEqual({ retryAt: 23_000, probing: true });
   });
 
   it('lets only a probe of the current half-open period decide it', () => {
@@ -91,7 +117,7 @@ describe('Circuit', () => {
   it('restores open state until retryAt, and a restored half-open as open now', () => {
     const circuit = new Circuit(settings);
     expect(circuit.restore({ state: 'open', retryAt: 5_000, openings: 2 }, 0)).toMatchObject({ to: 'open', reason: 'restored' });
-    expect(circuit.admit(4_999)).toEqual({ retryAt: 5_000 });
+    expect(circuit.admit(4_999)).toEqual({ retryAt: 5_000, probing: false });
     expect(admitted(circuit, 5_000).probe).toBe(true);
     const other = new Circuit(settings);
     other.restore({ state: 'half_open', openings: 1 }, 100);

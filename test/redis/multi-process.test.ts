@@ -116,15 +116,13 @@ describe('openai-resilient/redis across processes', () => {
 
   it('a circuit opened by one process makes the others fail fast, and only one process probes', { timeout: 30_000 }, async () => {
     // The processes run on fake clocks: the pause lasts until the test ends it (every clock and the circuit
-    // stored in Redis move on together), so it cannot run out while B and C are still asking.
+    // stored in Redis move on together), so it cannot run out while B and C are still asking. Calls do not
+    // wait for the probe here (`waitForProbe: 0`): shared-circuits.test.ts covers the wait.
     const halfOpenAfter = 60_000;
     const server = await faultServer();
     const redis = await startRedisServer();
-    const workers = await startWorkers(
-      bundle.path,
-      ['a', 'b', 'c'],
-      workerInit(redis, server, { circuitBreaker: { consecutiveFailures: 2, halfOpenAfter }, fakeClock: true }),
-    );
+    const circuitBreaker = { consecutiveFailures: 2, halfOpenAfter, jitter: false, waitForProbe: 0 };
+    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], workerInit(redis, server, { circuitBreaker, fakeClock: true }));
     const [a, b, c] = workers;
     const client = await connectRedis(redis);
     const sharedCircuits = async () => (await client.keys(`${PREFIX}circuit:*`)) as string[];
@@ -219,7 +217,8 @@ describe('openai-resilient/redis across processes', () => {
     const server = await faultServer({ latencyMs: 10 });
     const redis = await startRedisServer();
     const init = workerInit(redis, server, {
-      circuitBreaker: { consecutiveFailures: 2, halfOpenAfter: 5_000 },
+      // Calls refused by the circuit A opens fail at once, however long this machine takes to make them.
+      circuitBreaker: { consecutiveFailures: 2, halfOpenAfter: 5_000, waitForProbe: 0 },
       rateLimit: { requestsPerMinute: 60_000, tokensPerMinute: 100_000_000 },
       cache: true,
     });

@@ -78,6 +78,17 @@ describe('createRedisState: circuits', () => {
     expect(await shared.circuitOpen('k', pause, false)).toEqual({ retryIn: 100, openings: 1 });
   });
 
+  it("multiplies the pause by the opening process's jitter factor, growth and cap included", async () => {
+    const { shared } = await state();
+    expect(await shared.circuitOpen('k', { ...pause, factor: 1.2 }, false)).toEqual({ retryIn: 120, openings: 1 });
+    expect(await shared.circuitOpen('k', { ...pause, factor: 0.8 }, true)).toEqual({ retryIn: 160, openings: 2 });
+    expect(await shared.circuitOpen('k', { ...pause, factor: 1.2 }, true)).toEqual({ retryIn: 300, openings: 3 });
+    // A constant pause (maxHalfOpenAfter = halfOpenAfter) stays around halfOpenAfter however often it reopens.
+    const constant = { halfOpenAfter: 1_000, maxHalfOpenAfter: 1_000 };
+    for (let i = 0; i < 70; i++) await shared.circuitOpen('c', { ...constant, factor: 0.9 }, true);
+    expect(await shared.circuitOpen('c', { ...constant, factor: 1.1 }, true)).toEqual({ retryIn: 1_100, openings: 71 });
+  });
+
   it('keeps everything under the prefix, and an open circuit expires on its own', async () => {
     const { shared, redis } = await state();
     await shared.circuitOpen('acct:m', pause, false);

@@ -110,7 +110,7 @@ describe("errors of ours reach the caller built on the client's own SDK copy", (
     });
 
     it('chat.completions.stream() on an open circuit throws CircuitOpenError, whose cause is the SDK copy’s error', async () => {
-      const { server, ai } = await client({ circuitBreaker: { consecutiveFailures: 1 } });
+      const { server, ai } = await client({ circuitBreaker: { consecutiveFailures: 1, waitForProbe: 0 } });
       server.enqueue(faults.serverError(500));
       expect(await rejectionOf(ai.chat.completions.create(chatParams))).toBeInstanceOf(SDK.InternalServerError);
       const error = await rejectionOf(ai.chat.completions.stream(chatParams).finalChatCompletion());
@@ -120,7 +120,7 @@ describe("errors of ours reach the caller built on the client's own SDK copy", (
     });
 
     it('chat.completions.runTools() on an open circuit throws CircuitOpenError', async () => {
-      const { server, ai } = await client({ circuitBreaker: { consecutiveFailures: 1 } });
+      const { server, ai } = await client({ circuitBreaker: { consecutiveFailures: 1, waitForProbe: 0 } });
       server.enqueue(faults.serverError(500));
       await rejectionOf(ai.chat.completions.create(chatParams));
       const add = (args: { a: number; b: number }) => args.a + args.b;

@@ -23,7 +23,7 @@ afterEach(async () => {
 /**
  * A fault server, a fake clock, and a resilient client on both. Closed after each test. The protecting
  * policies (breaker, bulkhead, rate limiter, retry budget) are off unless the test turns them on, so that
- * each test sees only the policies it is about.
+ * each test sees only the policies it is about; retry backoffs and circuit pauses are not jittered.
  */
 export async function harness(options: ResilienceOptions = {}, clientOptions: ConstructorParameters<typeof OpenAI>[0] = {}): Promise<Harness> {
   const server = await startFaultServer();
@@ -32,11 +32,12 @@ export async function harness(options: ResilienceOptions = {}, clientOptions: Co
   const raw = new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url, maxRetries: 0, ...clientOptions });
   const ai = resilient(raw, {
     clock,
-    circuitBreaker: false,
     bulkhead: false,
     rateLimit: false,
     ...options,
     retry: options.retry === false ? false : { jitter: false, budget: false, ...options.retry },
+    // A circuit's pauses are exact (no jitter) unless the test asks for it.
+    circuitBreaker: options.circuitBreaker ? { jitter: false, ...options.circuitBreaker } : false,
   });
   const waits: number[] = [];
   announcedWaits.set(clock, waits);

@@ -10,7 +10,24 @@ export interface CircuitSettings {
   readonly window: number;
   readonly halfOpenAfter: number;
   readonly maxHalfOpenAfter: number;
+  /** Each open pause is drawn between 1 and 1.2 times its value. */
+  readonly jitter: boolean;
   readonly halfOpenProbes: number;
+  /** How far ahead a refused call may wait for a probe (0: it fails at once); see `CircuitBreakers`. */
+  readonly waitForProbe: number;
+  /** Calls that may wait for one circuit at once. */
+  readonly maxQueued: number;
+}
+
+/**
+ * Bounds of the factor a jittered open pause is multiplied by: never shorter than the pause itself, so
+ * that a model that stays down gets at most one probe per `halfOpenAfter`.
+ */
+export const PAUSE_JITTER = { min: 1, max: 1.2 } as const;
+
+/** The factor one open pause is multiplied by: 1 without jitter, else drawn between the bounds. */
+export function pauseFactor(jitter: boolean, random: () => number = Math.random): number {
+  return jitter ? PAUSE_JITTER.min + (PAUSE_JITTER.max - PAUSE_JITTER.min) * random() : 1;
 }
 
 /** Why a circuit opened. */
@@ -29,6 +46,15 @@ export interface CircuitSnapshot {
   readonly retryAt?: number | undefined;
   /** How many times in a row it opened without closing (drives the growing pause). */
   readonly openings: number;
+}
+
+/**
+ * Why an attempt was not admitted: the circuit is open until `retryAt`, or (`probing`) its pause is over
+ * and every probe's place is taken, so the answer may come any moment (`retryAt` is then now).
+ */
+export interface Refusal {
+  readonly retryAt: number;
+  readonly probing: boolean;
 }
 
 /** The ticket of an admitted attempt; hand it back with the outcome. */
@@ -52,9 +78,9 @@ export interface Admission {
  *
  * - closed: everything passes; counted failures open it on `consecutiveFailures` in a row, or when
  *   `failureRatio` of at least `minimumCalls` outcomes in the last `window` failed.
- * - open: nothing passes until `retryAt`.
+ * - open: nothing passes until `retryAt`: `halfOpenAfter` later (times 1 to 1.2 with `jitter`).
  * - half-open: `halfOpenProbes` attempts pass at a time; a success closes it, a counted failure reopens it
- *   for twice the previous pause (up to `maxHalfOpenAfter`), anything else frees the probe's place.
+ *   (for twice the previous pause when `maxHalfOpenAfter` allows it), anything else frees the probe's place.
  *
  * Each opening and closing starts a new period, and only attempts admitted in the current one count: an
  * LLM call can outlast a pause, and a failure of the outage before must not reopen a recovered circuit
@@ -70,22 +96,25 @@ export class Circuit {
   readonly #outcomes: RollingCounter;
   readonly #failures: RollingCounter;
 
-  constructor(private readonly settings: CircuitSettings) {
+  constructor(
+    private readonly settings: CircuitSettings,
+    private readonly random: () => number = Math.random,
+  ) {
     this.#outcomes = new RollingCounter(settings.window);
     this.#failures = new RollingCounter(settings.window);
   }
 
   /** Admits an attempt (returning its ticket and any transition), or says when to come back. */
-  admit(now: number): { admission: Admission; transition?: Transition } | { retryAt: number } {
+  admit(now: number): { admission: Admission; transition?: Transition } | Refusal {
     let transition: Transition | undefined;
     if (this.#state === 'open') {
-      if (now < this.#retryAt) return { retryAt: this.#retryAt };
+      if (now < this.#retryAt) return { retryAt: this.#retryAt, probing: false };
       this.#state = 'half_open';
       this.#probes = 0;
       transition = { to: 'half_open' };
     }
     if (this.#state === 'half_open') {
-      if (this.#probes >= this.settings.halfOpenProbes) return { retryAt: now };
+      if (this.#probes >= this.settings.halfOpenProbes) return { retryAt: now, probing: true };
       this.#probes++;
       return { admission: { probe: true, period: this.#period }, transition };
     }
@@ -171,7 +200,8 @@ export class Circuit {
 
   #open(now: number, reason: OpenReason): Transition {
     const failures = reason === 'probe_failed' ? 1 : this.#failures.total(now);
-    const pause = Math.min(this.settings.maxHalfOpenAfter, this.settings.halfOpenAfter * 2 ** this.#openings);
+    const grown = Math.min(this.settings.maxHalfOpenAfter, this.settings.halfOpenAfter * 2 ** this.#openings);
+    const pause = this.settings.jitter ? Math.round(grown * pauseFactor(true, this.random)) : grown;
     this.#openings++;
     this.#period++;
     this.#state = 'open';

@@ -1,0 +1,61 @@
+import { AbortScope, sleep } from '../internal/abort-scope.js';
+import type { Clock } from '../internal/clock.js';
+
+/**
+ * Something calls wait for and that happens once: one call sent alone while the others wait for what it
+ * says (the rate limiter's probe after a pause, a circuit's half-open probe), or the next change of a
+ * circuit. `finish()` gives the verdict; every `wait()` then resolves.
+ */
+export class Verdict {
+  readonly #done: Promise<void>;
+  #resolve!: () => void;
+  #finished = false;
+
+  constructor() {
+    this.#done = new Promise<void>((resolve) => (this.#resolve = resolve));
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  finish(): void {
+    this.#finished = true;
+    this.#resolve();
+  }
+
+  /**
+   * Waits for the verdict, at most `ms` when given; true when it came. Rejects with the abort reason when
+   * `signal` aborts first. A verdict that arrived in time but was not read yet (a busy event loop runs the
+   * due timer before the socket's data) still counts: before saying no, the wait lets pending I/O run once.
+   */
+  async wait(clock: Clock, signal: AbortSignal, ms: number | undefined): Promise<boolean> {
+    if (!this.#finished) {
+      const scope = new AbortScope(clock, [signal]);
+      const limit = new Promise<void>((resolve, reject) => {
+        if (ms === undefined) scope.signal.addEventListener('abort', () => reject(scope.reason as Error), { once: true });
+        else sleep(clock, Math.max(0, ms), scope.signal).then(resolve, reject);
+      });
+      try {
+        await Promise.race([this.#done, limit]);
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      } finally {
+        scope.abort(undefined);
+        scope.dispose();
+      }
+    }
+    if (signal.aborted) throw signal.reason;
+    if (!this.#finished) await ioTurn();
+    return this.#finished;
+  }
+}
+
+/**
+ * Returns after the event loop has read the sockets once: `setImmediate` runs right after the loop's
+ * I/O phase (a timer of 0 ms may run before it); where there is none (a browser), a 0 ms timer.
+ */
+function ioTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
