@@ -1,10 +1,11 @@
 // Case "chaos (protect)": a closed-loop load of more callers than the account can serve, against a
-// loopback fault server with an OpenAI-like rate limit (token bucket), random 500s and latency. Runs
-// the bare SDK and resilient() one after the other, each against a fresh server, and compares them.
-import OpenAI from 'openai';
-import { resilient } from '../dist/index.js';
+// loopback fault server with an OpenAI-like rate limit (token bucket), random 500s and latency. Runs every
+// subject (bench/subjects/: the bare SDK, the Vercel AI SDK, LangChain.js, a cockatiel policy, resilient())
+// one after the other, each against a fresh server, and compares them.
 import { startFaultServer } from '../dist/testing/index.js';
 import { closedLoop } from './load.js';
+import { describeSubjects, subjectsTable } from './subjects/describe.js';
+import { loadSubjects } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, countBy, markdownTable, pct, percentile, reportTargets, round } from './report.js';
 
@@ -23,15 +24,11 @@ function positiveEnv(name, fallback) {
   return value;
 }
 
-const CLIENTS = [
-  { name: 'bare SDK', create: (url) => new OpenAI({ apiKey: 'sk-bench', baseURL: url }) },
-  { name: 'resilient()', create: (url) => resilient(new OpenAI({ apiKey: 'sk-bench', baseURL: url })) },
-];
-
-async function runOne(spec, { callers, durationMs }) {
+async function runOne(subject, { callers, durationMs }) {
   const server = await startFaultServer({ capacity: CAPACITY, randomFailures: RANDOM_FAILURES, latencyMs: LATENCY_MS });
+  await subject.open?.();
   try {
-    const client = spec.create(server.url);
+    const client = subject.makeClient(server.url);
     const retries = [];
     const off = client.resilience?.on?.('retry', (e) => retries.push(e.kind));
     const load = await closedLoop({
@@ -41,8 +38,9 @@ async function runOne(spec, { callers, durationMs }) {
     });
     off?.();
     const stats = server.stats();
-    return summarize(spec.name, load, stats, retries.length > 0 || client.resilience ? countBy(retries, (k) => k) : undefined);
+    return summarize(subject.name, load, stats, retries.length > 0 || client.resilience ? countBy(retries, (k) => k) : undefined);
   } finally {
+    await subject.close?.();
     await server.close();
   }
 }
@@ -72,6 +70,7 @@ function summarize(name, load, stats, retriesByKind) {
     server: stats,
     errors: countBy(failures, (r) => `${r.error}${r.status ? ` ${r.status}` : ''}`),
     abortedAtDrainLimit: load.aborted,
+    abortListenersLeft: load.listenersLeft,
     ...(retriesByKind ? { retriesByKind } : {}),
   };
 }
@@ -86,6 +85,7 @@ function row(s) {
     'p95 ms': s.p95Ms,
     'p99 ms': s.p99Ms,
     '429s sent': s.server.rateLimited,
+    'aborted at drain limit': s.abortedAtDrainLimit,
   };
 }
 
@@ -107,18 +107,20 @@ export const chaos = {
       `\n== chaos (protect): ${callers} closed-loop callers for ${seconds} s against ${CAPACITY.requestsPerMinute / 60} req/s ` +
         `(bucket ${CAPACITY.burstSeconds} s), ${RANDOM_FAILURES.rate * 100}% random 500s, ${LATENCY_MS.min}-${LATENCY_MS.max} ms latency`,
     );
+    const subjects = await loadSubjects();
     const runs = [];
-    for (const spec of CLIENTS) {
-      console.log(`   running ${spec.name} ...`);
-      runs.push(await runOne(spec, { callers, durationMs: seconds * 1000 }));
+    for (const subject of subjects) {
+      console.log(`   running ${subject.name} ...`);
+      runs.push({ key: subject.key, ...(await runOne(subject, { callers, durationMs: seconds * 1000 })) });
     }
     console.table(Object.fromEntries(runs.map((s) => [s.client, row(s)])));
 
-    const ours = runs.find((s) => s.client === 'resilient()');
+    // Without resilient() among the subjects (BENCH_SUBJECTS), its targets show as not measured.
+    const ours = runs.find((s) => s.key === 'resilient') ?? {};
     const targets = [
-      checkTarget('success rate', ours.successRate, { atLeast: TARGETS.successRate, format: (v) => pct(v) }),
-      checkTarget('goodput / capacity', ours.goodputShare, { atLeast: TARGETS.goodputShare, format: (v) => pct(v) }),
-      checkTarget('upstream requests per success', ours.upstreamPerSuccess, { atMost: TARGETS.upstreamPerSuccess, format: (v) => v.toFixed(2) }),
+      checkTarget('success rate', ours.successRate ?? null, { atLeast: TARGETS.successRate, format: (v) => pct(v) }),
+      checkTarget('goodput / capacity', ours.goodputShare ?? null, { atLeast: TARGETS.goodputShare, format: (v) => pct(v) }),
+      checkTarget('upstream requests per success', ours.upstreamPerSuccess ?? null, { atMost: TARGETS.upstreamPerSuccess, format: (v) => v.toFixed(2) }),
     ];
     return reportTargets('chaos', 'resilient() targets:', targets, {
       case: 'chaos (protect)',
@@ -126,6 +128,7 @@ export const chaos = {
       node: process.version,
       openai: (await import('openai/version')).VERSION,
       config,
+      subjects: describeSubjects(subjects),
       notes: [
         'goodputShare = successes / (capacity req/s × elapsed s); the bucket starts full, so it can exceed 100% by burstSeconds / elapsed.',
         'upstreamPerSuccess = requests the server received / successful calls; random 500s consume no capacity.',
@@ -139,18 +142,45 @@ export const chaos = {
     const { config, runs } = result;
     const rows = runs.map((s) => {
       const r = row(s);
-      return [s.client, r.calls, r['success rate'], r['goodput / capacity'], r['upstream req / success'], s.p50Ms, s.p95Ms, s.p99Ms, r['429s sent']];
+      return [s.client, r.calls, r['success rate'], r['goodput / capacity'], r['upstream req / success'], s.p50Ms, s.p95Ms, s.p99Ms, r['429s sent'], s.abortedAtDrainLimit];
     });
+    const leaking = runs.filter((s) => s.abortListenersLeft > 0);
     return {
       markdown: [
         `${config.callers} closed-loop callers for ${config.seconds} s against a loopback fault server with ` +
           `${config.capacity.requestsPerMinute / 60} requests/s of capacity (a bucket of ${config.capacity.burstSeconds} s; 429s with ` +
           `\`retry-after-ms\` beyond it), ${config.randomFailures.rate * 100}% random 500s and ${config.latencyMs.min}-${config.latencyMs.max} ms ` +
-          'of latency; the bare SDK and `resilient()` (defaults) each against a fresh server. Latencies are of successful calls, retries ' +
-          "and waits included: with 60 callers sharing 20 requests/s, `resilient()`'s calls wait their turn in its rate limiter (seconds), " +
-          "while the bare SDK's few successes are the calls that happened to get through.",
+          'of latency. Each subject runs against a fresh server, one after the other, set up as its documentation shows:',
         '',
-        markdownTable(['client', 'calls', 'success rate', 'goodput / capacity', 'upstream req / success', 'p50 ms', 'p95 ms', 'p99 ms', '429s sent'], rows),
+        ...(result.subjects ? [subjectsTable(result.subjects), ''] : []),
+        'Latencies are of successful calls, retries and waits included. Calls still running ' +
+          '60 s after the end are aborted and counted as failures (last column).',
+        '',
+        markdownTable(
+          ['subject', 'calls', 'success rate', 'goodput / capacity', 'upstream req / success', 'p50 ms', 'p95 ms', 'p99 ms', '429s sent', 'aborted at drain limit'],
+          rows,
+        ),
+        '',
+        'What each one does here. The bare SDK and the AI SDK retry a 429 or a 500 twice: after a 429 they wait what its ' +
+          '`retry-after-ms` asks (until the bucket holds a token again: tens of milliseconds), after a 500 their own backoff ' +
+          '(the SDK 0.5 s then 1 s, less up to 25%; the AI SDK 2 s then 4 s). Every caller then sends again at once, so most ' +
+          'requests meet an empty bucket, and a call that meets three fails. LangChain.js retries up to 6 times, waiting 1–2 s, ' +
+          'then 2–4 s and so on (at least the `retry-after` it is given): its callers spend most of the run waiting, fewer ' +
+          "requests, but capacity left unused. Portkey's gateway, configured with 3 retries, retries after 1, 2 and 4 s, and " +
+          'the SDK in front of it keeps its own 2 retries (as Portkey\'s examples do), so a call can send up to 12 requests ' +
+          'upstream. The cockatiel policy retries 3 times with short jittered backoffs (from 128 ms), and its breaker opens ' +
+          'after 5 consecutive failures (a 429 is one) and then fails every call at once for 10 s (its retries retry those ' +
+          "failures too), so its callers mostly fail fast. `resilient()` paces its callers to the capacity the server announces " +
+          '(`x-ratelimit-*`), so calls wait their turn in its rate limiter (hence its seconds of latency) and almost every ' +
+          'request it sends succeeds.',
+        ...(leaking.length > 0
+          ? [
+              '',
+              `Once every call had settled, ${leaking.map((s) => `${s.client} had left ${s.abortListenersLeft.toLocaleString('en-US')} abort listeners`).join(', ')} ` +
+                "on the callers' shared `AbortSignal` (one per request sent, never removed): a signal that lives as long as a " +
+                'server (a shutdown signal passed to every call) grows without bound. The other subjects left none.',
+            ]
+          : []),
       ].join('\n'),
       charts: {
         'chaos-success': barChart({
@@ -161,6 +191,13 @@ export const chaos = {
             { label: 'goodput / capacity', values: runs.map((s) => s.goodputShare * 100) },
           ],
           format: (v) => `${v.toFixed(1)}%`,
+        }),
+        'chaos-upstream': barChart({
+          title: 'Chaos: upstream requests per successful call (lower is better)',
+          series: runs.map((s) => s.client),
+          groups: [{ label: 'requests per success', values: runs.map((s) => s.upstreamPerSuccess) }],
+          format: (v) => v.toFixed(2),
+          log: true,
         }),
         'chaos-latency': barChart({
           title: 'Chaos: latency of successful calls (ms, lower is better)',

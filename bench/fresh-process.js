@@ -4,15 +4,15 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Runs `moduleUrl` (a bench file's `import.meta.url`) with `nodeArgs`; resolves to what it wrote on stdout
- * when `capture` is set (else its output goes to ours), and rejects if it fails.
+ * Runs `moduleUrl` (a bench file's `import.meta.url`) with `nodeArgs` (for Node) and `args` (for the script);
+ * resolves to what it wrote on stdout when `capture` is set (else its output goes to ours), and rejects if it fails.
  * @param {string} moduleUrl
- * @param {{ nodeArgs?: string[], capture?: boolean }} [options]
+ * @param {{ nodeArgs?: string[], args?: string[], capture?: boolean }} [options]
  * @returns {Promise<string>}
  */
-export async function runInFreshProcess(moduleUrl, { nodeArgs = [], capture = false } = {}) {
+export async function runInFreshProcess(moduleUrl, { nodeArgs = [], args = [], capture = false } = {}) {
   const file = fileURLToPath(moduleUrl);
-  const child = spawn(process.execPath, [...nodeArgs, file], { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, file, ...args], { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'] });
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (text) => (output += text));
   const code = await new Promise((resolve, reject) => child.once('error', reject).once('close', resolve));

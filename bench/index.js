@@ -1,6 +1,7 @@
 // `npm run bench [case...]`: benchmarks against the built dist/, never part of `npm test`. With no
 // argument every case runs and docs/benchmarks.md is regenerated from their results; `npm run bench
-// overhead` (or `node bench/index.js overhead`) runs one case by name and leaves the page alone.
+// overhead` (or `node bench/index.js overhead`) runs one case by name and leaves the page alone (`node
+// bench/write-docs.js overhead` then re-renders its section).
 // Targets print PASS/MISS and never fail the process.
 import { CASES } from './cases.js';
 import { writeDocs } from './write-docs.js';
@@ -24,6 +25,7 @@ if (unknown.length > 0) {
   if (selected.length === CASES.length) {
     console.log(`docs: ${await writeDocs({ seconds: (performance.now() - started) / 1000 })} regenerated`);
   } else {
-    console.log('docs: docs/benchmarks.md not regenerated (only some cases ran); `node bench/write-docs.js` renders it from the last results');
+    const names = selected.map((c) => c.name).join(' ');
+    console.log(`docs: docs/benchmarks.md not regenerated (only some cases ran); \`node bench/write-docs.js ${names}\` re-renders ${selected.length === 1 ? 'its section' : 'their sections'}`);
   }
 }

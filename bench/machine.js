@@ -14,6 +14,8 @@ export async function machine() {
     memoryGiB: Math.round((totalmem() / GiB) * 10) / 10,
     freeMemoryGiB: Math.round((freemem() / GiB) * 10) / 10,
     loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
+    /** 1, 5 and 15 minutes: the machine is shared, and what else runs on it slows every subject. */
+    loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
     os: `${type()} ${release()} (${process.platform}/${process.arch})`,
     node: process.version,
     v8: process.versions.v8,

@@ -1,54 +1,23 @@
 // Case "overhead": what resilient() adds to every call, with an in-memory fetch (no network) and every
 // default policy on, for a chat completion, a stream of 50 SSE frames and an embedding. The bare SDK and
 // resilient() are measured side by side in alternating rounds (see alternate.js). A third, informative
-// subject runs the pipeline with every policy off, to tell the policies' cost from the pipeline's.
+// subject runs the pipeline with every policy off, to tell the policies' cost from the pipeline's. Then, for
+// a chat call and a stream, each alternative (bench/subjects/: the Vercel AI SDK, LangChain.js, a cockatiel
+// policy) against the bare SDK, in processes of its own (see overhead-versus.js).
 import { resilient } from '../dist/index.js';
 import { alternate } from './alternate.js';
 import { isScript, runInFreshProcess } from './fresh-process.js';
-import { BODIES, clientOn, jsonFetch, sseFetch } from './in-memory-fetch.js';
+import { clientOn } from './in-memory-fetch.js';
+import { CHAT, KINDS, PROCESSES, ROUNDS, STREAM_FRAMES, verifyAnswer } from './overhead-kinds.js';
+import { measureAlternatives, versusSection } from './overhead-versus.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, markdownTable, reportTargets, round } from './report.js';
 
-const ROUNDS = 15;
-// Each process settles into its own JIT state (which code is optimised for which shapes), which can shift
-// one subject against the other for the whole run: the case runs in fresh processes and keeps the median.
-const PROCESSES = 3;
 // Every default policy (retry + budget, timeouts, circuit breaker, bulkhead), plus the rate limiter with
 // limits so high that it never waits: it does its bookkeeping on every call. The cache is off by default.
 const EVERY_DEFAULT_POLICY = { rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 } };
 const POLICIES_OFF = { retry: false, timeout: false, circuitBreaker: false, bulkhead: false, rateLimit: false };
 const TARGETS = { addedUs: 10, ratio: 1.1 };
-
-const CHAT = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say ok' }] };
-const STREAM_FRAMES = BODIES.streamFrames(47); // role, 47 deltas, finish, [DONE]: 50 SSE frames
-
-const KINDS = [
-  {
-    name: 'chat completion',
-    fetch: jsonFetch(BODIES.chat),
-    call: (client, options) => client.chat.completions.create(CHAT, options),
-    check: (completion) => completion.choices[0].message.content === 'ok',
-    calls: 1_000,
-  },
-  {
-    name: 'stream, 50 SSE frames',
-    fetch: sseFetch(STREAM_FRAMES),
-    call: async (client, options) => {
-      let chunks = 0;
-      for await (const _chunk of await client.chat.completions.create({ ...CHAT, stream: true }, options)) chunks++;
-      return chunks;
-    },
-    check: (chunks) => chunks === STREAM_FRAMES.length - 1,
-    calls: 200,
-  },
-  {
-    name: 'embedding (1 536 dims)',
-    fetch: jsonFetch(BODIES.embedding),
-    call: (client, options) => client.embeddings.create({ model: 'text-embedding-3-small', input: 'Say ok' }, options),
-    check: (list) => list.data[0].embedding.length === 1536,
-    calls: 1_000,
-  },
-];
 
 async function measure(kind) {
   const clients = {
@@ -58,9 +27,7 @@ async function measure(kind) {
   };
   let limiterWaits = 0;
   clients.resilient.resilience.on('rateLimitWait', () => limiterWaits++);
-  for (const [name, client] of Object.entries(clients)) {
-    if (!kind.check(await kind.call(client))) throw new Error(`overhead: ${kind.name} through ${name} returned an unexpected answer`);
-  }
+  for (const [name, client] of Object.entries(clients)) await verifyAnswer(kind, name, client);
   // Informative too: the bare SDK given an abort signal, as resilient() gives one to the attempts of a call
   // made with a signal (or with a cockatiel policy, or hedged).
   const { signal } = new AbortController();
@@ -125,6 +92,7 @@ export const overhead = {
         }]),
       ),
     );
+    const versus = await measureAlternatives();
     const targets = kinds.flatMap((k) => [
       checkTarget(`${k.kind}: added per call (µs)`, k.addedUs, { atMost: TARGETS.addedUs, format: (v) => v.toFixed(1) }),
       checkTarget(`${k.kind}: ratio resilient / bare`, k.ratio, { atMost: TARGETS.ratio, format: (v) => v.toFixed(2) }),
@@ -139,8 +107,10 @@ export const overhead = {
         'Every subject lets the event loop turn every 100 calls (alternate.js, YIELD_EVERY), as real I/O would: otherwise WeakRef targets made during one long job are kept.',
         'policiesOff is resilient() with retry, timeouts, circuit breaker, bulkhead and rate limiter all off (informative, no target).',
         'bareWithSignal is the bare SDK given an AbortSignal with each call (informative, no target).',
+        'versus: each alternative against the bare SDK in processes of its own (overhead-versus.js), for a chat call and a stream.',
       ],
       kinds,
+      versus,
     });
   },
 
@@ -151,6 +121,7 @@ export const overhead = {
       k.processes ? k.processes.map((p) => p.addedUs.toFixed(1)).join(', ') : 'n/a',
     ]);
     const processes = result.config.processes ?? 1;
+    const versus = versusSection(result);
     return {
       markdown: [
         'Per-call cost with an in-memory `fetch` (a prebuilt `Response` with the 21 headers of a real OpenAI answer, no socket) ' +
@@ -187,6 +158,8 @@ export const overhead = {
           'into events, about 0.3–0.5 µs) and a clock read. The headers of the answer are passed on, not copied (copying a real ' +
           'answer\'s 21 headers costs about 10 µs). Node 22 and 24 run the same pipeline faster. Against a real API call ' +
           'of hundreds of milliseconds these costs are below 0.01%.',
+        '',
+        ...versus.markdown,
       ].join('\n'),
       charts: {
         overhead: barChart({
@@ -195,6 +168,7 @@ export const overhead = {
           groups: result.kinds.map((k) => ({ label: k.kind, values: [k.bareUs, k.resilientUs, k.policiesOffUs] })),
           format: (v) => `${v.toFixed(1)} µs`,
         }),
+        ...versus.charts,
       },
     };
   },

@@ -1,6 +1,6 @@
 // Hand-written SVG charts for docs/benchmarks.md (no dependency): grouped horizontal bars and lines.
 const WIDTH = 760;
-const COLORS = ['#8a8f98', '#2f6fdf', '#e0803a', '#3aa55d', '#b04fc4'];
+const COLORS = ['#8a8f98', '#2f6fdf', '#e0803a', '#3aa55d', '#b04fc4', '#c9a227'];
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
