@@ -4,7 +4,7 @@
 // one after the other, each against a fresh server, and compares them.
 import { startFaultServer } from '../dist/testing/index.js';
 import { closedLoop } from './load.js';
-import { describeSubjects, subjectsTable } from './subjects/describe.js';
+import { describeSubjects, subjectColors, subjectsTable } from './subjects/describe.js';
 import { loadSubjects } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, countBy, markdownTable, pct, percentile, reportTargets, round } from './report.js';
@@ -145,6 +145,7 @@ export const chaos = {
       return [s.client, r.calls, r['success rate'], r['goodput / capacity'], r['upstream req / success'], s.p50Ms, s.p95Ms, s.p99Ms, r['429s sent'], s.abortedAtDrainLimit];
     });
     const leaking = runs.filter((s) => s.abortListenersLeft > 0);
+    const colors = subjectColors(runs.map((s) => s.key));
     return {
       markdown: [
         `${config.callers} closed-loop callers for ${config.seconds} s against a loopback fault server with ` +
@@ -176,9 +177,9 @@ export const chaos = {
         ...(leaking.length > 0
           ? [
               '',
-              `Once every call had settled, ${leaking.map((s) => `${s.client} had left ${s.abortListenersLeft.toLocaleString('en-US')} abort listeners`).join(', ')} ` +
-                "on the callers' shared `AbortSignal` (one per request sent, never removed): a signal that lives as long as a " +
-                'server (a shutdown signal passed to every call) grows without bound. The other subjects left none.',
+              `Once every call had settled, ${leaking.map((s) => `${s.client} had left ${s.abortListenersLeft.toLocaleString('en-US')} abort listeners (after ${s.calls.toLocaleString('en-US')} calls)`).join(', ')} ` +
+                "on the callers' shared `AbortSignal`: listeners added to the caller's signal and never removed, so a signal that " +
+                'lives as long as a server (a shutdown signal passed to every call) grows without bound. The other subjects left none.',
             ]
           : []),
       ].join('\n'),
@@ -186,6 +187,7 @@ export const chaos = {
         'chaos-success': barChart({
           title: 'Chaos: success rate and goodput as a share of capacity (%, higher is better)',
           series: runs.map((s) => s.client),
+          colors,
           groups: [
             { label: 'success rate', values: runs.map((s) => s.successRate * 100) },
             { label: 'goodput / capacity', values: runs.map((s) => s.goodputShare * 100) },
@@ -195,6 +197,7 @@ export const chaos = {
         'chaos-upstream': barChart({
           title: 'Chaos: upstream requests per successful call (lower is better)',
           series: runs.map((s) => s.client),
+          colors,
           groups: [{ label: 'requests per success', values: runs.map((s) => s.upstreamPerSuccess) }],
           format: (v) => v.toFixed(2),
           log: true,
@@ -202,6 +205,7 @@ export const chaos = {
         'chaos-latency': barChart({
           title: 'Chaos: latency of successful calls (ms, lower is better)',
           series: runs.map((s) => s.client),
+          colors,
           groups: ['p50', 'p95', 'p99'].map((p) => ({ label: p, values: runs.map((s) => s[`${p}Ms`]) })),
           format: (v) => `${v} ms`,
         }),

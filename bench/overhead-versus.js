@@ -8,7 +8,7 @@ import { isScript, runInFreshProcess } from './fresh-process.js';
 import { clientOn } from './in-memory-fetch.js';
 import { KINDS, PROCESSES, ROUNDS, verifyAnswer } from './overhead-kinds.js';
 import { markdownTable, median, round } from './report.js';
-import { describeSubjects, subjectsTable } from './subjects/describe.js';
+import { describeSubjects, subjectColors, subjectsTable } from './subjects/describe.js';
 import { loadSubjects, selectedSubjectKeys } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
 
@@ -99,12 +99,15 @@ export function versusSection(result) {
       "The AI SDK and LangChain.js do more than hand the SDK's answer on: they convert the request and the answer to their " +
         'own message types, the AI SDK validates each answer and each stream chunk against its schema (zod) and turns chunks ' +
         'into its own stream parts, and LangChain.js calls the openai SDK underneath (its own retries off). The cockatiel ' +
-        'policy passes its abort signal to every attempt, which the SDK composes with `AbortSignal.any`.',
+        'policy passes its abort signal to every attempt, which the SDK composes with `AbortSignal.any`. The AI SDK\'s stream ' +
+        'is read from `fullStream`, whose `error` part is thrown: its `textStream` ends quietly when the stream fails (the ' +
+        'error only reaches `onError`, which logs it), so a failed stream would pass for a short answer.',
     ],
     charts: {
       'overhead-versus': barChart({
         title: 'Per-call cost as a multiple of the bare SDK, in-memory fetch (lower is better)',
         series: [...versus.results.map((r) => r.name), 'resilient()'],
+        colors: subjectColors([...versus.results.map((r) => r.key), 'resilient']),
         groups: COMPARED.map((kind, i) => ({ label: kind.name, values: [...versus.results.map((r) => r.kinds[i].ratio), ours[kind.name].ratio] })),
         format: (v) => `×${v.toFixed(2)}`,
       }),

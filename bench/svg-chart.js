@@ -18,10 +18,10 @@ function frame(height, title, body) {
   ].join('\n');
 }
 
-function legend(labels, y, colorOffset = 0) {
+function legend(labels, y, colorOf) {
   let x = 16;
   return labels.flatMap((label, i) => {
-    const item = [`<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${COLORS[(i + colorOffset) % COLORS.length]}"/>`, text(x + 17, y, label, 'fill="#333"')];
+    const item = [`<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${colorOf(i)}"/>`, text(x + 17, y, label, 'fill="#333"')];
     x += 28 + label.length * 6.5;
     return item;
   });
@@ -30,9 +30,11 @@ function legend(labels, y, colorOffset = 0) {
 /**
  * Grouped horizontal bars: one group per row label, one bar per series, each labelled with its value.
  * @param {{ title: string, series: string[], groups: { label: string, values: (number | null)[] }[],
- *   format?: (v: number) => string, log?: boolean }} chart  `log` for a logarithmic axis (values > 0)
+ *   format?: (v: number) => string, log?: boolean, colors?: string[] }} chart  `log` for a logarithmic axis
+ *   (values > 0); `colors`, one per series, to keep a subject's colour from chart to chart
  */
-export function barChart({ title, series, groups, format = (v) => String(v), log = false }) {
+export function barChart({ title, series, groups, format = (v) => String(v), log = false, colors }) {
+  const colorOf = (s) => colors?.[s] ?? COLORS[s % COLORS.length];
   const labelWidth = 190;
   const plotWidth = WIDTH - labelWidth - 110;
   const bar = 16;
@@ -44,7 +46,7 @@ export function barChart({ title, series, groups, format = (v) => String(v), log
   const scale = log
     ? (v) => (v <= 0 ? 0 : plotWidth * Math.max(0.02, (Math.log10(v) - Math.log10(min) + 0.3) / (Math.log10(max) - Math.log10(min) + 0.3)))
     : (v) => (plotWidth * v) / max;
-  const body = [...legend(series, 46)];
+  const body = [...legend(series, 46, colorOf)];
   groups.forEach((group, g) => {
     const y0 = top + g * groupHeight;
     body.push(text(labelWidth - 10, y0 + (series.length * (bar + 4)) / 2 + 2, group.label, 'text-anchor="end" fill="#222"'));
@@ -55,7 +57,7 @@ export function barChart({ title, series, groups, format = (v) => String(v), log
         return;
       }
       const w = Math.max(1, scale(value));
-      body.push(`<rect x="${labelWidth}" y="${y}" width="${fixed(w)}" height="${bar}" fill="${COLORS[s % COLORS.length]}"/>`);
+      body.push(`<rect x="${labelWidth}" y="${y}" width="${fixed(w)}" height="${bar}" fill="${colorOf(s)}"/>`);
       body.push(text(labelWidth + w + 6, y + bar - 4, format(value), 'fill="#222"'));
     });
   });
@@ -91,7 +93,7 @@ export function lineChart({ title, xLabel, yLabel, series, references = [], form
   const yMax = step * Math.ceil((Math.max(...ys) * 1.1 || 1) / step);
   const px = (x) => left + ((x - xMin) / (xMax - xMin)) * plotWidth;
   const py = (y) => top + plotHeight - (y / yMax) * plotHeight;
-  const body = [...legend(series.map((s) => s.label), 46, 1)];
+  const body = [...legend(series.map((s) => s.label), 46, (i) => COLORS[(i + 1) % COLORS.length])];
   for (let y = 0; y <= yMax + step / 2; y += step) {
     body.push(`<line x1="${left}" y1="${fixed(py(y))}" x2="${WIDTH - right}" y2="${fixed(py(y))}" stroke="#e5e5e5"/>`);
     body.push(text(left - 6, py(y) + 4, formatY(y), 'text-anchor="end" fill="#555" font-size="11"'));

@@ -42,7 +42,9 @@ function makeClient(target) {
 export const aiSdk = {
   key: 'ai-sdk',
   name: 'Vercel AI SDK',
-  configuration: '`generateText` / `streamText` with `createOpenAI({ baseURL }).chat(model)`, `maxRetries: 2`',
+  configuration:
+    '`generateText` / `streamText` (read from `fullStream`) with `createOpenAI({ baseURL }).chat(model)` (Chat Completions, ' +
+    "which every subject calls; the provider's default `openai(model)` calls the Responses API), `maxRetries: 2`",
   versions: installedVersions(['ai', '@ai-sdk/openai']),
   makeClient,
 };
