@@ -29,7 +29,7 @@ export type FetchFunction = (input: string | URL | Request, init?: RequestInit) 
 /** Options of {@link createFaultFetch}: the same simulated account as `startFaultServer`'s. */
 export interface FaultFetchOptions {
   /**
-   * The simulated account's limits (token buckets on the real clock), as for `startFaultServer`:
+   * The simulated account's limits (token buckets on the real clock, or `capacity.clock`), as for `startFaultServer`:
    * requests beyond them get OpenAI's 429 `rate_limit_exceeded` with live `x-ratelimit-*` headers.
    */
   capacity?: CapacityOptions;

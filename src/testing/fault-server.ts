@@ -33,8 +33,9 @@ export interface FaultServerOptions extends CorsServerOptions {
   /** Port, default 0 (an ephemeral port). */
   port?: number;
   /**
-   * The simulated account's limits, enforced with token buckets on the real clock: a request beyond
-   * them gets OpenAI's 429 `rate_limit_exceeded` with `retry-after-ms`, `retry-after` and
+   * The simulated account's limits, enforced with token buckets on the real clock (or
+   * `capacity.clock`), optionally also over a shorter window (`capacity.shortWindowSeconds`): a request
+   * beyond them gets OpenAI's 429 `rate_limit_exceeded` with `retry-after-ms`, `retry-after` and
    * `x-ratelimit-*` headers, and every success announces the remaining capacity. Scripted faults take
    * precedence and consume no capacity. Without it, capacity is unlimited.
    */

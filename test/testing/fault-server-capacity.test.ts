@@ -2,6 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import OpenAI from 'openai';
 import { faults, formatResetDuration, startFaultServer, tokenCost, type FaultServer, type FaultServerOptions } from '../../src/testing/index.js';
 import { TokenBucket, createAdmission, seededRandom } from '../../src/testing/capacity.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
 import type { ReceivedRequest } from '../../src/testing/received-request.js';
 
 type RateLimitError = InstanceType<typeof OpenAI.RateLimitError>;
@@ -115,6 +116,55 @@ describe('capacity: requests per minute', () => {
     server.enqueue(faults.ok());
     expect((await chat(client)).response.status).toBe(200); // scripted success while the bucket is empty
     expect(server.stats()).toEqual({ received: 4, admitted: 1, rateLimited: 1, randomFailures: 0, scripted: 2, overloaded: 0 });
+  });
+});
+
+describe('capacity: a shorter window (shortWindowSeconds)', () => {
+  it('a request the short window refuses gets a 429 while the headers, counting the minute, still show headroom', () => {
+    let now = 0;
+    // 60 a minute, announced as a bucket of 60, enforced one a second.
+    const admit = createAdmission({ capacity: { requestsPerMinute: 60, burstSeconds: 60, shortWindowSeconds: 1 } }, () => now);
+    expect(headersOf(admit(request()))['x-ratelimit-remaining-requests']).toBe('59');
+    now += 400;
+    const refused = admit(request());
+    expect(refused).toMatchObject({ kind: 'reject', reason: 'rateLimited' });
+    const headers = headersOf(refused);
+    expect(headers).toMatchObject({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '59', 'retry-after-ms': '600', 'retry-after': '1' });
+    expect((refused as { fault: { type?: string; message?: string } }).fault).toMatchObject({ type: 'requests' });
+    expect((refused as { fault: { message: string } }).fault.message).toMatch(/on requests per min \(RPM\): Limit 60, Used \d+, Requested 1\. Please try again in 600ms\./);
+    now += 599;
+    expect(admit(request()).kind).toBe('reject');
+    now += 1;
+    // The refusals took nothing: the minute's bucket lost only the two admitted requests (and refilled one).
+    expect(headersOf(admit(request()))['x-ratelimit-remaining-requests']).toBe('58');
+  });
+
+  it('applies to tokens too: a window of one second of tokens, with the headers counting the minute', () => {
+    let now = 0;
+    // 6 000 tokens a minute (100 a second); each call costs 1 prompt token ('hi') + 99.
+    const admit = createAdmission({ capacity: { requestsPerMinute: 6_000, tokensPerMinute: 6_000, burstSeconds: 60, shortWindowSeconds: 1 } }, () => now);
+    const body = { model: 'gpt-4.1-mini', messages: 'hi', max_tokens: 99 };
+    expect(headersOf(admit(request(body)))['x-ratelimit-remaining-tokens']).toBe('5900');
+    now += 500;
+    const refused = admit(request(body));
+    expect(refused).toMatchObject({ kind: 'reject', reason: 'rateLimited', fault: { type: 'tokens' } });
+    expect(headersOf(refused)).toMatchObject({ 'x-ratelimit-remaining-tokens': '5950', 'retry-after-ms': '500' });
+    now += 500;
+    expect(admit(request(body)).kind).toBe('admit');
+  });
+
+  it('capacity.clock: the buckets refill on the clock given (a FakeClock), through the server', async () => {
+    const clock = new FakeClock(1_000_000);
+    const { server, client } = await start({ capacity: { requestsPerMinute: 60, burstSeconds: 60, shortWindowSeconds: 1, clock } });
+    await chat(client);
+    const refused = (await caught(chat(client))) as RateLimitError;
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after-ms')).toBe('1000');
+    expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('59');
+    await clock.advance(1_000);
+    const { response } = await chat(client);
+    expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('59');
+    expect(server.stats()).toMatchObject({ admitted: 2, rateLimited: 1 });
   });
 });
 
@@ -287,6 +337,8 @@ describe('helpers and validation', () => {
   it.each([
     [{ capacity: { requestsPerMinute: 0 } }, /capacity\.requestsPerMinute/],
     [{ capacity: { requestsPerMinute: 60, tokensPerMinute: -1 } }, /capacity\.tokensPerMinute/],
+    [{ capacity: { requestsPerMinute: 60, shortWindowSeconds: 0 } }, /capacity\.shortWindowSeconds/],
+    [{ capacity: { requestsPerMinute: 60, clock: {} } }, /capacity\.clock/],
     [{ randomFailures: { rate: 1.5 } }, /randomFailures\.rate/],
     [{ latencyMs: { min: 10, max: 5 } }, /latencyMs\.max/],
     [{ latencyMs: { min: 5, max: 10, slowShare: 1.5, slowMs: 400 } }, /latencyMs\.slowShare/],
