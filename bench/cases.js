@@ -4,6 +4,7 @@
 import { cache } from './cache.js';
 import { chaos } from './chaos.js';
 import { construction } from './construction.js';
+import { drain } from './drain.js';
 import { hedge } from './hedge.js';
 import { largeEvent } from './large-event.js';
 import { memory } from './memory.js';
@@ -12,4 +13,4 @@ import { overhead } from './overhead.js';
 import { recovery } from './recovery.js';
 import { redis } from './redis.js';
 
-export const CASES = [overhead, cache, chaos, outage, recovery, memory, construction, hedge, largeEvent, redis];
+export const CASES = [overhead, cache, chaos, drain, outage, recovery, memory, construction, hedge, largeEvent, redis];
