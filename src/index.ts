@@ -3,7 +3,7 @@
  * maps every SDK error to a recovery action. Everything public is named here; `internal/` is private.
  */
 export { resilient, type ResilientClient, type OpenAIClientLike } from './resilient.js';
-export type { Resilience, ResilienceStats, RateLimitView } from './resilience.js';
+export type { Resilience, ResilienceStats, RateLimitView, RateLimitPacing } from './resilience.js';
 export type { CallStatsSnapshot, LatencySnapshot, TokenUsage } from './stats/call-stats.js';
 export type {
   ResilienceOptions,
@@ -84,7 +84,7 @@ export type {
   CacheStoreErrorEvent,
   ListenerErrorEvent,
 } from './events/event-map.js';
-export type { SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer, LearnedLimits } from './shared/shared-backend.js';
+export type { SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer, SharedPlaces, SharedMarks, SharedAnswer, LearnedLimits } from './shared/shared-backend.js';
 export type { SharedStats } from './shared/shared-link.js';
 export { systemClock, type Clock } from './internal/clock.js';
 export type { ResilienceLogger, LogLevel } from './observability/logging.js';

@@ -29,8 +29,8 @@ export interface ResilienceStats {
 
 /**
  * A model's rate limits as the limiter knows them (configured, or learned from `x-ratelimit-limit-*`),
- * the headroom the server last reported (`x-ratelimit-remaining-*`), and `pausedUntil` while it waits
- * out a 429.
+ * the headroom the server last reported (`x-ratelimit-remaining-*`), `pausedUntil` while it waits
+ * out a 429, and how each limit is paced.
  */
 export interface RateLimitView {
   readonly requestsPerMinute?: number;
@@ -38,7 +38,16 @@ export interface RateLimitView {
   readonly remainingRequests?: number;
   readonly remainingTokens?: number;
   readonly pausedUntil?: number;
+  /**
+   * Per limit: `configured` until the server says what is left (one second's requests, a minute's tokens
+   * at once), `server` once its `x-ratelimit-remaining-*` decides (bursts widen as answers confirm them),
+   * `fine` after a 429 despite headroom (paced below the limit, in small bursts). See docs/policies.md.
+   */
+  readonly pacing?: { readonly requests?: RateLimitPacing; readonly tokens?: RateLimitPacing };
 }
+
+/** How a rate limit is paced (see {@link RateLimitView.pacing}). */
+export type RateLimitPacing = 'configured' | 'server' | 'fine';
 
 /** The `resilience` property of a resilient client: what the policies are doing, and hooks into it. */
 export interface Resilience<Client = unknown> {

@@ -58,6 +58,8 @@ export async function enterGuards(
       reservation = await rateLimiter.acquire(request.model, () => estimateTokens(working.body), ctx.tenant, call, deadlineAt, sharedModel);
     }
     if (bulkhead) release = await bulkhead.acquire(ctx.tenant, call);
+    // The server refills from here on: what its answer says was left is read as of this moment.
+    if (reservation) reservation.sentAt = ctx.options.clock.now();
   } catch (error) {
     if (admission) breakers!.record(breakerKey!, admission, { ok: false, kind: 'aborted', error });
     if (reservation) rateLimiter!.cancel(reservation);
@@ -87,11 +89,11 @@ export async function enterGuards(
       const answeredBy = (body as { model?: unknown } | undefined)?.model;
       request.observed.responseModel = typeof answeredBy === 'string' ? answeredBy : request.model;
       if (rateLimiter && request.model !== undefined) {
-        rateLimiter.learn(request.model, response.headers, sharedModel);
-        if (reservation) {
-          rateLimiter.settle(reservation, usedTokens(body));
-          rateLimiter.finish(reservation, response.ok);
-        }
+        const used = usedTokens(body);
+        // The usage first: what the server says is left then has the last word.
+        if (reservation) rateLimiter.settle(reservation, used);
+        rateLimiter.learn(request.model, response.headers, sharedModel, { reservation, rateLimited: false, succeeded: response.ok, usedTokens: used });
+        if (reservation) rateLimiter.finish(reservation, response.ok);
       }
     },
     streamUsage(body) {
@@ -105,8 +107,11 @@ export async function enterGuards(
       const classification = error === undefined ? undefined : classify(error, { now: ctx.options.clock.now() });
       judge(classification ? { ok: false, kind: classification.kind, error } : { ok: true });
       if (rateLimiter && request.model !== undefined && classification) {
-        rateLimiter.learn(request.model, (error as { headers?: Headers }).headers, sharedModel);
-        if (classification.kind === 'rate_limited' && classification.hint) {
+        const rateLimited = classification.kind === 'rate_limited';
+        const { headers, type } = error as { headers?: Headers; type?: unknown };
+        // A 429 that still shows headroom for the limit it names makes the pacing finer (before the pause holds the buckets).
+        rateLimiter.learn(request.model, headers, sharedModel, { reservation, rateLimited, succeeded: false, limitType: type });
+        if (rateLimited && classification.hint) {
           rateLimiter.pause(request.model, classification.hint.delay, sharedModel);
         }
       }

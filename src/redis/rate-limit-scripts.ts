@@ -1,23 +1,29 @@
-import { BURST_SECONDS } from '../policies/rate-limit/bucket-capacity.js';
+import { BURST_SECONDS, FINE_MARGIN, MAX_REFINEMENTS } from '../policies/rate-limit/bucket-capacity.js';
 import { PROBE_WAIT } from '../policies/rate-limit/model-probe.js';
 import { LuaScript } from './redis-client.js';
 import { LUA_NOW } from './lua-prelude.js';
 
 /*
- * A model's rate state is a hash, the same token buckets as the in-process limiter (refilled continuously
- * at perMinute / 60 000 per ms, holding one second's requests and a whole minute's tokens (BURST_SECONDS),
- * allowed into debt so callers wait in turn):
- *   rpm, tpm   limits learned from headers    r, t   bucket levels
- *   ts         refilled up to (server ms; in the future while a pause holds the buckets empty)
- *   pause      paused until (after a 429), never longer than the maxPause of the process that set it
- *   pausedAt   when that pause was set: a reader honours it for at most its own maxPause from then
- *   probe      1 while a pause cut short is owed its probe      lease   until when a call holds that probe
+ * A model's rate state is a hash holding, for each limit, the same two buckets as the in-process limiter
+ * (src/policies/rate-limit/limit-bucket.ts: the server's bucket as known from its headers, and fine pacing),
+ * refilled continuously, allowed into debt so callers wait in turn, and one count of everything reserved
+ * that gives each reservation its place:
+ *   rpm, tpm    limits learned from headers
+ *   r, t        the server buckets' levels          rf, tf    the fine pacing levels
+ *   rc, tc      everything reserved (places)         rh, th    1 once x-ratelimit-remaining-* was heard
+ *   rad, tad    everything admitted (sent)           ran, tan  everything answered (marks: what went around a request)
+ *   rn, tn      refinements after 429s despite headroom          rra, tra  rad / tad at the last refinement
+ *   ts          refilled up to (server ms; in the future while a pause holds the buckets empty)
+ *   pause       paused until (after a 429), never longer than the maxPause of the process that set it
+ *   pausedAt    when that pause was set: a reader honours it for at most its own maxPause from then
+ *   probe       1 while a pause cut short is owed its probe      lease   until when a call holds that probe
  * Configured limits come in ARGV[1] / ARGV[2] (0 for none) and win over learned ones. ARGV[3] is how long an
- * unused state is kept (a pause is never kept longer than it runs). Every script starts with this prelude
- * and ends by saving the levels.
+ * unused state is kept (a pause is never kept longer than it runs). Every script starts with this prelude;
+ * those that change the state end by saving it.
  */
 const PRELUDE = `${LUA_NOW}
-local s = redis.call('HMGET', KEYS[1], 'rpm', 'tpm', 'r', 't', 'ts', 'pause', 'pausedAt', 'probe', 'lease')
+local s = redis.call('HMGET', KEYS[1], 'rpm', 'tpm', 'r', 't', 'ts', 'pause', 'pausedAt', 'probe', 'lease',
+  'rf', 'tf', 'rc', 'tc', 'rh', 'th', 'rn', 'tn', 'rra', 'tra', 'rad', 'tad', 'ran', 'tan')
 local function limit(configured, learned)
   local value = tonumber(configured)
   if value and value > 0 then return value end
@@ -28,94 +34,248 @@ local tpm = limit(ARGV[2], s[2])
 local refilledAt = math.max(now, tonumber(s[5]) or now)
 local elapsed = math.max(0, now - (tonumber(s[5]) or now))
 local REQUEST_BURST, TOKEN_BURST = ${BURST_SECONDS.requests}, ${BURST_SECONDS.tokens}
-local function capacityOf(perMinute, burstSeconds)
-  return math.max(1, perMinute * burstSeconds / 60)
+local MARGIN, MAX_REFINEMENTS = ${FINE_MARGIN}, ${MAX_REFINEMENTS}
+local function fineCap(perMinute, n)
+  local second = perMinute / 60
+  if n == 0 then return math.max(1, second) end
+  return math.max(1, second * (1 - MARGIN) / 2 ^ (n - 1))
 end
-local function level(stored, perMinute, burstSeconds)
-  if not perMinute then return nil, nil end
-  local capacity = capacityOf(perMinute, burstSeconds)
-  return math.min(capacity, (tonumber(stored) or capacity) + elapsed * perMinute / 60000), capacity
+local function fineRate(perMinute, n)
+  return perMinute / 60000 * (1 - MARGIN) ^ n
 end
-local r, rCapacity = level(s[3], rpm, REQUEST_BURST)
-local t, tCapacity = level(s[4], tpm, TOKEN_BURST)
+local function serverCap(K)
+  if K.heard then return math.max(1, K.limit) end
+  return math.max(1, K.limit * K.burst / 60)
+end
+-- A limit's buckets, refilled up to now (nil without a limit); i: its level's index in s (3 requests, 4 tokens).
+local function kind(perMinute, burst, i)
+  if not perMinute then return nil end
+  local K = { limit = perMinute, burst = burst, heard = s[i + 11] == '1', n = tonumber(s[i + 13]) or 0,
+    refinedAt = tonumber(s[i + 15]) or 0, consumed = tonumber(s[i + 9]) or 0,
+    admitted = tonumber(s[i + 17]) or 0, answered = tonumber(s[i + 19]) or 0 }
+  local sc, fc = serverCap(K), fineCap(perMinute, K.n)
+  K.server = math.min(sc, tonumber(s[i]) or sc)
+  K.fine = math.min(math.max(K.server, fc), tonumber(s[i + 7]) or fc)
+  if K.server < sc then K.server = math.min(sc, K.server + elapsed * perMinute / 60000) end
+  if K.fine < fc then K.fine = math.min(fc, K.fine + elapsed * fineRate(perMinute, K.n)) end
+  return K
+end
+local R = kind(rpm, REQUEST_BURST, 3)
+local T = kind(tpm, TOKEN_BURST, 4)
 local pause = tonumber(s[6]) or 0
+-- How long the place at start (of amount) waits in K, held for held ms first (a request larger than a bucket
+-- needs it full); and the shortest that can turn out while bursts widen with answers (the server's bucket alone).
+local function waitOf(K, start, amount, held)
+  local function one(level, capacity, rate)
+    local missing = start + math.min(amount, capacity) - (K.consumed + level)
+    if missing <= 0 then return 0 end
+    return held + math.ceil(missing / rate)
+  end
+  local server = one(K.server, serverCap(K), K.limit / 60000)
+  if not K.heard then return server, server end
+  local w = math.max(server, one(K.fine, fineCap(K.limit, K.n), fineRate(K.limit, K.n)))
+  if K.n > 0 then return w, w end
+  return w, server
+end
+-- A pause counts for at most this caller's maxPause (ARGV[5], -1 for none), whoever set it; so does the hold on the buckets.
+local function capPause()
+  local cap = tonumber(ARGV[5])
+  if cap >= 0 then
+    pause = math.min(pause, (tonumber(s[7]) or now) + cap)
+    refilledAt = math.min(refilledAt, math.max(now, pause))
+  end
+end
+-- A reservation (an entry {K, amount, start} per limit) goes now: its marks, {sent, answered} per limit (-1 without
+-- K). Finely paced, at most one window beyond its place stays granted (see LimitBucket.admitted).
+local function admit(entries)
+  local marks = {-1, -1, -1, -1}
+  for index, entry in ipairs(entries) do
+    local K = entry[1]
+    if K then
+      if K.n > 0 and entry[3] >= 0 then K.fine = math.min(K.fine, entry[3] + fineCap(K.limit, K.n) - K.consumed) end
+      K.admitted = K.admitted + entry[2]
+      marks[index * 2 - 1], marks[index * 2] = K.admitted, K.answered
+    end
+  end
+  return marks
+end
 local function save()
-  redis.call('HSET', KEYS[1], 'r', r or '', 't', t or '', 'ts', refilledAt)
+  local function put(K, prefix)
+    if not K then
+      redis.call('HSET', KEYS[1], prefix, '', prefix .. 'f', '')
+      return
+    end
+    redis.call('HSET', KEYS[1], prefix, K.server, prefix .. 'f', K.fine, prefix .. 'c', K.consumed,
+      prefix .. 'h', K.heard and 1 or 0, prefix .. 'n', K.n, prefix .. 'ra', K.refinedAt,
+      prefix .. 'ad', K.admitted, prefix .. 'an', K.answered)
+  end
+  put(R, 'r')
+  put(T, 't')
+  redis.call('HSET', KEYS[1], 'ts', refilledAt)
   redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), pause - now))
 end
 `;
 
 /**
  * ARGV[4]: tokens; ARGV[5]: the caller's maxPause (-1 for none); ARGV[6]: how long a probe holds its
- * lease. Returns {known, wait, reason, tokens, probe}: known 0 when no limit is known and no pause runs
- * (nothing taken); reason 1 paused, 2 requests, 3 tokens, 4 probing (nothing taken: ask again after wait);
- * tokens 1 when a token limit applies; probe 1 when this reservation is the probe that ends a pause cut
- * short.
+ * lease. Returns {known, wait, reason, tokens, probe, requestsPlace, tokensPlace, marks...}: known 0 when
+ * no limit is known and no pause runs (nothing taken); reason 1 paused, 2 requests, 3 tokens, 4 probing
+ * (nothing taken: ask again after wait); tokens 1 when a token limit applies; probe 1 when this reservation
+ * is the probe that ends a pause cut short; the places (-1 for a limit not known) are for RATE_CHECK and
+ * RATE_LEARN; the marks (sent and answered, for requests then tokens; -1 unless it goes now) for RATE_LEARN;
+ * last, the shortest the wait can turn out (see waitOf).
  */
 export const RATE_RESERVE = new LuaScript(`${PRELUDE}
-local cap = tonumber(ARGV[5])
-if cap >= 0 then
-  -- A pause counts for at most this caller's maxPause, whoever set it; so does the hold on the buckets.
-  pause = math.min(pause, (tonumber(s[7]) or now) + cap)
-  refilledAt = math.min(refilledAt, math.max(now, pause))
-end
+capPause()
 local probe = 0
 if s[8] == '1' then
-  if pause > now then return {1, pause - now, 4, 0, 0} end
+  if pause > now then return {1, pause - now, 4, 0, 0, -1, -1, -1, -1, -1, -1, pause - now} end
   local lease = tonumber(s[9]) or 0
-  if lease > now then return {1, math.min(lease - now, ${PROBE_WAIT}), 4, 0, 0} end
+  local leaseWait = math.min(lease - now, ${PROBE_WAIT})
+  if lease > now then return {1, leaseWait, 4, 0, 0, -1, -1, -1, -1, -1, -1, leaseWait} end
   redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[6]))
   probe = 1
 end
-if not rpm and not tpm then
-  if probe == 1 then return {1, 0, 0, 0, 1} end
-  if pause > now then return {1, pause - now, 1, 0, 0} end
-  return {0, 0, 0, 0, 0}
+if not R and not T then
+  if probe == 1 then return {1, 0, 0, 0, 1, -1, -1, -1, -1, -1, -1, 0} end
+  if pause > now then return {1, pause - now, 1, 0, 0, -1, -1, -1, -1, -1, -1, pause - now} end
+  return {0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, 0}
 end
-local wait, reason = 0, 0
+local wait, reason, soonest = 0, 0, 0
 -- While a pause holds the buckets, the refill that repays a debt starts only when it ends.
 local held = refilledAt - now
-if r then
-  r = r - 1
-  local w = r < 0 and held + math.ceil(-r * 60000 / rpm) or 0
-  if w > wait then wait, reason = w, 2 end
+local places = {-1, -1}
+for index, entry in ipairs({{R, 1}, {T, tonumber(ARGV[4])}}) do
+  local K, amount = entry[1], entry[2]
+  if K then
+    local start = K.consumed
+    K.consumed = K.consumed + amount
+    K.server = K.server - amount
+    K.fine = K.fine - amount
+    places[index] = start
+    local w, soon = waitOf(K, start, amount, held)
+    if w > wait then wait, reason = w, index + 1 end
+    soonest = math.max(soonest, soon)
+  end
 end
-if t then
-  t = t - tonumber(ARGV[4])
-  local w = t < 0 and held + math.ceil(-t * 60000 / tpm) or 0
-  if w > wait then wait, reason = w, 3 end
-end
-if pause > now then wait, reason = math.max(wait, pause - now), 1 end
+if pause > now then wait, reason, soonest = math.max(wait, pause - now), 1, math.max(soonest, pause - now) end
+local marks = {-1, -1, -1, -1}
+if wait == 0 then marks = admit({{R, 1, places[1]}, {T, tonumber(ARGV[4]), places[2]}}) end
 save()
-return {1, wait, reason, t and 1 or 0, probe}
+return {1, wait, reason, T and 1 or 0, probe, places[1], places[2], marks[1], marks[2], marks[3], marks[4], soonest}
 `);
 
-/** ARGV[4], ARGV[5]: requests and tokens to give back (negative: to take). */
+/**
+ * ARGV[4]: tokens reserved; ARGV[5]: the caller's maxPause (-1 for none); ARGV[6], ARGV[7]: the
+ * reservation's places (-1 for none). Returns {wait, reason, marks..., soonest} for a reservation already
+ * taken, as things stand now (as for RATE_RESERVE): when it may go now, it is counted as sent, with its marks.
+ */
+export const RATE_CHECK = new LuaScript(`${PRELUDE}
+capPause()
+local wait, reason, soonest = 0, 0, 0
+local held = refilledAt - now
+for index, entry in ipairs({{R, tonumber(ARGV[6]), 1}, {T, tonumber(ARGV[7]), tonumber(ARGV[4])}}) do
+  local K, start, amount = entry[1], entry[2], entry[3]
+  -- A place beyond what the state counts was taken from a state since lost (a restarted Redis): nothing holds it.
+  if K and start >= 0 and start <= K.consumed then
+    local w, soon = waitOf(K, start, amount, held)
+    if w > wait then wait, reason = w, index + 1 end
+    soonest = math.max(soonest, soon)
+  end
+end
+if pause > now then wait, reason, soonest = math.max(wait, pause - now), 1, math.max(soonest, pause - now) end
+if wait > 0 then return {wait, reason, -1, -1, -1, -1, soonest} end
+local marks = admit({{R, 1, tonumber(ARGV[6])}, {T, tonumber(ARGV[4]), tonumber(ARGV[7])}})
+save()
+return {0, 0, marks[1], marks[2], marks[3], marks[4], 0}
+`);
+
+/**
+ * ARGV[4], ARGV[5]: requests and tokens to give back (negative: to take); ARGV[6]: 1 for a usage
+ * correction, which gives back only to a limit whose remaining headers were not heard yet, 0 for a
+ * reservation never sent, whose place the next reservation takes (those waiting keep theirs).
+ */
 export const RATE_ADJUST = new LuaScript(`${PRELUDE}
-if r then r = math.min(rCapacity, r + tonumber(ARGV[4])) end
-if t then t = math.min(tCapacity, t + tonumber(ARGV[5])) end
+local correction = ARGV[6] == '1'
+for _, entry in ipairs({{R, tonumber(ARGV[4])}, {T, tonumber(ARGV[5])}}) do
+  local K, amount = entry[1], entry[2]
+  if K and amount < 0 then
+    K.server = K.server + amount
+    K.fine = K.fine + amount
+  elseif K and amount > 0 and not (correction and K.heard) then
+    if not correction then K.consumed = math.max(0, K.consumed - amount) end
+    K.server = math.min(serverCap(K), K.server + amount)
+    K.fine = math.min(math.max(K.fine, fineCap(K.limit, K.n)), K.fine + amount)
+  end
+end
 save()
 return 0
 `);
 
 /**
  * ARGV[4..7]: limit and remaining for requests and tokens from headers (-1 when absent). A learned limit
- * is kept unless one is configured; what is left lowers the level (never raises it).
+ * is kept unless one is configured. ARGV[8]: 1 when the answer of a reservation follows: ARGV[9], ARGV[10]
+ * its places (-1 for none), ARGV[11] its tokens, ARGV[12] 1 for a 429 rate_limited (not counted), ARGV[13]
+ * 1 for a success, ARGV[14] the limit the 429 names (0 none, 1 requests, 2 tokens), ARGV[15] ms since it
+ * was sent, ARGV[16..19] its marks (sent and answered, requests then tokens; -1 unknown). What is left is
+ * then read against its place (see LimitBucket.answered), a success widens the fine pacing, and a 429
+ * despite headroom refines it; without an answer, as of now.
  */
 export const RATE_LEARN = new LuaScript(`${PRELUDE}
-local function learn(field, configured, learned, current, burstSeconds)
+local function learn(field, configured, learned, current)
   local value = tonumber(learned)
   if value <= 0 or (tonumber(configured) or 0) > 0 then return current end
   redis.call('HSET', KEYS[1], field, value)
-  local capacity = capacityOf(value, burstSeconds)
-  if current == nil then return capacity end
-  return math.min(current, capacity)
+  return value
 end
-r = learn('rpm', ARGV[1], ARGV[4], r, REQUEST_BURST)
-t = learn('tpm', ARGV[2], ARGV[5], t, TOKEN_BURST)
-local remainingRequests, remainingTokens = tonumber(ARGV[6]), tonumber(ARGV[7])
-if r and remainingRequests >= 0 then r = math.min(r, remainingRequests) end
-if t and remainingTokens >= 0 then t = math.min(t, remainingTokens) end
+rpm = learn('rpm', ARGV[1], ARGV[4], rpm)
+tpm = learn('tpm', ARGV[2], ARGV[5], tpm)
+R = kind(rpm, REQUEST_BURST, 3)
+T = kind(tpm, TOKEN_BURST, 4)
+local answer = ARGV[8] == '1'
+local counted, succeeded = ARGV[12] ~= '1', ARGV[13] == '1'
+local named = tonumber(ARGV[14])
+local ms = math.max(0, tonumber(ARGV[15]))
+local entries = {
+  {R, tonumber(ARGV[6]), tonumber(ARGV[9]), 1, tonumber(ARGV[16]), tonumber(ARGV[17])},
+  {T, tonumber(ARGV[7]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[18]), tonumber(ARGV[19])},
+}
+for index, entry in ipairs(entries) do
+  local K, remaining, start, amount, sentMark, answeredMark = entry[1], entry[2], entry[3], entry[4], entry[5], entry[6]
+  if K and remaining >= 0 then
+    if not answer then start, amount, succeeded, counted, sentMark = K.consumed, 0, false, false, -1 end
+    -- A place beyond what the state counts was taken from a state since lost: read it as sent before everything.
+    if start > K.consumed or sentMark > K.admitted then start, sentMark = -1, -1 end
+    if start >= 0 then K.answered = K.answered + amount end
+    local sentAfter, inFlightBefore = 0, 0
+    if sentMark >= 0 and answeredMark >= 0 then
+      sentAfter, inFlightBefore = K.admitted - sentMark, math.max(0, sentMark - amount - answeredMark)
+    end
+    local first = not K.heard
+    K.heard = true
+    local countedUpTo = 0
+    if start >= 0 then countedUpTo = start + (counted and amount or 0) end
+    local capacity = serverCap(K)
+    local told = countedUpTo + remaining + K.limit / 60000 * ms - K.consumed
+    local most = math.min(capacity, told + sentAfter)
+    if first or most < K.server then
+      if first then K.server = math.min(capacity, told) else K.server = most end
+      K.fine = math.min(K.fine, math.max(K.server, fineCap(K.limit, K.n)))
+    elseif succeeded and told - inFlightBefore > K.server then
+      K.server = math.min(told - inFlightBefore, K.server + amount)
+    end
+    if first and answer and start < 0 then K.fine = K.fine - amount end
+    if succeeded and K.n == 0 then K.fine = math.max(K.fine, math.min(K.fine + 2 * amount, K.server)) end
+    local refine = answer and not counted and (named == 0 or named == index) and remaining >= math.max(1, amount)
+    -- A 429 of a request sent before the last refinement says nothing new.
+    if refine and K.n > 0 and (sentMark < 0 or sentMark <= K.refinedAt) then refine = false end
+    if refine and K.n < MAX_REFINEMENTS then
+      K.n = K.n + 1
+      K.refinedAt = K.admitted
+      K.fine = math.min(K.fine, fineCap(K.limit, K.n))
+    end
+  end
+end
 save()
 return 0
 `);
@@ -123,7 +283,7 @@ return 0
 /**
  * ARGV[4]: pause in ms (after a 429, at most the caller's maxPause), for every process; ARGV[5]: 1 when the
  * server asked for longer, so that the pause ends with a single probe. The buckets are held empty until it
- * ends (no refill), so the calls it holds are spread at the limit's rate after it. A probe out is over.
+ * ends (no refill), so the calls it holds go in their turn at the limit's pace after it. A probe out is over.
  */
 export const RATE_PAUSE = new LuaScript(`${PRELUDE}
 local untilAt = now + tonumber(ARGV[4])
@@ -133,8 +293,10 @@ if untilAt > pause then
 end
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'probe', 1) end
 redis.call('HDEL', KEYS[1], 'lease')
-if r then r = math.min(r, 0) end
-if t then t = math.min(t, 0) end
+for _, K in pairs({R, T}) do
+  K.server = math.min(K.server, 0)
+  K.fine = math.min(K.fine, 0)
+end
 refilledAt = math.max(refilledAt, pause)
 save()
 return 0

@@ -1,12 +1,35 @@
-import type { LearnedLimits, SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer } from '../shared/shared-backend.js';
+import type {
+  LearnedLimits, SharedAnswer, SharedBackend, SharedCircuitAnswer, SharedMarks, SharedPause, SharedPlaces, SharedRateAnswer,
+} from '../shared/shared-backend.js';
 import { CIRCUIT_ADMIT, CIRCUIT_CLOSE, CIRCUIT_OPEN, CIRCUIT_RELEASE } from './circuit-scripts.js';
-import { RATE_ADJUST, RATE_LEARN, RATE_PAUSE, RATE_PROBE_END, RATE_RESERVE } from './rate-limit-scripts.js';
+import { RATE_ADJUST, RATE_CHECK, RATE_LEARN, RATE_PAUSE, RATE_PROBE_END, RATE_RESERVE } from './rate-limit-scripts.js';
 import { RedisCacheStore } from './redis-cache-store.js';
 import { integers, type LuaScript, type RedisClientLike } from './redis-client.js';
 import { resolveRedisStateOptions, type RedisStateOptions, type RedisStateSettings } from './redis-state-options.js';
 
 const CIRCUIT_ANSWERS = ['closed', 'open', 'probe', 'probing'] as const;
 const WAIT_REASONS = [undefined, 'paused', 'requests', 'tokens', 'probing'] as const;
+const LIMIT_TYPES = [undefined, 'requests', 'tokens'] as const;
+
+/** A caller's maxPause as the scripts take it: -1 for none. */
+function pauseCap(maxPause: number | undefined): number {
+  return maxPause === undefined || !(maxPause >= 0) || maxPause === Number.POSITIVE_INFINITY ? -1 : Math.floor(maxPause);
+}
+
+/** The marks a reply gives (sent and answered, for requests then tokens; -1: none); none when it did not go. */
+function marksOf([requestsSent, requestsAnswered, tokensSent, tokensAnswered]: number[]): SharedMarks | undefined {
+  const mark = (sent: number | undefined, answered: number | undefined) => (sent! >= 0 && answered! >= 0 ? { sent: sent!, answered: answered! } : undefined);
+  const requests = mark(requestsSent, requestsAnswered);
+  const tokens = mark(tokensSent, tokensAnswered);
+  if (!requests && !tokens) return undefined;
+  return { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
+}
+
+/** The places a reservation reply gives (-1: not taken from that limit); none when neither limit was known. */
+function placesOf(requests: number, tokens: number): SharedPlaces | undefined {
+  if (requests < 0 && tokens < 0) return undefined;
+  return { ...(requests >= 0 ? { requests } : {}), ...(tokens >= 0 ? { tokens } : {}) };
+}
 
 /**
  * Circuit states, rate-limit buckets and cached responses on Redis, shared by every process that uses the
@@ -81,24 +104,45 @@ export class RedisState implements SharedBackend {
   }
 
   async rateReserve(key: string, tokens: number, configured: LearnedLimits, maxPause?: number): Promise<SharedRateAnswer | undefined> {
-    const cap = maxPause === undefined || !(maxPause >= 0) || maxPause === Number.POSITIVE_INFINITY ? -1 : Math.floor(maxPause);
-    const args = [...this.#rateArgs(configured), Math.max(0, Math.ceil(tokens)), cap, this.#settings.probeLease];
-    const [known, wait, reason, tokensLimited, probe] = integers(await this.#run(RATE_RESERVE, 'rate', key, args), 5, 'rate reserve');
+    const args = [...this.#rateArgs(configured), Math.max(0, Math.ceil(tokens)), pauseCap(maxPause), this.#settings.probeLease];
+    const reply = integers(await this.#run(RATE_RESERVE, 'rate', key, args), 12, 'rate reserve');
+    const [known, wait, reason, tokensLimited, probe, requestsPlace, tokensPlace] = reply;
     if (known === 0) return undefined;
-    const answer = { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests', tokensLimited: tokensLimited === 1 };
+    const places = placesOf(requestsPlace!, tokensPlace!);
+    const marks = marksOf(reply.slice(7, 11));
+    const answer = {
+      wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests', tokensLimited: tokensLimited === 1, soonest: reply[11]!,
+      ...(places ? { places } : {}), ...(marks ? { marks } : {}),
+    };
     return probe === 1 ? { ...answer, probe: true } : answer;
   }
 
-  async rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits): Promise<void> {
-    await this.#run(RATE_ADJUST, 'rate', key, [...this.#rateArgs(configured), requests, tokens]);
+  async rateCheck(key: string, places: SharedPlaces, tokens: number, configured: LearnedLimits, maxPause?: number): Promise<SharedRateAnswer> {
+    const args = [...this.#rateArgs(configured), Math.max(0, Math.ceil(tokens)), pauseCap(maxPause), places.requests ?? -1, places.tokens ?? -1];
+    const reply = integers(await this.#run(RATE_CHECK, 'rate', key, args), 7, 'rate check');
+    const [wait, reason] = reply;
+    const marks = marksOf(reply.slice(2, 6));
+    return { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests', tokensLimited: tokens > 0, soonest: reply[6]!, ...(marks ? { marks } : {}) };
   }
 
-  async rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits): Promise<void> {
+  async rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits, correction = false): Promise<void> {
+    await this.#run(RATE_ADJUST, 'rate', key, [...this.#rateArgs(configured), requests, tokens, correction ? 1 : 0]);
+  }
+
+  async rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits, answer?: SharedAnswer): Promise<void> {
     const given = (value: number | undefined) => value ?? -1;
     const args = [
       ...this.#rateArgs(configured),
       given(learned.requestsPerMinute), given(learned.tokensPerMinute),
       given(learned.remainingRequests), given(learned.remainingTokens),
+      ...(answer
+        ? [
+            1, given(answer.places.requests), given(answer.places.tokens), Math.max(0, Math.ceil(answer.tokens)),
+            answer.rateLimited ? 1 : 0, answer.succeeded ? 1 : 0, LIMIT_TYPES.indexOf(answer.limitType), Math.max(0, Math.round(answer.elapsed)),
+            given(answer.marks?.requests?.sent), given(answer.marks?.requests?.answered),
+            given(answer.marks?.tokens?.sent), given(answer.marks?.tokens?.answered),
+          ]
+        : [0, -1, -1, 0, 0, 0, 0, 0, -1, -1, -1, -1]),
     ];
     await this.#run(RATE_LEARN, 'rate', key, args);
   }

@@ -51,6 +51,48 @@ export interface SharedRateAnswer {
   readonly tokensLimited: boolean;
   /** This reservation is the probe that ends a pause cut short: its outcome goes to `rateProbeEnd`. */
   readonly probe?: boolean | undefined;
+  /**
+   * Where the reservation was taken from each limit's buckets (its place in the count of everything
+   * reserved there): for `rateCheck` and `rateLearn`. A backend without them is asked nothing more.
+   */
+  readonly places?: SharedPlaces | undefined;
+  /**
+   * The shortest `wait` can turn out, when capacity may come before it (bursts that widen as answers confirm
+   * them, asked again with `rateCheck`): a call is refused for its deadline only when even this would pass
+   * it. Without it, `wait`.
+   */
+  readonly soonest?: number | undefined;
+  /** When the reservation may go now (`wait` 0): what had been sent and answered at that moment, for `rateLearn`. */
+  readonly marks?: SharedMarks | undefined;
+}
+
+/** Per limit, everything sent (including this request) and everything answered when a request went. */
+export interface SharedMarks {
+  readonly requests?: { readonly sent: number; readonly answered: number } | undefined;
+  readonly tokens?: { readonly sent: number; readonly answered: number } | undefined;
+}
+
+/** A reservation's places in a key's request and token buckets. */
+export interface SharedPlaces {
+  readonly requests?: number | undefined;
+  readonly tokens?: number | undefined;
+}
+
+/** What the server answered to a reservation's request, besides its headers (see `LimitBucket.answered`). */
+export interface SharedAnswer {
+  /** The reservation's places, as `rateReserve` gave them. */
+  readonly places: SharedPlaces;
+  /** Its marks, as `rateReserve` or `rateCheck` gave them when it went (unknown when it went without). */
+  readonly marks?: SharedMarks | undefined;
+  /** The tokens it reserved (0 when no token limit applied). */
+  readonly tokens: number;
+  /** A 429 `rate_limited`: the server did not count the request. */
+  readonly rateLimited: boolean;
+  readonly succeeded: boolean;
+  /** The limit a 429 names (OpenAI's error `type`), when it names `requests` or `tokens`. */
+  readonly limitType?: 'requests' | 'tokens' | undefined;
+  /** Milliseconds since the request was sent. */
+  readonly elapsed: number;
 }
 
 /** A state store shared by processes. Every method may reject; none is ever required to succeed. */
@@ -87,10 +129,24 @@ export interface SharedBackend {
    * probe and the others answer `probing` until the probe's verdict (or until its lease lapses).
    */
   rateReserve(key: string, tokens: number, configured: LearnedLimits, maxPause?: number): Promise<SharedRateAnswer | undefined>;
-  /** Gives back (positive) or takes more (negative) requests and tokens: a cancelled call, a usage correction. */
-  rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits): Promise<void>;
-  /** Learns limits and what is left from response headers (configured limits are never overwritten). */
-  rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits): Promise<void>;
+  /**
+   * Gives back (positive) or takes more (negative) requests and tokens: a cancelled call, or with
+   * `correction` a usage correction (given back only while no header has said what is left: the server's
+   * own count then speaks for it).
+   */
+  rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits, correction?: boolean): Promise<void>;
+  /**
+   * Waits asked again for a reservation already taken (`places` from `rateReserve`, `tokens` reserved):
+   * how long until it is covered now, after pauses, answers and finer pacing set meanwhile by any
+   * process. Nothing is taken. Without it, a shared reservation waits the time `rateReserve` gave.
+   */
+  rateCheck?(key: string, places: SharedPlaces, tokens: number, configured: LearnedLimits, maxPause?: number): Promise<SharedRateAnswer>;
+  /**
+   * Learns limits and what is left from response headers (configured limits are never overwritten). With
+   * `answer`, what is left is read against where that request was reserved, and a 429 despite headroom
+   * makes the limit it names paced finer for every process (see `LimitBucket`); without it, as of now.
+   */
+  rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits, answer?: SharedAnswer): Promise<void>;
   /**
    * Pauses `key` for `ms` (after a 429), for every process. `probe`: the server asked for longer and the
    * pause was cut short, so it ends with a single probe.

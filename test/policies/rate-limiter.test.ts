@@ -30,8 +30,10 @@ function sleepsPending(clock: FakeClock, delays: number[]): Promise<void> {
 }
 
 describe('rate limiter: configured limits', () => {
+  // These tests are about configured limits alone (`learn: false`): the server's x-ratelimit-remaining-*
+  // headers, when learned, say what may go instead (see 'limits learned from headers').
   it('requestsPerMinute: 60 sends one request at once and paces the others a second apart', async () => {
-    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60 } });
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, learn: false } });
     const waits = recordWaits(ai);
     const calls = [0, 1, 2].map(() => ai.chat.completions.create(chatParams));
     await sleepsPending(clock, [1000, 2000]);
@@ -79,7 +81,9 @@ describe('rate limiter: configured limits', () => {
     const { server, clock, ai } = await harness({ rateLimit: { tokensPerMinute: 600, learn: false } });
     const waits = recordWaits(ai);
     // 'user' + 'Say ok' is 10 characters: 3 tokens, plus max_tokens. The first takes 503 of the 600 at once;
-    // the second needs 103 of the 97 left: 6 beyond the bucket, 600 ms at 10 per second.
+    // the second needs 103 of the 97 left: 6 beyond the bucket, 600 ms at 10 per second. (The first's
+    // usage says it used all 503: its answer gives nothing back.)
+    server.enqueue(faults.ok(chatCompletion({ id: 'chatcmpl-1', model: MODEL, promptTokens: 3, completionTokens: 500 })));
     const first = ai.chat.completions.create({ ...chatParams, max_tokens: 500 });
     const second = ai.chat.completions.create({ ...chatParams, max_tokens: 100 });
     await sleepsPending(clock, [600]);
@@ -131,7 +135,7 @@ describe('rate limiter: configured limits', () => {
   });
 
   it('a wait that cannot fit in timeout.total rejects at once with RateLimitTimeoutError, without a request', async () => {
-    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60 }, timeout: { total: 1500 } });
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, learn: false }, timeout: { total: 1500 } });
     const waits = recordWaits(ai);
     const start = clock.now();
     const first = ai.chat.completions.create(chatParams);
@@ -160,7 +164,7 @@ describe('rate limiter: configured limits', () => {
   });
 
   it('rejects with RateLimitTimeoutError when more than maxQueued calls wait for one model', async () => {
-    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, maxQueued: 1 } });
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, maxQueued: 1, learn: false } });
     const first = ai.chat.completions.create(chatParams);
     const second = ai.chat.completions.create(chatParams);
     const error = await rejectionOf(ai.chat.completions.create(chatParams));
@@ -174,7 +178,7 @@ describe('rate limiter: configured limits', () => {
   });
 
   it('an aborted wait rejects with APIUserAbortError and gives its reservation back', async () => {
-    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60 } });
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, learn: false } });
     const waits = recordWaits(ai);
     await ai.chat.completions.create(chatParams);
     const controller = new AbortController();
@@ -267,7 +271,8 @@ describe('rate limiter: limits learned from headers', () => {
   it('a response announcing few remaining requests makes the next rapid calls wait', async () => {
     const { server, clock, ai } = await harness({ rateLimit: {} });
     const waits = recordWaits(ai);
-    server.enqueue(faults.ok(undefined, { 'x-ratelimit-limit-requests': '120', 'x-ratelimit-remaining-requests': '1' }));
+    const left = (remaining: number) => faults.ok(undefined, { 'x-ratelimit-limit-requests': '120', 'x-ratelimit-remaining-requests': String(remaining) });
+    server.enqueue(left(1), left(0), left(0));
     await ai.chat.completions.create(chatParams);
     expect(waits).toEqual([]);
 
@@ -281,6 +286,21 @@ describe('rate limiter: limits learned from headers', () => {
     await clock.advance(500);
     await Promise.all(calls);
     expect(server.requests).toHaveLength(3);
+  });
+
+  it("a configured limit goes one second's worth at a time until the server's headers say more is left, then into that headroom", async () => {
+    // 60 a minute configured; the server says 499 of 500 are left with every answer.
+    const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60 } });
+    const waits = recordWaits(ai);
+    const calls = Array.from({ length: 5 }, () => ai.chat.completions.create(chatParams));
+    // Before any answer: one at once, the others a second apart.
+    await sleepsPending(clock, [1000, 2000, 3000, 4000]);
+    expect(waits.map((event) => event.delay)).toEqual([1000, 2000, 3000, 4000]);
+    // The answers widen the burst: all five go without the clock moving, within what the server said.
+    expect(await Promise.all(calls)).toHaveLength(5);
+    expect(server.requests).toHaveLength(5);
+    expect(ai.resilience.stats().models[MODEL]!.rateLimit).toMatchObject({ requestsPerMinute: 60, pacing: { requests: 'server' } });
+    expect(clock.pending()).toEqual([]);
   });
 
   it('learning can be switched off', async () => {
@@ -473,7 +493,7 @@ describe('RateLimiter (unit)', () => {
     const call = abortableOf(new AbortController().signal);
 
     const first = await limiter.acquire('m', () => 6_000, undefined, call, undefined);
-    expect(first).toEqual({ model: 'm', tokens: 6_000, probe: false });
+    expect(first).toMatchObject({ model: 'm', tokens: 6_000, probe: false });
     limiter.settle(first, 5_940); // 60 given back
     const second = await limiter.acquire('m', () => 60, undefined, call, undefined);
     expect(waits).toEqual([]);
@@ -484,7 +504,7 @@ describe('RateLimiter (unit)', () => {
     await clock.until((timers) => timers.length === 1);
     expect(waits).toEqual([{ model: 'm', tenant: undefined, delay: 1_100, reason: 'tokens' }]);
     await clock.advance(1_100);
-    expect(await third).toEqual({ model: 'm', tokens: 10, probe: false });
+    expect(await third).toMatchObject({ model: 'm', tokens: 10, probe: false });
   });
 
   it('does not estimate tokens when no token limit is known', async () => {
@@ -567,7 +587,7 @@ describe('RateLimiter (unit)', () => {
     const limiter = new RateLimiter(settings({ defaults: {}, learn: true }), clock, new EventBus());
     expect(limiter.limits('m')).toEqual({});
     limiter.learn('m', new Headers({ 'x-ratelimit-limit-requests': '500', 'x-ratelimit-limit-tokens': '30000' }));
-    expect(limiter.limits('m')).toEqual({ requestsPerMinute: 500, tokensPerMinute: 30_000 });
+    expect(limiter.limits('m')).toEqual({ requestsPerMinute: 500, tokensPerMinute: 30_000, pacing: { requests: 'configured', tokens: 'configured' } });
     limiter.learn('m', { 'x-ratelimit-limit-requests': '1000' });
     expect(limiter.limits('m')).toMatchObject({ requestsPerMinute: 1_000 });
     limiter.pause('m', 2_000);

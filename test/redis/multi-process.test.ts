@@ -86,7 +86,9 @@ describe('openai-resilient/redis across processes', () => {
     const callsEach = 15;
     const server = await faultServer();
     const redis = await startRedisServer();
-    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], workerInit(redis, server, { rateLimit: { requestsPerMinute } }));
+    // `learn: false`: the configured limit alone (the fault server's static headers would say 499 are left
+    // whatever is sent, and x-ratelimit-remaining-* says what may go once heard).
+    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], workerInit(redis, server, { rateLimit: { requestsPerMinute, learn: false } }));
 
     // Five loops per process, each calling again as soon as its call is over: unpaced, far beyond 10/s
     // (each process alone would allow itself 10 at once and 10/s; together, without sharing, 30 and 30/s).

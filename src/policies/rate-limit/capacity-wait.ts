@@ -1,10 +1,14 @@
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import type { EventBus } from '../../events/event-bus.js';
-import { sleep, type Abortable } from '../../internal/abort-scope.js';
+import type { Abortable } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
+import type { WakeList } from './wake-list.js';
 
 /** What a call may wait for before it is sent: a pause after a 429, or one of the buckets. */
 export type WaitReason = 'paused' | 'requests' | 'tokens' | 'tenant';
+
+/** How long each limit holds a call from now, in ms. */
+export type Waits = Partial<Record<WaitReason, number>>;
 
 /** The part of a model's rate-limit state its waiting callers read and count themselves in. */
 export interface ModelQueue {
@@ -12,22 +16,32 @@ export interface ModelQueue {
   waiting: number;
   /** Until when a 429 paused the model (epoch ms on the limiter's clock). */
   readonly pausedUntil: number;
-  /** Refill time lost to pauses so far: callers already waiting when a pause starts wait that much longer. */
-  readonly heldFor: number;
 }
 
 /** One call's wait for capacity. */
 export interface CapacityWait {
   readonly model: string;
   readonly tenant: string | undefined;
-  /** How long each limit holds the call, in ms; it waits for the longest. */
-  readonly waits: Partial<Record<WaitReason, number>>;
+  /**
+   * How long each limit holds the call from now; it waits for the longest. Asked again whenever the call
+   * wakes up (its time came, or capacity came early), so a pause, a new limit or finer pacing set meanwhile
+   * are followed.
+   */
+  readonly waits: () => Waits | Promise<Waits>;
+  /**
+   * The shortest the wait can turn out from now, when capacity may come early (a burst widened by answers):
+   * the call is refused for its deadline only when even this would pass it. Without it, the wait itself.
+   */
+  readonly soonest?: (() => number) | undefined;
   readonly call: Abortable;
   readonly deadlineAt: number | undefined;
   /** Returns what the call reserved, when it is refused or aborted. */
   readonly giveBack: () => void;
-  /** Also wait out a pause of the model set while waiting (the model's buckets; not a tenant's share). */
-  readonly followPause: boolean;
+  /**
+   * Where the call sleeps to be woken early, with its turn and how long it still waits as things stand
+   * (`undefined`: only `waits` can tell); without it, only its time wakes it.
+   */
+  readonly wakeups?: { readonly list: WakeList; readonly turn: number; readonly remaining: (() => number) | undefined } | undefined;
 }
 
 /** The limiter's parts a wait needs. */
@@ -37,43 +51,57 @@ export interface WaitContext {
   readonly maxQueued: number;
 }
 
-/**
- * Returns once the longest of `wait.waits` is over (and, with `followPause`, any pause of the model set
- * meanwhile), announcing it with a `rateLimitWait` event. Refuses at once with `RateLimitTimeoutError`
- * when `maxQueued` calls are waiting already or the wait would pass the deadline; on refusal or abort,
- * gives the reservation back and rejects.
- */
-export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, context: WaitContext): Promise<void> {
-  const { clock, events, maxQueued } = context;
-  const { model, waits, deadlineAt, giveBack } = wait;
+/** The longest of `waits` (0 when none holds the call). */
+export const longest = (waits: Waits): number => Math.max(0, ...Object.values(waits));
+
+/** Waits that end at fixed times: `waits` from now, counted down on `clock` when asked again. */
+export function fixedWaits(clock: Clock, waits: Waits): () => Waits {
   const now = clock.now();
-  let remaining = Math.max(0, ...Object.values(waits));
-  if (remaining === 0) return;
+  const ends = Object.entries(waits).map(([reason, ms]) => [reason, now + (ms ?? 0)] as const);
+  return () => {
+    const at = clock.now();
+    return Object.fromEntries(ends.map(([reason, end]) => [reason, Math.max(0, end - at)]));
+  };
+}
+
+/**
+ * Returns once no limit holds the call any more (true when it had to wait), announcing the wait with a
+ * `rateLimitWait` event. Refuses at once with `RateLimitTimeoutError` when `maxQueued` calls are waiting
+ * already or the wait would pass the deadline (also when a later look says it would); on refusal or
+ * abort, gives the reservation back and rejects.
+ */
+export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, context: WaitContext): Promise<boolean> {
+  const { clock, events, maxQueued } = context;
+  const { model, deadlineAt, giveBack } = wait;
+  const asked = wait.waits();
+  // (No promise to await on the hot path: a call that waits for nothing is not held a microtask.)
+  let waits = asked instanceof Promise ? await asked : asked;
+  let remaining = longest(waits);
+  if (remaining === 0) return false;
 
   if (queue.waiting >= maxQueued) {
     giveBack();
     throw new RateLimitTimeoutError(model, undefined);
   }
-  if (deadlineAt !== undefined && now + remaining >= deadlineAt) {
+  const soonest = () => (wait.soonest ? Math.min(remaining, wait.soonest()) : remaining);
+  const atLeast = soonest();
+  if (deadlineAt !== undefined && clock.now() + atLeast >= deadlineAt) {
     giveBack();
-    throw new RateLimitTimeoutError(model, remaining);
+    throw new RateLimitTimeoutError(model, atLeast);
   }
   // During a pause its end is what the call waits for, even when the (held) buckets add to it.
-  const reason = waits.paused ? 'paused' : (Object.keys(waits) as WaitReason[]).find((key) => waits[key] === remaining)!;
+  const reason = waits.paused ? 'paused' : (Object.keys(waits) as Array<keyof Waits>).find((key) => waits[key] === remaining)!;
   events.emit('rateLimitWait', { model, tenant: wait.tenant, delay: remaining, reason });
-  const readyAt = now + remaining;
-  const heldBefore = queue.heldFor;
   queue.waiting++;
   try {
     while (remaining > 0) {
-      if (deadlineAt !== undefined && clock.now() + remaining >= deadlineAt) {
-        throw new RateLimitTimeoutError(model, remaining);
-      }
-      await sleep(clock, remaining, wait.call.signal);
-      if (!wait.followPause) break;
-      // A 429 may have paused the model while we waited: its buckets stopped refilling for that long.
-      const later = clock.now();
-      remaining = Math.max(0, readyAt + queue.heldFor - heldBefore - later, queue.pausedUntil - later);
+      const now = clock.now();
+      const atLeastNow = soonest();
+      if (deadlineAt !== undefined && now + atLeastNow >= deadlineAt) throw new RateLimitTimeoutError(model, atLeastNow);
+      // Capacity may come early: sleep no further than the deadline, and look again then.
+      await nap(clock, deadlineAt === undefined ? remaining : Math.min(remaining, deadlineAt - now), wait);
+      waits = await wait.waits();
+      remaining = longest(waits);
     }
   } catch (error) {
     giveBack();
@@ -81,4 +109,54 @@ export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, con
   } finally {
     queue.waiting--;
   }
+  return true;
+}
+
+/**
+ * Sleeps `ms`, or less when its wake list wakes it or shortens its sleep; rejects when the call is
+ * aborted. Woken by its own time, it first lets the list shorten the next sleeper's wait (which may have
+ * been computed before capacity came early).
+ */
+function nap(clock: Clock, ms: number, wait: CapacityWait): Promise<void> {
+  const { signal } = wait.call;
+  const { wakeups } = wait;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let leave = (): void => undefined;
+    let dueAt = clock.now() + ms;
+    const end = () => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      leave();
+    };
+    const onAbort = () => {
+      end();
+      reject(signal.reason);
+    };
+    const onTime = () => {
+      end();
+      wakeups?.list.notify();
+      resolve();
+    };
+    let timer = clock.setTimeout(onTime, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (!wakeups) return;
+    leave = wakeups.list.add({
+      turn: wakeups.turn,
+      remaining: wakeups.remaining,
+      wake: () => {
+        end();
+        resolve();
+      },
+      shorten: (shorter) => {
+        if (clock.now() + shorter >= dueAt) return;
+        clock.clearTimeout(timer);
+        dueAt = clock.now() + shorter;
+        timer = clock.setTimeout(onTime, shorter);
+      },
+    });
+  });
 }

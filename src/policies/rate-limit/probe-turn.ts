@@ -42,8 +42,9 @@ export async function probeTurn(model: ProbedModel, turn: ProbeTurn, context: Wa
     const now = clock.now();
     if (model.pausedUntil > now) {
       const { model: name, tenant, call, deadlineAt } = turn;
-      const waits = { paused: model.pausedUntil - now };
-      await waitForCapacity(model, { model: name, tenant, call, deadlineAt, waits, giveBack: noop, followPause: true }, context);
+      // A pause extended meanwhile (another 429) is followed.
+      const waits = () => ({ paused: Math.max(0, model.pausedUntil - clock.now()) });
+      await waitForCapacity(model, { model: name, tenant, call, deadlineAt, waits, giveBack: noop }, context);
       continue;
     }
     const current = model.probe;

@@ -3,17 +3,23 @@ import type { HeadersLike } from '../../classify/retry-hint.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Abortable } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
-import type { SharedRateAnswer } from '../../shared/shared-backend.js';
+import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
-import { waitForCapacity, type WaitContext } from './capacity-wait.js';
+import { fixedWaits, longest, waitForCapacity, type WaitContext, type Waits } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
-import { learnLimits, limitsView, newModelState, pauseModel, type ModelLimits, type ModelLimitsView, type ModelState } from './model-state.js';
+import {
+  learnLimits, limitsView, newModelState, pauseModel,
+  type CallAnswer, type ModelLimits, type ModelLimitsView, type ModelState, type Places,
+} from './model-state.js';
 import { probeTurn } from './probe-turn.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
+import type { AnswerOutcome, Reservation } from './reservation.js';
+import { SharedLimits } from './shared-limits.js';
 import { TenantShares } from './tenant-shares.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export type { ModelLimits } from './model-state.js';
+export type { AnswerOutcome, Reservation } from './reservation.js';
 
 /** Rate limiter settings after defaults (see `RateLimitOptions`). */
 export interface RateLimitSettings {
@@ -26,28 +32,16 @@ export interface RateLimitSettings {
   readonly maxPause: number;
 }
 
-/** What an admitted call holds, to correct its token estimate once `usage` is known. */
-export interface Reservation {
-  readonly model: string;
-  readonly tokens: number;
-  /** The tenant's own bucket, when a `tenantShare` applies. */
-  readonly tenantBucket?: TokenBucket | undefined;
-  /**
-   * This call goes alone while the others wait for its verdict: the first to a model whose limits are not
-   * known yet, or the first after a pause cut short at `maxPause`.
-   */
-  readonly probe: boolean;
-  /** The shared buckets it was taken from (by their name across processes), when shared state answered. */
-  readonly sharedKey?: string | undefined;
-}
-
 const MAX_MODELS = 1_000;
 
 /**
- * Paces requests per model with token buckets for requests and tokens per minute, configured or learned
- * from `x-ratelimit-*` headers; they hold one second's requests and a whole minute's tokens
- * (`BURST_SECONDS`). Callers reserve capacity and wait their turn (in arrival order) instead of
- * collecting 429s; after a 429 the model pauses until the reset the server gave.
+ * Paces requests per model with buckets for requests and tokens per minute, configured or learned from
+ * `x-ratelimit-*` headers. Before the server says what is left they hold one second's requests and a
+ * whole minute's tokens (`BURST_SECONDS`); then its `x-ratelimit-remaining-*` says what may go, spent in
+ * bursts that grow as answers confirm them, and finely paced below the limit once a 429 comes despite
+ * headroom (see `LimitBucket`). Callers reserve capacity and wait their turn (in arrival order) instead of
+ * collecting 429s, woken early when capacity comes early; after a 429 the model pauses until the reset
+ * the server gave.
  *
  * With shared state, the model's buckets, learned limits and pauses live there, for every process
  * calling as the same account; this process's own buckets take over whenever it does not answer (or
@@ -59,20 +53,22 @@ export class RateLimiter {
   readonly #waiting: WaitContext;
   /** Probe reservations whose verdict was given (a call ends after its response: only the first counts). */
   readonly #finishedProbes = new WeakSet<Reservation>();
+  readonly #shared: SharedLimits | undefined;
 
   constructor(
     private readonly settings: RateLimitSettings,
     private readonly clock: Clock,
     events: EventBus,
-    private readonly shared?: SharedLink | undefined,
+    shared?: SharedLink | undefined,
   ) {
     this.#tenants = new TenantShares(settings.tenantShare);
     this.#waiting = { clock, events, maxQueued: settings.maxQueued };
+    this.#shared = shared && new SharedLimits(shared, clock, this.#waiting, settings.maxPause);
   }
 
   /** Whether reservations use shared state (and so need a `sharedKey`). */
   get isShared(): boolean {
-    return this.shared !== undefined;
+    return this.#shared !== undefined;
   }
 
   /**
@@ -90,22 +86,15 @@ export class RateLimiter {
     sharedKey?: string,
   ): Promise<Reservation> {
     const state = this.#state(model);
-    if (!this.shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, tenant, call, deadlineAt);
+    if (!this.#shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, tenant, call, deadlineAt);
     const tokens = estimate();
     // The tenant's share first: a tenant over it reserves no shared capacity before its turn.
     const tenantBucket = await this.#admitTenant(model, state, tenant, call, deadlineAt);
-    const configured = this.#configured(model);
-    const { maxPause } = this.settings;
-    for (;;) {
-      const answer = await this.shared.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured, maxPause));
-      // The shared state did not answer: this process's buckets, with the estimate and the tenant's share already taken.
-      if (!answer) return this.#acquireLocal(model, state, () => tokens, tenant, call, deadlineAt, { tenantBucket });
-      if (answer.reason !== 'probing') return this.#acquireShared(model, state, sharedKey, tokens, answer, tenantBucket, tenant, call, deadlineAt);
-      // Nothing was taken: a cut-short pause is still on, or another call is its probe. Ask again after the wait.
-      const giveBack = () => tenantBucket?.refund(1, this.clock.now());
-      const waits = { paused: Math.max(1, answer.wait) };
-      await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: false }, this.#waiting);
-    }
+    const cancel = (reservation: Reservation) => this.cancel(reservation);
+    const request = { model, state, sharedKey, tokens, configured: this.#configured(model), tenantBucket, tenant, call, deadlineAt, cancel };
+    const reservation = await this.#shared.acquire(request);
+    // The shared state did not answer: this process's buckets, with the estimate and the tenant's share already taken.
+    return reservation ?? this.#acquireLocal(model, state, () => tokens, tenant, call, deadlineAt, { tenantBucket });
   }
 
   /** Paces with this process's own buckets; `admitted` carries a tenant share already taken. */
@@ -149,39 +138,30 @@ export class RateLimiter {
     const now = this.clock.now();
     const needsTokens = state.tokens !== undefined;
     const tokens = needsTokens ? estimate() : 0;
-    const waits = {
-      paused: Math.max(0, state.pausedUntil - now),
-      requests: state.requests?.reserve(1, now) ?? 0,
-      tokens: state.tokens?.reserve(tokens, now) ?? 0,
-    };
-    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: probe !== undefined };
+    const places: Places = {};
+    if (state.requests) places.requests = { bucket: state.requests, ticket: state.requests.reserve(1, now) };
+    if (state.tokens) places.tokens = { bucket: state.tokens, ticket: state.tokens.reserve(tokens, now) };
+    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: probe !== undefined, places };
     if (probe) probe.owner = reservation;
     const giveBack = () => this.cancel(reservation);
-    await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: true }, this.#waiting);
-    return reservation;
-  }
-
-  /** The shared buckets took the reservation (`answer` says how long until it is covered). */
-  async #acquireShared(
-    model: string,
-    state: ModelState,
-    sharedKey: string,
-    tokens: number,
-    answer: SharedRateAnswer,
-    tenantBucket: TokenBucket | undefined,
-    tenant: string | undefined,
-    call: Abortable,
-    deadlineAt: number | undefined,
-  ): Promise<Reservation> {
-    const now = this.clock.now();
-    const waits = {
-      paused: Math.max(0, state.pausedUntil - now, answer.reason === 'paused' ? answer.wait : 0),
-      requests: answer.reason === 'requests' ? answer.wait : 0,
-      tokens: answer.reason === 'tokens' ? answer.wait : 0,
+    const waits = (): Waits => {
+      const at = this.clock.now();
+      const { requests, tokens: tokenPlace } = places;
+      return {
+        paused: Math.max(0, state.pausedUntil - at),
+        requests: requests ? requests.bucket.waitFor(requests.ticket, at) : 0,
+        tokens: tokenPlace ? tokenPlace.bucket.waitFor(tokenPlace.ticket, at) : 0,
+      };
     };
-    const reservation: Reservation = { model, tokens: answer.tokensLimited ? tokens : 0, tenantBucket, probe: answer.probe === true, sharedKey };
-    const giveBack = () => this.cancel(reservation);
-    await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack, followPause: true }, this.#waiting);
+    const soonest = () => {
+      const at = this.clock.now();
+      const bucketWaits = Object.values(places).map((place) => place.bucket.soonest(place.ticket, at));
+      return Math.max(0, state.pausedUntil - at, ...bucketWaits);
+    };
+    const wakeups = { list: state.wakeups, turn: state.wakeups.nextTurn(), remaining: () => longest(waits()) };
+    await waitForCapacity(state, { model, tenant, waits, soonest, call, deadlineAt, giveBack, wakeups }, this.#waiting);
+    const admittedAt = this.clock.now();
+    for (const place of Object.values(places)) place.bucket.admitted(place.ticket, admittedAt);
     return reservation;
   }
 
@@ -199,26 +179,26 @@ export class RateLimiter {
   ): Promise<TokenBucket | undefined> {
     const tenantBucket = this.#tenants.bucketFor(model, tenant, state.requests, this.clock.now());
     if (!tenantBucket) return undefined;
-    const wait = tenantBucket.reserve(1, this.clock.now());
+    const waits = fixedWaits(this.clock, { tenant: tenantBucket.reserve(1, this.clock.now()) });
     const giveBack = () => tenantBucket.refund(1, this.clock.now());
-    await waitForCapacity(state, { model, tenant, waits: { tenant: wait }, call, deadlineAt, giveBack, followPause: false }, this.#waiting);
+    await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack }, this.#waiting);
     return tenantBucket;
   }
 
   /** Gives back a reservation whose request was never sent. */
   cancel(reservation: Reservation): void {
     this.finish(reservation, false);
-    const { sharedKey, tokens } = reservation;
+    const { sharedKey } = reservation;
     if (sharedKey !== undefined) {
-      this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, tokens, this.#configured(reservation.model)));
+      this.#shared?.cancel(reservation, sharedKey, this.#configured(reservation.model));
       reservation.tenantBucket?.refund(1, this.clock.now());
       return;
     }
-    const state = this.#models.get(reservation.model);
     const now = this.clock.now();
-    state?.requests?.refund(1, now);
-    if (reservation.tokens > 0) state?.tokens?.refund(reservation.tokens, now);
+    for (const place of Object.values(reservation.places ?? {})) place.bucket.cancel(place.ticket, now);
     reservation.tenantBucket?.refund(1, now);
+    // The calls behind it move up.
+    this.#models.get(reservation.model)?.wakeups.notify();
   }
 
   /**
@@ -235,7 +215,7 @@ export class RateLimiter {
     if (succeeded && state) state.probeOwed = false;
     const { sharedKey } = reservation;
     if (sharedKey !== undefined) {
-      this.shared?.send('rateProbeEnd', async (backend) => backend.rateProbeEnd?.(sharedKey, succeeded));
+      this.#shared?.probeEnd(sharedKey, succeeded);
       return;
     }
     const probe = state?.probe;
@@ -255,15 +235,14 @@ export class RateLimiter {
     if (usedTokens === undefined || reservation.tokens === 0) return;
     const { sharedKey } = reservation;
     if (sharedKey !== undefined) {
-      const overestimate = reservation.tokens - usedTokens;
-      if (overestimate !== 0) this.shared?.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 0, overestimate, this.#configured(reservation.model)));
+      this.#shared?.settle(reservation, sharedKey, usedTokens, this.#configured(reservation.model));
       return;
     }
-    const bucket = this.#models.get(reservation.model)?.tokens;
+    const place = reservation.places?.tokens;
     const difference = usedTokens - reservation.tokens;
-    if (!bucket || difference === 0) return;
-    if (difference > 0) bucket.reserve(difference, this.clock.now());
-    else bucket.refund(-difference, this.clock.now());
+    if (!place || difference === 0) return;
+    place.bucket.correct(difference, this.clock.now());
+    if (difference < 0) this.#models.get(reservation.model)?.wakeups.notify();
   }
 
   /**
@@ -283,21 +262,41 @@ export class RateLimiter {
     const state = this.#state(model);
     pauseModel(state, length, this.clock.now());
     if (cutShort) state.probeOwed = true;
-    if (sharedKey !== undefined) this.shared?.send('ratePause', (backend) => backend.ratePause(sharedKey, length, this.#configured(model), cutShort));
+    if (sharedKey !== undefined) this.#shared?.pause(sharedKey, length, this.#configured(model), cutShort);
   }
 
   /**
    * Learns limits and what is left from a response's (or an error's) `x-ratelimit-*` headers, in the
-   * shared state too when `sharedKey` names it there.
+   * shared state too when `sharedKey` names it there. With `outcome`, what is left is read against where
+   * that call's reservation was taken (calls reserved after it are not double-spent), a success widens
+   * the bursts, and a 429 despite headroom makes the pacing finer (see `LimitBucket`). Calls waiting for
+   * capacity that came early are woken.
    */
-  learn(model: string, headers: HeadersLike | undefined, sharedKey?: string): void {
+  learn(model: string, headers: HeadersLike | undefined, sharedKey?: string, outcome?: AnswerOutcome): void {
     if (!headers || !this.settings.learn) return;
     const learned = limitsFromHeaders(headers);
     const configured = this.#configured(model);
-    learnLimits(this.#state(model), learned, configured, this.clock.now());
-    if (sharedKey !== undefined && Object.values(learned).some((value) => value !== undefined)) {
-      this.shared?.send('rateLearn', (backend) => backend.rateLearn(sharedKey, learned, configured));
-    }
+    const now = this.clock.now();
+    const state = this.#state(model);
+    const reservation = outcome?.reservation;
+    const elapsed = reservation?.sentAt === undefined ? 0 : Math.max(0, now - reservation.sentAt);
+    const limitType = outcome?.limitType === 'requests' || outcome?.limitType === 'tokens' ? outcome.limitType : undefined;
+    const answer: CallAnswer | undefined = outcome && {
+      places: reservation?.places,
+      tokens: reservation?.tokens || (outcome.usedTokens ?? 0),
+      rateLimited: outcome.rateLimited,
+      succeeded: outcome.succeeded,
+      limitType,
+      elapsed,
+    };
+    learnLimits(state, learned, configured, now, answer);
+    state.wakeups.notify();
+    if (sharedKey === undefined || !this.#shared || !Object.values(learned).some((value) => value !== undefined)) return;
+    const places = reservation?.sharedPlaces;
+    const sharedAnswer: SharedAnswer | undefined = outcome && places && {
+      places, marks: reservation.sharedMarks, tokens: reservation.tokens, rateLimited: outcome.rateLimited, succeeded: outcome.succeeded, limitType, elapsed,
+    };
+    this.#shared.learn(state, sharedKey, learned, configured, sharedAnswer);
   }
 
   /** Limits in force for a model: configured, learned, or none yet. */

@@ -15,7 +15,7 @@ export class TenantShares {
   constructor(private readonly share: number) {}
 
   /** The bucket of `tenant` for `model`, whose requests are paced by `modelRequests`; none when no share applies. */
-  bucketFor(model: string, tenant: string | undefined, modelRequests: TokenBucket | undefined, now: number): TokenBucket | undefined {
+  bucketFor(model: string, tenant: string | undefined, modelRequests: { readonly perMinute: number } | undefined, now: number): TokenBucket | undefined {
     if (tenant === undefined || this.share >= 1 || !modelRequests) return undefined;
     const perMinute = modelRequests.perMinute * this.share;
     const key = `${tenant}\u0000${model}`;
