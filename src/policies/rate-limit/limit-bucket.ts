@@ -97,15 +97,19 @@ export class LimitBucket {
     return !this.#heard ? 'configured' : this.#refinements > 0 ? 'fine' : 'server';
   }
 
-  /** Takes `amount` (into debt if need be); returns its ticket, waiting until {@link admitted} or {@link cancel}. */
+  /** Takes `amount` (into debt if need be); returns its ticket, until {@link admitted} or {@link cancel}. */
   reserve(amount: number, now: number): Ticket {
     this.#refill(now);
     const ticket: Ticket = { start: this.#consumed, amount };
     this.#consumed += amount;
     this.#server -= amount;
     this.#fine -= amount;
-    this.#waiting.add(ticket);
     return ticket;
+  }
+
+  /** `ticket` waits for its turn: a cancellation before it moves it up. */
+  waiting(ticket: Ticket): void {
+    this.#waiting.add(ticket);
   }
 
   /**
@@ -187,8 +191,7 @@ export class LimitBucket {
     this.#refill(now);
     const first = !this.#heard;
     this.#heard = true;
-    const none = { start: this.#consumed, amount: 0, sentAfter: 0, inFlightBefore: 0, counted: false, succeeded: false, elapsed: 0 };
-    const { start, amount, sentAfter, inFlightBefore, counted, succeeded, elapsed } = answer ?? none;
+    const { start, amount, sentAfter, inFlightBefore, counted, succeeded, elapsed } = answer ?? this.#asOfNow();
     if (start !== undefined) this.#answered += amount;
     // Everything the server had counted when it answered, in `consumed`'s terms, if it counted in the order
     // of reservation; a request sent before this bucket existed came before everything reserved in it.
@@ -248,6 +251,11 @@ export class LimitBucket {
     this.#refill(now);
     this.#server = Math.min(this.#serverCapacity(), this.#server + amount);
     this.#fine = Math.min(Math.max(this.#fine, fineCapacity(this.#limit, this.#refinements)), this.#fine + amount);
+  }
+
+  /** Headers alone, read as of now: after everything reserved, with nothing in flight said about. */
+  #asOfNow(): BucketAnswer {
+    return { start: this.#consumed, amount: 0, sentAfter: 0, inFlightBefore: 0, counted: false, succeeded: false, elapsed: 0 };
   }
 
   /** Before the server's word, what `bucketCapacity` allows; after it, the whole minute (OpenAI's own bucket). */

@@ -119,8 +119,9 @@ export function learnLimits(state: ModelState, learned: LearnedLimits, configure
 /** Where `answer`'s call was taken from `bucket`, how much, and what was sent after it; a call made before the bucket existed has no place. */
 function placeIn(bucket: LimitBucket, answer: CallAnswer): Omit<BucketAnswer, 'counted' | 'succeeded' | 'elapsed'> {
   const place = placeOf(bucket, answer);
-  if (place) return { start: place.ticket.start, amount: place.ticket.amount, ...bucket.concurrency(place.ticket) };
-  return { start: undefined, amount: bucket.kind === 'requests' ? 1 : answer.tokens, sentAfter: 0, inFlightBefore: 0 };
+  if (!place) return { start: undefined, amount: bucket.kind === 'requests' ? 1 : answer.tokens, sentAfter: 0, inFlightBefore: 0 };
+  const { sentAfter, inFlightBefore } = bucket.concurrency(place.ticket);
+  return { start: place.ticket.start, amount: place.ticket.amount, sentAfter, inFlightBefore };
 }
 
 /** The place `answer`'s call took in `bucket` (none when it was made before the bucket existed). */

@@ -9,7 +9,7 @@ import { fixedWaits, longest, waitForCapacity, type WaitContext, type Waits } fr
 import type { ModelProbe, ProbeReason } from './model-probe.js';
 import {
   learnLimits, limitsView, newModelState, pauseModel,
-  type CallAnswer, type ModelLimits, type ModelLimitsView, type ModelState, type Places,
+  type CallAnswer, type ModelLimits, type ModelLimitsView, type ModelState, type Place, type Places,
 } from './model-state.js';
 import { probeTurn } from './probe-turn.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
@@ -143,26 +143,44 @@ export class RateLimiter {
     if (state.tokens) places.tokens = { bucket: state.tokens, ticket: state.tokens.reserve(tokens, now) };
     const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: probe !== undefined, places };
     if (probe) probe.owner = reservation;
-    const giveBack = () => this.cancel(reservation);
+    const { requests, tokens: tokenPlace } = places;
+    // Most calls wait for nothing: nothing to set up for a wait.
+    const held = state.pausedUntil > now || (requests && requests.bucket.waitFor(requests.ticket, now) > 0) || (tokenPlace && tokenPlace.bucket.waitFor(tokenPlace.ticket, now) > 0);
+    if (held) await this.#waitForTurn(state, reservation, places, tenant, call, deadlineAt);
+    const admittedAt = this.clock.now();
+    requests?.bucket.admitted(requests.ticket, admittedAt);
+    tokenPlace?.bucket.admitted(tokenPlace.ticket, admittedAt);
+    return reservation;
+  }
+
+  /** Waits until the buckets cover `places` (woken early when capacity comes early); gives them back on refusal or abort. */
+  async #waitForTurn(
+    state: ModelState,
+    reservation: Reservation,
+    places: Places,
+    tenant: string | undefined,
+    call: Abortable,
+    deadlineAt: number | undefined,
+  ): Promise<void> {
+    const { requests, tokens } = places;
+    requests?.bucket.waiting(requests.ticket);
+    tokens?.bucket.waiting(tokens.ticket);
     const waits = (): Waits => {
       const at = this.clock.now();
-      const { requests, tokens: tokenPlace } = places;
       return {
         paused: Math.max(0, state.pausedUntil - at),
         requests: requests ? requests.bucket.waitFor(requests.ticket, at) : 0,
-        tokens: tokenPlace ? tokenPlace.bucket.waitFor(tokenPlace.ticket, at) : 0,
+        tokens: tokens ? tokens.bucket.waitFor(tokens.ticket, at) : 0,
       };
     };
     const soonest = () => {
       const at = this.clock.now();
-      const bucketWaits = Object.values(places).map((place) => place.bucket.soonest(place.ticket, at));
-      return Math.max(0, state.pausedUntil - at, ...bucketWaits);
+      const server = (place: Place | undefined) => (place ? place.bucket.soonest(place.ticket, at) : 0);
+      return Math.max(0, state.pausedUntil - at, server(requests), server(tokens));
     };
     const wakeups = { list: state.wakeups, turn: state.wakeups.nextTurn(), remaining: () => longest(waits()) };
-    await waitForCapacity(state, { model, tenant, waits, soonest, call, deadlineAt, giveBack, wakeups }, this.#waiting);
-    const admittedAt = this.clock.now();
-    for (const place of Object.values(places)) place.bucket.admitted(place.ticket, admittedAt);
-    return reservation;
+    const giveBack = () => this.cancel(reservation);
+    await waitForCapacity(state, { model: reservation.model, tenant, waits, soonest, call, deadlineAt, giveBack, wakeups }, this.#waiting);
   }
 
   /**
