@@ -192,7 +192,10 @@ export interface BulkheadRejectEvent {
 export interface RateLimitWaitEvent {
   readonly model: string;
   readonly tenant: string | undefined;
-  /** How long it waits, in milliseconds. */
+  /**
+   * How long it waits as things stand, in milliseconds: at most that, as capacity that comes early (a
+   * burst widening as the server's answers confirm it, a reservation given back) ends it sooner.
+   */
   readonly delay: number;
   /** What it waits for: a pause after a 429, request or token capacity, or its tenant's share. */
   readonly reason: 'paused' | 'requests' | 'tokens' | 'tenant';

@@ -192,8 +192,10 @@ return {0, 0, marks[1], marks[2], marks[3], marks[4], 0}
 
 /**
  * ARGV[4], ARGV[5]: requests and tokens to give back (negative: to take); ARGV[6]: 1 for a usage
- * correction, which gives back only to a limit whose remaining headers were not heard yet, 0 for a
- * reservation never sent, whose place the next reservation takes (those waiting keep theirs).
+ * correction, which gives back only to a limit whose remaining headers were not heard yet; 0 for a
+ * reservation refused while it waited, whose place the next reservation takes (those waiting keep theirs);
+ * 2 for one refused after it went (its place stays, so that the answers of those sent after it are read
+ * against theirs).
  */
 export const RATE_ADJUST = new LuaScript(`${PRELUDE}
 local correction = ARGV[6] == '1'
@@ -203,7 +205,7 @@ for _, entry in ipairs({{R, tonumber(ARGV[4])}, {T, tonumber(ARGV[5])}}) do
     K.server = K.server + amount
     K.fine = K.fine + amount
   elseif K and amount > 0 and not (correction and K.heard) then
-    if not correction then K.consumed = math.max(0, K.consumed - amount) end
+    if ARGV[6] == '0' then K.consumed = math.max(0, K.consumed - amount) end
     K.server = math.min(serverCap(K), K.server + amount)
     K.fine = math.min(math.max(K.fine, fineCap(K.limit, K.n)), K.fine + amount)
   end
@@ -242,11 +244,12 @@ local entries = {
 }
 for index, entry in ipairs(entries) do
   local K, remaining, start, amount, sentMark, answeredMark = entry[1], entry[2], entry[3], entry[4], entry[5], entry[6]
+  -- A place beyond what the state counts was taken from a state since lost: read it as sent before everything.
+  if K and (start > K.consumed or sentMark > K.admitted) then start, sentMark = -1, -1 end
+  -- The request is over (an answer comes once per reservation, with headers or without): no longer in flight.
+  if K and answer and sentMark >= 0 then K.answered = K.answered + amount end
   if K and remaining >= 0 then
     if not answer then start, amount, succeeded, counted, sentMark = K.consumed, 0, false, false, -1 end
-    -- A place beyond what the state counts was taken from a state since lost: read it as sent before everything.
-    if start > K.consumed or sentMark > K.admitted then start, sentMark = -1, -1 end
-    if start >= 0 then K.answered = K.answered + amount end
     local sentAfter, inFlightBefore = 0, 0
     if sentMark >= 0 and answeredMark >= 0 then
       sentAfter, inFlightBefore = K.admitted - sentMark, math.max(0, sentMark - amount - answeredMark)

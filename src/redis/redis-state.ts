@@ -125,8 +125,8 @@ export class RedisState implements SharedBackend {
     return { wait: wait!, reason: WAIT_REASONS[reason!] ?? 'requests', tokensLimited: tokens > 0, soonest: reply[6]!, ...(marks ? { marks } : {}) };
   }
 
-  async rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits, correction = false): Promise<void> {
-    await this.#run(RATE_ADJUST, 'rate', key, [...this.#rateArgs(configured), requests, tokens, correction ? 1 : 0]);
+  async rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits, correction = false, sent = false): Promise<void> {
+    await this.#run(RATE_ADJUST, 'rate', key, [...this.#rateArgs(configured), requests, tokens, correction ? 1 : sent ? 2 : 0]);
   }
 
   async rateLearn(key: string, learned: LearnedLimits, configured: LearnedLimits, answer?: SharedAnswer): Promise<void> {

@@ -130,11 +130,11 @@ export interface SharedBackend {
    */
   rateReserve(key: string, tokens: number, configured: LearnedLimits, maxPause?: number): Promise<SharedRateAnswer | undefined>;
   /**
-   * Gives back (positive) or takes more (negative) requests and tokens: a cancelled call, or with
-   * `correction` a usage correction (given back only while no header has said what is left: the server's
-   * own count then speaks for it).
+   * Gives back (positive) or takes more (negative) requests and tokens: a cancelled call (`sent`: refused
+   * after its reservation went, so that its place stays), or with `correction` a usage correction (given
+   * back only while no header has said what is left: the server's own count then speaks for it).
    */
-  rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits, correction?: boolean): Promise<void>;
+  rateAdjust(key: string, requests: number, tokens: number, configured: LearnedLimits, correction?: boolean, sent?: boolean): Promise<void>;
   /**
    * Waits asked again for a reservation already taken (`places` from `rateReserve`, `tokens` reserved):
    * how long until it is covered now, after pauses, answers and finer pacing set meanwhile by any

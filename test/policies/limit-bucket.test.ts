@@ -6,6 +6,12 @@ function answerTo(bucket: LimitBucket, ticket: Ticket, overrides: Partial<Bucket
   return { start: ticket.start, amount: ticket.amount, ...bucket.concurrency(ticket), counted: true, succeeded: true, elapsed: 0, ...overrides };
 }
 
+/** The server answers `ticket`'s request saying `remaining` were left (as the limiter hears it: then it is over). */
+function respond(bucket: LimitBucket, ticket: Ticket, remaining: number, now: number, overrides: Partial<BucketAnswer> = {}): void {
+  bucket.answered(remaining, now, answerTo(bucket, ticket, overrides));
+  bucket.ended(ticket);
+}
+
 /** `count` reservations of `amount` at `now`. */
 const reserveMany = (bucket: LimitBucket, count: number, now = 0, amount = 1): Ticket[] => Array.from({ length: count }, () => bucket.reserve(amount, now));
 
@@ -40,13 +46,31 @@ describe('LimitBucket: before the server says what is left', () => {
   });
 });
 
+describe('LimitBucket: a reservation refused after its turn came', () => {
+  it('gives its capacity to the ones waiting behind it, and leaves the places of those sent after it alone', () => {
+    const bucket = new LimitBucket('requests', 60, 0);
+    const [refused, sent, waiting] = reserveMany(bucket, 3);
+    bucket.admitted(refused!, 0);
+    bucket.admitted(sent!, 0);
+    bucket.waiting(waiting!);
+    expect(bucket.waitFor(waiting!, 0)).toBe(2_000);
+    // A full bulkhead refused the first after the limiter let it go.
+    bucket.cancel(refused!, 0);
+    expect(bucket.waitFor(waiting!, 0)).toBe(1_000);
+    // The second, sent, keeps its place: its answer (nothing left after it) is read against it, and the
+    // third waits for the refill (read against a place moved up, it would have gone at once).
+    respond(bucket, sent!, 0, 0);
+    expect(bucket.soonest(waiting!, 0)).toBe(1_000);
+  });
+});
+
 describe("LimitBucket: the server's x-ratelimit-remaining-* says what may go", () => {
   it('reads what is left against the answered call\'s place: calls reserved after it are not spent twice', () => {
     // 60 a minute; ten calls reserved at once, the first answered: 5 left after it.
     const bucket = new LimitBucket('requests', 60, 0);
     const tickets = reserveMany(bucket, 10);
     bucket.admitted(tickets[0]!, 0);
-    bucket.answered(5, 0, answerTo(bucket, tickets[0]!));
+    respond(bucket, tickets[0]!, 5, 0);
     expect(bucket.pacing).toBe('server');
     // The server allows the next five (tickets 1 to 5), not five more beyond the nine reserved after the first.
     expect(tickets.map((ticket) => bucket.soonest(ticket, 0))).toEqual([0, 0, 0, 0, 0, 0, 1_000, 2_000, 3_000, 4_000]);
@@ -57,14 +81,14 @@ describe("LimitBucket: the server's x-ratelimit-remaining-* says what may go", (
     const tickets = reserveMany(bucket, 10);
     const ready = () => tickets.filter((ticket) => bucket.waitFor(ticket, 0) === 0).length;
     bucket.admitted(tickets[0]!, 0);
-    bucket.answered(59, 0, answerTo(bucket, tickets[0]!));
+    respond(bucket, tickets[0]!, 59, 0);
     // One second's worth (1) was the first's; its success lets two more go.
     expect(ready()).toBe(3);
     for (const ticket of tickets.slice(1, 3)) bucket.admitted(ticket, 0);
-    for (const ticket of tickets.slice(1, 3)) bucket.answered(59 - ticket.start, 0, answerTo(bucket, ticket));
+    for (const ticket of tickets.slice(1, 3)) respond(bucket, ticket, 59 - ticket.start, 0);
     expect(ready()).toBe(7);
     for (const ticket of tickets.slice(3, 7)) bucket.admitted(ticket, 0);
-    for (const ticket of tickets.slice(3, 7)) bucket.answered(59 - ticket.start, 0, answerTo(bucket, ticket));
+    for (const ticket of tickets.slice(3, 7)) respond(bucket, ticket, 59 - ticket.start, 0);
     expect(ready()).toBe(10);
   });
 
@@ -73,9 +97,9 @@ describe("LimitBucket: the server's x-ratelimit-remaining-* says what may go", (
     const tickets = reserveMany(bucket, 10);
     bucket.admitted(tickets[0]!, 0);
     // Only 2 left after the first: successes cannot make room the server does not have.
-    bucket.answered(2, 0, answerTo(bucket, tickets[0]!));
+    respond(bucket, tickets[0]!, 2, 0);
     for (const ticket of tickets.slice(1, 3)) bucket.admitted(ticket, 0);
-    for (const ticket of tickets.slice(1, 3)) bucket.answered(2 - ticket.start, 0, answerTo(bucket, ticket));
+    for (const ticket of tickets.slice(1, 3)) respond(bucket, ticket, 2 - ticket.start, 0);
     expect(tickets.map((ticket) => bucket.waitFor(ticket, 0))).toEqual([0, 0, 0, 1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 7_000]);
   });
 
@@ -84,7 +108,7 @@ describe("LimitBucket: the server's x-ratelimit-remaining-* says what may go", (
     const [first, second] = reserveMany(bucket, 2);
     bucket.admitted(first!, 0);
     // Answered 3 s after it was sent, saying nothing was left when the server counted it: 3 refilled since.
-    bucket.answered(0, 3_000, answerTo(bucket, first!, { elapsed: 3_000 }));
+    respond(bucket, first!, 0, 3_000, { elapsed: 3_000 });
     expect(bucket.soonest(second!, 3_000)).toBe(0);
   });
 
@@ -92,23 +116,33 @@ describe("LimitBucket: the server's x-ratelimit-remaining-* says what may go", (
     const bucket = new LimitBucket('requests', 60, 0);
     const tickets = reserveMany(bucket, 10);
     bucket.admitted(tickets[0]!, 0);
-    bucket.answered(5, 0, answerTo(bucket, tickets[0]!));
+    respond(bucket, tickets[0]!, 5, 0);
     for (const ticket of tickets.slice(1, 6)) bucket.admitted(ticket, 0);
     // The server counted tickets 2 to 5 before ticket 1: its answer says 0 were left after it, though the
     // server still had what it said after ticket 0 less the five: 0 after them all. Ticket 6 still waits 1 s.
-    bucket.answered(0, 0, answerTo(bucket, tickets[1]!));
+    respond(bucket, tickets[1]!, 0, 0);
     expect(bucket.soonest(tickets[6]!, 0)).toBe(1_000);
     // Read as if it had been counted right after ticket 0, it would have made ticket 6 wait 5 s.
     expect(bucket.concurrency(tickets[1]!)).toEqual({ sentAfter: 4, inFlightBefore: 0 });
+  });
+
+  it('a request that ended without an answer (a 500 without headers) is no longer in flight for those sent after it', () => {
+    const bucket = new LimitBucket('requests', 60, 0);
+    const [failed, next] = reserveMany(bucket, 2);
+    bucket.admitted(failed!, 0);
+    bucket.ended(failed!);
+    bucket.ended(failed!); // (once only)
+    bucket.admitted(next!, 0);
+    expect(bucket.concurrency(next!)).toEqual({ sentAfter: 0, inFlightBefore: 0 });
   });
 
   it('lowers the level when the server has less than even that allows (another client of the account)', () => {
     const bucket = new LimitBucket('requests', 60, 0);
     const tickets = reserveMany(bucket, 4);
     bucket.admitted(tickets[0]!, 0);
-    bucket.answered(30, 0, answerTo(bucket, tickets[0]!));
+    respond(bucket, tickets[0]!, 30, 0);
     bucket.admitted(tickets[1]!, 0);
-    bucket.answered(0, 0, answerTo(bucket, tickets[1]!));
+    respond(bucket, tickets[1]!, 0, 0);
     expect(bucket.soonest(tickets[2]!, 0)).toBe(1_000);
   });
 
@@ -129,7 +163,7 @@ describe('LimitBucket: finer pacing after a 429 despite headroom', () => {
     // 9.5 at once, then 9.5 a second: ticket 9 needs half a request more (53 ms), ticket 10 one and a half.
     expect(tickets.map((ticket) => bucket.waitFor(ticket, 0))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 53, 158, 264]);
     bucket.admitted(tickets[0]!, 0);
-    bucket.answered(599, 0, answerTo(bucket, tickets[0]!));
+    respond(bucket, tickets[0]!, 599, 0);
     expect(bucket.waitFor(tickets[9]!, 0)).toBe(53);
   });
 

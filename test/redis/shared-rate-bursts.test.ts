@@ -44,6 +44,11 @@ describe('shared rate limits: what the server grants (scripts)', () => {
     });
     const checks = await Promise.all(answers.slice(1).map((answer) => shared.rateCheck('k', answer.places!, 0, {})));
     expect(checks.map((check) => check.wait === 0)).toEqual([true, true, false, false, false]);
+    // Answered, or over without an answer (a 500 without headers): no longer in flight for those sent after.
+    expect(await redis.hmGet('test:rate:k', ['rad', 'ran'])).toEqual(['3', '1']);
+    const second = { places: answers[1]!.places!, marks: checks[0]!.marks, tokens: 0, rateLimited: false, succeeded: false, elapsed: 0 };
+    await shared.rateLearn('k', {}, {}, second);
+    expect(await redis.hmGet('test:rate:k', ['rad', 'ran'])).toEqual(['3', '2']);
   });
 
   it('a 429 despite headroom paces the limit finely for every process; one of a request sent before that says nothing new', async () => {

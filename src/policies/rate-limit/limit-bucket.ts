@@ -17,6 +17,8 @@ export interface Ticket {
   sentMark?: number;
   /** Everything answered when it was admitted: what was sent before it and still in flight is counted from there. */
   answeredMark?: number;
+  /** Its request is over (answered, failed, or never sent): no longer in flight. */
+  ended?: boolean;
 }
 
 /** What the server answered to one request taken from a bucket. */
@@ -128,6 +130,16 @@ export class LimitBucket {
     ticket.answeredMark = this.#answered;
   }
 
+  /**
+   * The request of `ticket` is over, answered or not (a failure without headers, a timeout, a refusal after
+   * its turn): it no longer counts as in flight for what is sent after it. Idempotent.
+   */
+  ended(ticket: Ticket): void {
+    if (ticket.ended) return;
+    ticket.ended = true;
+    if (ticket.sentMark !== undefined) this.#answered += ticket.amount;
+  }
+
   /** The request of `ticket` was answered: what was sent around it, for {@link answered}. */
   concurrency(ticket: Ticket): { sentAfter: number; inFlightBefore: number } {
     if (ticket.sentMark === undefined || ticket.answeredMark === undefined) return { sentAfter: 0, inFlightBefore: 0 };
@@ -159,12 +171,16 @@ export class LimitBucket {
 
   /**
    * Gives back a reservation whose request was never sent: the reservations waiting behind it move up
-   * (those before it keep their turn), and a later one takes its place.
+   * (those before it keep their turn). One that was refused while it waited leaves its place to the next
+   * reservation; one refused after its turn came (a full bulkhead) leaves the places of those sent after
+   * it as they are, so that their answers are still read against them.
    */
   cancel(ticket: Ticket, now: number): void {
-    this.#waiting.delete(ticket);
-    for (const other of this.#waiting) if (other.start > ticket.start) other.start -= ticket.amount;
-    this.#consumed -= ticket.amount;
+    if (ticket.sentMark === undefined) {
+      this.#waiting.delete(ticket);
+      for (const other of this.#waiting) if (other.start > ticket.start) other.start -= ticket.amount;
+      this.#consumed -= ticket.amount;
+    }
     this.#giveBack(ticket.amount, now);
   }
 
@@ -192,7 +208,6 @@ export class LimitBucket {
     const first = !this.#heard;
     this.#heard = true;
     const { start, amount, sentAfter, inFlightBefore, counted, succeeded, elapsed } = answer ?? this.#asOfNow();
-    if (start !== undefined) this.#answered += amount;
     // Everything the server had counted when it answered, in `consumed`'s terms, if it counted in the order
     // of reservation; a request sent before this bucket existed came before everything reserved in it.
     const countedUpTo = start === undefined ? 0 : start + (counted ? amount : 0);

@@ -110,9 +110,9 @@ export function learnLimits(state: ModelState, learned: LearnedLimits, configure
     };
     bucket.answered(remaining, now, bucketAnswer);
     const named = answer.limitType === 'requests' || answer.limitType === 'tokens' ? answer.limitType : undefined;
-    if (answer.rateLimited && (named === undefined || named === kind) && remaining >= Math.max(1, amount)) {
-      bucket.refine(placeOf(bucket, answer)?.ticket.sentMark, now);
-    }
+    const place = placeOf(bucket, answer);
+    if (answer.rateLimited && (named === undefined || named === kind) && remaining >= Math.max(1, amount)) bucket.refine(place?.ticket.sentMark, now);
+    if (place) bucket.ended(place.ticket);
   }
 }
 

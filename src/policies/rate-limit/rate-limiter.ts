@@ -144,12 +144,15 @@ export class RateLimiter {
     const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: probe !== undefined, places };
     if (probe) probe.owner = reservation;
     const { requests, tokens: tokenPlace } = places;
+    const covered = (place: Place | undefined) => !place || place.bucket.waitFor(place.ticket, now) === 0;
     // Most calls wait for nothing: nothing to set up for a wait.
-    const held = state.pausedUntil > now || (requests && requests.bucket.waitFor(requests.ticket, now) > 0) || (tokenPlace && tokenPlace.bucket.waitFor(tokenPlace.ticket, now) > 0);
-    if (held) await this.#waitForTurn(state, reservation, places, tenant, call, deadlineAt);
+    if (state.pausedUntil > now || !covered(requests) || !covered(tokenPlace)) {
+      await this.#waitForTurn(state, reservation, places, tenant, call, deadlineAt);
+    }
     const admittedAt = this.clock.now();
     requests?.bucket.admitted(requests.ticket, admittedAt);
     tokenPlace?.bucket.admitted(tokenPlace.ticket, admittedAt);
+    reservation.admitted = true;
     return reservation;
   }
 
@@ -208,7 +211,7 @@ export class RateLimiter {
     this.finish(reservation, false);
     const { sharedKey } = reservation;
     if (sharedKey !== undefined) {
-      this.#shared?.cancel(reservation, sharedKey, this.#configured(reservation.model));
+      this.#shared?.cancel(reservation, sharedKey, this.#configured(reservation.model), reservation.admitted === true);
       reservation.tenantBucket?.refund(1, this.clock.now());
       return;
     }
@@ -226,6 +229,7 @@ export class RateLimiter {
    * as one with nothing to learn.
    */
   finish(reservation: Reservation, succeeded: boolean): void {
+    this.#ended(reservation);
     if (!reservation.probe || this.#finishedProbes.has(reservation)) return;
     this.#finishedProbes.add(reservation);
     const state = this.#models.get(reservation.model);
@@ -240,6 +244,22 @@ export class RateLimiter {
     if (!probe || probe.owner !== reservation) return;
     if (succeeded && !state.requests && !state.tokens) state.headerless = true;
     this.#endProbe(state, probe);
+  }
+
+  /**
+   * The reservation's request is over, answered or not: it no longer counts as in flight (see
+   * `LimitBucket.ended`); in the shared state too, when no answer said so already.
+   */
+  #ended(reservation: Reservation): void {
+    const { requests, tokens } = reservation.places ?? {};
+    requests?.bucket.ended(requests.ticket);
+    tokens?.bucket.ended(tokens.ticket);
+    const { sharedKey, sharedPlaces } = reservation;
+    // (Without learning, or without marks, nothing reads what is in flight.)
+    if (sharedKey === undefined || !sharedPlaces || !reservation.sharedMarks || reservation.told || !this.settings.learn) return;
+    reservation.told = true;
+    const answer = { places: sharedPlaces, marks: reservation.sharedMarks, tokens: reservation.tokens, rateLimited: false, succeeded: false, elapsed: 0 };
+    this.#shared?.ended(sharedKey, this.#configured(reservation.model), answer);
   }
 
   /** `probe` gave its verdict (or was never sent): the calls waiting for it look again. */
@@ -311,9 +331,11 @@ export class RateLimiter {
     state.wakeups.notify();
     if (sharedKey === undefined || !this.#shared || !Object.values(learned).some((value) => value !== undefined)) return;
     const places = reservation?.sharedPlaces;
-    const sharedAnswer: SharedAnswer | undefined = outcome && places && {
+    // An answer is read against its reservation once; another (a stream's end) is headers alone.
+    const sharedAnswer: SharedAnswer | undefined = outcome && places && !reservation.told ? {
       places, marks: reservation.sharedMarks, tokens: reservation.tokens, rateLimited: outcome.rateLimited, succeeded: outcome.succeeded, limitType, elapsed,
-    };
+    } : undefined;
+    if (sharedAnswer) reservation!.told = true;
     this.#shared.learn(state, sharedKey, learned, configured, sharedAnswer);
   }
 

@@ -21,6 +21,10 @@ export interface Reservation {
   readonly sharedPlaces?: SharedPlaces | undefined;
   /** What had been sent and answered when it went, when the shared state said. */
   sharedMarks?: SharedMarks | undefined;
+  /** The shared state was told that its request is over (with the server's answer to it, or without). */
+  told?: boolean | undefined;
+  /** Its turn came (it may be refused after that, by a full bulkhead, and cancelled). */
+  admitted?: boolean | undefined;
   /** When its request was sent (set by the pipeline): the server has refilled since. */
   sentAt?: number | undefined;
 }

@@ -88,13 +88,14 @@ export class SharedLimits {
     // (Only a backend that is asked again can let capacity come before the wait it gave.)
     const soonest = asks ? () => Math.max(0, soonestAt - this.clock.now(), state.pausedUntil - this.clock.now()) : undefined;
     const waited = await waitForCapacity(state, { model, tenant, waits, soonest, call, deadlineAt, giveBack, wakeups }, this.waiting);
+    reservation.admitted = true;
     if (waited && wakeups) state.wakeups.notify();
     return reservation;
   }
 
-  /** Gives back a shared reservation whose request was never sent. */
-  cancel(reservation: Reservation, sharedKey: string, configured: ModelLimits): void {
-    this.link.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, reservation.tokens, configured));
+  /** Gives back a shared reservation whose request was never sent (`sent`: refused after it went). */
+  cancel(reservation: Reservation, sharedKey: string, configured: ModelLimits, sent: boolean): void {
+    this.link.send('rateAdjust', (backend) => backend.rateAdjust(sharedKey, 1, reservation.tokens, configured, false, sent));
   }
 
   /** Corrects a shared reservation's token estimate with its `usage`. */
@@ -109,6 +110,11 @@ export class SharedLimits {
    */
   learn(state: ModelState, sharedKey: string, learned: LearnedLimits, configured: ModelLimits, answer: SharedAnswer | undefined): void {
     void this.link.run('rateLearn', (backend) => backend.rateLearn(sharedKey, learned, configured, answer)).then(() => state.wakeups.notify());
+  }
+
+  /** A shared reservation's request is over without an answer read against it (no headers): no longer in flight. */
+  ended(sharedKey: string, configured: ModelLimits, answer: SharedAnswer): void {
+    this.link.send('rateLearn', (backend) => backend.rateLearn(sharedKey, {}, configured, answer));
   }
 
   pause(sharedKey: string, ms: number, configured: ModelLimits, cutShort: boolean): void {
