@@ -5,11 +5,12 @@ import type { Abortable } from '../../internal/abort-scope.js';
 import type { Clock } from '../../internal/clock.js';
 import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
-import { fixedWaits, longest, waitForCapacity, type WaitContext, type Waits } from './capacity-wait.js';
+import { reserveInBuckets } from './bucket-reservation.js';
+import { fixedWaits, waitForCapacity, type WaitContext } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
 import {
   learnLimits, limitsView, newModelState, pauseModel,
-  type CallAnswer, type ModelLimits, type ModelLimitsView, type ModelState, type Place, type Places,
+  type CallAnswer, type ModelLimits, type ModelLimitsView, type ModelState,
 } from './model-state.js';
 import { probeTurn } from './probe-turn.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
@@ -135,55 +136,12 @@ export class RateLimiter {
       if (probe) this.#endProbe(state, probe);
       throw error;
     }
-    const now = this.clock.now();
-    const needsTokens = state.tokens !== undefined;
-    const tokens = needsTokens ? estimate() : 0;
-    const places: Places = {};
-    if (state.requests) places.requests = { bucket: state.requests, ticket: state.requests.reserve(1, now) };
-    if (state.tokens) places.tokens = { bucket: state.tokens, ticket: state.tokens.reserve(tokens, now) };
-    const reservation: Reservation = { model, tokens: needsTokens ? tokens : 0, tenantBucket, probe: probe !== undefined, places };
-    if (probe) probe.owner = reservation;
-    const { requests, tokens: tokenPlace } = places;
-    const covered = (place: Place | undefined) => !place || place.bucket.waitFor(place.ticket, now) === 0;
-    // Most calls wait for nothing: nothing to set up for a wait.
-    if (state.pausedUntil > now || !covered(requests) || !covered(tokenPlace)) {
-      await this.#waitForTurn(state, reservation, places, tenant, call, deadlineAt);
-    }
-    const admittedAt = this.clock.now();
-    requests?.bucket.admitted(requests.ticket, admittedAt);
-    tokenPlace?.bucket.admitted(tokenPlace.ticket, admittedAt);
-    reservation.admitted = true;
-    return reservation;
-  }
-
-  /** Waits until the buckets cover `places` (woken early when capacity comes early); gives them back on refusal or abort. */
-  async #waitForTurn(
-    state: ModelState,
-    reservation: Reservation,
-    places: Places,
-    tenant: string | undefined,
-    call: Abortable,
-    deadlineAt: number | undefined,
-  ): Promise<void> {
-    const { requests, tokens } = places;
-    requests?.bucket.waiting(requests.ticket);
-    tokens?.bucket.waiting(tokens.ticket);
-    const waits = (): Waits => {
-      const at = this.clock.now();
-      return {
-        paused: Math.max(0, state.pausedUntil - at),
-        requests: requests ? requests.bucket.waitFor(requests.ticket, at) : 0,
-        tokens: tokens ? tokens.bucket.waitFor(tokens.ticket, at) : 0,
-      };
-    };
-    const soonest = () => {
-      const at = this.clock.now();
-      const server = (place: Place | undefined) => (place ? place.bucket.soonest(place.ticket, at) : 0);
-      return Math.max(0, state.pausedUntil - at, server(requests), server(tokens));
-    };
-    const wakeups = { list: state.wakeups, turn: state.wakeups.nextTurn(), remaining: () => longest(waits()) };
-    const giveBack = () => this.cancel(reservation);
-    await waitForCapacity(state, { model: reservation.model, tenant, waits, soonest, call, deadlineAt, giveBack, wakeups }, this.#waiting);
+    const tokens = state.tokens ? estimate() : 0;
+    const cancel = (reservation: Reservation) => this.cancel(reservation);
+    const request = { model, state, tokens, tenantBucket, probe: probe !== undefined, tenant, call, deadlineAt, cancel };
+    return reserveInBuckets(request, this.#waiting, (reservation) => {
+      if (probe) probe.owner = reservation;
+    });
   }
 
   /**
