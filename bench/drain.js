@@ -7,17 +7,17 @@
 // backlog against a fresh server; the time until every call has settled, the successes and the 429s the
 // server sent are compared with the server's own minimum.
 //
-// A subject is `{ name, makeClient(baseURL) }`, where `makeClient` returns `{ call(params) }`: one chat
-// completion for `{ model, messages, max_tokens }`, resolving once it succeeded. Another library is one
-// more entry in SUBJECTS.
+// The subjects are the comparative cases' (bench/subjects/: the bare SDK, the alternatives, resilient();
+// BENCH_SUBJECTS picks some), each with its defaults, called with the SDK's chat shape.
 //
 // Environment: BENCH_RUNS (default 1; medians over runs, subjects alternated), BENCH_DRAIN_SCENARIOS
 // (comma-separated names, default all), BENCH_DRAIN_SCALE (default 1: the issue's numbers; 10 runs the
-// same shapes ten times faster, for a quick look: a bucket of 60 refilled ten a second).
+// same shapes ten times faster, for a quick look: a bucket of 60 refilled ten a second, though the
+// limiter's own second then holds ten requests instead of one).
 import { setMaxListeners } from 'node:events';
-import OpenAI from 'openai';
-import { resilient } from '../dist/index.js';
 import { startFaultServer } from '../dist/testing/index.js';
+import { describeSubjects, subjectColors, subjectsTable } from './subjects/describe.js';
+import { loadSubjects } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, markdownTable, median, pct, reportTargets, round } from './report.js';
 
@@ -68,16 +68,6 @@ function minimumDrain(scenario, scale) {
   return (CALLS - atOnce) / scale;
 }
 
-const apiKey = 'sk-bench';
-export const SUBJECTS = [
-  { name: 'bare SDK', makeClient: (baseURL) => sdkSubject(new OpenAI({ apiKey, baseURL })) },
-  { name: 'resilient()', makeClient: (baseURL) => sdkSubject(resilient(new OpenAI({ apiKey, baseURL }))) },
-];
-
-function sdkSubject(client) {
-  return { call: (params, signal) => client.chat.completions.create(params, { signal }) };
-}
-
 function positiveEnv(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -92,6 +82,7 @@ async function drainOnce(subject, scenario) {
   const controller = new AbortController();
   setMaxListeners(CALLS * 4, controller.signal);
   const cutoffMs = scenario.cutoffS * 1000;
+  await subject.open?.();
   try {
     const client = subject.makeClient(server.url);
     const start = performance.now();
@@ -99,7 +90,7 @@ async function drainOnce(subject, scenario) {
     const outcomes = await Promise.all(
       Array.from({ length: CALLS }, async () => {
         try {
-          await client.call(scenario.params, controller.signal);
+          await client.chat.completions.create(scenario.params, { signal: controller.signal });
           return { ok: true, at: performance.now() - start };
         } catch (error) {
           return { ok: false, at: performance.now() - start, error: error?.constructor?.name ?? String(error), cutOff: controller.signal.aborted };
@@ -111,6 +102,7 @@ async function drainOnce(subject, scenario) {
     const failures = outcomes.filter((o) => !o.ok && !o.cutOff);
     const stats = server.stats();
     return {
+      key: subject.key,
       subject: subject.name,
       succeeded: successes.length,
       failed: failures.length,
@@ -123,6 +115,7 @@ async function drainOnce(subject, scenario) {
     };
   } finally {
     controller.abort();
+    await subject.close?.();
     await server.close();
   }
 }
@@ -156,24 +149,26 @@ export const drain = {
     const selected = scenarios(scale)
       .filter((s) => !wanted || wanted.includes(s.name))
       .map((s) => ({ ...s, cutoffS: Math.ceil(s.minimumS * 2 + 10 / scale) }));
+    const subjects = await loadSubjects();
     const results = [];
     for (const scenario of selected) {
       console.log(`\n== drain (${scenario.name}): ${CALLS} calls at once, ${scenario.title}; the server's minimum is ${scenario.minimumS} s`);
-      const bySubject = new Map(SUBJECTS.map((s) => [s.name, []]));
+      const bySubject = new Map(subjects.map((s) => [s.name, []]));
       for (let run = 0; run < runs; run++) {
-        const order = run % 2 === 0 ? SUBJECTS : [...SUBJECTS].reverse();
+        const order = run % 2 === 0 ? subjects : [...subjects].reverse();
         for (const subject of order) {
           console.log(`   run ${run + 1}/${runs}: ${subject.name} ...`);
           bySubject.get(subject.name).push(await drainOnce(subject, scenario));
         }
       }
-      const medians = SUBJECTS.map((s) => medianRun(bySubject.get(s.name)));
+      const medians = subjects.map((s) => medianRun(bySubject.get(s.name)));
       console.table(Object.fromEntries(medians.map((r) => [r.subject, row(scenario, r)])));
       results.push({ scenario, runs: Object.fromEntries(bySubject), medians });
     }
 
     const targets = results.flatMap(({ scenario, medians }) => {
-      const ours = medians.find((r) => r.subject === 'resilient()');
+      // Without resilient() among the subjects (BENCH_SUBJECTS), its targets show as not measured.
+      const ours = medians.find((r) => r.key === 'resilient') ?? { allDoneS: null, succeeded: 0, rateLimited: null };
       const wantedRatio = TARGETS[scenario.kind].ratio;
       const ratio = ours.allDoneS === null || ours.succeeded < CALLS ? null : ours.allDoneS / scenario.minimumS;
       return [
@@ -187,10 +182,11 @@ export const drain = {
       node: process.version,
       openai: (await import('openai/version')).VERSION,
       config: { calls: CALLS, runs, scale, latencyMs: LATENCY_MS, tokensPerCall: TOKENS_PER_CALL },
+      subjects: describeSubjects(subjects),
       notes: [
         "The server's minimum: what its buckets admit at once (60 calls, or 1 when the limit is also enforced per second), then one call a second; latency aside.",
         'All done: until the last call settled, success or failure; calls still pending at the cutoff (2× the minimum + 10 s) were aborted.',
-        'Subjects with their defaults: the bare SDK (2 retries, honouring retry-after), resilient().',
+        'Each subject with its defaults (see bench/subjects/), called with the same chat request.',
         ...(runs > 1 ? [`Medians of ${runs} runs per subject (the run with the median time until all done), subjects alternated.`] : []),
         ...(scale !== 1 ? [`Scaled ×${scale}: the same shapes, ${scale}× faster; the issue's numbers are scale 1.`] : []),
       ],
@@ -200,6 +196,7 @@ export const drain = {
 
   document(result) {
     const { config, results } = result;
+    const colors = subjectColors(results[0]?.medians.map((r) => r.key) ?? []);
     const sections = results.map(({ scenario, medians }) => [
       `**${scenario.name}**: ${scenario.title}. The server's minimum: ${scenario.minimumS} s.`,
       '',
@@ -221,6 +218,7 @@ export const drain = {
           `Targets: within 1.1× the server's minimum with at most 5 429s; per second, within 1.2× with at most 5% 429s.` +
           (config.scale !== 1 ? ` Scaled ×${config.scale} (the issue's numbers are scale 1).` : ''),
         '',
+        ...(result.subjects ? [subjectsTable(result.subjects), ''] : []),
         ...sections.flatMap((section) => [section, '']),
       ].join('\n'),
       charts: {
@@ -232,12 +230,14 @@ export const drain = {
             values: medians.map((r) => (r.allDoneS === null || r.succeeded < config.calls ? 0 : r.allDoneS / scenario.minimumS)),
           })),
           format: (v) => (v === 0 ? 'n/a' : `${v.toFixed(2)}×`),
+          colors,
         }),
         'drain-success': barChart({
           title: 'Drain: calls that succeeded (%, higher is better)',
           series: subjects,
           groups: results.map(({ scenario, medians }) => ({ label: scenario.name, values: medians.map((r) => (r.succeeded / config.calls) * 100) })),
           format: (v) => pct(v / 100, 0),
+          colors,
         }),
       },
     };
