@@ -2,7 +2,8 @@
 // 500 for 20 s, then recovers. Measures, for each subject, the requests the upstream received during the
 // outage and the time from its recovery to the first call that succeeds (real timers, real sockets).
 // Subjects run one after the other, each against a fresh server, in alternating order over several rounds;
-// medians are reported. Adding a subject is adding an entry to SUBJECTS.
+// medians are reported. The subjects are the comparative cases' (bench/subjects/: the bare SDK, the
+// alternatives, resilient(); BENCH_SUBJECTS picks some), each with its defaults.
 //
 // The recovery comes at a moment drawn in [20 s, 21 s) for each run. A client that retries or probes on a
 // schedule started by the outage (backoff without jitter, a circuit's pauses) would otherwise always see it
@@ -10,9 +11,9 @@
 import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import OpenAI from 'openai';
-import { resilient } from '../dist/index.js';
 import { chatCompletion, errorBody } from '../dist/testing/index.js';
+import { describeSubjects, subjectColors, subjectsTable } from './subjects/describe.js';
+import { loadSubjects } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, markdownTable, median, reportTargets, round } from './report.js';
 
@@ -24,17 +25,6 @@ const RECOVERY_SPREAD_MS = 1_000;
 const MAX_RECOVERY_MS = 60_000;
 // Issue 22: back within 1 s of the recovery, at most one request a second per model during the outage.
 const TARGETS = { firstSuccessMs: 1_000, requestsPerSecond: 1 };
-
-/**
- * The clients compared, each configured as its documentation suggests (here: defaults). A subject is
- * `{ name, makeClient({ baseURL }), open?(), close?() }`, and its client has the SDK's chat shape
- * (`chat.completions.create(params, { signal })`), as the bench's shared subjects have (bench/subjects):
- * other libraries join by adding entries, or this list gives way to those.
- */
-export const SUBJECTS = [
-  { name: 'bare SDK', makeClient: ({ baseURL }) => new OpenAI({ apiKey: 'sk-bench', baseURL }) },
-  { name: 'resilient()', makeClient: ({ baseURL }) => resilient(new OpenAI({ apiKey: 'sk-bench', baseURL })) },
-];
 
 function positiveEnv(name, fallback) {
   const raw = process.env[name];
@@ -152,13 +142,14 @@ export const recovery = {
   async run() {
     const outageSeconds = positiveEnv('RECOVERY_OUTAGE_SECONDS', 20);
     const rounds = Math.floor(positiveEnv('RECOVERY_ROUNDS', 3));
+    const candidates = await loadSubjects();
     console.log(
       `\n== recovery: ${CALLERS} closed-loop callers, an upstream failing every request with a 500 for ${outageSeconds} s then ` +
-        `recovering (loopback, real timers); ${rounds} rounds of ${SUBJECTS.map((s) => s.name).join(', ')}, alternating`,
+        `recovering (loopback, real timers); ${rounds} rounds of ${candidates.map((s) => s.name).join(', ')}, alternating`,
     );
-    const byName = Object.fromEntries(SUBJECTS.map((s) => [s.name, []]));
+    const byName = Object.fromEntries(candidates.map((s) => [s.name, []]));
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? SUBJECTS : [...SUBJECTS].reverse();
+      const order = r % 2 === 0 ? candidates : [...candidates].reverse();
       for (const subject of order) {
         const run = await runOne(subject, outageSeconds * 1000);
         byName[subject.name].push(run);
@@ -168,7 +159,7 @@ export const recovery = {
         );
       }
     }
-    const subjects = SUBJECTS.map((s) => summarize(s.name, byName[s.name]));
+    const subjects = candidates.map((s) => ({ key: s.key, ...summarize(s.name, byName[s.name]) }));
     console.table(
       Object.fromEntries(
         subjects.map((s) => [
@@ -182,7 +173,7 @@ export const recovery = {
         ]),
       ),
     );
-    const ours = subjects.find((s) => s.client === 'resilient()');
+    const ours = subjects.find((s) => s.key === 'resilient') ?? { firstSuccessMs: null, requestsPerSecond: null, requestsAfterFirstFailuresPerSecond: null };
     const targets = [
       checkTarget('time from the recovery to the first success (median)', ours.firstSuccessMs, {
         atMost: TARGETS.firstSuccessMs,
@@ -207,11 +198,13 @@ export const recovery = {
         'firstSuccessMs: from the recovery to the first call that resolved with a success, as the caller sees it.',
       ],
       subjects,
+      described: describeSubjects(candidates),
     });
   },
 
   document(result) {
     const { config, subjects } = result;
+    const colors = subjectColors(subjects.map((s) => s.key));
     const rows = subjects.map((s) => [
       s.client,
       s.requestsDuringOutage,
@@ -230,6 +223,7 @@ export const recovery = {
           'outage began, which no client could have held back. The time to the first success is from the recovery to the first call ' +
           'that resolved with an answer.',
         '',
+        ...(result.described ? [subjectsTable(result.described), ''] : []),
         markdownTable(
           ['client', 'requests during the outage', 'per second', 'per second after first failures', 'first success after recovery (median)', 'worst'],
           rows,
@@ -242,12 +236,14 @@ export const recovery = {
           groups: [{ label: 'requests / s', values: subjects.map((s) => s.requestsPerSecond) }],
           format: (v) => v.toFixed(2),
           log: true,
+          colors,
         }),
         'recovery-time': barChart({
           title: 'Recovery: time from the recovery to the first success (s, lower is better)',
           series: subjects.map((s) => s.client),
           groups: [{ label: 'first success', values: subjects.map((s) => (s.firstSuccessMs ?? config.maxRecoveryMs) / 1000) }],
           format: (v) => `${v.toFixed(2)} s`,
+          colors,
         }),
       },
     };
