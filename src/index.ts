@@ -86,6 +86,6 @@ export type {
 } from './events/event-map.js';
 export type { SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer, SharedPlaces, SharedMarks, SharedAnswer, LearnedLimits } from './shared/shared-backend.js';
 export type { SharedStats } from './shared/shared-link.js';
-export { systemClock, type Clock } from './internal/clock.js';
+export { systemClock, type Clock } from './core/clock.js';
 export type { ResilienceLogger, LogLevel } from './observability/logging.js';
 export { redact } from './observability/redact.js';

@@ -5,7 +5,7 @@ import type { CacheOptions } from './cache/cache-options.js';
 import type { FallbackOptions } from './fallback/fallback-options.js';
 import type { BulkheadOptions, CircuitBreakerOptions, RateLimitOptions } from './policies/protection-options.js';
 import type { ErrorKind, RecoveryAction } from './classify/error-kind.js';
-import type { Clock } from './internal/clock.js';
+import type { Clock } from './core/clock.js';
 import type { LogLevel, ResilienceLogger } from './observability/logging.js';
 
 /** What a retry backoff sees: cockatiel's retry context plus the classified error kind. */

@@ -1,6 +1,6 @@
 import type { OpenAI } from 'openai';
 import { installPipeline, RESILIENT } from './client/install-pipeline.js';
-import { assertSupportedClient, carriedOptions } from './client/sdk-internals.js';
+import { assertSupportedClient, carriedOptions } from './core/sdk-internals.js';
 import { EventBus } from './events/event-bus.js';
 import { resolveOptions, type ResolvedOptions } from './internal/resolve-options.js';
 import type { SharedState } from './pipeline/pipeline-context.js';

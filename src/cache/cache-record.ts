@@ -1,14 +1,14 @@
-import { eventStreamResponse, SOURCE_HEADER, syntheticProps } from '../pipeline/synthetic-response.js';
-import type { SdkRequestOptions } from '../pipeline/request-info.js';
-import type { ResponseProps } from '../pipeline/transport.js';
+import { eventStreamResponse, SOURCE_HEADER, syntheticProps } from '../responses/synthetic-response.js';
+import type { SdkRequestOptions } from '../core/request-info.js';
 import type { CachedResponse } from './cache-store.js';
-import { BufferedResponse } from '../pipeline/buffered-response.js';
-import { relayBody } from '../pipeline/relayed-response.js';
+import { BufferedResponse } from '../responses/buffered-response.js';
+import { relayBody } from '../responses/relayed-response.js';
 import { hasErrorMember } from '../classify/error-payload.js';
-import { isHtml, isJsonMediaType, mediaTypeOf } from '../pipeline/media-type.js';
-import { eventName, roleOf } from '../streams/event-role.js';
-import { SseScanner } from '../streams/sse-scanner.js';
-import { Utf8Chunks } from '../streams/utf8-chunks.js';
+import { isHtml, isJsonMediaType, mediaTypeOf } from '../responses/media-type.js';
+import { eventName, roleOf } from '../responses/event-role.js';
+import { SseScanner } from '../responses/sse-scanner.js';
+import { Utf8Chunks } from '../responses/utf8-chunks.js';
+import type { ResponseProps } from '../core/response-props.js';
 
 /** Headers that describe the bytes on the wire, not the response: not kept. */
 const WIRE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'date']);

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { formatLimit, LIMITS } from '../internal/option-limits.js';
-import { fail, numberOption } from '../internal/validate.js';
+import { formatLimit, LIMITS } from '../core/option-limits.js';
+import { fail, numberOption } from '../core/validate.js';
 
 /** A complete successful response, as the cache keeps it. */
 export interface CachedResponse {

@@ -1,5 +1,5 @@
 import type { EventBus } from '../events/event-bus.js';
-import type { Clock } from '../internal/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { CacheableRequest } from './cacheable.js';
 import type { CachedResponse, CacheStore } from './cache-store.js';
 

@@ -1,16 +1,17 @@
 import { classify } from '../classify/classify.js';
-import type { SdkClientInternals } from '../client/sdk-internals.js';
+import type { SdkClientInternals } from '../core/sdk-internals.js';
 import type { FallbackResult } from '../fallback/with-fallbacks.js';
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
-import type { RequestInfo, SdkRequestOptions } from '../pipeline/request-info.js';
+import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
-import type { ResponseProps } from '../pipeline/transport.js';
-import { accountScope, type AccountScope } from '../client/account-scope.js';
-import { cacheKey, canonicalJson, NotPlainDataError, type CacheScope } from './cache-key.js';
+import { accountScope, type AccountScope } from '../core/account-scope.js';
+import { canonicalJson, NotPlainDataError } from '../core/fingerprint.js';
+import { cacheKey, type CacheScope } from './cache-key.js';
 import { recordBody, recordStream, replay } from './cache-record.js';
 import type { CachedResponse } from './cache-store.js';
 import type { ResponseCache } from './response-cache.js';
+import type { ResponseProps } from '../core/response-props.js';
 
 /** Per-request cache control: `bypass` (neither read nor write) or `refresh` (write, do not read). */
 export const CACHE_CONTROL_HEADER = 'x-openai-resilient-cache';

@@ -1,12 +1,12 @@
 import { classify } from '../classify/classify.js';
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
-import type { RequestInfo, SdkRequestOptions } from '../pipeline/request-info.js';
+import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
-import { chatCompletionAsEvents, eventStreamResponse, jsonResponse, syntheticProps } from '../pipeline/synthetic-response.js';
-import type { ResponseProps } from '../pipeline/transport.js';
+import { chatCompletionAsEvents, eventStreamResponse, jsonResponse, syntheticProps } from '../responses/synthetic-response.js';
 import { attachFallbackFailures, type FallbackFailure } from './fallback-errors.js';
 import { FALLBACK_KINDS, fallbackTargets, type FallbackTarget } from './fallback-targets.js';
+import type { ResponseProps } from '../core/response-props.js';
 
 export interface FallbackRun {
   /** Tries the primary request. */

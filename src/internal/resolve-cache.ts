@@ -1,8 +1,8 @@
 import { defaultCacheable, type CacheableRequest } from '../cache/cacheable.js';
 import { MemoryCacheStore, type CacheStore } from '../cache/cache-store.js';
 import type { CacheSettings } from '../cache/response-cache.js';
-import { LIMITS } from './option-limits.js';
-import { fail, numberOption, objectWithKeys } from './validate.js';
+import { LIMITS } from '../core/option-limits.js';
+import { fail, numberOption, objectWithKeys } from '../core/validate.js';
 
 export const CACHE_DEFAULTS = Object.freeze({ ttl: 3_600_000, maxEntries: 1_000, maxBytes: 50 * 1024 * 1024, staleIfError: 86_400_000 });
 

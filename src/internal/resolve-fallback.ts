@@ -1,5 +1,5 @@
 import type { FallbackValue } from '../options.js';
-import { fail, isPlainObject, objectWithKeys } from './validate.js';
+import { fail, isPlainObject, objectWithKeys } from '../core/validate.js';
 
 /** A fallback client after validation; `resilient()` wraps it if it is not resilient yet. */
 export interface ResolvedFallbackClient {

@@ -2,7 +2,7 @@ import { wrap, type IBackoffFactory, type IPolicy } from 'cockatiel';
 import { ERROR_KINDS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from '../classify/error-kind.js';
 import type { ResilienceOptions, RetryBackoffContext } from '../options.js';
 import { ExponentialJitterBackoff } from '../pipeline/backoff.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { SharedBackend } from '../shared/shared-backend.js';
 import { resolveHedge } from './resolve-hedge.js';
 import type { HedgeSettings } from '../policies/hedge/hedger.js';
@@ -15,8 +15,8 @@ import type { LogLevel, ResilienceLogger } from '../observability/logging.js';
 import { resolveCache } from './resolve-cache.js';
 import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';
-import { formatLimit, LIMITS } from './option-limits.js';
-import { booleanOption, durationOrFalse, fail, isPlainObject, numberOption, objectWithKeys } from './validate.js';
+import { formatLimit, LIMITS } from '../core/option-limits.js';
+import { booleanOption, durationOrFalse, fail, isPlainObject, numberOption, objectWithKeys } from '../core/validate.js';
 
 /** Options after defaults and validation: what the pipeline reads on every call. */
 export interface ResolvedOptions {

@@ -3,8 +3,8 @@ import type { BulkheadSettings } from '../policies/bulkhead/bulkhead.js';
 import type { ModelLimits, RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
 import type { BreakerKeyInput } from '../options.js';
-import { LIMITS } from './option-limits.js';
-import { booleanOption, fail, isPlainObject, numberOption, objectWithKeys, shareOption } from './validate.js';
+import { LIMITS } from '../core/option-limits.js';
+import { booleanOption, fail, isPlainObject, numberOption, objectWithKeys, shareOption } from '../core/validate.js';
 
 /** Defaults of the protecting policies; the reasoning is in docs/policies.md. */
 export const PROTECTION_DEFAULTS = Object.freeze({

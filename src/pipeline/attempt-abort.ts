@@ -1,5 +1,5 @@
-import { AbortScope } from '../internal/abort-scope.js';
-import { MAX_TIMER_DELAY, type Clock } from '../internal/clock.js';
+import { AbortScope } from '../core/abort-scope.js';
+import { MAX_TIMER_DELAY, type Clock } from '../core/clock.js';
 
 /**
  * How one attempt is bounded in time and aborted. There are two ways, with the same behaviour:

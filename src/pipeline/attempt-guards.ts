@@ -1,6 +1,6 @@
 import { classify } from '../classify/classify.js';
-import type { Abortable } from '../internal/abort-scope.js';
-import { accountId } from '../client/account-scope.js';
+import type { Abortable } from '../core/abort-scope.js';
+import { accountId } from '../core/account-scope.js';
 import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
 import type { BreakerOutcome } from '../policies/circuit-breaker/circuit-breakers.js';
@@ -10,7 +10,7 @@ import { normalizeUsage } from '../stats/stats-collector.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { probeWait } from './circuit-wait.js';
 import type { PipelineContext } from './pipeline-context.js';
-import type { RequestInfo, SdkRequestOptions } from './request-info.js';
+import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 
 /** What one attempt holds from the protecting policies, and how it reports back. */
 export interface AttemptGuard {

@@ -1,17 +1,18 @@
 import type { IPolicy } from 'cockatiel';
 import { classify } from '../classify/classify.js';
-import { isPlainObject } from '../internal/validate.js';
+import { isPlainObject } from '../core/validate.js';
 import { guardStream } from '../streams/stream-guard.js';
-import { streamModeOf } from '../streams/event-role.js';
+import { streamModeOf } from '../responses/event-role.js';
 import { streamHooks } from '../streams/stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
-import { AbortScope, type Abortable } from '../internal/abort-scope.js';
+import { AbortScope, type Abortable } from '../core/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards } from './attempt-guards.js';
 import type { PipelineContext } from './pipeline-context.js';
-import type { RequestInfo, SdkRequestOptions } from './request-info.js';
+import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import type { BodyReadHooks } from './body-reader.js';
-import { sendAttempt, type ResponseProps, type SendOnce } from './transport.js';
+import { sendAttempt } from './transport.js';
+import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
 export interface AttemptPlan {
   /** Attempt number, from 1. */

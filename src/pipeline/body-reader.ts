@@ -1,4 +1,4 @@
-import type { Clock } from '../internal/clock.js';
+import type { Clock } from '../core/clock.js';
 
 /** How the body of an answer that is not a stream is read (see {@link readBodyText}). */
 export interface BodyReadHooks {

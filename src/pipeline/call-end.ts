@@ -2,7 +2,7 @@ import { classify } from '../classify/classify.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import type { PipelineContext } from './pipeline-context.js';
-import type { RequestInfo } from './request-info.js';
+import type { RequestInfo } from '../core/request-info.js';
 
 /**
  * Ends a call once: its `stats()` numbers and its `callEnd` event. A call that hands over a live stream

@@ -1,5 +1,5 @@
 import type { IPolicy } from 'cockatiel';
-import type { AbortScope } from '../internal/abort-scope.js';
+import type { AbortScope } from '../core/abort-scope.js';
 
 /**
  * Runs a call's work under the user's `policies.call`, with the call's own abort (its caller, its

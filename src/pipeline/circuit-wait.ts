@@ -1,4 +1,4 @@
-import type { Abortable } from '../internal/abort-scope.js';
+import type { Abortable } from '../core/abort-scope.js';
 import type { ProbeWait } from '../policies/circuit-breaker/circuit-breakers.js';
 import type { PipelineContext } from './pipeline-context.js';
 

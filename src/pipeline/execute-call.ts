@@ -1,21 +1,21 @@
 import { withCache } from '../cache/with-cache.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
-import type { SdkClientInternals } from '../client/sdk-internals.js';
+import type { SdkClientInternals } from '../core/sdk-internals.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import { onSdkCopy } from '../errors/sdk-copies.js';
 import type { FallbackTarget } from '../fallback/fallback-targets.js';
 import { fallsBackWhenOpen, withFallbacks, type FallbackResult } from '../fallback/with-fallbacks.js';
-import { AbortScope, type Abortable } from '../internal/abort-scope.js';
-import { systemClock } from '../internal/clock.js';
-import { requestLimits } from '../internal/request-options.js';
+import { AbortScope, type Abortable } from '../core/abort-scope.js';
+import { systemClock } from '../core/clock.js';
+import { requestLimits } from '../core/request-options.js';
 import { CallEnd } from './call-end.js';
 import { underCallPolicy } from './call-policy.js';
 import type { PipelineContext } from './pipeline-context.js';
-import { describeRequest, type RequestInfo, type SdkRequestOptions } from './request-info.js';
+import { describeRequest, type RequestInfo, type SdkRequestOptions } from '../core/request-info.js';
 import { retryLoop } from './retry-loop.js';
-import { relayStream } from './relayed-response.js';
-import type { ResponseProps, SendOnce } from './transport.js';
+import { relayStream } from '../responses/relayed-response.js';
+import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
 /** The abort reason of a call whose total deadline ran out. */
 class DeadlineReached {}

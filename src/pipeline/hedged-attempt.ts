@@ -1,11 +1,11 @@
 import { eventBase } from '../events/event-base.js';
-import { AbortScope } from '../internal/abort-scope.js';
-import { isPlainObject } from '../internal/validate.js';
+import { AbortScope } from '../core/abort-scope.js';
+import { isPlainObject } from '../core/validate.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { runAttempt, type AttemptPlan } from './attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
-import type { RequestInfo, SdkRequestOptions } from './request-info.js';
-import type { ResponseProps, SendOnce } from './transport.js';
+import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
+import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
 /** The reason a hedged attempt that lost the race is aborted with. */
 class HedgeLost {}

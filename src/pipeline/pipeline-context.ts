@@ -1,3 +1,4 @@
+import type { SdkErrors } from '../core/sdk-internals.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ResolvedOptions } from '../internal/resolve-options.js';
 import type { Bulkhead } from '../policies/bulkhead/bulkhead.js';
@@ -8,16 +9,6 @@ import type { StatsCollector } from '../stats/stats-collector.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { SharedLink } from '../shared/shared-link.js';
 import type { Hedger } from '../policies/hedge/hedger.js';
-
-/** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
-export interface SdkErrors {
-  /** The base of every SDK error: errors of ours are re-based on it as they leave (`errors/sdk-copies.ts`). */
-  OpenAIError: abstract new (message?: string) => Error;
-  APIError: new (status: number | undefined, error: unknown, message: string | undefined, headers: Headers | undefined) => Error;
-  APIUserAbortError: new (options?: { message?: string }) => Error;
-  APIConnectionError: new (options: { message?: string; cause?: Error }) => Error;
-  APIConnectionTimeoutError: new (options?: { message?: string }) => Error;
-}
 
 /**
  * State shared by a resilient client and every client derived from it (`withOptions()`,

@@ -1,6 +1,6 @@
 import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
-import { sleep, type Abortable } from '../internal/abort-scope.js';
+import { sleep, type Abortable } from '../core/abort-scope.js';
 import type { RetryBackoffContext } from '../options.js';
 import type { RetryEvent } from '../events/event-map.js';
 import type { ErrorKind } from '../classify/error-kind.js';
@@ -11,9 +11,9 @@ import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { hedgedAttempt } from './hedged-attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
-import type { RequestInfo, SdkRequestOptions } from './request-info.js';
+import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { decideRetry, type GiveUpReason } from './retry-decision.js';
-import type { ResponseProps, SendOnce } from './transport.js';
+import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */
 const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'rate_limit_timeout']);

@@ -1,21 +1,11 @@
 import { errorMemberOf } from '../classify/error-payload.js';
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import { readBodyText, type BodyReadHooks } from './body-reader.js';
-import { BufferedResponse } from './buffered-response.js';
-import { isHtml, isJsonMediaType, mediaTypeOf } from './media-type.js';
-import { keepUrl } from './response-url.js';
-import type { SdkRequestOptions } from './request-info.js';
-
-/** What the SDK's `makeRequest` resolves to (`APIResponseProps`); the pipeline only swaps `response`. */
-export interface ResponseProps {
-  response: Response;
-  options: SdkRequestOptions;
-  controller: AbortController;
-  [key: string]: unknown;
-}
-
-/** Sends one request through the SDK's own `makeRequest`, with its retries switched off. */
-export type SendOnce = (options: SdkRequestOptions) => Promise<ResponseProps>;
+import { BufferedResponse } from '../responses/buffered-response.js';
+import { isHtml, isJsonMediaType, mediaTypeOf } from '../responses/media-type.js';
+import { keepUrl } from '../responses/response-url.js';
+import type { SdkRequestOptions } from '../core/request-info.js';
+import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
 /**
  * One attempt on the wire. The response is complete before the attempt counts as a success, so a

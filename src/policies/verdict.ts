@@ -1,5 +1,5 @@
-import { AbortScope, sleep } from '../internal/abort-scope.js';
-import type { Clock } from '../internal/clock.js';
+import { AbortScope, sleep } from '../core/abort-scope.js';
+import type { Clock } from '../core/clock.js';
 
 /**
  * Something calls wait for and that happens once: one call sent alone while the others wait for what it

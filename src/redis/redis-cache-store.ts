@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { CachedResponse, CacheStore } from '../cache/cache-store.js';
-import { systemClock } from '../internal/clock.js';
-import { withinTime } from '../internal/within-time.js';
+import { systemClock } from '../core/clock.js';
+import { withinTime } from '../core/within-time.js';
 import { LuaScript, type RedisClientLike } from './redis-client.js';
 
 const GET = new LuaScript(`return redis.call('GET', KEYS[1])`);

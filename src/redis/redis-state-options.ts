@@ -1,5 +1,5 @@
-import { LIMITS } from '../internal/option-limits.js';
-import { fail, numberOption, objectWithKeys } from '../internal/validate.js';
+import { LIMITS } from '../core/option-limits.js';
+import { fail, numberOption, objectWithKeys } from '../core/validate.js';
 
 /** Options of `createRedisState()`. Each duration is at most 2_147_483_647 ms (about 24.8 days). */
 export interface RedisStateOptions {

@@ -1,6 +1,6 @@
 import type { EventBus } from '../events/event-bus.js';
-import type { Clock } from '../internal/clock.js';
-import { withinTime } from '../internal/within-time.js';
+import type { Clock } from '../core/clock.js';
+import { withinTime } from '../core/within-time.js';
 import type { SharedBackend } from './shared-backend.js';
 
 /** Where the shared state stands, as `stats().shared` reports it. */

@@ -1,5 +1,4 @@
-import type { PipelineContext } from '../pipeline/pipeline-context.js';
-import type { RequestInfo } from '../pipeline/request-info.js';
+import type { RequestInfo } from '../core/request-info.js';
 import type { CallStats } from './call-stats.js';
 
 /** Where a call's numbers go: the client's total, its model's, its endpoint's and its tenant's. */
@@ -25,12 +24,21 @@ export function pathTemplate(path: string): string {
   return template;
 }
 
+/** What {@link statsScope} reads of a call's context (the pipeline's context is one). */
+export interface StatsContext {
+  readonly tenant: string | undefined;
+  readonly shared: {
+    readonly stats: { entries(model: string | undefined, endpoint: string, tenant: string | undefined): readonly CallStats[] };
+  };
+}
+
 /**
  * The scope of a call's numbers, made once per call and kept on its `request`. A copy of the request for
  * a fallback model carries the primary's scope along; its other model makes it a scope of its own.
  */
-export function statsScope(ctx: PipelineContext, request: RequestInfo): StatsScope {
-  let scope = request.statsScope;
+export function statsScope(ctx: StatsContext, request: RequestInfo): StatsScope {
+  // Only this function makes and reads the slot (core/request-info.ts keeps it opaque).
+  let scope = request.statsScope as StatsScope | undefined;
   if (scope === undefined || scope.model !== request.model) {
     const endpoint = `${request.method} ${pathTemplate(request.path)}`;
     scope = { model: request.model, entries: ctx.shared.stats.entries(request.model, endpoint, ctx.tenant) };

@@ -1,6 +1,6 @@
 import { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-errors.js';
-import { unrefTimer } from '../internal/clock.js';
-import { whenCollected } from './collected-streams.js';
+import { unrefTimer } from '../core/clock.js';
+import { whenCollected } from '../responses/collected-streams.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard.js';
 
 /**

@@ -1,10 +1,10 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
-import type { Clock } from '../internal/clock.js';
-import { RelayedResponse } from '../pipeline/relayed-response.js';
+import type { Clock } from '../core/clock.js';
+import { RelayedResponse } from '../responses/relayed-response.js';
 import { GuardedBody } from './guarded-body.js';
 import { GuardedSource, type StreamProgress } from './guarded-source.js';
-import { isFailure, roleOf, type StreamMode } from './event-role.js';
-import { SseScanner, type SseEvent } from './sse-scanner.js';
+import { isFailure, roleOf, type StreamMode } from '../responses/event-role.js';
+import { SseScanner, type SseEvent } from '../responses/sse-scanner.js';
 
 /** Stream settings after defaults. */
 export interface StreamGuardSettings {

@@ -1,5 +1,5 @@
 import type { PipelineContext } from '../pipeline/pipeline-context.js';
-import type { RequestInfo } from '../pipeline/request-info.js';
+import type { RequestInfo } from '../core/request-info.js';
 import { errorMemberOf } from '../classify/error-payload.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../internal/clock.js';
+import type { Clock } from '../core/clock.js';
 
 /** A timer waiting on a {@link FakeClock}. */
 export interface PendingTimer {

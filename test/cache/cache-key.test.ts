@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { cacheKey, canonicalJson, NotPlainDataError, sha256Hex, type CacheScope } from '../../src/cache/cache-key.js';
+import { cacheKey, type CacheScope } from '../../src/cache/cache-key.js';
+import { canonicalJson, NotPlainDataError, sha256Hex } from '../../src/core/fingerprint.js';
 import type { CacheMissEvent } from '../../src/index.js';
 import { chatParams, harness } from '../support/harness.js';
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resilient } from '../../src/index.js';
-import { MAX_TIMER_DELAY } from '../../src/internal/clock.js';
+import { MAX_TIMER_DELAY } from '../../src/core/clock.js';
 import { SignalledAttempt, TimedAttempt } from '../../src/pipeline/attempt-abort.js';
 import { faults, startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';

@@ -6,7 +6,7 @@ import { RateLimitTimeoutError } from '../../src/errors/rate-limit-timeout-error
 import { EventBus } from '../../src/events/event-bus.js';
 import type { RateLimitWaitEvent } from '../../src/events/event-map.js';
 import { classify, isResilienceError, resilient } from '../../src/index.js';
-import { abortableOf } from '../../src/internal/abort-scope.js';
+import { abortableOf } from '../../src/core/abort-scope.js';
 import { PROBE_WAIT } from '../../src/policies/rate-limit/model-probe.js';
 import { RateLimiter, type RateLimitSettings } from '../../src/policies/rate-limit/rate-limiter.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';

@@ -1,7 +1,7 @@
 import { BulkheadFullError, BulkheadTimeoutError } from '../../errors/bulkhead-errors.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { Clock } from '../../internal/clock.js';
-import type { Abortable } from '../../internal/abort-scope.js';
+import type { Clock } from '../../core/clock.js';
+import type { Abortable } from '../../core/abort-scope.js';
 
 /** Bulkhead settings after defaults (see `BulkheadOptions`). */
 export interface BulkheadSettings {

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { ErrorKind } from '../../classify/error-kind.js';
 import { CircuitOpenError } from '../../errors/circuit-open-error.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { Clock } from '../../internal/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { Circuit, pauseFactor, type Admission, type CircuitSettings, type CircuitSnapshot, type CircuitState, type OpenReason, type Transition } from './circuit.js';
 import { mayWait, waitInRoom, WaitingRoom, type ProbeWait, type Refused } from './waiting-room.js';

@@ -1,5 +1,5 @@
-import type { Abortable } from '../../internal/abort-scope.js';
-import type { Clock } from '../../internal/clock.js';
+import type { Abortable } from '../../core/abort-scope.js';
+import type { Clock } from '../../core/clock.js';
 import { Verdict } from '../verdict.js';
 import type { Admission, Refusal } from './circuit.js';
 

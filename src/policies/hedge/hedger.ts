@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../../internal/clock.js';
-import { LIMITS } from '../../internal/option-limits.js';
+import type { Clock } from '../../core/clock.js';
+import { LIMITS } from '../../core/option-limits.js';
 import { LatencyHistogram } from '../../stats/latency-histogram.js';
 import { RollingCounter } from '../rolling-counter.js';
 

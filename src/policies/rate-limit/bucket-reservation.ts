@@ -1,4 +1,4 @@
-import type { Abortable } from '../../internal/abort-scope.js';
+import type { Abortable } from '../../core/abort-scope.js';
 import { longest, waitForCapacity, type WaitContext, type Waits } from './capacity-wait.js';
 import type { ModelState, Place, Places } from './model-state.js';
 import type { Reservation } from './reservation.js';

@@ -1,7 +1,7 @@
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { Abortable } from '../../internal/abort-scope.js';
-import type { Clock } from '../../internal/clock.js';
+import type { Abortable } from '../../core/abort-scope.js';
+import type { Clock } from '../../core/clock.js';
 import type { WakeList } from './wake-list.js';
 
 /** What a call may wait for before it is sent: a pause after a 429, or one of the buckets. */

@@ -1,5 +1,5 @@
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
-import type { Abortable } from '../../internal/abort-scope.js';
+import type { Abortable } from '../../core/abort-scope.js';
 import { waitForCapacity, type ModelQueue, type WaitContext } from './capacity-wait.js';
 import { ModelProbe, PROBE_WAIT, type ProbeReason } from './model-probe.js';
 

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { HeadersLike } from '../../classify/retry-hint.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { Abortable } from '../../internal/abort-scope.js';
-import type { Clock } from '../../internal/clock.js';
+import type { Abortable } from '../../core/abort-scope.js';
+import type { Clock } from '../../core/clock.js';
 import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { reserveInBuckets } from './bucket-reservation.js';

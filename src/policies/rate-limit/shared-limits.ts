@@ -1,5 +1,5 @@
-import type { Abortable } from '../../internal/abort-scope.js';
-import type { Clock } from '../../internal/clock.js';
+import type { Abortable } from '../../core/abort-scope.js';
+import type { Clock } from '../../core/clock.js';
 import type { LearnedLimits, SharedAnswer, SharedRateAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { fixedWaits, waitForCapacity, type WaitContext, type Waits } from './capacity-wait.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../../internal/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { RollingCounter } from '../rolling-counter.js';
 
 /** Retry budget settings after defaults (see `RetryOptions.budget`). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keepUrl } from '../../src/pipeline/response-url.js';
+import { keepUrl } from '../../src/responses/response-url.js';
 
 describe('keepUrl', () => {
   it("gives a response built in code the upstream's url, and returns that same response", () => {

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { AbortScope, abortableOf, sleep } from '../../src/internal/abort-scope.js';
+import { AbortScope, abortableOf, sleep } from '../../src/core/abort-scope.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 
 describe('AbortScope', () => {

@@ -1,7 +1,16 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
-import type { SdkErrors } from '../pipeline/pipeline-context.js';
-import type { SdkRequestOptions } from '../pipeline/request-info.js';
-import type { ResponseProps } from '../pipeline/transport.js';
+import type { SdkRequestOptions } from './request-info.js';
+import type { ResponseProps } from './response-props.js';
+
+/** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
+export interface SdkErrors {
+  /** The base of every SDK error: errors of ours are re-based on it as they leave (`errors/sdk-copies.ts`). */
+  OpenAIError: abstract new (message?: string) => Error;
+  APIError: new (status: number | undefined, error: unknown, message: string | undefined, headers: Headers | undefined) => Error;
+  APIUserAbortError: new (options?: { message?: string }) => Error;
+  APIConnectionError: new (options: { message?: string; cause?: Error }) => Error;
+  APIConnectionTimeoutError: new (options?: { message?: string }) => Error;
+}
 
 /**
  * The parts of an `openai` client (5.x, 6.x and 7.x) that the wrapper relies on. `makeRequest` is the

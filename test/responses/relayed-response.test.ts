@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { relayBody, RelayedResponse } from '../../src/pipeline/relayed-response.js';
+import { relayBody, RelayedResponse } from '../../src/responses/relayed-response.js';
 import { chatStreamPlan } from '../../src/testing/index.js';
 import { chatParams, harness } from '../support/harness.js';
 

@@ -1,6 +1,12 @@
-import { canonicalJson, sha256Hex } from '../cache/cache-key.js';
-import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import { canonicalJson, sha256Hex } from './fingerprint.js';
 import type { SdkClientInternals } from './sdk-internals.js';
+
+/** The client view a call is made on, and the endpoint it calls (the pipeline's context is one). */
+export interface ClientView {
+  /** The SDK client (its API key, organization and project scope the account). */
+  readonly client: unknown;
+  readonly baseURL: string;
+}
 
 /** The account a client view calls as: its endpoint, organization, project and a fingerprint of its API key. */
 export interface AccountScope {
@@ -36,7 +42,7 @@ const accounts = new WeakMap<object, KnownAccount>();
  * workload identity, a provider's own credentials); `undefined` when its `apiKey` function failed.
  * The same `account` object is returned for as long as the account stays the same.
  */
-export async function accountScope(ctx: PipelineContext): Promise<{ account: AccountScope; keyed: boolean } | undefined> {
+export async function accountScope(ctx: ClientView): Promise<{ account: AccountScope; keyed: boolean } | undefined> {
   let apiKey: string;
   try {
     apiKey = await currentApiKey(ctx.client as ClientWithAccount);
@@ -52,7 +58,7 @@ export async function accountScope(ctx: PipelineContext): Promise<{ account: Acc
  * naming it in shared state (`<id>:<model>`), so that processes calling as the same account share limits
  * and circuits and others do not. An `apiKey` function is called first if it has not been yet.
  */
-export async function accountId(ctx: PipelineContext): Promise<string> {
+export async function accountId(ctx: ClientView): Promise<string> {
   const client = ctx.client as ClientWithAccount;
   // An apiKey function not called yet leaves null (or, on openai 5.x, the placeholder 'Missing Key').
   if ((client.apiKey == null || client.apiKey === 'Missing Key') && typeof client._callApiKey === 'function') {
@@ -63,7 +69,7 @@ export async function accountId(ctx: PipelineContext): Promise<string> {
   return known.id;
 }
 
-function knownAccount(ctx: PipelineContext, apiKey: string): KnownAccount {
+function knownAccount(ctx: ClientView, apiKey: string): KnownAccount {
   const client = ctx.client as ClientWithAccount;
   const known = accounts.get(client);
   if (known?.apiKey === apiKey) return known;

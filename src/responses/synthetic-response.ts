@@ -1,5 +1,5 @@
-import type { SdkRequestOptions } from './request-info.js';
-import type { ResponseProps } from './transport.js';
+import type { SdkRequestOptions } from '../core/request-info.js';
+import type { ResponseProps } from '../core/response-props.js';
 
 /** Header on responses this library made up (a cache hit, a fallback value), saying which. */
 export const SOURCE_HEADER = 'x-openai-resilient-source';

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { accountScope } from '../../src/client/account-scope.js';
+import { accountScope } from '../../src/core/account-scope.js';
 import type { PipelineContext } from '../../src/pipeline/pipeline-context.js';
 import { chatParams, harness, rejectionOf } from '../support/harness.js';
 

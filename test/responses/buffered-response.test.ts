@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BufferedResponse } from '../../src/pipeline/buffered-response.js';
+import { BufferedResponse } from '../../src/responses/buffered-response.js';
 import { chatParams, harness } from '../support/harness.js';
 
 const init = { status: 200, statusText: 'OK', headers: new Headers({ 'content-type': 'application/json' }) };

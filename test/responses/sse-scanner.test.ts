@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SseScanner, type SseEvent } from '../../src/streams/sse-scanner.js';
+import { SseScanner, type SseEvent } from '../../src/responses/sse-scanner.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { Stream } from 'openai/streaming';
 import { describe, expect, it, vi } from 'vitest';
-import { roleOf, type StreamMode } from '../../src/streams/event-role.js';
-import type { SseEvent } from '../../src/streams/sse-scanner.js';
+import { roleOf, type StreamMode } from '../../src/responses/event-role.js';
+import type { SseEvent } from '../../src/responses/sse-scanner.js';
 
 const event = (data: string, name?: string): SseEvent => ({ name, data });
 

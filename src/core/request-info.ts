@@ -1,5 +1,3 @@
-import type { StatsScope } from '../stats/stats-scope.js';
-
 /** The SDK's per-request options (`FinalRequestOptions`), as far as the pipeline reads them. */
 export interface SdkRequestOptions {
   method: string;
@@ -36,8 +34,11 @@ export interface RequestInfo {
   readonly replayable: boolean;
   /** Filled in as the answer arrives. */
   readonly observed: CallObservation;
-  /** Where the call's numbers go; made on first use by `statsScope()` (stats/stats-scope.ts). */
-  statsScope: StatsScope | undefined;
+  /**
+   * Where the call's numbers go: made on first use, and read, only by `statsScope()` (stats/stats-scope.ts),
+   * which knows its type; opaque here so that the request description needs nothing above it.
+   */
+  statsScope: object | undefined;
 }
 
 let lastCallId = 0;

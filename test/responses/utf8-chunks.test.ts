@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Utf8Chunks } from '../../src/streams/utf8-chunks.js';
+import { Utf8Chunks } from '../../src/responses/utf8-chunks.js';
 
 /** `bytes` decoded chunk by chunk, cut at `cuts`, by `Utf8Chunks` and by a streaming `TextDecoder`. */
 function bothWays(bytes: Uint8Array, cuts: number[]): [string, string] {

@@ -1,7 +1,7 @@
 import { StreamAbandonedError } from '../errors/stream-errors.js';
-import { whenCollected } from '../streams/collected-streams.js';
-import { roleOf } from '../streams/event-role.js';
-import { SseScanner } from '../streams/sse-scanner.js';
+import { whenCollected } from './collected-streams.js';
+import { roleOf } from './event-role.js';
+import { SseScanner } from './sse-scanner.js';
 import { keepUrl } from './response-url.js';
 
 /**

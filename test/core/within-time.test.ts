@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withinTime } from '../../src/internal/within-time.js';
+import { withinTime } from '../../src/core/within-time.js';
 import { FakeClock } from '../../src/testing/index.js';
 
 describe('withinTime', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHtml, isJsonMediaType, mediaTypeOf } from '../../src/pipeline/media-type.js';
+import { isHtml, isJsonMediaType, mediaTypeOf } from '../../src/responses/media-type.js';
 
 describe('media types', () => {
   it('reads the media type without its parameters, in lower case', () => {
