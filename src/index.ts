@@ -40,7 +40,7 @@ export {
   type UpstreamErrorKind,
   type LibraryErrorKind,
   type RecoveryAction,
-} from './classify/error-kind.js';
+} from './errors/error-kind.js';
 export { parseDuration, readRetryHint, type RetryHint, type HeadersLike } from './classify/retry-hint.js';
 
 export { ResilienceError, isResilienceError } from './errors/resilience-error.js';
@@ -53,7 +53,6 @@ export { ContextWindowExceededError } from './errors/context-window-exceeded-err
 export { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './pipeline/backoff.js';
-export type { GiveUpReason } from './pipeline/retry-decision.js';
 export type {
   ResilienceEvents,
   ResilienceEventName,
@@ -66,6 +65,7 @@ export type {
   TimeoutEvent,
   RetryEvent,
   GiveUpEvent,
+  GiveUpReason,
   BudgetExhaustedEvent,
   FallbackEvent,
   HedgeEvent,
@@ -87,5 +87,5 @@ export type {
 export type { SharedBackend, SharedCircuitAnswer, SharedPause, SharedRateAnswer, SharedPlaces, SharedMarks, SharedAnswer, LearnedLimits } from './shared/shared-backend.js';
 export type { SharedStats } from './shared/shared-link.js';
 export { systemClock, type Clock } from './core/clock.js';
-export type { ResilienceLogger, LogLevel } from './observability/logging.js';
-export { redact } from './observability/redact.js';
+export type { ResilienceLogger, LogLevel } from './events/logging.js';
+export { redact } from './events/redact.js';

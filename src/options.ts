@@ -4,9 +4,9 @@ import type { IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
 import type { CacheOptions } from './cache/cache-options.js';
 import type { FallbackOptions } from './fallback/fallback-options.js';
 import type { BulkheadOptions, CircuitBreakerOptions, RateLimitOptions } from './policies/protection-options.js';
-import type { ErrorKind, RecoveryAction } from './classify/error-kind.js';
+import type { ErrorKind, RecoveryAction } from './errors/error-kind.js';
 import type { Clock } from './core/clock.js';
-import type { LogLevel, ResilienceLogger } from './observability/logging.js';
+import type { LogLevel, ResilienceLogger } from './events/logging.js';
 
 /** What a retry backoff sees: cockatiel's retry context plus the classified error kind. */
 export interface RetryBackoffContext extends IRetryBackoffContext<unknown> {

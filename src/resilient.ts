@@ -12,7 +12,7 @@ import { SharedLink } from './shared/shared-link.js';
 import { Hedger } from './policies/hedge/hedger.js';
 import { StatsCollector } from './stats/stats-collector.js';
 import { ResponseCache } from './cache/response-cache.js';
-import { attachLogger, listenerFailureLog } from './observability/logging.js';
+import { attachLogger, listenerFailureLog } from './events/logging.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 

@@ -1,5 +1,5 @@
 import { isResilienceError } from '../errors/resilience-error.js';
-import { DEFAULT_ACTIONS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from './error-kind.js';
+import { DEFAULT_ACTIONS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from '../errors/error-kind.js';
 import { headerValue, readRetryHint, type RetryHint } from './retry-hint.js';
 import { readErrorShape, transportKind, type ErrorShape } from './sdk-error-shape.js';
 

@@ -1,5 +1,5 @@
 import { isBrokenCircuitError, isBulkheadRejectedError, isTaskCancelledError } from 'cockatiel';
-import type { ErrorKind } from './error-kind.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 import type { HeadersLike } from './retry-hint.js';
 
 /**

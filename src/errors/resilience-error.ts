@@ -1,5 +1,5 @@
 import { OpenAIError } from 'openai';
-import type { LibraryErrorKind, UpstreamErrorKind } from '../classify/error-kind.js';
+import type { LibraryErrorKind, UpstreamErrorKind } from './error-kind.js';
 
 const BRAND = Symbol.for('openai-resilient.ResilienceError');
 

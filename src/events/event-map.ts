@@ -1,6 +1,5 @@
-import type { ErrorKind } from '../classify/error-kind.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 import type { RetryHint } from '../classify/retry-hint.js';
-import type { GiveUpReason } from '../pipeline/retry-decision.js';
 
 /** Fields every request event carries. */
 export interface RequestEventBase {
@@ -82,6 +81,25 @@ export interface RetryEvent extends RequestEventBase {
   readonly status: number | undefined;
   readonly error: unknown;
 }
+
+/** Why a call stopped retrying (the `reason` of a `giveUp` event). */
+export type GiveUpReason =
+  /** The error's kind maps to `fail` (or the server sent `x-should-retry: false`). */
+  | 'not_retryable'
+  /** `maxRetries` retries were made. */
+  | 'retries_exhausted'
+  /** The server asked for a wait longer than `retry.maxRetryAfter`. */
+  | 'retry_after_exceeds_max'
+  /** The wait before the next attempt would not fit in what is left of `timeout.total`. */
+  | 'deadline'
+  /** The request body was a stream that cannot be sent twice. */
+  | 'non_replayable_body'
+  /** The caller aborted. */
+  | 'aborted'
+  /** The client-wide retry budget was spent. */
+  | 'budget_exhausted'
+  /** The circuit for the request's key is open: a retry would be refused. */
+  | 'circuit_open';
 
 /**
  * Recovery gave up on a target (the primary request, or a fallback model): its error goes to the caller,

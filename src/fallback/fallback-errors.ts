@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../classify/error-kind.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 
 /** One fallback step that failed too. */
 export interface FallbackFailure {

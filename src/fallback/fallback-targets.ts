@@ -1,5 +1,5 @@
 import type { Classification } from '../classify/classify.js';
-import type { ErrorKind } from '../classify/error-kind.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 import type { ResolvedFallback, ResolvedFallbackClient } from '../internal/resolve-fallback.js';
 
 /** Where a fallback step goes: another model on the same client, or another client. */

@@ -1,5 +1,5 @@
 import { wrap, type IBackoffFactory, type IPolicy } from 'cockatiel';
-import { ERROR_KINDS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from '../classify/error-kind.js';
+import { ERROR_KINDS, NEVER_RETRIED, type ErrorKind, type RecoveryAction } from '../errors/error-kind.js';
 import type { ResilienceOptions, RetryBackoffContext } from '../options.js';
 import { ExponentialJitterBackoff } from '../pipeline/backoff.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -11,7 +11,7 @@ import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudgetSettings } from '../policies/retry/retry-budget.js';
 import type { CacheSettings } from '../cache/response-cache.js';
 import type { StreamGuardSettings } from '../streams/stream-guard.js';
-import type { LogLevel, ResilienceLogger } from '../observability/logging.js';
+import type { LogLevel, ResilienceLogger } from '../events/logging.js';
 import { resolveCache } from './resolve-cache.js';
 import { resolveFallback, type ResolvedFallback } from './resolve-fallback.js';
 import { resolveBreaker, resolveBudget, resolveBulkhead, resolveRateLimit, type ResolvedBreaker } from './resolve-protection.js';

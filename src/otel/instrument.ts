@@ -1,7 +1,7 @@
 import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Meter, type Span, type Tracer } from '@opentelemetry/api';
 import type { Resilience } from '../resilience.js';
 import type { RequestEventBase } from '../events/event-map.js';
-import { redact } from '../observability/redact.js';
+import { redact } from '../events/redact.js';
 import { ATTR, operationOf } from './attributes.js';
 
 export interface InstrumentOptions {

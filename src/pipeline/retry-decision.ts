@@ -3,25 +3,7 @@ import type { Classification } from '../classify/classify.js';
 import type { RetryHint } from '../classify/retry-hint.js';
 import type { ResolvedOptions } from '../internal/resolve-options.js';
 import type { RetryBackoffContext } from '../options.js';
-
-/** Why a call stopped retrying (the `reason` of a `giveUp` event). */
-export type GiveUpReason =
-  /** The error's kind maps to `fail` (or the server sent `x-should-retry: false`). */
-  | 'not_retryable'
-  /** `maxRetries` retries were made. */
-  | 'retries_exhausted'
-  /** The server asked for a wait longer than `retry.maxRetryAfter`. */
-  | 'retry_after_exceeds_max'
-  /** The wait before the next attempt would not fit in what is left of `timeout.total`. */
-  | 'deadline'
-  /** The request body was a stream that cannot be sent twice. */
-  | 'non_replayable_body'
-  /** The caller aborted. */
-  | 'aborted'
-  /** The client-wide retry budget was spent. */
-  | 'budget_exhausted'
-  /** The circuit for the request's key is open: a retry would be refused. */
-  | 'circuit_open';
+import type { GiveUpReason } from '../events/event-map.js';
 
 export type RetryDecision =
   | { readonly retry: true; readonly delay: number; readonly source: RetryHint['source'] | 'backoff' }

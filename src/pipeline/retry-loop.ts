@@ -2,8 +2,8 @@ import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
 import { sleep, type Abortable } from '../core/abort-scope.js';
 import type { RetryBackoffContext } from '../options.js';
-import type { RetryEvent } from '../events/event-map.js';
-import type { ErrorKind } from '../classify/error-kind.js';
+import type { RetryEvent, GiveUpReason } from '../events/event-map.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 import { probeDueBy, retryPastCircuit } from './circuit-wait.js';
 import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
 import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
@@ -12,7 +12,7 @@ import { statsScope } from '../stats/stats-scope.js';
 import { hedgedAttempt } from './hedged-attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
-import { decideRetry, type GiveUpReason } from './retry-decision.js';
+import { decideRetry } from './retry-decision.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */

@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../classify/error-kind.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
 /** Token usage added up from the responses' `usage`. */

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ErrorKind } from '../classify/error-kind.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 import { CallStats, type CallStatsSnapshot, type TokenUsage } from './call-stats.js';
 import type { StatsScope } from './stats-scope.js';
 

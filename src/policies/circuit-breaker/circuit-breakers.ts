@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ErrorKind } from '../../classify/error-kind.js';
+import type { ErrorKind } from '../../errors/error-kind.js';
 import { CircuitOpenError } from '../../errors/circuit-open-error.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Clock } from '../../core/clock.js';

@@ -1,5 +1,5 @@
-import { failedHow, type EventBus, type ListenerFailureLog } from '../events/event-bus.js';
-import type { ResilienceEventName, ResilienceEvents } from '../events/event-map.js';
+import { failedHow, type EventBus, type ListenerFailureLog } from './event-bus.js';
+import type { ResilienceEventName, ResilienceEvents } from './event-map.js';
 import { describeError } from './redact.js';
 
 /** Anything with the usual log methods: `console`, pino, winston, or your own. */
