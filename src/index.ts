@@ -1,9 +1,9 @@
 /**
  * openai-resilient: `resilient(new OpenAI())` runs every request through retry and timeout policies and
- * maps every SDK error to a recovery action. Everything public is named here; `internal/` is private.
+ * maps every SDK error to a recovery action. Everything public is named here; the rest of `src/` is private.
  */
-export { resilient, type ResilientClient, type OpenAIClientLike } from './resilient.js';
-export type { Resilience, ResilienceStats, RateLimitView, RateLimitPacing } from './resilience.js';
+export { resilient, type ResilientClient, type OpenAIClientLike } from './client/resilient.js';
+export type { Resilience, ResilienceStats, RateLimitView, RateLimitPacing } from './client/resilience.js';
 export type { CallStatsSnapshot, LatencySnapshot, TokenUsage } from './stats/call-stats.js';
 export type {
   ResilienceOptions,
@@ -24,7 +24,7 @@ export type {
   CacheOptions,
   HedgeOptions,
   StreamingOptions,
-} from './options.js';
+} from './client/options.js';
 export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';
 export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/cache-store.js';
 export { noCache, CACHE_CONTROL_HEADER } from './cache/with-cache.js';
@@ -52,7 +52,7 @@ export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
 export { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 
-export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './pipeline/backoff.js';
+export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './policies/retry/backoff.js';
 export type {
   ResilienceEvents,
   ResilienceEventName,

@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import type { ResolvedOptions } from '../internal/resolve-options.js';
 import { requestLimits } from '../core/request-options.js';
 import { executeCall } from '../pipeline/execute-call.js';
 import type { PipelineContext, SharedState } from '../pipeline/pipeline-context.js';
 import type { SdkRequestOptions } from '../core/request-info.js';
-import { createResilience } from '../resilience.js';
+import { createResilience } from './resilience.js';
 import { carriedOptions, sdkErrorsOf, type SdkClientInternals } from '../core/sdk-internals.js';
+import type { ResolvedOptions } from '../pipeline/resolved-options.js';
 
 /** Brand of a client that already runs through the pipeline. */
 export const RESILIENT = Symbol.for('openai-resilient.client');

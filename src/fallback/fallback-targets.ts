@@ -1,6 +1,6 @@
 import type { Classification } from '../classify/classify.js';
 import type { ErrorKind } from '../errors/error-kind.js';
-import type { ResolvedFallback, ResolvedFallbackClient } from '../internal/resolve-fallback.js';
+import type { ResolvedFallback, ResolvedFallbackClient } from './resolve-fallback-options.js';
 
 /** Where a fallback step goes: another model on the same client, or another client. */
 export type FallbackTarget =

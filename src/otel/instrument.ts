@@ -1,5 +1,5 @@
 import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Meter, type Span, type Tracer } from '@opentelemetry/api';
-import type { Resilience } from '../resilience.js';
+import type { Resilience } from '../client/resilience.js';
 import type { RequestEventBase } from '../events/event-map.js';
 import { redact } from '../events/redact.js';
 import { ATTR, operationOf } from './attributes.js';

@@ -1,6 +1,5 @@
 import type { SdkErrors } from '../core/sdk-internals.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { ResolvedOptions } from '../internal/resolve-options.js';
 import type { Bulkhead } from '../policies/bulkhead/bulkhead.js';
 import type { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
 import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
@@ -9,6 +8,7 @@ import type { StatsCollector } from '../stats/stats-collector.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { SharedLink } from '../shared/shared-link.js';
 import type { Hedger } from '../policies/hedge/hedger.js';
+import type { ResolvedOptions } from './resolved-options.js';
 
 /**
  * State shared by a resilient client and every client derived from it (`withOptions()`,

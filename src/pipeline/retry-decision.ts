@@ -1,9 +1,9 @@
 import type { IBackoff } from 'cockatiel';
 import type { Classification } from '../classify/classify.js';
 import type { RetryHint } from '../classify/retry-hint.js';
-import type { ResolvedOptions } from '../internal/resolve-options.js';
-import type { RetryBackoffContext } from '../options.js';
 import type { GiveUpReason } from '../events/event-map.js';
+import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
+import type { ResolvedOptions } from './resolved-options.js';
 
 export type RetryDecision =
   | { readonly retry: true; readonly delay: number; readonly source: RetryHint['source'] | 'backoff' }

@@ -1,7 +1,6 @@
 import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
 import { sleep, type Abortable } from '../core/abort-scope.js';
-import type { RetryBackoffContext } from '../options.js';
 import type { RetryEvent, GiveUpReason } from '../events/event-map.js';
 import type { ErrorKind } from '../errors/error-kind.js';
 import { probeDueBy, retryPastCircuit } from './circuit-wait.js';
@@ -14,6 +13,7 @@ import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { decideRetry } from './retry-decision.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
+import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
 
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */
 const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'rate_limit_timeout']);

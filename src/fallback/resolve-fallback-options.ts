@@ -1,4 +1,4 @@
-import type { FallbackValue } from '../options.js';
+import type { FallbackValue } from './fallback-options.js';
 import { fail, isPlainObject, objectWithKeys } from '../core/validate.js';
 
 /** A fallback client after validation; `resilient()` wraps it if it is not resilient yet. */

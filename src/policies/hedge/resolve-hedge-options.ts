@@ -1,6 +1,6 @@
-import type { HedgeSettings } from '../policies/hedge/hedger.js';
-import { LIMITS } from '../core/option-limits.js';
-import { fail, isPlainObject, numberOption, objectWithKeys, shareOption } from '../core/validate.js';
+import type { HedgeSettings } from './hedger.js';
+import { LIMITS } from '../../core/option-limits.js';
+import { fail, isPlainObject, numberOption, objectWithKeys, shareOption } from '../../core/validate.js';
 
 export const HEDGE_DEFAULTS = Object.freeze({ percentile: 95, maxExtraAttempts: 1, maxHedgedShare: 0.1, minSamples: 20 });
 

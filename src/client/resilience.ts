@@ -1,9 +1,9 @@
-import type { SharedStats } from './shared/shared-link.js';
-import type { ResilienceEventName, ResilienceListener } from './events/event-map.js';
-import type { CircuitState } from './policies/circuit-breaker/circuit.js';
-import type { BreakerState } from './policies/circuit-breaker/circuit-breakers.js';
-import type { SharedState } from './pipeline/pipeline-context.js';
-import type { CallStatsSnapshot } from './stats/call-stats.js';
+import type { SharedStats } from '../shared/shared-link.js';
+import type { ResilienceEventName, ResilienceListener } from '../events/event-map.js';
+import type { CircuitState } from '../policies/circuit-breaker/circuit.js';
+import type { BreakerState } from '../policies/circuit-breaker/circuit-breakers.js';
+import type { SharedState } from '../pipeline/pipeline-context.js';
+import type { CallStatsSnapshot } from '../stats/call-stats.js';
 
 /** A snapshot of what the client has done since it was created (see `resilience.stats()`). */
 export interface ResilienceStats {

@@ -1,7 +1,7 @@
 /**
- * Options of the protecting policies: circuit breaker, bulkhead and rate limiter. Every duration is at most
- * 2_147_483_647 ms (about 24.8 days, the longest a timer can wait), every count at most 1_000_000; beyond
- * a bound, `resilient()` throws a `TypeError` naming the option.
+ * Options of the circuit breaker. Every duration is at most 2_147_483_647 ms (about 24.8 days, the longest a
+ * timer can wait), every count at most 1_000_000; beyond a bound, `resilient()` throws a `TypeError` naming
+ * the option.
  */
 
 /** What a breaker key is computed from. */
@@ -71,44 +71,4 @@ export interface CircuitBreakerOptions {
    * @example `({ baseURL }) => baseURL` for one circuit per endpoint
    */
   readonly key?: ((request: BreakerKeyInput) => string) | undefined;
-}
-
-/** Caps concurrent upstream requests (an attempt holds a slot; a stream holds it until it ends). */
-export interface BulkheadOptions {
-  /** Requests in flight at once, across all models (at most 1_000_000). @default 100 */
-  readonly maxConcurrent?: number | undefined;
-  /** Calls that may wait for a slot (at most 1_000_000); more are rejected at once with `BulkheadFullError`. @default 1_000 */
-  readonly maxQueued?: number | undefined;
-  /** Longest wait for a slot, in milliseconds (`BulkheadTimeoutError`). @default 60_000 */
-  readonly queueTimeout?: number | undefined;
-  /**
-   * Slots one tenant may hold at once (see `resilience.forTenant()`; at most 1_000_000). Calls made without
-   * a tenant count as one tenant of their own.
-   * @default maxConcurrent
-   */
-  readonly maxConcurrentPerTenant?: number | undefined;
-}
-
-/** Fixed per-minute limits. */
-export interface RateLimits {
-  /** At most 1_000_000_000. @default learned from `x-ratelimit-limit-requests` */
-  readonly requestsPerMinute?: number | undefined;
-  /** At most 1_000_000_000_000. @default learned from `x-ratelimit-limit-tokens` */
-  readonly tokensPerMinute?: number | undefined;
-}
-
-/**
- * Client-side rate limiting per model: token buckets for requests and tokens per minute, paced over the
- * minute (at most one second's requests at once; tokens up to the whole minute's limit, as OpenAI allows).
- * Calls wait for capacity instead of collecting 429s.
- */
-export interface RateLimitOptions extends RateLimits {
-  /** Limits for particular models, overriding the ones above. @default {} */
-  readonly models?: Readonly<Record<string, RateLimits>> | undefined;
-  /** Learn limits and what is left from `x-ratelimit-*` response headers. @default true */
-  readonly learn?: boolean | undefined;
-  /** Calls that may wait for one model's capacity (at most 1_000_000); more are rejected with `RateLimitTimeoutError`. @default 1_000 */
-  readonly maxQueued?: number | undefined;
-  /** Share of each model's request rate one tenant may use (0 < share ≤ 1). @default 1 */
-  readonly tenantShare?: number | undefined;
 }

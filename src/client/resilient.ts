@@ -1,20 +1,21 @@
 import type { OpenAI } from 'openai';
-import { installPipeline, RESILIENT } from './client/install-pipeline.js';
-import { assertSupportedClient, carriedOptions } from './core/sdk-internals.js';
-import { EventBus } from './events/event-bus.js';
-import { resolveOptions, type ResolvedOptions } from './internal/resolve-options.js';
-import type { SharedState } from './pipeline/pipeline-context.js';
-import { Bulkhead } from './policies/bulkhead/bulkhead.js';
-import { CircuitBreakers } from './policies/circuit-breaker/circuit-breakers.js';
-import { RateLimiter } from './policies/rate-limit/rate-limiter.js';
-import { RetryBudget } from './policies/retry/retry-budget.js';
-import { SharedLink } from './shared/shared-link.js';
-import { Hedger } from './policies/hedge/hedger.js';
-import { StatsCollector } from './stats/stats-collector.js';
-import { ResponseCache } from './cache/response-cache.js';
-import { attachLogger, listenerFailureLog } from './events/logging.js';
+import { installPipeline, RESILIENT } from './install-pipeline.js';
+import { assertSupportedClient, carriedOptions } from '../core/sdk-internals.js';
+import { EventBus } from '../events/event-bus.js';
+import { resolveOptions } from './resolve-options.js';
+import type { SharedState } from '../pipeline/pipeline-context.js';
+import { Bulkhead } from '../policies/bulkhead/bulkhead.js';
+import { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
+import { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
+import { RetryBudget } from '../policies/retry/retry-budget.js';
+import { SharedLink } from '../shared/shared-link.js';
+import { Hedger } from '../policies/hedge/hedger.js';
+import { StatsCollector } from '../stats/stats-collector.js';
+import { ResponseCache } from '../cache/response-cache.js';
+import { attachLogger, listenerFailureLog } from '../events/logging.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
+import type { ResolvedOptions } from '../pipeline/resolved-options.js';
 
 /**
  * What {@link resilient} accepts, structurally: an `OpenAI` client or a subclass (`AzureOpenAI`). Being

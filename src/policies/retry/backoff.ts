@@ -1,5 +1,5 @@
 import type { IBackoff, IBackoffFactory } from 'cockatiel';
-import type { RetryBackoffContext } from '../options.js';
+import type { RetryBackoffContext } from './retry-options.js';
 
 /** `overloaded` (503/529) means "send less": its backoff is this many times `server_error`'s. */
 export const OVERLOADED_BACKOFF_FACTOR = 4;

@@ -1,6 +1,6 @@
-import { defaultCacheable, type CacheableRequest } from '../cache/cacheable.js';
-import { MemoryCacheStore, type CacheStore } from '../cache/cache-store.js';
-import type { CacheSettings } from '../cache/response-cache.js';
+import { defaultCacheable, type CacheableRequest } from './cacheable.js';
+import { MemoryCacheStore, type CacheStore } from './cache-store.js';
+import type { CacheSettings } from './response-cache.js';
 import { LIMITS } from '../core/option-limits.js';
 import { fail, numberOption, objectWithKeys } from '../core/validate.js';
 

@@ -1,0 +1,97 @@
+import type { HedgeOptions } from '../policies/hedge/hedge-options.js';
+import type { SharedBackend } from '../shared/shared-backend.js';
+import type { CacheOptions } from '../cache/cache-options.js';
+import type { FallbackOptions } from '../fallback/fallback-options.js';
+import type { CircuitBreakerOptions } from '../policies/circuit-breaker/circuit-breaker-options.js';
+import type { ErrorKind, RecoveryAction } from '../errors/error-kind.js';
+import type { Clock } from '../core/clock.js';
+import type { LogLevel, ResilienceLogger } from '../events/logging.js';
+import type { BulkheadOptions } from '../policies/bulkhead/bulkhead-options.js';
+import type { RateLimitOptions } from '../policies/rate-limit/rate-limit-options.js';
+import type { RetryOptions } from '../policies/retry/retry-options.js';
+import type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options.js';
+import type { StreamingOptions } from '../streams/streaming-options.js';
+
+/** Options of {@link resilient}. Every field is optional; the defaults are documented on each. */
+export interface ResilienceOptions {
+  /** Retry policy, or `false` to make every call a single attempt. @default see {@link RetryOptions} */
+  readonly retry?: RetryOptions | false | undefined;
+  /** Timeouts, or `false` for none at all. @default see {@link TimeoutOptions} */
+  readonly timeout?: TimeoutOptions | false | undefined;
+  /**
+   * Overrides of the error-to-action table, per kind. `aborted` and `deadline_exceeded` are never retried.
+   * @default the table in the README (`DEFAULT_ACTIONS`)
+   * @example `{ quota_exhausted: 'retry', bad_request: 'retry' }`
+   */
+  readonly actions?: Partial<Record<ErrorKind, RecoveryAction>> | undefined;
+  /** How streams end. @default see {@link StreamingOptions} */
+  readonly streaming?: StreamingOptions | undefined;
+  /** Per-key circuit breaker, or `false` for none. @default see {@link CircuitBreakerOptions} */
+  readonly circuitBreaker?: CircuitBreakerOptions | false | undefined;
+  /** Concurrency cap with a bounded queue, or `false` for none. @default see {@link BulkheadOptions} */
+  readonly bulkhead?: BulkheadOptions | false | undefined;
+  /** Client-side rate limiting, or `false` for none. @default learned from response headers */
+  readonly rateLimit?: RateLimitOptions | false | undefined;
+  /**
+   * Hedging for tail latency (opt-in): `true` for the defaults, or options. An attempt unanswered after
+   * the model's hedge delay gets a twin; the first to answer wins and the other is aborted.
+   * @default false
+   */
+  readonly hedge?: boolean | HedgeOptions | undefined;
+  /** Response cache and single-flight: `true` for the defaults, or options. @default false */
+  readonly cache?: boolean | CacheOptions | undefined;
+  /**
+   * State shared by several processes: circuit states (with coordinated half-open probes) and rate-limit
+   * buckets, learned limits and pauses, per account. Whenever it does not answer within its timeout,
+   * calls go on with this process's own state (`sharedStateDown` / `sharedStateUp` events,
+   * `stats().shared`). Use `createRedisState()` from `openai-resilient/redis`; its `cacheStore` goes in
+   * `cache.store`.
+   * @default none (every process keeps its own state)
+   */
+  readonly shared?: SharedBackend | undefined;
+  /**
+   * Fresh credentials after a 401: returns a new API key (or nothing, when the client's own `apiKey`
+   * function will fetch one). The call is retried once with it; without this hook (and without an
+   * `apiKey` function on the client) a 401 fails at once. Never loops.
+   * @default none
+   */
+  readonly refreshCredentials?: ((error: unknown) => string | void | Promise<string | void>) | undefined;
+  /**
+   * Pre-flight (opt-in): context windows in tokens, per model. A request estimated above its model's
+   * window is not sent: it goes straight to the `fallback.contextWindow` models, or fails with
+   * `ContextWindowExceededError`.
+   * Each window is an integer from 1 to 1_000_000_000_000.
+   * @default {} (no pre-flight)
+   * @example `{ 'gpt-4.1-mini': 1_047_576, 'gpt-4o': 128_000 }`
+   */
+  readonly contextWindows?: Readonly<Record<string, number>> | undefined;
+  /** Fallback models, providers and a last-resort value. @default none */
+  readonly fallback?: FallbackOptions | undefined;
+  /**
+   * Where to log what the policies decide (retries, give-ups, circuit changes, fallbacks, stalls...):
+   * `console`, a pino logger, or any object with `debug` / `info` / `warn` / `error`. Lines never contain
+   * request bodies, prompts or API keys (error messages are redacted).
+   * @default none (no logging)
+   */
+  readonly logger?: ResilienceLogger | undefined;
+  /** The least severe level logged. @default 'warn' */
+  readonly logLevel?: LogLevel | undefined;
+  /** Extra cockatiel policies. @default none */
+  readonly policies?: PolicyOptions | undefined;
+  /**
+   * Source of time for waits and timeouts. Pass a fake clock in tests to avoid real sleeps.
+   * @default the system clock (`Date.now` and global timers)
+   */
+  readonly clock?: Clock | undefined;
+}
+
+export type { CacheOptions } from '../cache/cache-options.js';
+export type { SharedBackend } from '../shared/shared-backend.js';
+export type { HedgeOptions } from '../policies/hedge/hedge-options.js';
+export type { FallbackClient, FallbackOptions, FallbackRequest, FallbackValue } from '../fallback/fallback-options.js';
+export type { BreakerKeyInput, CircuitBreakerOptions } from '../policies/circuit-breaker/circuit-breaker-options.js';
+export type { BulkheadOptions } from '../policies/bulkhead/bulkhead-options.js';
+export type { RateLimitOptions, RateLimits } from '../policies/rate-limit/rate-limit-options.js';
+export type { RetryBackoffContext, RetryBudgetOptions, RetryOptions } from '../policies/retry/retry-options.js';
+export type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options.js';
+export type { StreamingOptions } from '../streams/streaming-options.js';

@@ -1,0 +1,45 @@
+import { resolveCache } from '../cache/resolve-cache-options.js';
+import { resolveActions } from '../classify/resolve-actions.js';
+import type { ClientDefaults } from '../core/client-defaults.js';
+import { objectWithKeys } from '../core/validate.js';
+import { resolveLogger } from '../events/resolve-logger-options.js';
+import { resolveFallback } from '../fallback/resolve-fallback-options.js';
+import { resolveClock, resolveFunction, resolvePolicies, resolveTimeout, resolveWindows } from '../pipeline/resolve-pipeline-options.js';
+import type { ResolvedOptions } from '../pipeline/resolved-options.js';
+import { resolveBulkhead } from '../policies/bulkhead/resolve-bulkhead-options.js';
+import { resolveBreaker } from '../policies/circuit-breaker/resolve-circuit-breaker-options.js';
+import { resolveHedge } from '../policies/hedge/resolve-hedge-options.js';
+import { resolveRateLimit } from '../policies/rate-limit/resolve-rate-limit-options.js';
+import { resolveRetry } from '../policies/retry/resolve-retry-options.js';
+import { resolveShared } from '../shared/resolve-shared-option.js';
+import { resolveStreaming } from '../streams/resolve-streaming-options.js';
+import type { ResilienceOptions } from './options.js';
+
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock'] as const;
+
+/**
+ * Validates `options` (throwing a `TypeError` that names the option) and fills in defaults: each feature
+ * resolves its own part; this only checks the top-level names and puts the parts together.
+ */
+export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
+  const top = objectWithKeys('', options ?? {}, TOP_LEVEL) as ResilienceOptions;
+  const retry = resolveRetry(top.retry, client);
+  return {
+    retry,
+    timeout: resolveTimeout(top.timeout, client),
+    streaming: resolveStreaming(top.timeout, top.streaming),
+    circuitBreaker: resolveBreaker(top.circuitBreaker),
+    bulkhead: resolveBulkhead(top.bulkhead),
+    rateLimit: resolveRateLimit(top.rateLimit, retry.maxRetryAfter),
+    fallback: resolveFallback(top.fallback),
+    cache: resolveCache(top.cache),
+    shared: resolveShared(top.shared),
+    hedge: resolveHedge(top.hedge),
+    refreshCredentials: resolveFunction('refreshCredentials', top.refreshCredentials),
+    contextWindows: resolveWindows(top.contextWindows),
+    logger: resolveLogger(top.logger, top.logLevel),
+    actions: resolveActions(top.actions),
+    policies: resolvePolicies(top.policies),
+    clock: resolveClock(top.clock),
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * Options of the bulkhead. Every duration is at most 2_147_483_647 ms, every count at most 1_000_000; beyond
+ * a bound, `resilient()` throws a `TypeError` naming the option.
+ */
+
+/** Caps concurrent upstream requests (an attempt holds a slot; a stream holds it until it ends). */
+export interface BulkheadOptions {
+  /** Requests in flight at once, across all models (at most 1_000_000). @default 100 */
+  readonly maxConcurrent?: number | undefined;
+  /** Calls that may wait for a slot (at most 1_000_000); more are rejected at once with `BulkheadFullError`. @default 1_000 */
+  readonly maxQueued?: number | undefined;
+  /** Longest wait for a slot, in milliseconds (`BulkheadTimeoutError`). @default 60_000 */
+  readonly queueTimeout?: number | undefined;
+  /**
+   * Slots one tenant may hold at once (see `resilience.forTenant()`; at most 1_000_000). Calls made without
+   * a tenant count as one tenant of their own.
+   * @default maxConcurrent
+   */
+  readonly maxConcurrentPerTenant?: number | undefined;
+}

@@ -1,0 +1,18 @@
+import { durationOrFalse, fail, objectWithKeys } from '../core/validate.js';
+import type { StreamGuardSettings } from './stream-guard.js';
+
+export const STREAMING_DEFAULTS = Object.freeze({ idle: 120_000 });
+
+/** `streaming`, and `timeout.idle` (`timeout` is the whole `timeout` option: `false` turns `idle` off too). */
+export function resolveStreaming(timeout: unknown, value: unknown): StreamGuardSettings {
+  const idle = timeout === false ? false : durationOrFalse('timeout.idle', (timeout as Record<string, unknown> | undefined)?.['idle']);
+  const streaming = objectWithKeys('streaming', value, ['onTruncated']) ?? {};
+  const onTruncated = streaming['onTruncated'];
+  if (onTruncated !== undefined && onTruncated !== 'error' && onTruncated !== 'end') {
+    fail('streaming.onTruncated', "'error' or 'end'", onTruncated);
+  }
+  return {
+    idle: idle === false ? undefined : (idle ?? STREAMING_DEFAULTS.idle),
+    onTruncated: (onTruncated as StreamGuardSettings['onTruncated'] | undefined) ?? 'error',
+  };
+}
