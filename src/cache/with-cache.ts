@@ -1,17 +1,32 @@
 import { classify } from '../classify/classify.js';
-import type { SdkClientInternals } from '../core/sdk-internals.js';
-import type { FallbackResult } from '../fallback/with-fallbacks.js';
-import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import type { SdkClientInternals, SdkErrors } from '../core/sdk-internals.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
-import { accountScope, type AccountScope } from '../core/account-scope.js';
+import { accountScope, type AccountScope, type ClientView } from '../core/account-scope.js';
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { StatsCollector } from '../stats/stats-collector.js';
 import { canonicalJson, NotPlainDataError } from '../core/fingerprint.js';
 import { cacheKey, type CacheScope } from './cache-key.js';
 import { recordBody, recordStream, replay } from './cache-record.js';
 import type { CachedResponse } from './cache-store.js';
 import type { ResponseCache } from './response-cache.js';
 import type { ResponseProps } from '../core/response-props.js';
+
+/** What the cache reads of its call's context (the pipeline's context is one). */
+export interface CacheContext extends ClientView {
+  readonly tenant: string | undefined;
+  readonly options: { readonly clock: Clock };
+  readonly shared: { readonly cache: ResponseCache | undefined; readonly events: EventBus; readonly stats: StatsCollector };
+  readonly sdk: Pick<SdkErrors, 'APIUserAbortError'>;
+}
+
+/** The answer of the call behind the cache; one that `fellBack` (a fallback's) is never stored. */
+export interface CallAnswer {
+  readonly props: ResponseProps;
+  readonly fellBack: boolean;
+}
 
 /** Per-request cache control: `bypass` (neither read nor write) or `refresh` (write, do not read). */
 export const CACHE_CONTROL_HEADER = 'x-openai-resilient-cache';
@@ -28,10 +43,10 @@ export const noCache = Object.freeze({ headers: Object.freeze({ [CACHE_CONTROL_H
  * With `staleIfError`, an expired entry answers when the call fails.
  */
 export async function withCache(
-  ctx: PipelineContext,
+  ctx: CacheContext,
   request: RequestInfo,
   options: SdkRequestOptions,
-  run: (options: SdkRequestOptions) => Promise<FallbackResult>,
+  run: (options: SdkRequestOptions) => Promise<CallAnswer>,
 ): Promise<ResponseProps> {
   const cache = ctx.shared.cache;
   const { control, headers, options: sent } = takeCacheControl(options);
@@ -88,12 +103,12 @@ export async function withCache(
 
 /** Runs the call as the one in flight for `key`, and stores the primary's complete successful answer. */
 async function lead(
-  ctx: PipelineContext,
+  ctx: CacheContext,
   cache: ResponseCache,
   key: string,
   request: RequestInfo,
   sent: SdkRequestOptions,
-  run: (options: SdkRequestOptions) => Promise<FallbackResult>,
+  run: (options: SdkRequestOptions) => Promise<CallAnswer>,
 ): Promise<ResponseProps> {
   const leader = request.stream ? undefined : cache.lead(key);
   try {
@@ -124,7 +139,7 @@ async function lead(
 async function waitFor(
   flight: Promise<CachedResponse | undefined>,
   signal: AbortSignal | null | undefined,
-  ctx: PipelineContext,
+  ctx: CacheContext,
   cache: ResponseCache,
 ): Promise<CachedResponse | undefined> {
   let onAbort: (() => void) | undefined;
@@ -189,7 +204,7 @@ function headerEntries(headers: unknown): Array<[string, string | null]> | undef
  * the call must not use the cache: its `apiKey` function failed, or the client has no API key to tell its
  * account from others and no tenant says whose call it is.
  */
-async function scopeOf(ctx: PipelineContext): Promise<{ canonical: string } | undefined> {
+async function scopeOf(ctx: CacheContext): Promise<{ canonical: string } | undefined> {
   const current = await accountScope(ctx);
   if (!current || (!current.keyed && ctx.tenant === undefined)) return undefined;
   const { account } = current;
@@ -206,7 +221,7 @@ async function scopeOf(ctx: PipelineContext): Promise<{ canonical: string } | un
   return canonical;
 }
 
-const scopes = new WeakMap<PipelineContext, { account: AccountScope; scope: { canonical: string } }>();
+const scopes = new WeakMap<CacheContext, { account: AccountScope; scope: { canonical: string } }>();
 
 function plain(value: unknown): unknown {
   return value instanceof Headers ? Object.fromEntries(value) : (value ?? null);

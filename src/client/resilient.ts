@@ -1,6 +1,6 @@
 import type { OpenAI } from 'openai';
 import { installPipeline, RESILIENT } from './install-pipeline.js';
-import { assertSupportedClient, carriedOptions } from '../core/sdk-internals.js';
+import { assertSupportedClient, carriedOptions, type OpenAIClientLike } from '../core/sdk-internals.js';
 import { EventBus } from '../events/event-bus.js';
 import { resolveOptions } from './resolve-options.js';
 import type { SharedState } from '../pipeline/pipeline-context.js';
@@ -17,15 +17,7 @@ import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 import type { ResolvedOptions } from '../pipeline/resolved-options.js';
 
-/**
- * What {@link resilient} accepts, structurally: an `OpenAI` client or a subclass (`AzureOpenAI`). Being
- * structural, it also accepts the class from the SDK's other module format (a TypeScript CommonJS app
- * sees the SDK's CommonJS typings, which are a distinct class from the ESM ones).
- */
-export interface OpenAIClientLike {
-  readonly baseURL: string;
-  withOptions(options: object): unknown;
-}
+export type { OpenAIClientLike };
 
 /** A client returned by {@link resilient}: the same type as the one you passed, plus `resilience`. */
 export type ResilientClient<T extends OpenAIClientLike = OpenAI> = T & {

@@ -2,6 +2,16 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import type { SdkRequestOptions } from './request-info.js';
 import type { ResponseProps } from './response-props.js';
 
+/**
+ * What {@link resilient} accepts, structurally: an `OpenAI` client or a subclass (`AzureOpenAI`). Being
+ * structural, it also accepts the class from the SDK's other module format (a TypeScript CommonJS app
+ * sees the SDK's CommonJS typings, which are a distinct class from the ESM ones).
+ */
+export interface OpenAIClientLike {
+  readonly baseURL: string;
+  withOptions(options: object): unknown;
+}
+
 /** The SDK error classes of the wrapped client's own copy of `openai`, so ours match the caller's `instanceof`. */
 export interface SdkErrors {
   /** The base of every SDK error: errors of ours are re-based on it as they leave (`errors/sdk-copies.ts`). */

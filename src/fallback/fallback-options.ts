@@ -1,5 +1,5 @@
 import type { OpenAI } from 'openai';
-import type { OpenAIClientLike } from '../client/resilient.js';
+import type { OpenAIClientLike } from '../core/sdk-internals.js';
 
 /** The request a last-resort {@link FallbackOptions.value} answers. */
 export interface FallbackRequest {

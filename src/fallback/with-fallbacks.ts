@@ -1,5 +1,4 @@
 import { classify } from '../classify/classify.js';
-import type { PipelineContext } from '../pipeline/pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
@@ -7,6 +6,16 @@ import { chatCompletionAsEvents, eventStreamResponse, jsonResponse, syntheticPro
 import { attachFallbackFailures, type FallbackFailure } from './fallback-errors.js';
 import { FALLBACK_KINDS, fallbackTargets, type FallbackTarget } from './fallback-targets.js';
 import type { ResponseProps } from '../core/response-props.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { StatsCollector } from '../stats/stats-collector.js';
+import type { ResolvedFallback } from './resolve-fallback-options.js';
+
+/** What fallback reads of its call's context (the pipeline's context is one). */
+export interface FallbackContext {
+  readonly tenant: string | undefined;
+  readonly options: { readonly fallback: ResolvedFallback | undefined };
+  readonly shared: { readonly stats: StatsCollector; readonly events: EventBus };
+}
 
 export interface FallbackRun {
   /** Tries the primary request. */
@@ -35,7 +44,7 @@ export interface FallbackResult {
  * Each step emits a `fallback` event saying from what to what and why.
  */
 export async function withFallbacks(
-  ctx: PipelineContext,
+  ctx: FallbackContext,
   request: RequestInfo,
   options: SdkRequestOptions,
   run: FallbackRun,
@@ -98,7 +107,7 @@ export async function withFallbacks(
  * Whether a fallback step would take over `request` if its circuit refused it: another model or client,
  * or the last-resort value. Such a call does not wait for its open circuit: it is served elsewhere now.
  */
-export function fallsBackWhenOpen(ctx: PipelineContext, request: RequestInfo, options: SdkRequestOptions): boolean {
+export function fallsBackWhenOpen(ctx: FallbackContext, request: RequestInfo, options: SdkRequestOptions): boolean {
   const config = ctx.options.fallback;
   if (!config) return false;
   if (config.value) return true;

@@ -3,7 +3,7 @@ import { classify } from '../classify/classify.js';
 import { isPlainObject } from '../core/validate.js';
 import { guardStream } from '../streams/stream-guard.js';
 import { streamModeOf } from '../responses/event-role.js';
-import { streamHooks } from '../streams/stream-hooks.js';
+import { streamHooks } from './stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
 import { AbortScope, type Abortable } from '../core/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';

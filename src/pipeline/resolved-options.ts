@@ -9,8 +9,8 @@ import type { RateLimitSettings } from '../policies/rate-limit/rate-limiter.js';
 import type { ResolvedRetry } from '../policies/retry/resolve-retry-options.js';
 import type { CacheSettings } from '../cache/response-cache.js';
 import type { ResolvedFallback } from '../fallback/resolve-fallback-options.js';
-import type { StreamGuardSettings } from '../streams/stream-guard.js';
 import type { ResolvedPolicies, ResolvedTimeout } from './resolve-pipeline-options.js';
+import type { StreamGuardSettings } from '../streams/stream-guard-hooks.js';
 
 /**
  * Options after defaults and validation: what the pipeline reads on every call. Each feature resolves its

@@ -1,7 +1,7 @@
 import { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-errors.js';
 import { unrefTimer } from '../core/clock.js';
 import { whenCollected } from '../responses/collected-streams.js';
-import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard.js';
+import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 
 /**
  * How far a guarded stream reads ahead of its caller, in bytes (about what undici buffers of a body that

@@ -1,5 +1,5 @@
 import { durationOrFalse, fail, objectWithKeys } from '../core/validate.js';
-import type { StreamGuardSettings } from './stream-guard.js';
+import type { StreamGuardSettings } from './stream-guard-hooks.js';
 
 export const STREAMING_DEFAULTS = Object.freeze({ idle: 120_000 });
 

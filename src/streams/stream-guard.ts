@@ -1,42 +1,10 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
-import type { Clock } from '../core/clock.js';
 import { RelayedResponse } from '../responses/relayed-response.js';
 import { GuardedBody } from './guarded-body.js';
 import { GuardedSource, type StreamProgress } from './guarded-source.js';
-import { isFailure, roleOf, type StreamMode } from '../responses/event-role.js';
+import { isFailure, roleOf } from '../responses/event-role.js';
 import { SseScanner, type SseEvent } from '../responses/sse-scanner.js';
-
-/** Stream settings after defaults. */
-export interface StreamGuardSettings {
-  /** Longest silence once streaming, in ms; `undefined` for none. */
-  readonly idle: number | undefined;
-  /** What a stream that ends without its terminal event does. */
-  readonly onTruncated: 'error' | 'end';
-}
-
-export interface StreamGuardHooks {
-  readonly clock: Clock;
-  /** Makes the SDK's own errors: a connection error, and the `APIError` of an SSE `error` event or `response.failed`. */
-  readonly connectionError: (message: string, cause: unknown) => Error;
-  readonly eventError: (event: SseEvent) => Error;
-  /** An error of ours (`StreamIdleTimeoutError`...) re-based on the client's own SDK copy; others as they are. */
-  readonly onSdkCopy: (error: unknown) => unknown;
-  /** The error of a stream its caller stopped (`break`, abort, cancel): the SDK's `APIUserAbortError`. */
-  readonly callerAbort: () => Error;
-  readonly onStall: (chunks: number) => void;
-  readonly onTruncated: (chunks: number) => void;
-  /** The stream was abandoned: not read while nothing moved on it for `idle`, or garbage-collected. */
-  readonly onAbandoned: (chunks: number, reason: 'unread' | 'collected') => void;
-  /**
-   * Called once when the stream's upstream part is over, however: its terminal event (the caller may not
-   * have read it all yet), a failure, the caller stopping it, or abandonment. `error` says how it failed.
-   */
-  readonly onEnd: (error?: unknown) => void;
-  /** Called once with `{ usage }` when an event reports the stream's token usage (see {@link usageOf}). */
-  readonly onUsage: (body: { usage: object }) => void;
-  /** How the SDK reads this stream's events: which of them it raises as errors. */
-  readonly streamMode: StreamMode;
-}
+import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 
 /**
  * Holds a stream until its first meaningful event (Responses lifecycle events such as `response.created`

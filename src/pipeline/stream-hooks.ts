@@ -1,10 +1,10 @@
-import type { PipelineContext } from '../pipeline/pipeline-context.js';
+import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo } from '../core/request-info.js';
 import { errorMemberOf } from '../classify/error-payload.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { onSdkCopy } from '../errors/sdk-copies.js';
-import type { StreamGuardHooks } from './stream-guard.js';
+import type { StreamGuardHooks } from '../streams/stream-guard-hooks.js';
 
 /**
  * The stream guard's hooks for one attempt: the pipeline's clock, the SDK's error classes, events and
