@@ -7,8 +7,7 @@
  */
 
 import OpenAI from 'openai';
-import { resilient, type ResilienceOptions, type ResilientClient } from '../index.js';
-import type { CallStatsSnapshot } from '../stats/call-stats.js';
+import { resilient, type CallStatsSnapshot, type ResilienceOptions, type ResilientClient } from '../index.js';
 import type { Output } from './progress.js';
 import { formatErrors, formatTable, sideMetrics, toSource, type SideMetrics } from './report.js';
 import { troubleWindow, TROUBLES } from './scenario.js';

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CallStatsSnapshot } from '../stats/call-stats.js';
+import type { CallStatsSnapshot } from '../index.js';
 import { quantile, type RunCounters } from './run.js';
 import { visibleLength, type Style } from './style.js';
 

@@ -3,7 +3,7 @@ import type { ResilienceEventName, ResilienceEvents, ResilienceListener } from '
 /** How a listener failed: it threw, or the promise it returned (an `async` listener) rejected. */
 export type ListenerFailure = 'threw' | 'rejected';
 
-/** Writes a listener's failure to the configured logger (see `observability/logging.ts`). */
+/** Writes a listener's failure to the configured logger (see `events/logging.ts`). */
 export type ListenerFailureLog = (event: ResilienceEventName, error: unknown, failure: ListenerFailure) => void;
 
 /**

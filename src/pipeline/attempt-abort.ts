@@ -114,7 +114,7 @@ export class TimedAttempt implements AttemptAbort {
   /**
    * Also lets go of the SDK's request controller, which only the timer aborts: a stream handed over
    * must not be reachable from here (its body's reader hangs off the controller's signal), or a stream
-   * its caller drops could never be garbage-collected (see `streams/collected-streams.ts`).
+   * its caller drops could never be garbage-collected (see `responses/collected-streams.ts`).
    */
   clearTimers(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);

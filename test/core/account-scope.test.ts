@@ -1,7 +1,6 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { accountScope } from '../../src/core/account-scope.js';
-import type { PipelineContext } from '../../src/pipeline/pipeline-context.js';
+import { accountScope, type ClientView } from '../../src/core/account-scope.js';
 import { chatParams, harness, rejectionOf } from '../support/harness.js';
 
 /** A chat request the default rule caches (`temperature: 0`). */
@@ -43,9 +42,9 @@ describe('the account a cached call is keyed by', () => {
   });
 
   it('is unknown for a client without an API key (a workload identity, a provider): such calls are cached only for a tenant', async () => {
-    const ctx = { client: { apiKey: null, _options: {} }, baseURL: 'https://api.openai.com/v1' } as unknown as PipelineContext;
+    const ctx = { client: { apiKey: null, _options: {} }, baseURL: 'https://api.openai.com/v1' } as ClientView;
     expect(await accountScope(ctx)).toEqual({ account: expect.objectContaining({ baseURL: ctx.baseURL }), keyed: false });
-    const keyed = { ...ctx, client: { apiKey: 'sk-a', _options: { apiKey: 'sk-a' } } } as unknown as PipelineContext;
+    const keyed = { ...ctx, client: { apiKey: 'sk-a', _options: { apiKey: 'sk-a' } } } as ClientView;
     expect((await accountScope(keyed))?.keyed).toBe(true);
   });
 });
