@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { faults } from '../../src/testing/index.js';
-import { systemClock, type BudgetExhaustedEvent, type GiveUpEvent } from '../../src/index.js';
-import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+import { faults } from '../../../src/testing/index.js';
+import { systemClock, type BudgetExhaustedEvent, type GiveUpEvent } from '../../../src/index.js';
+import { chatParams, drive, harness, rejectionOf } from '../../support/harness.js';
 
 describe('retry budget', () => {
   it('bounds a retry storm: 60 concurrent calls against a server that only fails', async () => {

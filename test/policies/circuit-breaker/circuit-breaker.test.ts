@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { faults } from '../../src/testing/index.js';
+import { faults } from '../../../src/testing/index.js';
 import {
   CircuitOpenError,
   isResilienceError,
@@ -8,9 +8,9 @@ import {
   type CircuitOpenEvent,
   type GiveUpEvent,
   type RetryEvent,
-} from '../../src/index.js';
-import { FakeClock } from '../../src/testing/fake-clock.js';
-import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
+} from '../../../src/index.js';
+import { FakeClock } from '../../../src/testing/fake-clock.js';
+import { chatParams, drive, harness, rejectionOf, until } from '../../support/harness.js';
 
 const breaker = { consecutiveFailures: 3, halfOpenAfter: 10_000, failureRatio: 0.5, minimumCalls: 10, window: 60_000 };
 const noRetry = { maxRetries: 0 };

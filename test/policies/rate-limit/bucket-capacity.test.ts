@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BURST_SECONDS, FINE_MARGIN, bucketCapacity, fineCapacity, fineRate } from '../../src/policies/rate-limit/bucket-capacity.js';
+import { BURST_SECONDS, FINE_MARGIN, bucketCapacity, fineCapacity, fineRate } from '../../../src/policies/rate-limit/bucket-capacity.js';
 
 describe('bucketCapacity (before the server says what is left)', () => {
   it("holds one second's requests, as OpenAI may enforce a requests limit per second", () => {

@@ -2,16 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { RateLimitTimeoutError } from '../../src/errors/rate-limit-timeout-error.js';
-import { EventBus } from '../../src/events/event-bus.js';
-import type { RateLimitWaitEvent } from '../../src/events/event-map.js';
-import { classify, isResilienceError, resilient } from '../../src/index.js';
-import { abortableOf } from '../../src/core/abort-scope.js';
-import { PROBE_WAIT } from '../../src/policies/rate-limit/model-probe.js';
-import { RateLimiter, type RateLimitSettings } from '../../src/policies/rate-limit/rate-limiter.js';
-import { FakeClock } from '../../src/testing/fake-clock.js';
-import { chatCompletion, faults } from '../../src/testing/index.js';
-import { chatParams, harness, rejectionOf, until, type Harness } from '../support/harness.js';
+import { RateLimitTimeoutError } from '../../../src/errors/rate-limit-timeout-error.js';
+import { EventBus } from '../../../src/events/event-bus.js';
+import type { RateLimitWaitEvent } from '../../../src/events/event-map.js';
+import { classify, isResilienceError, resilient } from '../../../src/index.js';
+import { abortableOf } from '../../../src/core/abort-scope.js';
+import { PROBE_WAIT } from '../../../src/policies/rate-limit/model-probe.js';
+import { RateLimiter, type RateLimitSettings } from '../../../src/policies/rate-limit/rate-limiter.js';
+import { FakeClock } from '../../../src/testing/fake-clock.js';
+import { chatCompletion, faults } from '../../../src/testing/index.js';
+import { chatParams, harness, rejectionOf, until, type Harness } from '../../support/harness.js';
 
 const MODEL = chatParams.model;
 

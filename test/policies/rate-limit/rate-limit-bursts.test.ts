@@ -7,10 +7,10 @@
  */
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resilient, type ResilienceOptions } from '../../src/index.js';
-import { FakeClock } from '../../src/testing/fake-clock.js';
-import { startFaultServer, type CapacityOptions, type FaultServer } from '../../src/testing/index.js';
-import { chatParams } from '../support/harness.js';
+import { resilient, type ResilienceOptions } from '../../../src/index.js';
+import { FakeClock } from '../../../src/testing/fake-clock.js';
+import { startFaultServer, type CapacityOptions, type FaultServer } from '../../../src/testing/index.js';
+import { chatParams } from '../../support/harness.js';
 
 const MODEL = chatParams.model;
 const servers: FaultServer[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Circuit, type CircuitSettings } from '../../src/policies/circuit-breaker/circuit.js';
+import { Circuit, type CircuitSettings } from '../../../src/policies/circuit-breaker/circuit.js';
 
 const settings: CircuitSettings = {
   consecutiveFailures: 3, failureRatio: 0.5, minimumCalls: 4, window: 10_000,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitTimeoutError, type RateLimitWaitEvent } from '../../src/index.js';
-import { EventBus } from '../../src/events/event-bus.js';
-import { abortableOf } from '../../src/core/abort-scope.js';
-import { fixedWaits, waitForCapacity, type CapacityWait, type Waits } from '../../src/policies/rate-limit/capacity-wait.js';
-import { WakeList } from '../../src/policies/rate-limit/wake-list.js';
-import { FakeClock } from '../../src/testing/fake-clock.js';
+import { RateLimitTimeoutError, type RateLimitWaitEvent } from '../../../src/index.js';
+import { EventBus } from '../../../src/events/event-bus.js';
+import { abortableOf } from '../../../src/core/abort-scope.js';
+import { fixedWaits, waitForCapacity, type CapacityWait, type Waits } from '../../../src/policies/rate-limit/capacity-wait.js';
+import { WakeList } from '../../../src/policies/rate-limit/wake-list.js';
+import { FakeClock } from '../../../src/testing/fake-clock.js';
 
 function setUp(maxQueued = 10) {
   const clock = new FakeClock(0);

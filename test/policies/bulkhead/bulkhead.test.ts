@@ -1,12 +1,12 @@
 import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { BulkheadFullError, BulkheadTimeoutError } from '../../src/errors/bulkhead-errors.js';
-import type { BulkheadRejectEvent } from '../../src/events/event-map.js';
-import { classify, DeadlineExceededError, isResilienceError, type GiveUpEvent } from '../../src/index.js';
-import { faults } from '../../src/testing/index.js';
-import { fedStream } from '../support/fed-stream.js';
-import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
+import { BulkheadFullError, BulkheadTimeoutError } from '../../../src/errors/bulkhead-errors.js';
+import type { BulkheadRejectEvent } from '../../../src/events/event-map.js';
+import { classify, DeadlineExceededError, isResilienceError, type GiveUpEvent } from '../../../src/index.js';
+import { faults } from '../../../src/testing/index.js';
+import { fedStream } from '../../support/fed-stream.js';
+import { chatParams, harness, rejectionOf, until } from '../../support/harness.js';
 
 /** A few real milliseconds, for "nothing more happens" checks against the real-time fault server. */
 const settleReal = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LimitBucket, type BucketAnswer, type Ticket } from '../../src/policies/rate-limit/limit-bucket.js';
+import { LimitBucket, type BucketAnswer, type Ticket } from '../../../src/policies/rate-limit/limit-bucket.js';
 
 /** The answer to `ticket`'s request (a success unless said otherwise), sent and answered at once. */
 function answerTo(bucket: LimitBucket, ticket: Ticket, overrides: Partial<BucketAnswer> = {}): BucketAnswer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { faults } from '../../src/testing/index.js';
-import { chatParams, harness } from '../support/harness.js';
+import { faults } from '../../../src/testing/index.js';
+import { chatParams, harness } from '../../support/harness.js';
 
 // An outage on the fake clock, through the fault server: the upstream answers every request with a 500
 // for 20.5 s, then recovers. Ten callers call in closed loops with the breaker's and the retry policy's

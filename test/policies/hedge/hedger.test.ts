@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Hedger } from '../../src/policies/hedge/hedger.js';
-import { FakeClock } from '../../src/testing/index.js';
+import { Hedger } from '../../../src/policies/hedge/hedger.js';
+import { FakeClock } from '../../../src/testing/index.js';
 
 const settings = { delay: { percentile: 95 }, maxExtraAttempts: 1, maxHedgedShare: 0.1, minSamples: 20 } as const;
 

@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { faults } from '../../src/testing/index.js';
-import { CircuitOpenError, DeadlineExceededError, type ResilienceOptions } from '../../src/index.js';
-import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
+import { faults } from '../../../src/testing/index.js';
+import { CircuitOpenError, DeadlineExceededError, type ResilienceOptions } from '../../../src/index.js';
+import { chatParams, harness, rejectionOf, until } from '../../support/harness.js';
 
 // Calls that find their circuit open wait for its probe (circuitBreaker.waitForProbe) instead of failing at
 // once. Time is the harness's fake clock: the circuit opens at `openedAt` and lets its probe through a

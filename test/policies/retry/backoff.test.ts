@@ -7,9 +7,9 @@ import {
   type GiveUpEvent,
   type RetryBackoffContext,
   type RetryEvent,
-} from '../../src/index.js';
-import { faults } from '../../src/testing/index.js';
-import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
+} from '../../../src/index.js';
+import { faults } from '../../../src/testing/index.js';
+import { chatParams, drive, harness, rejectionOf } from '../../support/harness.js';
 
 const signal = new AbortController().signal;
 

@@ -1,11 +1,11 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { resilient, type RateLimitWaitEvent } from '../../src/index.js';
-import { PROBE_WAIT } from '../../src/policies/rate-limit/model-probe.js';
-import { FakeClock } from '../../src/testing/fake-clock.js';
-import { faults } from '../../src/testing/index.js';
-import { chatParams, harness, rejectionOf, until } from '../support/harness.js';
-import { heldUpstream, okBody, rateLimitBody } from '../support/held-upstream.js';
+import { resilient, type RateLimitWaitEvent } from '../../../src/index.js';
+import { PROBE_WAIT } from '../../../src/policies/rate-limit/model-probe.js';
+import { FakeClock } from '../../../src/testing/fake-clock.js';
+import { faults } from '../../../src/testing/index.js';
+import { chatParams, harness, rejectionOf, until } from '../../support/harness.js';
+import { heldUpstream, okBody, rateLimitBody } from '../../support/held-upstream.js';
 
 const MODEL = chatParams.model;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimateTokens, usedTokens } from '../../src/policies/rate-limit/estimate-tokens.js';
-import { TokenBucket } from '../../src/policies/rate-limit/token-bucket.js';
+import { estimateTokens, usedTokens } from '../../../src/policies/rate-limit/estimate-tokens.js';
+import { TokenBucket } from '../../../src/policies/rate-limit/token-bucket.js';
 
 describe('TokenBucket', () => {
   it('starts full and refills continuously at perMinute / 60_000 per millisecond', () => {
