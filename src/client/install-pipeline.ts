@@ -4,6 +4,7 @@ import { executeCall } from '../pipeline/execute-call.js';
 import type { PipelineContext, SharedState } from '../pipeline/pipeline-context.js';
 import type { SdkRequestOptions } from '../core/request-info.js';
 import { createResilience } from './resilience.js';
+import { parsingInMemory } from './parse-in-memory.js';
 import { carriedOptions, sdkErrorsOf, type SdkClientInternals } from '../core/sdk-internals.js';
 import type { ResolvedOptions } from '../pipeline/resolved-options.js';
 
@@ -41,6 +42,9 @@ export function installPipeline<T extends SdkClientInternals>(
     if (retryOfRequestLogID !== undefined) return send(requestOptions);
     return executeCall(ctx, requestOptions, send);
   });
+  // The SDK's parsing step takes the JSON body the attempt has parsed (see parse-in-memory.ts).
+  const parse = parsingInMemory(client.parseResponseWithTimeout);
+  if (parse) define(client, 'parseResponseWithTimeout', parse);
 
   const derive = (overrides: Record<string, unknown>, viewTenant: string | undefined) => {
     const { maxRetries, timeout, ...rest } = overrides;

@@ -30,6 +30,9 @@ export interface SdkErrors {
 export interface SdkClientInternals {
   makeRequest(options: unknown, retriesRemaining: number | null, retryOfRequestLogID: string | undefined): Promise<ResponseProps>;
   withOptions(options: Record<string, unknown>): SdkClientInternals;
+  /** The step that parses a response's body (later openai 7 releases, 7.57 among them); `this` is the client. */
+  parseResponseWithTimeout?: (client: unknown, props: ResponseProps) => Promise<unknown>;
+  logLevel?: unknown;
   _options?: { maxRetries?: unknown; timeout?: unknown; defaultHeaders?: unknown; defaultQuery?: unknown };
   baseURL?: unknown;
   constructor: (abstract new (...args: never[]) => unknown) & Partial<SdkErrors>;

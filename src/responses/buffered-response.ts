@@ -1,5 +1,8 @@
 import { keepUrl } from './response-url.js';
 
+/** What {@link BufferedResponse.takeJson} gives for a response that holds no parsed body to hand over. */
+export const NOT_PARSED: unique symbol = Symbol('openai-resilient.notParsed');
+
 /**
  * A `Response` whose body the transport has already read (and, for JSON, parsed): `json()` and `text()`,
  * one of which the SDK's parser calls, answer from memory, so an answer is neither streamed again nor
@@ -62,6 +65,17 @@ export class BufferedResponse extends Response {
 
   override formData(): Promise<FormData> {
     return this.#fullResponse().formData();
+  }
+
+  /**
+   * The parsed JSON body of `response`, when it is a buffered response that holds one and whose body has
+   * not been read: the body then counts as read, exactly as if `json()` had been called. {@link NOT_PARSED}
+   * otherwise (another response, a body that is not JSON, or one already read).
+   */
+  static takeJson(response: Response): unknown {
+    if (!(#json in response) || response.#json === undefined || response.#read || response.#full) return NOT_PARSED;
+    response.#read = true;
+    return response.#json;
   }
 
   override clone(): Response {

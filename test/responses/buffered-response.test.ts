@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BufferedResponse } from '../../src/responses/buffered-response.js';
+import { BufferedResponse, NOT_PARSED } from '../../src/responses/buffered-response.js';
 import { chatParams, harness } from '../support/harness.js';
 
 const init = { status: 200, statusText: 'OK', headers: new Headers({ 'content-type': 'application/json' }) };
@@ -33,6 +33,23 @@ describe('BufferedResponse', () => {
     expect(() => response.clone()).toThrow(TypeError);
     expect(response.body).toBeNull();
     expect(await copy.text()).toBe(text);
+  });
+
+  it('takeJson() hands over the parsed body once, as json() would, and nothing else', async () => {
+    const parsed = { answer: 42 };
+    const response = new BufferedResponse(text, parsed, init, '');
+    expect(BufferedResponse.takeJson(response)).toBe(parsed);
+    expect(response.bodyUsed).toBe(true);
+    expect(BufferedResponse.takeJson(response)).toBe(NOT_PARSED);
+    await expect(response.json()).rejects.toThrow(TypeError);
+    const read = new BufferedResponse(text, parsed, init, '');
+    await read.text();
+    expect(BufferedResponse.takeJson(read)).toBe(NOT_PARSED);
+    const streamed = new BufferedResponse(text, parsed, init, '');
+    void streamed.body;
+    expect(BufferedResponse.takeJson(streamed)).toBe(NOT_PARSED);
+    expect(BufferedResponse.takeJson(new BufferedResponse(text, undefined, init, ''))).toBe(NOT_PARSED);
+    expect(BufferedResponse.takeJson(new Response(text, init))).toBe(NOT_PARSED);
   });
 
   it('a clone parses its own object: changing what one json() gives never changes the other', async () => {
