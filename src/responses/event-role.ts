@@ -54,9 +54,19 @@ export function eventName(event: SseEvent): string | undefined {
   return event.name || typeOf(event.data);
 }
 
-/** The `"type"` of a JSON payload, read cheaply from its start (Responses events lead with it). */
+const LEADING_TYPE = /^\{\s*"type"\s*:\s*"([^"]+)"/;
+const OPEN_BRACE = 123;
+const QUOTE = 34;
+
+/**
+ * The `"type"` of a JSON payload, read cheaply from its start (Responses events lead with it). A payload
+ * that leads with another key (every chat chunk: `{"id":...`) is told apart by two character tests, without
+ * the regular expression.
+ */
 function typeOf(data: string): string | undefined {
-  return /^\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
+  if (data.charCodeAt(0) !== OPEN_BRACE) return undefined;
+  if (data.charCodeAt(1) === QUOTE && !data.startsWith('"type"', 1)) return undefined;
+  return LEADING_TYPE.exec(data)?.[1];
 }
 
 /**

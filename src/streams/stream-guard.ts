@@ -102,11 +102,12 @@ export async function guardStream(
 /**
  * The token usage an event reports: a chat chunk's `usage` (the last chunk, with
  * `stream_options.include_usage`; the others carry `"usage":null` or none), or the `response.usage` of a
- * Responses event such as `response.completed`. Only an event whose text holds a `"usage":{` is parsed, so
- * the other chunks cost one substring search.
+ * Responses event such as `response.completed`. Only an event whose text holds a `usage":{` is parsed, so
+ * the other chunks cost one substring search: one for a pattern that starts with a letter, which stops at far
+ * fewer places than one that starts with a quote (about 0.1 µs on a chat chunk instead of 0.4 µs).
  */
 function usageOf(event: SseEvent): object | undefined {
-  if (!event.data.includes('"usage":{')) return undefined;
+  if (!event.data.includes('usage":{')) return undefined;
   let payload: { usage?: unknown; response?: { usage?: unknown } | null };
   try {
     payload = JSON.parse(event.data) as typeof payload;

@@ -65,6 +65,14 @@ describe('roleOf', () => {
     expect(roleOf(event('{"type":"response.completed"}', ''))).toBe('terminal');
   });
 
+  it("reads a payload's type only where it leads, however spaced (chat chunks lead with another key)", () => {
+    expect(roleOf(event('{ "type" : "response.completed" }'))).toBe('terminal');
+    expect(roleOf(event('{\n\t"type":"response.completed"}'))).toBe('terminal');
+    expect(roleOf(event('{"id":"r","type":"response.completed"}'))).toBe('content');
+    expect(roleOf(event(' {"type":"response.completed"}'))).toBe('content');
+    expect(roleOf(event('{"typed":"response.completed"}'))).toBe('content');
+  });
+
   it('ends an Images API stream at the event carrying the final image (it sends no [DONE])', () => {
     expect(roleOf(event('{}', 'image_generation.partial_image'))).toBe('content');
     expect(roleOf(event('{}', 'image_generation.completed'))).toBe('terminal');
