@@ -67,7 +67,7 @@ export async function runCall(
   const total = timeout.total;
   const startedAt = clock.now();
   const deadlineAt = total === undefined ? undefined : startedAt + total;
-  if (total !== undefined) scope.abortAfter(total, () => new DeadlineReached());
+  if (total !== undefined) scope.abortAfterOnDemand(total, () => new DeadlineReached());
 
   let streaming = false;
   let deadlineAnnounced = false;

@@ -53,6 +53,42 @@ describe('AbortScope', () => {
   });
 });
 
+describe('AbortScope.abortAfterOnDemand', () => {
+  it('sets no timer until its signal is asked for, and then aborts at the same instant as abortAfter', async () => {
+    const clock = new FakeClock(0);
+    const scope = new AbortScope(clock, []);
+    scope.abortAfterOnDemand(100, () => 'deadline');
+    await clock.advance(40);
+    expect(clock.pending()).toEqual([]);
+    const { signal } = scope;
+    expect(clock.pending().map((timer) => timer.at)).toEqual([100]);
+    await clock.advance(59);
+    expect(signal.aborted).toBe(false);
+    await clock.advance(1);
+    expect([scope.aborted, scope.reason, signal.reason]).toEqual([true, 'deadline', 'deadline']);
+  });
+
+  it('is armed at once when the signal exists, aborts at once when asked for after the deadline, and is dropped by clearTimers', async () => {
+    const clock = new FakeClock(0);
+    const signalled = new AbortScope(clock, []);
+    void signalled.signal;
+    signalled.abortAfterOnDemand(100, () => 'armed');
+    expect(clock.pending()).toHaveLength(1);
+    const late = new AbortScope(clock, []);
+    late.abortAfterOnDemand(100, () => 'passed');
+    await clock.advance(100);
+    expect(signalled.reason).toBe('armed');
+    expect(late.aborted).toBe(false);
+    expect([late.signal.aborted, late.reason]).toEqual([true, 'passed']);
+    const cleared = new AbortScope(clock, []);
+    cleared.abortAfterOnDemand(100, () => 'never');
+    cleared.clearTimers();
+    void cleared.signal;
+    await clock.advance(1_000);
+    expect([cleared.aborted, clock.pending()]).toEqual([false, []]);
+  });
+});
+
 describe('abortableOf and sleep', () => {
   it('reads a signal as an Abortable; a sleep ends early with the reason when it aborts', async () => {
     const controller = new AbortController();

@@ -1,8 +1,8 @@
 import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { type GiveUpEvent, type RetryEvent } from '../../src/index.js';
+import { systemClock, type GiveUpEvent, type RetryEvent } from '../../src/index.js';
 import { chatParams, drive, harness, rejectionOf, until } from '../support/harness.js';
 
 describe('caller abort', () => {
@@ -52,6 +52,22 @@ describe('timeout.total', () => {
     await ai.chat.completions.create(chatParams);
     expect(clock.pending()).toEqual([]);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('sets its timer only when something waits on the call: not for a call that goes straight through', async () => {
+    const total = 654_321; // longer than timeout.attempt (600 000): an attempt times itself by its own limit
+    const { server, ai } = await harness({ clock: systemClock, timeout: { total }, retry: { initialDelay: 1 } });
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const deadlineTimers = () => setTimeoutSpy.mock.calls.filter(([, ms]) => typeof ms === 'number' && ms > total - 50_000 && ms <= total).length;
+    try {
+      await ai.chat.completions.create(chatParams);
+      expect(deadlineTimers(), 'straight through: each attempt bounds itself by the deadline').toBe(0);
+      server.enqueue(faults.serverError(500));
+      await ai.chat.completions.create(chatParams);
+      expect(deadlineTimers(), 'a retry waits on the call: the deadline must end that wait').toBe(1);
+    } finally {
+      setTimeoutSpy.mockRestore();
+    }
   });
 });
 
