@@ -4,6 +4,7 @@
 import OpenAI from 'openai';
 import { chatCompletion, chatStreamPlan, embeddingList, errorBody } from '../dist/testing/index.js';
 import { recordBody, replay } from '../dist/cache/cache-record.js';
+import { parsingInMemory } from '../dist/client/parse-in-memory.js';
 
 /**
  * The headers of a real OpenAI answer (ids and values made up, names and sizes as sent): the SDK reads
@@ -85,13 +86,16 @@ export const clientOn = (fetch, options = {}) => new OpenAI({ apiKey: 'sk-bench'
 /**
  * The SDK's own part of any cache hit answered at its request step (`makeRequest`, where this library
  * answers): a bare client whose every request is answered at once, before any fetch, with `body` recorded
- * and replayed by the cache's own code (the headers kept, rebuilt and marked as a hit builds them). No
- * key, no lookup, no bookkeeping: no hit answered there can be faster than this.
+ * and replayed by the cache's own code (the headers kept and marked, the body parsed, as a hit hands them
+ * over), and the SDK's parsing step taking that parse as a resilient client's does. No key, no lookup, no
+ * bookkeeping: no hit answered there can be faster than this.
  */
 export async function answeredInMemory(body) {
   const client = clientOn(jsonFetch(body));
   const record = await recordBody(await jsonFetch(body)(), 0, Number.POSITIVE_INFINITY);
   client.makeRequest = async (options) => replay(record, await options, 'cache');
+  const parse = parsingInMemory(client.parseResponseWithTimeout);
+  if (parse) client.parseResponseWithTimeout = parse;
   return client;
 }
 

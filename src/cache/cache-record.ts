@@ -2,6 +2,7 @@ import { eventStreamResponse, SOURCE_HEADER, syntheticProps } from '../responses
 import type { SdkRequestOptions } from '../core/request-info.js';
 import type { CachedResponse } from './cache-store.js';
 import { BufferedResponse } from '../responses/buffered-response.js';
+import { ReplayedHeaders } from './replayed-headers.js';
 import { relayBody } from '../responses/relayed-response.js';
 import { hasErrorMember } from '../classify/error-payload.js';
 import { isHtml, isJsonMediaType, mediaTypeOf } from '../responses/media-type.js';
@@ -85,12 +86,23 @@ export function recordStream(
   });
 }
 
-/** A cache record as props for the SDK's own parsing: a fresh object, or a real `Stream`, every time. */
+/**
+ * A cache record as props for the SDK's own parsing: a fresh object, or a real `Stream`, every time. A
+ * JSON body is parsed here, once per hit, and handed to the SDK's parsing step as an attempt's is (see
+ * `client/parse-in-memory.ts`): each caller gets an object of its own, never one the cache holds.
+ */
 export function replay(record: CachedResponse, options: SdkRequestOptions, source: 'cache' | 'cache-stale'): ResponseProps {
-  if (record.stream) return syntheticProps(eventStreamResponse(record.body, source, record.headers as Array<[string, string]>), options);
-  const headers = new Headers();
-  // One by one: `new Headers(entries)` checks the whole list as a sequence first, which costs twice as much.
-  for (const [name, value] of record.headers) headers.append(name, value);
-  headers.set(SOURCE_HEADER, source);
-  return syntheticProps(new BufferedResponse(record.body, undefined, { status: record.status, headers }, ''), options);
+  if (record.stream) return syntheticProps(eventStreamResponse(record.body, source, record.headers as Array<[string, string]>), options, source);
+  const headers = new ReplayedHeaders(record.headers, [SOURCE_HEADER, source]);
+  const json = isJsonMediaType(mediaTypeOf(headers)) ? parsedOrUndefined(record.body) : undefined;
+  return syntheticProps(new BufferedResponse(record.body, json, { status: record.status, headers }, ''), options, source);
+}
+
+/** `text` parsed, or `undefined` when it is not JSON (the SDK's own parse then fails as it would have). */
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -122,7 +122,7 @@ function valueProps(body: object, request: RequestInfo, options: SdkRequestOptio
   const response = streamed
     ? eventStreamResponse(chatCompletionAsEvents(body as Record<string, unknown>), FALLBACK_VALUE)
     : jsonResponse(body, FALLBACK_VALUE);
-  return syntheticProps(response, options);
+  return syntheticProps(response, options, FALLBACK_VALUE);
 }
 
 /** A model can be swapped only in a JSON body (not in multipart uploads or binary bodies). */

@@ -6,14 +6,15 @@ export const SOURCE_HEADER = 'x-openai-resilient-source';
 
 /**
  * Props for the SDK's own parsing of a response that did not come from the network (a cache replay, a
- * fallback value): the SDK builds its usual result (a fresh object, or a real `Stream`) from it.
+ * fallback value): the SDK builds its usual result (a fresh object, or a real `Stream`) from it. `source`
+ * is what its {@link SOURCE_HEADER} says.
  */
-export function syntheticProps(response: Response, options: SdkRequestOptions): ResponseProps {
+export function syntheticProps(response: Response, options: SdkRequestOptions, source: string): ResponseProps {
   return {
     response,
     options,
     controller: new AbortController(),
-    requestLogID: `log_resilient_${response.headers.get(SOURCE_HEADER) ?? 'synthetic'}`,
+    requestLogID: `log_resilient_${source}`,
     retryOfRequestLogID: undefined,
     startTime: Date.now(),
   };
