@@ -55,7 +55,7 @@ export async function readBodyText(response: Response, signal: AbortSignal, hook
       lastDataAt = clock.now();
       pieces.push(next.value);
     }
-    return new TextDecoder().decode(pieces.length === 1 ? pieces[0] : concat(pieces));
+    return UTF8.decode(pieces.length === 1 ? pieces[0] : concat(pieces));
   } catch (cause) {
     if (stall) throw stall;
     if (signal.aborted) throw cause;
@@ -64,6 +64,9 @@ export async function readBodyText(response: Response, signal: AbortSignal, hook
     if (timer !== undefined) clock.clearTimeout(timer);
   }
 }
+
+/** Decodes a whole body at once (no `stream` option: nothing is carried from one call to the next). */
+const UTF8 = new TextDecoder();
 
 /** The pieces of a body as one array (decoded at once, as `Response.text()` does). */
 function concat(pieces: readonly Uint8Array[]): Uint8Array {

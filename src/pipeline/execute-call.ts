@@ -98,7 +98,7 @@ export async function runCall(
   };
   const working: SdkRequestOptions = { ...options };
 
-  const attempts = (call: Abortable) =>
+  const withFallbackTargets = (call: Abortable) =>
     withFallbacks(ctx, request, options, {
       call,
       translateAbort: (error) => translateAbort(0, error) ?? error,
@@ -119,6 +119,10 @@ export async function runCall(
         return { ...props, response: relayStream(props.response, ended, () => new ctx.sdk.APIUserAbortError()) };
       },
     });
+  // Without fallback targets the primary's outcome is the call's (one promise and five closures fewer per call).
+  const attempts = ctx.options.fallback
+    ? withFallbackTargets
+    : (call: Abortable) => retryLoop(ctx, request, working, call, send, hooks).then(primaryAnswer);
   try {
     const result = policies.call
       ? await underCallPolicy(policies.call, scope, () => attempts(scope), (error) => translateAbort(0, error) ?? error)
@@ -128,6 +132,10 @@ export async function runCall(
     if (streaming) scope.clearTimers();
     else scope.dispose();
   }
+}
+
+function primaryAnswer(props: ResponseProps): FallbackResult {
+  return { props, fellBack: false };
 }
 
 /** Sends the request through a fallback client's own pipeline (its policies, its breaker and limits). */

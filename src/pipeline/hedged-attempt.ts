@@ -6,6 +6,7 @@ import { runAttempt, type AttemptPlan } from './attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
+import type { Hedger } from '../policies/hedge/hedger.js';
 
 /** The reason a hedged attempt that lost the race is aborted with. */
 class HedgeLost {}
@@ -20,7 +21,7 @@ class HedgeLost {}
  *
  * Only JSON bodies are hedged: a body that cannot be sent twice, or a multipart upload, never is.
  */
-export async function hedgedAttempt(
+export function hedgedAttempt(
   ctx: PipelineContext,
   request: RequestInfo,
   working: SdkRequestOptions,
@@ -31,7 +32,19 @@ export async function hedgedAttempt(
   if (!hedger || request.model === undefined || !request.replayable || !(working.body === undefined || isPlainObject(working.body))) {
     return runAttempt(ctx, request, working, plan, send);
   }
-  const model = request.model;
+  return hedged(ctx, request, request.model, working, plan, send, hedger);
+}
+
+/** {@link hedgedAttempt} for a request the hedger may hedge (`model`: its model). */
+async function hedged(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  model: string,
+  working: SdkRequestOptions,
+  plan: AttemptPlan,
+  send: SendOnce,
+  hedger: Hedger,
+): Promise<ResponseProps> {
   const { clock } = ctx.options;
   const delay = hedger.delayFor(model);
   if (plan.number === 1) hedger.recordCall();

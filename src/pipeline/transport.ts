@@ -35,7 +35,8 @@ export async function sendAttempt(
     hooks.onResponse(props.response, undefined);
     return props;
   }
-  const { response, json } = await readWholeBody(props.response, props.controller.signal, hooks.body);
+  const text = await readBodyText(props.response, props.controller.signal, hooks.body);
+  const { response, json } = checkedBody(props.response, text);
   const error = ERROR_FREE_ANSWERS.has(options.path) ? errorMemberOf(json) : undefined;
   if (error !== undefined) throw hooks.answerError(error, response);
   hooks.onResponse(response, json);
@@ -69,8 +70,8 @@ const ERROR_FREE_ANSWERS = new Set(['/chat/completions', '/completions', '/embed
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-async function readWholeBody(response: Response, signal: AbortSignal, hooks: BodyReadHooks): Promise<{ response: Response; json: unknown }> {
-  const text = await readBodyText(response, signal, hooks);
+/** The whole body `text` of `response`, checked (see {@link sendAttempt}) and handed over as a fresh `Response`. */
+function checkedBody(response: Response, text: string): { response: Response; json: unknown } {
   const mediaType = mediaTypeOf(response.headers);
   if (isHtml(mediaType, text)) {
     throw new MalformedResponseError(
