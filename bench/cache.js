@@ -14,7 +14,8 @@ const KEY_SAMPLES = 30;
 const PARAMS = { model: 'gpt-4.1-mini', temperature: 0, messages: [{ role: 'user', content: 'Say ok' }] };
 const PROMPTS = { '1 KB': 1_024, '100 KB': 100 * 1_024, '1 MB': 1_024 * 1_024 };
 const SCOPE = { baseURL: 'https://api.openai.com/v1', organization: null, project: null, keyFingerprint: 'f'.repeat(64), defaults: null, tenant: undefined };
-const TARGETS = { hitSpeedup: 20, key100KbMs: 5 };
+// A hit answered at the SDK's request step cannot beat the SDK's own part of it (sdkFloor below): issue 22 asks 5×.
+const TARGETS = { hitSpeedup: 5, key100KbMs: 5 };
 
 /** Median ms of computing the key of a chat request whose prompt is `size` characters. */
 async function keyCost(size) {
