@@ -3,7 +3,8 @@
  * maps every SDK error to a recovery action. Everything public is named here; the rest of `src/` is private.
  */
 export { resilient, type ResilientClient, type OpenAIClientLike } from './client/resilient.js';
-export type { Resilience, ResilienceStats, RateLimitView, RateLimitPacing } from './client/resilience.js';
+export type { Resilience, ResilienceStats, RateLimitView, RateLimitPacing, MemberStats } from './client/resilience.js';
+export type { MemberCounts } from './pool/member-state.js';
 export type { CallStatsSnapshot, LatencySnapshot, TokenUsage } from './stats/call-stats.js';
 export type {
   ResilienceOptions,
@@ -24,6 +25,9 @@ export type {
   CacheOptions,
   HedgeOptions,
   StreamingOptions,
+  PoolMember,
+  PoolOptions,
+  PoolRouting,
 } from './client/options.js';
 export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';
 export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/cache-store.js';

@@ -11,6 +11,7 @@ import type { RateLimitOptions } from '../policies/rate-limit/rate-limit-options
 import type { RetryOptions } from '../policies/retry/retry-options.js';
 import type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options.js';
 import type { StreamingOptions } from '../streams/streaming-options.js';
+import type { PoolOptions } from '../pool/pool-options.js';
 
 /** Options of {@link resilient}. Every field is optional; the defaults are documented on each. */
 export interface ResilienceOptions {
@@ -65,6 +66,12 @@ export interface ResilienceOptions {
    * @example `{ 'gpt-4.1-mini': 1_047_576, 'gpt-4o': 128_000 }`
    */
   readonly contextWindows?: Readonly<Record<string, number>> | undefined;
+  /**
+   * How a pool (`resilient([memberA, memberB, ...])`) routes its calls; only with an array of members.
+   * See docs/pools.md.
+   * @default `{ routing: 'balanced' }`
+   */
+  readonly pool?: PoolOptions | undefined;
   /** Fallback models, providers and a last-resort value. @default none */
   readonly fallback?: FallbackOptions | undefined;
   /**
@@ -95,3 +102,4 @@ export type { RateLimitOptions, RateLimits } from '../policies/rate-limit/rate-l
 export type { RetryBackoffContext, RetryBudgetOptions, RetryOptions } from '../policies/retry/retry-options.js';
 export type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options.js';
 export type { StreamingOptions } from '../streams/streaming-options.js';
+export type { PoolMember, PoolOptions, PoolRouting } from '../pool/pool-options.js';

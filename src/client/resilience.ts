@@ -4,6 +4,7 @@ import type { CircuitState } from '../policies/circuit-breaker/circuit.js';
 import type { BreakerState } from '../policies/circuit-breaker/circuit-breakers.js';
 import type { SharedState } from '../pipeline/pipeline-context.js';
 import type { CallStatsSnapshot } from '../stats/call-stats.js';
+import type { MemberCounts } from '../pool/member-state.js';
 
 /** A snapshot of what the client has done since it was created (see `resilience.stats()`). */
 export interface ResilienceStats {
@@ -25,6 +26,18 @@ export interface ResilienceStats {
   readonly singleFlight: { readonly inFlight: number; readonly waiting: number };
   /** The state shared by processes (`shared` option): whether it answers, and how often it did not. */
   readonly shared: SharedStats | undefined;
+  /** Per pool member (`resilient([...members])`), by name; absent for a single client. */
+  readonly members?: Readonly<Record<string, MemberStats>>;
+}
+
+/** One pool member in `stats().members`. */
+export interface MemberStats extends MemberCounts {
+  /** Its circuits, by breaker key without the member's name (`gpt-4.1` for `eastus/gpt-4.1`). */
+  readonly circuits: Readonly<Record<string, CircuitState>>;
+  /** Its own rate limits (configured, or learned from its headers), per model it has been called for. */
+  readonly rateLimits: Readonly<Record<string, RateLimitView>>;
+  /** Moving average of its answers' latency in ms, once one came. */
+  readonly latency: number | undefined;
 }
 
 /**
@@ -95,6 +108,7 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
     load,
     stats(): ResilienceStats {
       const { total, models, endpoints, tenants } = stats.snapshot();
+      const circuits = breakers?.states() ?? {};
       const withLimits: Record<string, CallStatsSnapshot & { rateLimit: RateLimitView }> = {};
       for (const [model, counters] of Object.entries(models)) {
         withLimits[model] = { ...counters, rateLimit: rateLimiter?.limits(model) ?? {} };
@@ -105,10 +119,11 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
         models: withLimits,
         endpoints,
         tenants,
-        circuits: breakers?.states() ?? {},
+        circuits,
         bulkhead: load(),
         singleFlight: { inFlight: cache?.inFlight ?? 0, waiting: cache?.waiting ?? 0 },
         shared: link?.stats(),
+        ...(shared.pool ? { members: memberStats(shared, Object.keys(models), circuits) } : {}),
       };
     },
     forTenant(tenant: string) {
@@ -118,4 +133,18 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
       return forTenant(tenant);
     },
   });
+}
+
+/** Each pool member's counts, circuits and rate limits (for the `models` called so far that it serves). */
+function memberStats(shared: SharedState, models: readonly string[], circuits: Record<string, CircuitState>): Record<string, MemberStats> {
+  const members: Record<string, MemberStats> = {};
+  for (const { state, rateLimiter } of shared.pool!.members) {
+    const prefix = `${state.name}/`;
+    const own: Record<string, CircuitState> = {};
+    for (const [key, circuit] of Object.entries(circuits)) if (key.startsWith(prefix)) own[key.slice(prefix.length)] = circuit;
+    const rateLimits: Record<string, RateLimitView> = {};
+    if (rateLimiter) for (const model of models) if (state.modelFor(model) !== undefined) rateLimits[model] = rateLimiter.limits(model);
+    members[state.name] = { ...state.counts(), latency: state.latency, circuits: own, rateLimits };
+  }
+  return members;
 }

@@ -16,6 +16,9 @@ import { attachLogger, listenerFailureLog } from '../events/logging.js';
 import type { ResilienceOptions } from './options.js';
 import type { Resilience } from './resilience.js';
 import type { ResolvedOptions } from '../pipeline/resolved-options.js';
+import type { PoolMember } from '../pool/pool-options.js';
+import { resolvePool, type ResolvedPool } from '../pool/resolve-pool.js';
+import { createPoolState } from './pool-members.js';
 
 export type { OpenAIClientLike };
 
@@ -41,14 +44,42 @@ export type ResilientClient<T extends OpenAIClientLike = OpenAI> = T & {
  * const completion = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages });
  * ```
  */
-export function resilient<T extends OpenAIClientLike>(client: T, options?: ResilienceOptions): ResilientClient<T> {
-  const sdkClient: unknown = client;
-  assertSupportedClient(sdkClient);
-  if ((sdkClient as unknown as Record<symbol, unknown>)[RESILIENT]) {
-    throw new TypeError(
-      'openai-resilient: `client` is already resilient; wrapping it again would stack retries. Use `client.withOptions()` for a variant, or wrap the original client.',
-    );
+export function resilient<T extends OpenAIClientLike>(client: T, options?: ResilienceOptions): ResilientClient<T>;
+/**
+ * A pool: one resilient client whose calls are spread over several members (other keys, projects,
+ * regions, Azure deployments, OpenAI-compatible providers), each with its own circuits, rate limits and
+ * concurrency. The result is a client of the first member's class. See docs/pools.md.
+ *
+ * @throws TypeError at once for an empty pool, a member that is not an SDK client, a weight that is not
+ * a positive number, the same client or name twice, or invalid `options`.
+ *
+ * @example
+ * ```ts
+ * const ai = resilient([new OpenAI({ apiKey: KEY_A }), { client: new OpenAI({ apiKey: KEY_B }), weight: 2 }]);
+ * ```
+ */
+export function resilient<T extends OpenAIClientLike>(
+  members: readonly [T | PoolMember<T>, ...(OpenAIClientLike | PoolMember)[]],
+  options?: ResilienceOptions,
+): ResilientClient<T>;
+export function resilient<T extends OpenAIClientLike>(
+  clientOrMembers: T | readonly (OpenAIClientLike | PoolMember)[],
+  options?: ResilienceOptions,
+): ResilientClient<T> {
+  const members = Array.isArray(clientOrMembers) ? resolvePool(clientOrMembers, options?.pool) : undefined;
+  if (!members && options?.pool !== undefined) {
+    throw new TypeError('openai-resilient: `pool` applies only to a pool: pass an array of members, `resilient([clientA, clientB], { pool })`.');
   }
+  const sdkClient: unknown = members ? members.members[0]!.client : clientOrMembers;
+  for (const client of members ? members.members.map((member) => member.client) : [sdkClient]) {
+    assertSupportedClient(client);
+    if ((client as unknown as Record<symbol, unknown>)[RESILIENT]) {
+      throw new TypeError(
+        `openai-resilient: ${members ? 'a pool member' : '`client`'} is already resilient; wrapping it again would stack retries. ${members ? 'Pass the original client.' : 'Use `client.withOptions()` for a variant, or wrap the original client.'}`,
+      );
+    }
+  }
+  assertSupportedClient(sdkClient);
   const maxRetries = sdkClient._options?.maxRetries;
   const resolved = resolveOptions(options, {
     // The client's own settings carry over as defaults; `maxRetries: 0` on the client only means
@@ -57,7 +88,8 @@ export function resilient<T extends OpenAIClientLike>(client: T, options?: Resil
     timeout: sdkClient._options?.timeout,
   });
   const clone = sdkClient.withOptions({ ...carriedOptions(sdkClient), maxRetries: 0 });
-  return installPipeline(clone, createSharedState(resolved), withResilientFallbacks(resolved)) as unknown as ResilientClient<T>;
+  const shared = createSharedState(resolved, members);
+  return installPipeline(clone, shared, withResilientFallbacks(resolved)) as unknown as ResilientClient<T>;
 }
 
 /**
@@ -75,13 +107,14 @@ function withResilientFallbacks(options: ResolvedOptions): ResolvedOptions {
   return { ...options, fallback: { ...options.fallback, clients } };
 }
 
-/** The state every view of one resilient client shares: events and the protecting policies. */
-function createSharedState(options: ResolvedOptions): SharedState {
+/** The state every view of one resilient client shares: events and the protecting policies (and its pool's members). */
+function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefined): SharedState {
   const { clock, logger } = options;
   const events = new EventBus(logger && listenerFailureLog(logger.logger, logger.level));
   if (logger) attachLogger(events, logger.logger, logger.level);
   const link = options.shared && new SharedLink(options.shared, clock, events);
   return {
+    pool: pool && createPoolState(pool, () => options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link)),
     events,
     link,
     breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events, link),

@@ -15,7 +15,7 @@ import { resolveShared } from '../shared/resolve-shared-option.js';
 import { resolveStreaming } from '../streams/resolve-streaming-options.js';
 import type { ResilienceOptions } from './options.js';
 
-const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock', 'pool'] as const;
 
 /**
  * Validates `options` (throwing a `TypeError` that names the option) and fills in defaults: each feature

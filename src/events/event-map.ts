@@ -45,6 +45,8 @@ export interface AttemptStartEvent extends RequestEventBase {
   readonly attempt: number;
   /** 0 for the attempt itself, 1, 2... for hedges sent alongside it (`hedge` option). */
   readonly hedge: number;
+  /** The pool member the attempt went to (`resilient([...members])`); absent for a single client. */
+  readonly member?: string;
 }
 
 /** An attempt ended: a response (for a stream, its first chunk), or a failure. */
@@ -56,6 +58,8 @@ export interface AttemptEndEvent extends RequestEventBase {
   readonly kind: ErrorKind | undefined;
   readonly status: number | undefined;
   readonly duration: number;
+  /** The pool member the attempt went to; absent for a single client. */
+  readonly member?: string;
 }
 
 /** A time limit ran out: an attempt's, a stream's first chunk or idle gap, or the call's total. */
@@ -73,13 +77,16 @@ export interface RetryEvent extends RequestEventBase {
   readonly delay: number;
   /**
    * Where the delay came from: a server header, the backoff, fresh credentials after a 401, or the
-   * circuit breaker (`'circuit'`: the retry waits for the open circuit's next probe, and goes as that probe).
+   * circuit breaker (`'circuit'`: the retry waits for the open circuit's next probe, and goes as that probe),
+   * or another pool member (`'member'`: it can take the retry now, so the retry goes at once).
    */
-  readonly delaySource: RetryHint['source'] | 'backoff' | 'credentials' | 'circuit';
+  readonly delaySource: RetryHint['source'] | 'backoff' | 'credentials' | 'circuit' | 'member';
   readonly kind: ErrorKind;
   /** HTTP status of the failure, if the server answered. */
   readonly status: number | undefined;
   readonly error: unknown;
+  /** The pool member the failed attempt went to; absent for a single client. */
+  readonly member?: string;
 }
 
 /** Why a call stopped retrying (the `reason` of a `giveUp` event). */

@@ -14,6 +14,7 @@ export const ATTR = {
   tenant: 'openai_resilient.tenant',
   attempt: 'openai_resilient.attempt',
   hedge: 'openai_resilient.hedge',
+  member: 'openai_resilient.member',
   stream: 'openai_resilient.stream',
 } as const;
 

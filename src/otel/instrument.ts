@@ -74,7 +74,9 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
       if (!call || call.ended) return;
       const parent = trace.setSpan(context.active(), call.span);
       const name = `attempt ${e.attempt}${e.hedge > 0 ? ` hedge ${e.hedge}` : ''}`;
-      const attributes = { ...common(e), [ATTR.callId]: e.callId, [ATTR.attempt]: e.attempt, [ATTR.hedge]: e.hedge };
+      const attributes = {
+        ...common(e), [ATTR.callId]: e.callId, [ATTR.attempt]: e.attempt, [ATTR.hedge]: e.hedge, ...(e.member !== undefined ? { [ATTR.member]: e.member } : {}),
+      };
       const key = attemptKey(e);
       // Never drop an open span: one still open under the same key (which should not happen) is ended first.
       call.attempts.get(key)?.end();
@@ -94,7 +96,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
     }),
     resilience.on('retry', (e) => {
       retries.add(1, { ...common(e), [ATTR.errorType]: e.kind });
-      event(e, 'retry', { [ATTR.attempt]: e.attempt, [ATTR.errorType]: e.kind, 'openai_resilient.delay_ms': e.delay, 'openai_resilient.delay_source': e.delaySource });
+      event(e, 'retry', { [ATTR.attempt]: e.attempt, [ATTR.errorType]: e.kind, 'openai_resilient.delay_ms': e.delay, 'openai_resilient.delay_source': e.delaySource, ...(e.member !== undefined ? { [ATTR.member]: e.member } : {}) });
     }),
     resilience.on('fallback', (e) => {
       fallbacks.add(1, { ...common(e), 'openai_resilient.fallback.target': e.target });

@@ -10,6 +10,7 @@ import { normalizeUsage } from '../stats/stats-collector.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { probeWait } from './circuit-wait.js';
 import type { PipelineContext } from './pipeline-context.js';
+import type { MemberPick } from './pick-member.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 
 /** What one attempt holds from the protecting policies, and how it reports back. */
@@ -41,11 +42,16 @@ export async function enterGuards(
   call: Abortable,
   deadlineAt: number | undefined,
   probeDueBy?: number,
+  member?: MemberPick,
 ): Promise<AttemptGuard> {
-  const { breakers, rateLimiter, bulkhead } = ctx.shared;
-  // Names in the state shared by processes are scoped to the account: `<account>:<breaker key | model>`.
-  const account = breakers?.isShared || rateLimiter?.isShared ? await accountId(ctx) : undefined;
-  const sharedKey = (key: string | undefined) => (account === undefined || key === undefined ? undefined : `${account}:${key}`);
+  const { breakers, bulkhead } = ctx.shared;
+  // A pool member has its own rate limits (its circuits are keyed `<member>/<key>` by the caller).
+  const rateLimiter = member ? member.runtime.rateLimiter : ctx.shared.rateLimiter;
+  // Names in the state shared by processes are scoped to the account: `<account>:<breaker key | model>`; a
+  // pool member's are its own account's, under the key without the member's name.
+  const account = breakers?.isShared || rateLimiter?.isShared ? await accountId(member ? member.runtime : ctx) : undefined;
+  const sharedKey = (key: string | undefined) =>
+    account === undefined || key === undefined ? undefined : `${account}:${member && key === breakerKey ? key.slice(member.runtime.state.name.length + 1) : key}`;
   const admission: Admission | undefined =
     breakers && breakerKey !== undefined
       ? await breakers.admit(breakerKey, sharedKey(breakerKey), probeWait(probeDueBy, deadlineAt, call))

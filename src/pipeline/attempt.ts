@@ -7,7 +7,10 @@ import { streamHooks } from './stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
 import { AbortScope, type Abortable } from '../core/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
-import { enterGuards } from './attempt-guards.js';
+import { enterGuards, type AttemptGuard } from './attempt-guards.js';
+import { pickMember, type MemberPick } from './pick-member.js';
+import type { PoolCall } from './pool-state.js';
+import type { MemberState } from '../pool/member-state.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import type { BodyReadHooks } from './body-reader.js';
@@ -43,6 +46,10 @@ export interface AttemptPlan {
   readonly hedge?: number | undefined;
   /** Called once the attempt has passed the breaker, the rate limiter and the bulkhead, as it is sent. */
   readonly onSent?: (() => void) | undefined;
+  /** A pooled call's dealings with its pool (the attempt picks its member), `undefined` otherwise. */
+  readonly pool?: PoolCall | undefined;
+  /** Whether a pooled attempt may wait for a member to be ready (not when a fallback can serve the call now). */
+  readonly mayWaitForMember?: boolean | undefined;
 }
 
 /**
@@ -62,19 +69,24 @@ export async function runAttempt(
   plan: AttemptPlan,
   send: SendOnce,
 ): Promise<ResponseProps> {
-  const probeDueBy = plan.hedge ? undefined : plan.probeDueBy;
-  const guard = await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt, probeDueBy);
+  const pooled = await pooledGuards(ctx, request, working, plan);
+  const member = pooled?.member;
+  const guard = pooled?.guard ?? (await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt, plan.hedge ? undefined : plan.probeDueBy));
+  if (member) working = forMember(working, request, member);
+  const sendOnce = member ? member.runtime.send : send;
   plan.onSent?.();
   const { events } = ctx.shared;
   const { clock } = ctx.options;
   const sentAt = clock.now();
   const hedge = plan.hedge ?? 0;
+  const memberName = member?.runtime.state.name;
   const attemptEnded = (error?: unknown) => {
+    if (member) memberAnswered(member, error, clock.now() - sentAt);
     if (!events.has('attemptEnd')) return;
     const failure = error === undefined ? undefined : classify(error);
     events.emit('attemptEnd', {
       ...eventBase(ctx, request), attempt: plan.number, hedge, outcome: failure ? 'failure' : 'success', kind: failure?.kind,
-      status: failure?.status, duration: clock.now() - sentAt,
+      status: failure?.status, duration: clock.now() - sentAt, ...(memberName === undefined ? {} : { member: memberName }),
     });
   };
   const abort = attemptAbort(ctx, plan);
@@ -112,7 +124,7 @@ export async function runAttempt(
   };
   const sendWith = (signal: AbortSignal | undefined) => {
     setOption(working, 'signal', signal);
-    return sendAttempt(send, working, hooks);
+    return sendAttempt(sendOnce, working, hooks);
   };
   /**
    * Under a cockatiel policy, which aborts its signal as soon as the work returns (a `timeout`'s
@@ -129,7 +141,9 @@ export async function runAttempt(
     }
   };
   // Emitted right before the `try` whose every way out emits `attemptEnd`: an attempt that starts always ends.
-  if (events.has('attemptStart')) events.emit('attemptStart', { ...eventBase(ctx, request), attempt: plan.number, hedge });
+  if (events.has('attemptStart')) {
+    events.emit('attemptStart', { ...eventBase(ctx, request), attempt: plan.number, hedge, ...(memberName === undefined ? {} : { member: memberName }) });
+  }
   try {
     const policy: IPolicy<any, any> | undefined = ctx.options.policies.attempt;
     const props = policy
@@ -158,9 +172,52 @@ export async function runAttempt(
     attemptEnded(outcome);
     throw error;
   } finally {
+    member?.end();
     if (handedOver) abort.clearTimers();
     else abort.dispose();
   }
+}
+
+/**
+ * For a pooled call: picks the attempt's member and enters its guards (its circuit, its rate limits, then
+ * the client's bulkhead). A member that refuses at its guards (its half-open probe already out, its queue
+ * full, its limits beyond the deadline) is left for another; `undefined` for a call that is not pooled.
+ */
+async function pooledGuards(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  working: SdkRequestOptions,
+  plan: AttemptPlan,
+): Promise<{ member: MemberPick; guard: AttemptGuard } | undefined> {
+  const pool = ctx.shared.pool;
+  if (!pool || !plan.pool || request.model === undefined) return undefined;
+  const refused = new Set<MemberState>();
+  const pickPlan = { call: plan.parent, deadlineAt: plan.deadlineAt, mayWait: plan.mayWaitForMember ?? true, refused };
+  for (;;) {
+    const member = await pickMember(ctx, pool, { ...request, model: request.model }, plan.pool, pickPlan);
+    try {
+      return { member, guard: await enterGuards(ctx, request, working, member.breakerKey, plan.parent, plan.deadlineAt, undefined, member) };
+    } catch (error) {
+      member.end();
+      if (plan.parent.aborted || !POOL_REFUSALS.has(classify(error).kind)) throw error;
+      refused.add(member.runtime.state);
+    }
+  }
+}
+
+/** Refusals by a member's own guards that another member may not share. */
+const POOL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'rate_limit_timeout']);
+
+/** The options an attempt sends to `member`: the model renamed to the member's name for it (an Azure deployment). */
+function forMember(working: SdkRequestOptions, request: RequestInfo, member: MemberPick): SdkRequestOptions {
+  if (member.model === request.model || !isPlainObject(working.body)) return working;
+  return { ...working, body: { ...working.body, model: member.model } };
+}
+
+/** Counts the attempt's outcome for its member (an attempt its call aborted says nothing of the member). */
+function memberAnswered(member: MemberPick, error: unknown, latency: number): void {
+  if (error === undefined) member.runtime.state.answered(true, latency);
+  else if (classify(error).kind !== 'aborted') member.runtime.state.answered(false, undefined);
 }
 
 /**

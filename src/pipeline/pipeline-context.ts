@@ -8,6 +8,7 @@ import type { StatsCollector } from '../stats/stats-collector.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { SharedLink } from '../shared/shared-link.js';
 import type { Hedger } from '../policies/hedge/hedger.js';
+import type { PoolState } from './pool-state.js';
 import type { ResolvedOptions } from './resolved-options.js';
 
 /**
@@ -26,6 +27,8 @@ export interface SharedState {
   readonly hedger: Hedger | undefined;
   readonly stats: StatsCollector;
   readonly cache: ResponseCache | undefined;
+  /** The members a pooled client (`resilient([...members])`) spreads its calls over; `undefined` for one client. */
+  readonly pool: PoolState | undefined;
 }
 
 /** Everything one call needs: the view's options and tenant, the shared state, and the SDK's error classes. */

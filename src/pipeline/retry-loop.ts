@@ -12,6 +12,8 @@ import { hedgedAttempt } from './hedged-attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { decideRetry } from './retry-decision.js';
+import { otherMemberReady } from './pick-member.js';
+import type { PoolCall } from './pool-state.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
 
@@ -55,14 +57,19 @@ export async function retryLoop(
   // A stream's attempt lasts until its first meaningful event: `timeout.firstChunk` bounds it.
   const attemptTimeout = perRequest(working.timeout) ?? (request.stream ? timeout.firstChunk : timeout.attempt);
   const { model, method, path } = request;
-  const breakerKey = breakers ? ctx.options.circuitBreaker!.key({ model, method, path, baseURL: ctx.baseURL }) : undefined;
+  // A pooled call's attempts each pick a member, whose circuits are its own (`<member>/<key>`).
+  const pool = model === undefined ? undefined : ctx.shared.pool;
+  const poolCall: PoolCall | undefined = pool && { last: undefined, racing: new Set() };
+  const breakerKey = breakers && !pool ? ctx.options.circuitBreaker!.key({ model, method, path, baseURL: ctx.baseURL }) : undefined;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
   let refreshedCredentials = false;
   /** A probe of the attempt's open circuit due by then is waited for (`undefined`: refused at once). */
   let dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now(), false, hooks.waitForCircuit);
   const announceRetry = (failed: number, delay: number, delaySource: RetryEvent['delaySource'], kind: ErrorKind, status: number | undefined, error: unknown) => {
-    if (events.has('retry')) events.emit('retry', { ...eventBase(ctx, request), attempt: failed, delay, delaySource, kind, status, error });
+    if (!events.has('retry')) return;
+    const member = poolCall?.last?.name;
+    events.emit('retry', { ...eventBase(ctx, request), attempt: failed, delay, delaySource, kind, status, error, ...(member === undefined ? {} : { member }) });
   };
   /** Waits before the next attempt; gives up with `error` (or the abort) if the call is aborted meanwhile. */
   const waitOrGiveUp = async (delay: number, attempt: number, error: unknown) => {
@@ -79,7 +86,7 @@ export async function retryLoop(
     try {
       const plan = {
         number: attempt, parent: call, timed: hooks.timed, timeout: attemptTimeout, deadlineAt: hooks.deadlineAt, breakerKey,
-        probeDueBy: dueBy, onDeadline: hooks.onDeadline, onStreamEnd: hooks.onStreamEnd,
+        probeDueBy: dueBy, onDeadline: hooks.onDeadline, onStreamEnd: hooks.onStreamEnd, pool: poolCall, mayWaitForMember: hooks.waitForCircuit,
       };
       const props = await hedgedAttempt(ctx, request, working, plan, send);
       if (request.stream) hooks.onStreamStart();
@@ -120,8 +127,11 @@ export async function retryLoop(
 
       previousBackoff = decision.backoff ?? previousBackoff;
       ctx.shared.stats.retried(statsScope(ctx, request));
-      const delay = circuitDelay ?? decision.delay;
-      announceRetry(attempt, delay, circuitDelay === undefined ? decision.source : 'circuit', classification.kind, classification.status, error);
+      // In a pool, a retry goes at once to another member that can take it.
+      const toMember = pool !== undefined && otherMemberReady(ctx, pool, { ...request, model: model! }, poolCall!);
+      const delay = toMember ? 0 : (circuitDelay ?? decision.delay);
+      const source = toMember ? 'member' : circuitDelay === undefined ? decision.source : 'circuit';
+      announceRetry(attempt, delay, source, classification.kind, classification.status, error);
       await waitOrGiveUp(delay, attempt, error);
     }
   }
@@ -160,8 +170,14 @@ async function refreshCredentials(ctx: PipelineContext, error: unknown): Promise
   return typeof client._options?.['apiKey'] === 'function' || typeof client._options?.['azureADTokenProvider'] === 'function';
 }
 
-/** Pre-flight: a request estimated over its model's configured context window is not sent. */
+/** Pre-flight: a model no pool member serves is the caller's error; a request estimated over its model's configured context window is not sent. */
 function preflight(ctx: PipelineContext, request: RequestInfo, working: SdkRequestOptions): void {
+  const pool = ctx.shared.pool;
+  if (pool && request.model !== undefined && !pool.states.some((member) => member.modelFor(request.model!) !== undefined)) {
+    throw new TypeError(
+      `openai-resilient: no pool member serves the model "${request.model}" (members: ${pool.states.map((m) => m.name).join(', ')}); add it to a member's \`models\`.`,
+    );
+  }
   const window = request.model === undefined ? undefined : ctx.options.contextWindows[request.model];
   if (window === undefined) return;
   const estimated = estimateTokens(working.body);

@@ -118,6 +118,11 @@ export class LimitBucket {
     return Math.max(server, fine);
   }
 
+  /** Milliseconds until one more unit could be reserved without waiting (0: now), as things stand. */
+  nextIn(now: number): number {
+    return this.waitFor({ start: this.#consumed, amount: 1 }, now);
+  }
+
   /**
    * The shortest `ticket`'s wait can turn out: while bursts widen with answers (`server` pacing), as soon
    * as the server's bucket covers it; otherwise {@link waitFor}. A call is refused for its deadline only

@@ -33,6 +33,15 @@ export interface RateLimitSettings {
   readonly maxPause: number;
 }
 
+/** See {@link RateLimiter.outlook}. */
+export interface LimiterOutlook {
+  /** Epoch ms until which the model is paused after a 429 (in the past: not paused). */
+  readonly pausedUntil: number;
+  /** Milliseconds until one more request would be let go (0: now). */
+  readonly wait: number;
+  readonly requestsPerMinute: number | undefined;
+}
+
 const MAX_MODELS = 1_000;
 
 /**
@@ -300,6 +309,18 @@ export class RateLimiter {
   /** Limits in force for a model: configured, learned, or none yet. */
   limits(model: string): ModelLimitsView {
     return limitsView(this.#models.get(model), this.clock.now());
+  }
+
+  /**
+   * What a pool's routing reads of `model` (without creating its state): until when it is paused after a
+   * 429, how long one more request would wait for its buckets, and its requests per minute when known.
+   */
+  outlook(model: string): LimiterOutlook {
+    const state = this.#models.peek(model);
+    if (!state) return { pausedUntil: 0, wait: 0, requestsPerMinute: this.#configured(model).requestsPerMinute };
+    const now = this.clock.now();
+    const wait = Math.max(state.requests?.nextIn(now) ?? 0, state.tokens?.nextIn(now) ?? 0);
+    return { pausedUntil: state.pausedUntil, wait, requestsPerMinute: state.requests?.perMinute };
   }
 
   /** Why the model's calls go one at a time now: a pause was cut short, or its limits are not known yet. */

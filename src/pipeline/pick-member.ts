@@ -1,0 +1,144 @@
+import { sleep, type Abortable } from '../core/abort-scope.js';
+import { CircuitOpenError } from '../errors/circuit-open-error.js';
+import { RateLimitTimeoutError } from '../errors/rate-limit-timeout-error.js';
+import type { MemberState } from '../pool/member-state.js';
+import { route, type MemberOutlook } from '../pool/route.js';
+import type { PipelineContext } from './pipeline-context.js';
+import type { PoolCall, PoolMemberRuntime, PoolState } from './pool-state.js';
+import type { RequestInfo } from '../core/request-info.js';
+
+/** The member an attempt goes to, and what it holds of it until it ends. */
+export interface MemberPick {
+  readonly runtime: PoolMemberRuntime;
+  /** The name the member knows the request's model by (an Azure deployment name). */
+  readonly model: string;
+  /** The member's circuit for the request: `<member>/<breaker key>` (`undefined` with the breaker off). */
+  readonly breakerKey: string | undefined;
+  /** The attempt is over: the member has room for another (idempotent). */
+  readonly end: () => void;
+}
+
+export interface PickPlan {
+  readonly call: Abortable;
+  readonly deadlineAt: number | undefined;
+  /** Whether the call may wait for a member to be ready (not when a fallback can serve it now). */
+  readonly mayWait: boolean;
+  /** Members that refused this attempt at their guards (a half-open probe taken, a queue full): not again. */
+  readonly refused: ReadonlySet<MemberState>;
+}
+
+/**
+ * Picks the member for one attempt of a pooled call (see `route`): never the members the call's other
+ * attempts are on now, nor, if another can take it, the one its last attempt failed on. When no member can
+ * take it now, the call waits for the first one to be ready (a circuit's next probe, the end of a pause, a
+ * member with room) if its deadline allows and no fallback can serve it at once; otherwise it fails with
+ * `CircuitOpenError` (a circuit is what holds the soonest member back) or `RateLimitTimeoutError`.
+ */
+export async function pickMember(ctx: PipelineContext, pool: PoolState, request: RequestInfo & { model: string }, call: PoolCall, plan: PickPlan): Promise<MemberPick> {
+  const { clock } = ctx.options;
+  const { model } = request;
+  const keys = new Map<MemberState, string | undefined>();
+  const breakerKeyOf = (member: MemberState) => {
+    if (!keys.has(member)) keys.set(member, breakerKeyFor(ctx, pool.runtimeOf.get(member)!, request));
+    return keys.get(member);
+  };
+  for (;;) {
+    const now = clock.now();
+    const outlook = (member: MemberState): MemberOutlook => memberOutlook(ctx, pool.runtimeOf.get(member)!, model, breakerKeyOf(member), now);
+    const avoid = new Set(call.racing);
+    if (call.last) avoid.add(call.last);
+    for (const member of plan.refused) avoid.add(member);
+    const chosen = route(pool.states, pool.routing, model, avoid, now, outlook);
+    // Every member that could take it refused it at its guards just now: the call learns why.
+    if (chosen.member && plan.refused.has(chosen.member)) throw blocked(ctx, pool, request, breakerKeyOf, now, now);
+    if (chosen.member) {
+      const member = chosen.member;
+      const free = member.assign();
+      call.racing.add(member);
+      call.last = member;
+      const end = () => {
+        free();
+        call.racing.delete(member);
+        for (const wake of pool.roomWaiters) wake();
+      };
+      return { runtime: pool.runtimeOf.get(member)!, model: member.modelFor(model)!, breakerKey: breakerKeyOf(member), end };
+    }
+    const { readyAt } = chosen;
+    const patience = Math.min(ctx.options.retry.maxRetryAfter, plan.deadlineAt === undefined ? Infinity : plan.deadlineAt - now);
+    const wait = readyAt === undefined ? undefined : Math.max(0, readyAt - now);
+    if (!plan.mayWait || (wait !== undefined && wait >= patience) || (readyAt === undefined && !(patience > 0))) {
+      throw blocked(ctx, pool, request, breakerKeyOf, readyAt ?? now, now);
+    }
+    // An abort of the call (its caller, its deadline) rejects the wait: the retry loop says how.
+    if (wait === undefined) await roomOrTimeout(ctx, pool, patience, plan.call.signal);
+    else await sleep(clock, wait, plan.call.signal);
+    if (wait === undefined && clock.now() - now >= patience) throw blocked(ctx, pool, request, breakerKeyOf, now, clock.now());
+  }
+}
+
+/** Whether another member than `last` can take an attempt at `model` now (a retry then goes there at once). */
+export function otherMemberReady(ctx: PipelineContext, pool: PoolState, request: RequestInfo & { model: string }, call: PoolCall): boolean {
+  const now = ctx.options.clock.now();
+  const avoid = new Set(call.racing);
+  if (call.last) avoid.add(call.last);
+  const outlook = (member: MemberState) => memberOutlook(ctx, pool.runtimeOf.get(member)!, request.model, breakerKeyFor(ctx, pool.runtimeOf.get(member)!, request), now);
+  const chosen = route(pool.states, pool.routing, request.model, avoid, now, outlook);
+  return chosen.member !== undefined && !avoid.has(chosen.member);
+}
+
+function breakerKeyFor(ctx: PipelineContext, runtime: PoolMemberRuntime, request: RequestInfo): string | undefined {
+  const breaker = ctx.options.circuitBreaker;
+  if (!ctx.shared.breakers || !breaker) return undefined;
+  const { model, method, path } = request;
+  return `${runtime.state.name}/${breaker.key({ model, method, path, baseURL: runtime.baseURL })}`;
+}
+
+function memberOutlook(ctx: PipelineContext, runtime: PoolMemberRuntime, model: string, breakerKey: string | undefined, now: number): MemberOutlook {
+  const circuitUntil = breakerKey === undefined ? undefined : ctx.shared.breakers?.refusedUntil(breakerKey, now);
+  const limits = runtime.rateLimiter?.outlook(model);
+  const pausedUntil = limits && limits.pausedUntil > now ? limits.pausedUntil : undefined;
+  const blockedUntil = circuitUntil === undefined ? pausedUntil : pausedUntil === undefined ? circuitUntil : Math.max(circuitUntil, pausedUntil);
+  return { blockedUntil, queueWait: limits?.wait ?? 0, requestsPerMinute: limits?.requestsPerMinute };
+}
+
+/** The error of a call no member can take in time: an open circuit if one holds the members back, else their pauses. */
+function blocked(
+  ctx: PipelineContext,
+  pool: PoolState,
+  request: RequestInfo & { model: string },
+  breakerKeyOf: (member: MemberState) => string | undefined,
+  readyAt: number,
+  now: number,
+): Error {
+  for (const member of pool.states) {
+    const key = member.modelFor(request.model) === undefined ? undefined : breakerKeyOf(member);
+    const until = key === undefined ? undefined : ctx.shared.breakers?.refusedUntil(key, now);
+    if (until !== undefined) return new CircuitOpenError(`pool/${request.model}`, readyAt, now);
+  }
+  return new RateLimitTimeoutError(request.model, Math.max(0, readyAt - now) || undefined);
+}
+
+/** Waits until an attempt on the pool ends (a member may have room), at most `ms`. */
+function roomOrTimeout(ctx: PipelineContext, pool: PoolState, ms: number, signal: AbortSignal): Promise<void> {
+  const { clock } = ctx.options;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const done = () => {
+      pool.roomWaiters.delete(done);
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      pool.roomWaiters.delete(done);
+      clock.clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = Number.isFinite(ms) ? clock.setTimeout(done, ms) : undefined;
+    pool.roomWaiters.add(done);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

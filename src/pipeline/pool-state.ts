@@ -1,0 +1,33 @@
+import type { SendOnce } from '../core/response-props.js';
+import type { MemberState } from '../pool/member-state.js';
+import type { PoolRouting } from '../pool/pool-options.js';
+import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
+
+/** One member of a pool, as the pipeline sends to it. */
+export interface PoolMemberRuntime {
+  readonly state: MemberState;
+  /** The member's own client (a private clone with the SDK's retries off): its endpoint, key and auth. */
+  readonly client: unknown;
+  readonly baseURL: string;
+  /** One attempt through the member client's own `makeRequest`. */
+  readonly send: SendOnce;
+  /** The member's own rate limits, learned from its own headers (when the rate limiter is on). */
+  readonly rateLimiter: RateLimiter | undefined;
+}
+
+/** A pool (`resilient([...members])`): its members, its routing, and the calls waiting for a member to have room. */
+export interface PoolState {
+  readonly members: readonly PoolMemberRuntime[];
+  /** The members' run-time states, in the pool's order (what routing reads). */
+  readonly states: readonly MemberState[];
+  readonly runtimeOf: ReadonlyMap<MemberState, PoolMemberRuntime>;
+  readonly routing: PoolRouting;
+  /** Calls waiting because every member serving their model was full: woken when an attempt ends. */
+  readonly roomWaiters: Set<() => void>;
+}
+
+/** One call's dealings with the pool: the member its last attempt went to, and the members its attempts are on now. */
+export interface PoolCall {
+  last: MemberState | undefined;
+  readonly racing: Set<MemberState>;
+}
