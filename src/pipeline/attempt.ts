@@ -168,6 +168,7 @@ export async function runAttempt(
     // An attempt ended by its call (the caller's abort, the deadline) says nothing of the upstream, and is
     // reported as aborted either way: a timed attempt's deadline arrives as the SDK's timeout error.
     const outcome = plan.parent.aborted ? new ctx.sdk.APIUserAbortError() : error;
+    if (member && !plan.parent.aborted) plan.pool!.failed.add(member.runtime.state);
     guard.ended(outcome);
     attemptEnded(outcome);
     throw error;

@@ -45,15 +45,14 @@ export async function pickMember(ctx: PipelineContext, pool: PoolState, request:
   for (;;) {
     const now = clock.now();
     const outlook = (member: MemberState): MemberOutlook => memberOutlook(ctx, pool.runtimeOf.get(member)!, model, breakerKeyOf(member), now);
-    const avoid = new Set(call.racing);
-    if (call.last) avoid.add(call.last);
+    const avoid = avoided(call);
     for (const member of plan.refused) avoid.add(member);
     const chosen = route(pool.states, pool.routing, model, avoid, now, outlook);
     // Every member that could take it refused it at its guards just now: the call learns why.
     if (chosen.member && plan.refused.has(chosen.member)) throw blocked(ctx, pool, request, breakerKeyOf, now, now);
     if (chosen.member) {
       const member = chosen.member;
-      const free = member.assign();
+      const free = member.assign(now);
       call.racing.add(member);
       call.last = member;
       const end = () => {
@@ -76,14 +75,20 @@ export async function pickMember(ctx: PipelineContext, pool: PoolState, request:
   }
 }
 
-/** Whether another member than `last` can take an attempt at `model` now (a retry then goes there at once). */
+/** Whether a member the call has not failed on can take an attempt at `model` now (a retry then goes there at once). */
 export function otherMemberReady(ctx: PipelineContext, pool: PoolState, request: RequestInfo & { model: string }, call: PoolCall): boolean {
   const now = ctx.options.clock.now();
-  const avoid = new Set(call.racing);
-  if (call.last) avoid.add(call.last);
+  const avoid = avoided(call);
   const outlook = (member: MemberState) => memberOutlook(ctx, pool.runtimeOf.get(member)!, request.model, breakerKeyFor(ctx, pool.runtimeOf.get(member)!, request), now);
   const chosen = route(pool.states, pool.routing, request.model, avoid, now, outlook);
   return chosen.member !== undefined && !avoid.has(chosen.member);
+}
+
+/** The members a call's next attempt avoids if it can: those it failed on, and those its other attempts are on. */
+function avoided(call: PoolCall): Set<MemberState> {
+  const avoid = new Set(call.racing);
+  for (const member of call.failed) avoid.add(member);
+  return avoid;
 }
 
 function breakerKeyFor(ctx: PipelineContext, runtime: PoolMemberRuntime, request: RequestInfo): string | undefined {

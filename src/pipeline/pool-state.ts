@@ -26,8 +26,12 @@ export interface PoolState {
   readonly roomWaiters: Set<() => void>;
 }
 
-/** One call's dealings with the pool: the member its last attempt went to, and the members its attempts are on now. */
+/**
+ * One call's dealings with the pool: the member its last attempt went to, the members its attempts failed
+ * on (its retries go elsewhere while another member can take them), and those its attempts are on now.
+ */
 export interface PoolCall {
   last: MemberState | undefined;
+  readonly failed: Set<MemberState>;
   readonly racing: Set<MemberState>;
 }

@@ -59,7 +59,7 @@ export async function retryLoop(
   const { model, method, path } = request;
   // A pooled call's attempts each pick a member, whose circuits are its own (`<member>/<key>`).
   const pool = model === undefined ? undefined : ctx.shared.pool;
-  const poolCall: PoolCall | undefined = pool && { last: undefined, racing: new Set() };
+  const poolCall: PoolCall | undefined = pool && { last: undefined, failed: new Set(), racing: new Set() };
   const breakerKey = breakers && !pool ? ctx.options.circuitBreaker!.key({ model, method, path, baseURL: ctx.baseURL }) : undefined;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;

@@ -12,6 +12,8 @@ export interface MemberCounts {
 
 /** Weight of the newest latency in the member's moving average. */
 const LATENCY_WEIGHT = 0.2;
+/** Half-life of the count of attempts recently assigned to a member, in ms. */
+const RECENT_HALF_LIFE = 1_000;
 
 /** One member of a pool at run time: its configuration, its calls in flight, its recent latency. */
 export class MemberState {
@@ -25,6 +27,9 @@ export class MemberState {
   #failures = 0;
   /** Moving average of its answers' latency in ms (`undefined` until one came). */
   #latency: number | undefined;
+  /** Attempts assigned to it lately, each counting half as much every {@link RECENT_HALF_LIFE} ms, as of `#recentAt`. */
+  #recent = 0;
+  #recentAt = 0;
 
   constructor(config: Pick<ResolvedMember, 'name' | 'weight' | 'models' | 'maxConcurrent'>, index: number) {
     this.name = config.name;
@@ -51,8 +56,19 @@ export class MemberState {
     return this.maxConcurrent !== undefined && this.#inFlight >= this.maxConcurrent;
   }
 
-  /** An attempt was assigned to the member; the function returned ends it (idempotent). */
-  assign(): () => void {
+  /**
+   * What the member has on its hands at `now`: its attempts in flight and those assigned to it lately
+   * (decaying with a half-life of a second), so that at light load, when nothing stays in flight, calls
+   * still go to each member in proportion to its capacity.
+   */
+  load(now: number): number {
+    return this.#inFlight + this.#decayed(now);
+  }
+
+  /** An attempt was assigned to the member at `now`; the function returned ends it (idempotent). */
+  assign(now: number): () => void {
+    this.#recent = this.#decayed(now) + 1;
+    this.#recentAt = now;
     this.#inFlight++;
     let ended = false;
     return () => {
@@ -69,6 +85,11 @@ export class MemberState {
     if (ok && latency !== undefined) {
       this.#latency = this.#latency === undefined ? latency : this.#latency + LATENCY_WEIGHT * (latency - this.#latency);
     }
+  }
+
+  #decayed(now: number): number {
+    const elapsed = now - this.#recentAt;
+    return elapsed <= 0 ? this.#recent : this.#recent * 0.5 ** (elapsed / RECENT_HALF_LIFE);
   }
 
   counts(): MemberCounts {

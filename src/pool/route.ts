@@ -60,11 +60,11 @@ export function route(
   if (candidates.length === 0) return { member: undefined, readyAt };
   if (candidates.length === 1) return candidates[0]!;
   weigh(candidates);
-  if (routing === 'ordered') return ordered(candidates);
+  if (routing === 'ordered') return ordered(candidates, now);
   const first = draw(candidates, random, undefined);
   if (routing === 'weighted') return first;
   const second = draw(candidates, random, first);
-  return cost(second) < cost(first) ? second : first;
+  return cost(second, now) < cost(first, now) ? second : first;
 }
 
 /**
@@ -98,17 +98,19 @@ function weigh(candidates: Candidate[]): void {
 }
 
 /**
- * How long until a new call on the candidate would be answered, as far as can be told: its rate limiter's
- * wait, or the time its calls in flight (with this one) take to clear, whichever is longer.
+ * How loaded the candidate is for its capacity, in milliseconds: its rate limiter's wait for one more
+ * request, or the time what it has on its hands (its calls in flight and those given to it lately, with
+ * this one) takes at its capacity, whichever is longer. The lower of two wins: at light load calls go in
+ * proportion to capacity, under load to the member that would send the call soonest.
  */
-function cost({ member, outlook, perCall }: Candidate): number {
-  return Math.max(outlook.queueWait, (member.inFlight + 1) * perCall);
+function cost({ member, outlook, perCall }: Candidate, now: number): number {
+  return Math.max(outlook.queueWait, (member.load(now) + 1) * perCall);
 }
 
-/** The first candidate, in the pool's order, whose limits let a call go now; else the soonest. */
-function ordered(candidates: Candidate[]): Candidate {
+/** The first candidate, in the pool's order, whose limits let a call go now; else the least loaded. */
+function ordered(candidates: Candidate[], now: number): Candidate {
   for (const candidate of candidates) if (candidate.outlook.queueWait === 0) return candidate;
-  return candidates.reduce((best, candidate) => (cost(candidate) < cost(best) ? candidate : best));
+  return candidates.reduce((best, candidate) => (cost(candidate, now) < cost(best, now) ? candidate : best));
 }
 
 /** A candidate drawn in proportion to its capacity, other than `except`. */

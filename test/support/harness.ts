@@ -39,11 +39,16 @@ export async function harness(options: ResilienceOptions = {}, clientOptions: Co
     // A circuit's pauses are exact (no jitter) unless the test asks for it.
     circuitBreaker: options.circuitBreaker ? { jitter: false, ...options.circuitBreaker } : false,
   });
-  const waits: number[] = [];
+  announceWaits(clock, ai);
+  return { server, clock, raw, ai };
+}
+
+/** Makes {@link drive} advance `clock` through the retry and rate-limit waits `ai` announces (and only those). */
+export function announceWaits(clock: FakeClock, ai: ResilientClient<OpenAI>): void {
+  const waits = announcedWaits.get(clock) ?? [];
   announcedWaits.set(clock, waits);
   ai.resilience.on('retry', (event) => waits.push(event.delay));
   ai.resilience.on('rateLimitWait', (event) => waits.push(event.delay));
-  return { server, clock, raw, ai };
 }
 
 /**
