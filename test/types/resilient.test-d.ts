@@ -27,6 +27,19 @@ describe('resilient(): the client type', () => {
     expectTypeOf(resilient(new OpenAI(), { retry: { maxRetries: 3 } })).toHaveProperty('resilience');
   });
 
+  it('a pool is a client of its first member\'s class', () => {
+    const azure = new AzureOpenAI({ apiVersion: '2024-10-21', endpoint: 'https://x.openai.azure.com' });
+    expectTypeOf(resilient([new OpenAI(), new OpenAI()])).toEqualTypeOf<ResilientClient<OpenAI>>();
+    expectTypeOf(resilient([{ client: azure, name: 'east', models: { 'gpt-4.1': 'gpt41-east' } }, new OpenAI()])).toEqualTypeOf<ResilientClient<AzureOpenAI>>();
+    expectTypeOf(resilient([new OpenAI(), { client: new OpenAI(), weight: 2 }], { pool: { routing: 'ordered' } })).toExtend<OpenAI>();
+    // @ts-expect-error an empty pool
+    resilient([]);
+    // @ts-expect-error not a routing
+    resilient([new OpenAI()], { pool: { routing: 'fastest' } });
+    // @ts-expect-error a weight is a number
+    resilient([{ client: new OpenAI(), weight: 'high' }]);
+  });
+
   it('accepts only OpenAI clients', () => {
     // @ts-expect-error not a client
     resilient({});
