@@ -20,6 +20,12 @@ import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */
 const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'rate_limit_timeout']);
 
+/**
+ * Failures of one pool member that another member may not share (its key, its project's quota, its
+ * deployment): a pooled call retries them on another member, though a single client would not retry them.
+ */
+const MEMBER_FAULTS: ReadonlySet<string> = new Set(['authentication', 'permission_denied', 'quota_exhausted', 'not_found']);
+
 export interface LoopHooks {
   readonly deadlineAt: number | undefined;
   /** Only time can abort the call: attempts are sent without a signal (see `AttemptPlan.timed`). */
@@ -104,6 +110,13 @@ export async function retryLoop(
         throw giveUp(ctx, request, attempt, lastError ?? error, reason);
       }
       lastError = error;
+      // In a pool, what one member refuses (its key, its quota, its deployment) another may serve: the
+      // retry goes there at once, within the call's retries.
+      if (pool && MEMBER_FAULTS.has(classification.kind) && attempt <= maxRetries && request.replayable && otherMemberReady(ctx, pool, { ...request, model: model! }, poolCall!)) {
+        ctx.shared.stats.retried(statsScope(ctx, request));
+        announceRetry(attempt, 0, 'member', classification.kind, classification.status, error);
+        continue;
+      }
       if (classification.kind === 'authentication' && !refreshedCredentials && (await refreshCredentials(ctx, error))) {
         refreshedCredentials = true;
         events.emit('retry', { ...eventBase(ctx, request), attempt, delay: 0, delaySource: 'credentials', kind: 'authentication', status: classification.status, error });

@@ -79,3 +79,29 @@ describe('pool retries', () => {
     expect(received(h)).toEqual([1, 1]);
   });
 });
+
+describe('pool: failures of one member that another does not share', () => {
+  it.each([
+    ['a revoked key (401)', () => faults.unauthorized()],
+    ['a project out of quota', () => faults.insufficientQuota()],
+    ['a deployment that does not exist (404)', () => faults.notFound({ model: 'gpt-4.1-mini' })],
+    ['a key without access (403)', () => faults.forbidden()],
+  ])('%s goes to another member at once', async (_, fault) => {
+    const h = await poolHarness([{}, {}], { pool: { routing: 'ordered' } });
+    const retries: RetryEvent[] = [];
+    h.ai.resilience.on('retry', (e) => retries.push(e));
+    h.servers[0]!.enqueue(fault());
+    await drive(h.clock, h.ai.chat.completions.create(chatParams));
+    expect(received(h)).toEqual([1, 1]);
+    expect(retries).toEqual([expect.objectContaining({ member: 'm0', delay: 0, delaySource: 'member' })]);
+  });
+
+  it('fails as a single client would once every member refused', async () => {
+    const h = await poolHarness([{}, {}]);
+    h.servers[0]!.enqueue(faults.unauthorized());
+    h.servers[1]!.enqueue(faults.unauthorized());
+    const error = await rejectionOf(drive(h.clock, h.ai.chat.completions.create(chatParams)));
+    expect(error.status).toBe(401);
+    expect(received(h)).toEqual([1, 1]);
+  });
+});
