@@ -9,7 +9,7 @@ import { AbortScope, type Abortable } from '../core/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards, type AttemptGuard } from './attempt-guards.js';
 import { pickMember, type MemberPick } from './pick-member.js';
-import type { PoolCall } from './pool-state.js';
+import type { PoolCall, PoolState } from './pool-state.js';
 import type { MemberState } from '../pool/member-state.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
@@ -69,7 +69,8 @@ export async function runAttempt(
   plan: AttemptPlan,
   send: SendOnce,
 ): Promise<ResponseProps> {
-  const pooled = await pooledGuards(ctx, request, working, plan);
+  // Checked here, not in pooledGuards: a single client's attempt awaits nothing more.
+  const pooled = ctx.shared.pool && plan.pool ? await pooledGuards(ctx, ctx.shared.pool, request, working, plan) : undefined;
   const member = pooled?.member;
   const guard = pooled?.guard ?? (await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt, plan.hedge ? undefined : plan.probeDueBy));
   if (member) working = forMember(working, request, member);
@@ -186,12 +187,12 @@ export async function runAttempt(
  */
 async function pooledGuards(
   ctx: PipelineContext,
+  pool: PoolState,
   request: RequestInfo,
   working: SdkRequestOptions,
   plan: AttemptPlan,
 ): Promise<{ member: MemberPick; guard: AttemptGuard } | undefined> {
-  const pool = ctx.shared.pool;
-  if (!pool || !plan.pool || request.model === undefined) return undefined;
+  if (!plan.pool || request.model === undefined) return undefined;
   const refused = new Set<MemberState>();
   const pickPlan = { call: plan.parent, deadlineAt: plan.deadlineAt, mayWait: plan.mayWaitForMember ?? true, refused };
   for (;;) {
