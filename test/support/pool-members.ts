@@ -1,0 +1,131 @@
+import OpenAI from 'openai';
+import { afterEach } from 'vitest';
+import { resilient, type PoolMember, type ResilienceOptions, type ResilientClient } from '../../src/index.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { startFaultServer, type FaultServer } from '../../src/testing/index.js';
+
+/** A pool whose members each have their own loopback fault server, on a fake clock. */
+export interface MemberPool {
+  /** One fault server per member, in the pool's order. */
+  servers: FaultServer[];
+  /** The members' own SDK clients (`sk-member-<i>`, SDK retries off). */
+  clients: OpenAI[];
+  clock: FakeClock;
+  ai: ResilientClient<OpenAI>;
+  /** Requests each member's server received at `path` (chat completions by default), in the pool's order. */
+  received(path?: string): number[];
+}
+
+const open: FaultServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((server) => server.close()));
+});
+
+/** A fault server closed after the test. */
+export async function faultServer(): Promise<FaultServer> {
+  const server = await startFaultServer();
+  open.push(server);
+  return server;
+}
+
+/** Retry and rate-limit waits announced and not yet advanced, per clock (see {@link drivePool}). */
+const announced = new WeakMap<FakeClock, number[]>();
+
+/**
+ * A pool of `members.length` OpenAI members named `m0`, `m1`…, each on its own fault server, with
+ * `members[i]` merged into member `i` (`models`, `weight`, `maxConcurrent`, a `fetch` for its client).
+ * As the single client's harness: the breaker, the bulkhead, the rate limiter and the retry budget are off
+ * unless the test turns them on, and nothing is jittered.
+ */
+export async function memberPool(
+  members: ReadonlyArray<Omit<PoolMember, 'client'> & { fetch?: typeof globalThis.fetch }>,
+  options: ResilienceOptions = {},
+  clock = new FakeClock(1_700_000_000_000),
+): Promise<MemberPool> {
+  const servers: FaultServer[] = [];
+  const clients: OpenAI[] = [];
+  const entries: PoolMember<OpenAI>[] = [];
+  for (const [index, { fetch, ...member }] of members.entries()) {
+    const server = await faultServer();
+    servers.push(server);
+    const client = new OpenAI({ apiKey: `sk-member-${index}`, baseURL: server.url, maxRetries: 0, ...(fetch ? { fetch } : {}) });
+    clients.push(client);
+    entries.push({ name: `m${index}`, ...member, client });
+  }
+  const ai = resilient(entries as [PoolMember<OpenAI>, ...PoolMember[]], poolOptions(clock, options));
+  announceWaits(clock, ai);
+  const received = (path = '/chat/completions') => servers.map((server) => server.requestsTo(path).length);
+  return { servers, clients, clock, ai, received };
+}
+
+/** The options {@link memberPool} gives its pool: `options` over the fake clock, the policies off unless asked for. */
+export function poolOptions(clock: FakeClock, options: ResilienceOptions = {}): ResilienceOptions {
+  return {
+    clock,
+    bulkhead: false,
+    rateLimit: false,
+    ...options,
+    retry: options.retry === false ? false : { jitter: false, budget: false, ...options.retry },
+    circuitBreaker: options.circuitBreaker ? { jitter: false, ...options.circuitBreaker } : false,
+  };
+}
+
+/** Makes {@link drivePool} advance `clock` through the retry and rate-limit waits `ai` announces. */
+export function announceWaits(clock: FakeClock, ai: ResilientClient<OpenAI>): void {
+  const waits = announced.get(clock) ?? [];
+  announced.set(clock, waits);
+  ai.resilience.on('retry', (event) => waits.push(event.delay));
+  ai.resilience.on('rateLimitWait', (event) => waits.push(event.delay));
+}
+
+/**
+ * Awaits `call` while advancing `clock` through each retry and rate-limit wait announced on it (and only
+ * those: attempt, total and hedge timers are the test's to advance), so that a test never sleeps.
+ */
+export async function drivePool<T>(clock: FakeClock, call: Promise<T>): Promise<T> {
+  const waits = announced.get(clock) ?? [];
+  let settled = false;
+  const done = call.then(
+    () => void (settled = true),
+    () => void (settled = true),
+  );
+  const giveUpAt = Date.now() + 5000;
+  while (!settled && Date.now() < giveUpAt) {
+    const wait = clock.pending().find((timer) => waits.includes(timer.delay));
+    if (wait) {
+      waits.splice(waits.indexOf(wait.delay), 1);
+      await clock.advance(wait.at - clock.now());
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  await done;
+  return call;
+}
+
+/**
+ * A `fetch` for a member's client whose answers wait while the gate is shut: the request reaches the
+ * server at once, the client sees the answer only once the gate opens. Holds an attempt in flight for as
+ * long as a test needs, on any machine.
+ */
+export function answerGate() {
+  let opened: Promise<void> = Promise.resolve();
+  let open = () => {};
+  return {
+    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const gate = opened;
+      const response = await fetch(input, init);
+      await gate;
+      return response;
+    }) as typeof globalThis.fetch,
+    shut: () => {
+      opened = new Promise((resolve) => (open = resolve));
+    },
+    open: () => open(),
+  };
+}
+
+/** The `model` of each chat completion request `server` received. */
+export function modelsSent(server: FaultServer): string[] {
+  return server.requestsTo('/chat/completions').map((request) => (request.body as { model: string }).model);
+}
