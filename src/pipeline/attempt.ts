@@ -210,9 +210,13 @@ async function pooledGuards(
 /** Refusals by a member's own guards that another member may not share. */
 const POOL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'rate_limit_timeout']);
 
-/** The options an attempt sends to `member`: the model renamed to the member's name for it (an Azure deployment). */
+/**
+ * The options an attempt sends to `member`: a copy of its own, since a member's client may rewrite what it
+ * sends (an `AzureOpenAI` client puts its deployment into `path`) and the call's next attempt may go to
+ * another member; the model renamed to the member's name for it (an Azure deployment).
+ */
 function forMember(working: SdkRequestOptions, request: RequestInfo, member: MemberPick): SdkRequestOptions {
-  if (member.model === request.model || !isPlainObject(working.body)) return working;
+  if (member.model === request.model || !isPlainObject(working.body)) return { ...working };
   return { ...working, body: { ...working.body, model: member.model } };
 }
 

@@ -326,6 +326,14 @@ describe('Azure members', () => {
     expect(openaiServer.requests.map((request) => request.rawPath)).toEqual(['/v1/chat/completions']);
     expect(azureServer.requests.map((request) => request.rawPath.split('?')[0])).toEqual(['/openai/deployments/my-deployment/chat/completions']);
   });
+
+  it('a retry from an Azure member that serves the model under its own name goes to the OpenAI member\'s own path', async () => {
+    const { ai, clock, azureServer, openaiServer } = await azureAndOpenAI({ models: ['gpt-4.1'] }, 'azure');
+    azureServer.enqueue(faults.serverError(500));
+    await drivePool(clock, ai.chat.completions.create(gpt41));
+    expect(azureServer.requests.map((request) => request.rawPath.split('?')[0])).toEqual(['/openai/deployments/gpt-4.1/chat/completions']);
+    expect(openaiServer.requests.map((request) => request.rawPath)).toEqual(['/v1/chat/completions']);
+  });
 });
 
 describe('requests without a model', () => {
