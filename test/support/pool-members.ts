@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { afterEach } from 'vitest';
 import { resilient, type PoolMember, type ResilienceOptions, type ResilientClient } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
-import { startFaultServer, type FaultServer } from '../../src/testing/index.js';
+import { startFaultServer, type FaultServer, type FaultServerOptions } from '../../src/testing/index.js';
 
 /** A pool whose members each have their own loopback fault server, on a fake clock. */
 export interface MemberPool {
@@ -22,8 +22,8 @@ afterEach(async () => {
 });
 
 /** A fault server closed after the test. */
-export async function faultServer(): Promise<FaultServer> {
-  const server = await startFaultServer();
+export async function faultServer(options?: FaultServerOptions): Promise<FaultServer> {
+  const server = await startFaultServer(options);
   open.push(server);
   return server;
 }
