@@ -8,7 +8,7 @@ import { eventBase } from '../events/event-base.js';
 import { AbortScope, type Abortable } from '../core/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards, type AttemptGuard } from './attempt-guards.js';
-import { pickMember, type MemberPick } from './pick-member.js';
+import { otherMemberReady, pickMember, type MemberPick } from './pick-member.js';
 import type { PoolCall, PoolState } from './pool-state.js';
 import type { MemberState } from '../pool/member-state.js';
 import type { PipelineContext } from './pipeline-context.js';
@@ -196,9 +196,14 @@ async function pooledGuards(
   const refused = new Set<MemberState>();
   const pickPlan = { call: plan.parent, deadlineAt: plan.deadlineAt, mayWait: plan.mayWaitForMember ?? true, refused };
   for (;;) {
-    const member = await pickMember(ctx, pool, { ...request, model: request.model }, plan.pool, pickPlan);
+    const pooledRequest = { ...request, model: request.model };
+    const member = await pickMember(ctx, pool, pooledRequest, plan.pool, pickPlan);
+    // A member whose limits are shared by processes may be paused or spent there, which routing (reading
+    // this process's view of them) cannot see: while another member can take the call now, it refuses
+    // rather than waits for them, and the attempt goes to that member.
+    const waitUntil = member.runtime.rateLimiter?.isShared && otherMemberReady(ctx, pool, pooledRequest, plan.pool, refused) ? ctx.options.clock.now() : plan.deadlineAt;
     try {
-      return { member, guard: await enterGuards(ctx, request, working, member.breakerKey, plan.parent, plan.deadlineAt, undefined, member) };
+      return { member, guard: await enterGuards(ctx, request, working, member.breakerKey, plan.parent, waitUntil, undefined, member) };
     } catch (error) {
       member.end();
       if (plan.parent.aborted || !POOL_REFUSALS.has(classify(error).kind)) throw error;

@@ -75,10 +75,20 @@ export async function pickMember(ctx: PipelineContext, pool: PoolState, request:
   }
 }
 
-/** Whether a member the call has not failed on can take an attempt at `model` now (a retry then goes there at once). */
-export function otherMemberReady(ctx: PipelineContext, pool: PoolState, request: RequestInfo & { model: string }, call: PoolCall): boolean {
+/**
+ * Whether a member the call has not failed on (nor is on now, nor in `refused`) can take an attempt at
+ * `model` now (a retry then goes there at once).
+ */
+export function otherMemberReady(
+  ctx: PipelineContext,
+  pool: PoolState,
+  request: RequestInfo & { model: string },
+  call: PoolCall,
+  refused?: ReadonlySet<MemberState>,
+): boolean {
   const now = ctx.options.clock.now();
   const avoid = avoided(call);
+  if (refused) for (const member of refused) avoid.add(member);
   const outlook = (member: MemberState) => memberOutlook(ctx, pool.runtimeOf.get(member)!, request.model, breakerKeyFor(ctx, pool.runtimeOf.get(member)!, request), now);
   const chosen = route(pool.states, pool.routing, request.model, avoid, now, outlook);
   return chosen.member !== undefined && !avoid.has(chosen.member);

@@ -117,4 +117,24 @@ describe('pools sharing learned rate limits through Redis', () => {
     expect(servers[0]!.stats().rateLimited).toBe(0);
     expect(waits).toEqual([]);
   });
+
+  it('a member paused by a 429 in one process is skipped by the other, which does not wait for it', async () => {
+    const redisServer = await startRedisServer();
+    const { servers, process } = await members([{}, {}], redisServer);
+    // The pause (3 s) is well within the calls' deadline: a call that waited for m0 would get there.
+    const options: ResilienceOptions = { rateLimit: {}, timeout: { total: 60_000 } };
+    const a = await process(options);
+    const b = await process(options);
+    servers[0]!.enqueue(faults.rateLimited({ retryAfterMs: 3_000, noRetryHeaders: true }));
+    await expect(a.ai.chat.completions.create(gpt41)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    const admin = await connectRedis(redisServer);
+    await expect.poll(async () => (await admin.keys('test:rate:*')).length).toBe(1);
+
+    const waits: RateLimitWaitEvent[] = [];
+    b.ai.resilience.on('rateLimitWait', (event) => waits.push(event));
+    await b.ai.chat.completions.create(gpt41);
+    expect(b.members()).toEqual(['m1']);
+    expect(servers.map((server) => server.requestsTo('/chat/completions').length)).toEqual([1, 1]);
+    expect(waits).toEqual([]);
+  });
 });
