@@ -101,6 +101,8 @@ export async function runAttempt(
   if (plan.number > 1) working.headers = withRetryCount(working.headers, plan.number - 1);
   const endStream = (error?: unknown) => {
     abort.dispose();
+    // A stream handed over holds its member (its `maxConcurrent`) until it ends, as it holds the bulkhead.
+    member?.end();
     guard.ended(error);
     plan.onStreamEnd(error);
   };
@@ -174,7 +176,7 @@ export async function runAttempt(
     attemptEnded(outcome);
     throw error;
   } finally {
-    member?.end();
+    if (!handedOver) member?.end();
     if (handedOver) abort.clearTimers();
     else abort.dispose();
   }

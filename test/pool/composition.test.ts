@@ -226,6 +226,22 @@ describe('streams through a member', () => {
     expect(pool.ai.resilience.stats().members).toMatchObject({ m0: { requests: 1, failures: 0, inFlight: 0 } });
   });
 
+  it('a stream in progress holds its member until it ends: a member full with it is skipped', async () => {
+    const pool = await memberPool([{ maxConcurrent: 1 }, {}], { pool: { routing: 'ordered' } });
+    pool.servers[0]!.enqueue(faults.stream({ chunks: 3, stallAfter: 1 }));
+    const stream = await pool.ai.chat.completions.create({ ...gpt41, stream: true });
+    const reader = stream[Symbol.asyncIterator]();
+    await reader.next();
+    expect(pool.ai.resilience.stats().members!['m0']!.inFlight).toBe(1);
+    await pool.ai.chat.completions.create(gpt41);
+    expect(pool.received()).toEqual([1, 1]);
+    // Once the stream ends (here its caller stops it), m0 has room again.
+    stream.controller.abort();
+    await until(() => pool.ai.resilience.stats().members!['m0']!.inFlight === 0);
+    await pool.ai.chat.completions.create(gpt41);
+    expect(pool.received()).toEqual([2, 1]);
+  });
+
   it('a Responses stream is read to the end through a member', async () => {
     const pool = await memberPool([{}, {}], { pool: { routing: 'ordered' } });
     const stream = await pool.ai.responses.create({ model: 'gpt-4.1', input: 'Say ok', stream: true });
