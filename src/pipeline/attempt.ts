@@ -223,8 +223,25 @@ const POOL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'rate_limit_
  * another member; the model renamed to the member's name for it (an Azure deployment).
  */
 function forMember(working: SdkRequestOptions, request: RequestInfo, member: MemberPick): SdkRequestOptions {
-  if (member.model === request.model || !isPlainObject(working.body)) return { ...working };
-  return { ...working, body: { ...working.body, model: member.model } };
+  const { body } = working;
+  if (member.model === request.model) return { ...working };
+  if (isPlainObject(body)) return { ...working, body: { ...body, model: member.model } };
+  // A multipart upload (audio, image edits): its form says the model, and an Azure client takes the
+  // deployment from `__metadata.model`.
+  if (isForm(body)) return { ...working, body: renamedForm(body, member.model), __metadata: { ...working.__metadata, model: member.model } };
+  return { ...working };
+}
+
+function isForm(body: unknown): body is FormData {
+  return typeof FormData !== 'undefined' && body instanceof FormData;
+}
+
+/** A copy of `form` (its files are Blobs: shared, not read) asking for `model`. */
+function renamedForm(form: FormData, model: string): FormData {
+  const copy = new FormData();
+  for (const [name, value] of form.entries()) copy.append(name, value);
+  copy.set('model', model);
+  return copy;
 }
 
 /** Counts the attempt's outcome for its member (an attempt its call aborted says nothing of the member). */

@@ -1,4 +1,4 @@
-import OpenAI, { AzureOpenAI } from 'openai';
+import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { Stream } from 'openai/streaming';
 import { describe, expect, it } from 'vitest';
 import {
@@ -349,6 +349,20 @@ describe('Azure members', () => {
     await drivePool(clock, ai.chat.completions.create(gpt41));
     expect(azureServer.requests.map((request) => request.rawPath.split('?')[0])).toEqual(['/openai/deployments/gpt-4.1/chat/completions']);
     expect(openaiServer.requests.map((request) => request.rawPath)).toEqual(['/v1/chat/completions']);
+  });
+
+  it('a multipart upload to an Azure member goes to its deployment, the form asking for its model', async () => {
+    const { ai, clock, azureServer } = await azureAndOpenAI({ models: { 'whisper-1': 'whisper-east' } }, 'azure');
+    azureServer.enqueue(faults.ok({ text: 'hello' }));
+    const file = await toFile(Buffer.from('not really audio'), 'speech.mp3');
+    const transcription = await drivePool(clock, ai.audio.transcriptions.create({ model: 'whisper-1', file }));
+    expect(transcription.text).toBe('hello');
+    const [received] = azureServer.requests;
+    expect(received!.rawPath.split('?')[0]).toBe('/openai/deployments/whisper-east/audio/transcriptions');
+    const form = String(received!.body);
+    expect(/name="model"\r\n\r\n([^\r]*)/.exec(form)?.[1]).toBe('whisper-east');
+    expect(form).toContain('filename="speech.mp3"');
+    expect(form).toContain('not really audio');
   });
 });
 
