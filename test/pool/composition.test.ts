@@ -213,6 +213,17 @@ describe('hedges go to another member', () => {
     controller.abort();
     expect(await call).toBeInstanceOf(OpenAI.APIUserAbortError);
   });
+  it('with no other member serving the model, the hedge goes to the same member rather than not at all', async () => {
+    const pool = await memberPool([{}, { models: ['gpt-4.1-mini'] }], { hedge: { delay: 200, maxHedgedShare: 1 } });
+    const starts = collect<AttemptStartEvent>(pool.ai, 'attemptStart');
+    pool.servers[0]!.enqueue(faults.stall());
+    const call = pool.ai.chat.completions.create(gpt41);
+    await until(() => pool.received()[0] === 1);
+    await pool.clock.advance(200);
+    expect((await call).id).toBe('chatcmpl-2');
+    expect(starts.map((event) => [event.hedge, event.member])).toEqual([[0, 'm0'], [1, 'm0']]);
+    expect(pool.received()).toEqual([2, 0]);
+  });
 });
 
 describe('streams through a member', () => {
@@ -280,7 +291,7 @@ describe('streams through a member', () => {
   });
 });
 
-describe('timeouts', () => {
+describe('timeouts and budgets', () => {
   it('timeout.attempt bounds each member\'s attempt and timeout.total the whole call across members', async () => {
     const pool = await memberPool([{}, {}], { pool: { routing: 'ordered' }, timeout: { attempt: 4_000, total: 10_000 }, retry: { maxRetries: 5 } });
     for (const server of pool.servers) server.enqueue(faults.stall(), faults.stall());
@@ -301,6 +312,16 @@ describe('timeouts', () => {
     expect(retries.map((event) => [event.member, event.kind, event.delay])).toEqual([['m0', 'timeout', 0], ['m1', 'timeout', 0]]);
     expect(pool.received()).toEqual([2, 1]);
     await until(() => pool.servers.every((server) => server.openRequests === 0));
+  });
+  it('a retry to another member is a retry: the retry budget bounds it', async () => {
+    const pool = await memberPool([{}, {}], { pool: { routing: 'ordered' }, retry: { budget: { ratio: 0, minRetries: 1 } } });
+    for (let call = 0; call < 2; call++) pool.servers[0]!.enqueue(faults.serverError(500));
+    await drivePool(pool.clock, pool.ai.chat.completions.create(gpt41));
+    expect(pool.received()).toEqual([1, 1]);
+    // The budget's one retry is spent: the next failure on m0 is the call's, m1 is not tried.
+    const error = await rejectionOf(drivePool(pool.clock, pool.ai.chat.completions.create(gpt41)));
+    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(pool.received()).toEqual([2, 1]);
   });
 });
 
