@@ -304,12 +304,17 @@ describe('timeouts and budgets', () => {
     await pool.clock.advance(3_999);
     expect(pool.received()).toEqual([1, 1]);
     await pool.clock.advance(1);
+    // Every member has failed the call: its next retry waits its backoff, then goes to the first again.
+    await until(() => retries.length === 2);
+    const backoff = retries[1]!.delay;
+    expect(backoff).toBeGreaterThan(0);
+    await pool.clock.advance(backoff);
     await until(() => pool.received()[0] === 2);
-    // The call's deadline is not restarted by a member: it ends at 10 s, 2 s into the third attempt.
-    await pool.clock.advance(2_000);
+    // The call's deadline is not restarted by a member: it ends at 10 s, into the third attempt.
+    await pool.clock.advance(10_000 - 8_000 - backoff);
     const error = await call;
     expect(error).toBeInstanceOf(DeadlineExceededError);
-    expect(retries.map((event) => [event.member, event.kind, event.delay])).toEqual([['m0', 'timeout', 0], ['m1', 'timeout', 0]]);
+    expect(retries.map((event) => [event.member, event.kind, event.delaySource])).toEqual([['m0', 'timeout', 'member'], ['m1', 'timeout', 'backoff']]);
     expect(pool.received()).toEqual([2, 1]);
     await until(() => pool.servers.every((server) => server.openRequests === 0));
   });

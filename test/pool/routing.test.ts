@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import { chatParams, drive } from '../support/harness.js';
-import { poolHarness, received } from '../support/pool-harness.js';
+import { memberPool, type MemberPool } from '../support/pool-members.js';
 
 /** `n` calls one after another. */
-async function sequential(h: Awaited<ReturnType<typeof poolHarness>>, n: number, params: object = chatParams): Promise<void> {
+async function sequential(h: MemberPool, n: number, params: object = chatParams): Promise<void> {
   for (let i = 0; i < n; i++) await drive(h.clock, h.ai.chat.completions.create(params as typeof chatParams));
 }
 
 describe('pool routing', () => {
   it('balanced (the default) splits calls in proportion to weight, even one at a time', async () => {
-    const h = await poolHarness([{ member: { weight: 1 } }, { member: { weight: 2 } }, { member: { weight: 3 } }]);
+    const h = await memberPool([{ weight: 1 }, { weight: 2 }, { weight: 3 }]);
     await sequential(h, 120);
-    const [a, b, c] = received(h);
+    const [a, b, c] = h.received();
     // Each call goes to the member furthest below its share: within a few calls of 20 / 40 / 60.
     expect(a! + b! + c!).toBe(120);
     expect(Math.abs(a! - 20)).toBeLessThanOrEqual(3);
@@ -22,15 +22,15 @@ describe('pool routing', () => {
 
   it('balanced spreads concurrent calls by the members\' learned limits', async () => {
     // Three accounts of 60, 120 and 180 requests a minute, announced in their x-ratelimit-* headers.
-    const capacity = (rpm: number) => ({ capacity: { requestsPerMinute: rpm, burstSeconds: 60 } });
-    const h = await poolHarness([capacity(600), capacity(1_200), capacity(1_800)], { rateLimit: {} });
+    const capacity = (rpm: number) => ({ server: { capacity: { requestsPerMinute: rpm, burstSeconds: 60 } } });
+    const h = await memberPool([capacity(600), capacity(1_200), capacity(1_800)], { rateLimit: {} });
     // The first calls learn each member's limits.
     await sequential(h, 6);
     const stats = h.ai.resilience.stats().members!;
     expect(stats['m2']!.rateLimits['gpt-4.1-mini']).toMatchObject({ requestsPerMinute: 1_800 });
-    const before = received(h);
+    const before = h.received();
     await Promise.all(Array.from({ length: 60 }, () => drive(h.clock, h.ai.chat.completions.create(chatParams))));
-    const shares = received(h).map((count, index) => count - before[index]!);
+    const shares = h.received().map((count, index) => count - before[index]!);
     expect(shares.reduce((x, y) => x + y)).toBe(60);
     // 1 : 2 : 3, within a few calls.
     expect(Math.abs(shares[0]! - 10)).toBeLessThanOrEqual(4);
@@ -39,22 +39,22 @@ describe('pool routing', () => {
   });
 
   it('ordered sends everything to the first member while it can take it', async () => {
-    const h = await poolHarness([{}, {}, {}], { pool: { routing: 'ordered' } });
+    const h = await memberPool([{}, {}, {}], { pool: { routing: 'ordered' } });
     await sequential(h, 10);
-    expect(received(h)).toEqual([10, 0, 0]);
+    expect(h.received()).toEqual([10, 0, 0]);
   });
 
   it('ordered overflows to the next member when the first is full', async () => {
-    const h = await poolHarness([{ member: { maxConcurrent: 2 } }, {}], { pool: { routing: 'ordered' } });
+    const h = await memberPool([{ maxConcurrent: 2 }, {}], { pool: { routing: 'ordered' } });
     h.servers[0]!.enqueue(faults.delay(50), faults.delay(50));
     await Promise.all(Array.from({ length: 5 }, () => drive(h.clock, h.ai.chat.completions.create(chatParams))));
-    expect(received(h)).toEqual([2, 3]);
+    expect(h.received()).toEqual([2, 3]);
   });
 
   it('weighted draws members at random in proportion to weight', async () => {
-    const h = await poolHarness([{ member: { weight: 1 } }, { member: { weight: 4 } }], { pool: { routing: 'weighted' } });
+    const h = await memberPool([{ weight: 1 }, { weight: 4 }], { pool: { routing: 'weighted' } });
     await sequential(h, 200);
-    const [a, b] = received(h);
+    const [a, b] = h.received();
     expect(a! + b!).toBe(200);
     // Binomial(200, 0.2): mean 40, sd 5.7; 15..70 is beyond four sd either way.
     expect(a).toBeGreaterThan(15);
@@ -62,12 +62,12 @@ describe('pool routing', () => {
   });
 
   it('sends a model only to the members that serve it, under the name each knows it by', async () => {
-    const h = await poolHarness([
-      { member: { models: ['gpt-4.1'] } },
-      { member: { models: { 'gpt-4.1-mini': 'mini-deployment', 'gpt-4.1': 'big-deployment' } } },
+    const h = await memberPool([
+      { models: ['gpt-4.1'] },
+      { models: { 'gpt-4.1-mini': 'mini-deployment', 'gpt-4.1': 'big-deployment' } },
     ]);
     await sequential(h, 4, chatParams);
-    expect(received(h)).toEqual([0, 4]);
+    expect(h.received()).toEqual([0, 4]);
     expect(h.servers[1]!.requestsTo('/chat/completions').map((r) => (r.body as { model: string }).model)).toEqual(Array(4).fill('mini-deployment'));
     await sequential(h, 20, { ...chatParams, model: 'gpt-4.1' });
     const models = h.servers.map((server) => new Set(server.requestsTo('/chat/completions').map((r) => (r.body as { model: string }).model)));
@@ -78,15 +78,15 @@ describe('pool routing', () => {
   });
 
   it('rejects a call for a model no member serves with a TypeError naming it, sending nothing', async () => {
-    const h = await poolHarness([{ member: { models: ['gpt-4.1'] } }, { member: { models: ['gpt-4.1'] } }]);
+    const h = await memberPool([{ models: ['gpt-4.1'] }, { models: ['gpt-4.1'] }]);
     await expect(h.ai.chat.completions.create(chatParams)).rejects.toThrow(/no pool member serves the model "gpt-4\.1-mini" \(members: m0, m1\)/);
-    expect(received(h)).toEqual([0, 0]);
+    expect(h.received()).toEqual([0, 0]);
   });
 
   it('sends requests without a model (files, models) to the first member', async () => {
-    const h = await poolHarness([{}, {}]);
+    const h = await memberPool([{}, {}]);
     await h.ai.models.list();
     await h.ai.models.list();
-    expect(received(h, '/models')).toEqual([2, 0]);
+    expect(h.received('/models')).toEqual([2, 0]);
   });
 });

@@ -2,46 +2,46 @@ import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import { CircuitOpenError, RateLimitTimeoutError } from '../../src/index.js';
 import { chatParams, drive, rejectionOf } from '../support/harness.js';
-import { poolHarness, received, type PoolHarness } from '../support/pool-harness.js';
+import { memberPool, type MemberPool } from '../support/pool-members.js';
 
 /** Pauses member `index` for `ms` with a 429 that says only when to come back (the call itself goes elsewhere). */
-function pauseNext(h: PoolHarness, index: number, ms: number): void {
+function pauseNext(h: MemberPool, index: number, ms: number): void {
   h.servers[index]!.enqueue(faults.rateLimited({ retryAfterMs: ms, noRetryHeaders: true }));
 }
 
 describe('pool: when no member can take a call now', () => {
   it('waits for the member that is ready first, then sends to it', async () => {
-    const h = await poolHarness([{}, {}], { rateLimit: {}, pool: { routing: 'ordered' }, retry: { maxRetries: 0 } });
+    const h = await memberPool([{}, {}], { rateLimit: {}, pool: { routing: 'ordered' }, retry: { maxRetries: 0 } });
     pauseNext(h, 0, 20_000);
     pauseNext(h, 1, 8_000);
     await rejectionOf(drive(h.clock, h.ai.chat.completions.create(chatParams)));
     await rejectionOf(drive(h.clock, h.ai.chat.completions.create(chatParams)));
-    expect(received(h)).toEqual([1, 1]);
+    expect(h.received()).toEqual([1, 1]);
     // m0 is paused for 20 s, m1 for 8 s: the call waits for m1, sending nothing meanwhile.
     const started = h.clock.now();
     const call = h.ai.chat.completions.create(chatParams);
     await h.clock.until((timers) => timers.some((timer) => timer.delay === 8_000));
-    expect(received(h)).toEqual([1, 1]);
+    expect(h.received()).toEqual([1, 1]);
     await h.clock.advance(8_000);
     await call;
     expect(h.clock.now() - started).toBe(8_000);
-    expect(received(h)).toEqual([1, 2]);
+    expect(h.received()).toEqual([1, 2]);
   });
 
   it('fails at once with RateLimitTimeoutError, sending nothing, when the first member ready is past the deadline', async () => {
-    const h = await poolHarness([{}, {}], { rateLimit: {}, retry: { maxRetries: 0 }, timeout: { total: 5_000 } });
+    const h = await memberPool([{}, {}], { rateLimit: {}, retry: { maxRetries: 0 }, timeout: { total: 5_000 } });
     pauseNext(h, 0, 30_000);
     pauseNext(h, 1, 30_000);
     await rejectionOf(drive(h.clock, h.ai.chat.completions.create(chatParams)));
     await rejectionOf(drive(h.clock, h.ai.chat.completions.create(chatParams)));
-    expect(received(h)).toEqual([1, 1]);
+    expect(h.received()).toEqual([1, 1]);
     const error = await rejectionOf(h.ai.chat.completions.create(chatParams));
     expect(error).toBeInstanceOf(RateLimitTimeoutError);
-    expect(received(h)).toEqual([1, 1]);
+    expect(h.received()).toEqual([1, 1]);
   });
 
   it('fails with CircuitOpenError when every member\'s circuit is open past the deadline', async () => {
-    const h = await poolHarness([{}, {}], {
+    const h = await memberPool([{}, {}], {
       circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 60_000 },
       retry: { maxRetries: 1 },
       timeout: { total: 10_000 },
@@ -52,11 +52,11 @@ describe('pool: when no member can take a call now', () => {
     expect(h.ai.resilience.circuits()).toEqual({ 'm0/gpt-4.1-mini': 'open', 'm1/gpt-4.1-mini': 'open' });
     const error = await rejectionOf(h.ai.chat.completions.create(chatParams));
     expect(error).toBeInstanceOf(CircuitOpenError);
-    expect(received(h)).toEqual([1, 1]);
+    expect(h.received()).toEqual([1, 1]);
   });
 
   it('goes to a fallback model at once rather than waiting for an open member', async () => {
-    const h = await poolHarness([{}, {}], {
+    const h = await memberPool([{}, {}], {
       circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 60_000 },
       retry: { maxRetries: 1 },
       fallback: { models: { 'gpt-4.1-mini': ['gpt-4.1-nano'] } },
@@ -73,12 +73,12 @@ describe('pool: when no member can take a call now', () => {
   });
 
   it('waits for room when every member is full, and goes as soon as an attempt ends', async () => {
-    const h = await poolHarness([{ member: { maxConcurrent: 1 } }, { member: { maxConcurrent: 1 } }]);
+    const h = await memberPool([{ maxConcurrent: 1 }, { maxConcurrent: 1 }]);
     h.servers[0]!.enqueue(faults.delay(100));
     h.servers[1]!.enqueue(faults.delay(100));
     const calls = Array.from({ length: 3 }, () => h.ai.chat.completions.create(chatParams));
     await Promise.all(calls);
-    expect(received(h).reduce((a, b) => a + b)).toBe(3);
+    expect(h.received().reduce((a, b) => a + b)).toBe(3);
     expect(h.ai.resilience.stats().members!['m0']!.inFlight).toBe(0);
   });
 });

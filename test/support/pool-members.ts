@@ -3,6 +3,7 @@ import { afterEach } from 'vitest';
 import { resilient, type PoolMember, type ResilienceOptions, type ResilientClient } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { startFaultServer, type FaultServer, type FaultServerOptions } from '../../src/testing/index.js';
+import { announceWaits } from './harness.js';
 
 /** A pool whose members each have their own loopback fault server, on a fake clock. */
 export interface MemberPool {
@@ -28,25 +29,23 @@ export async function faultServer(options?: FaultServerOptions): Promise<FaultSe
   return server;
 }
 
-/** Retry and rate-limit waits announced and not yet advanced, per clock (see {@link drivePool}). */
-const announced = new WeakMap<FakeClock, number[]>();
-
 /**
  * A pool of `members.length` OpenAI members named `m0`, `m1`…, each on its own fault server, with
- * `members[i]` merged into member `i` (`models`, `weight`, `maxConcurrent`, a `fetch` for its client).
+ * `members[i]` merged into member `i` (`models`, `weight`, `maxConcurrent`, a `fetch` for its client, the
+ * `server` options of its fault server: `capacity`, `latencyMs`…).
  * As the single client's harness: the breaker, the bulkhead, the rate limiter and the retry budget are off
  * unless the test turns them on, and nothing is jittered.
  */
 export async function memberPool(
-  members: ReadonlyArray<Omit<PoolMember, 'client'> & { fetch?: typeof globalThis.fetch }>,
+  members: ReadonlyArray<Omit<PoolMember, 'client'> & { fetch?: typeof globalThis.fetch; server?: FaultServerOptions }>,
   options: ResilienceOptions = {},
   clock = new FakeClock(1_700_000_000_000),
 ): Promise<MemberPool> {
   const servers: FaultServer[] = [];
   const clients: OpenAI[] = [];
   const entries: PoolMember<OpenAI>[] = [];
-  for (const [index, { fetch, ...member }] of members.entries()) {
-    const server = await faultServer();
+  for (const [index, { fetch, server: serverOptions, ...member }] of members.entries()) {
+    const server = await faultServer(serverOptions);
     servers.push(server);
     const client = new OpenAI({ apiKey: `sk-member-${index}`, baseURL: server.url, maxRetries: 0, ...(fetch ? { fetch } : {}) });
     clients.push(client);
@@ -70,38 +69,8 @@ export function poolOptions(clock: FakeClock, options: ResilienceOptions = {}): 
   };
 }
 
-/** Makes {@link drivePool} advance `clock` through the retry and rate-limit waits `ai` announces. */
-export function announceWaits(clock: FakeClock, ai: ResilientClient<OpenAI>): void {
-  const waits = announced.get(clock) ?? [];
-  announced.set(clock, waits);
-  ai.resilience.on('retry', (event) => waits.push(event.delay));
-  ai.resilience.on('rateLimitWait', (event) => waits.push(event.delay));
-}
-
-/**
- * Awaits `call` while advancing `clock` through each retry and rate-limit wait announced on it (and only
- * those: attempt, total and hedge timers are the test's to advance), so that a test never sleeps.
- */
-export async function drivePool<T>(clock: FakeClock, call: Promise<T>): Promise<T> {
-  const waits = announced.get(clock) ?? [];
-  let settled = false;
-  const done = call.then(
-    () => void (settled = true),
-    () => void (settled = true),
-  );
-  const giveUpAt = Date.now() + 5000;
-  while (!settled && Date.now() < giveUpAt) {
-    const wait = clock.pending().find((timer) => waits.includes(timer.delay));
-    if (wait) {
-      waits.splice(waits.indexOf(wait.delay), 1);
-      await clock.advance(wait.at - clock.now());
-    } else {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-  }
-  await done;
-  return call;
-}
+/** The single client's harness drives a pool's calls too: through the waits its `retry` and `rateLimitWait` events announce. */
+export { announceWaits, drive as drivePool } from './harness.js';
 
 /**
  * A `fetch` for a member's client whose answers wait while the gate is shut: the request reaches the
