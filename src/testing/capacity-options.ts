@@ -79,6 +79,8 @@ export interface FaultServerStats {
   scripted: number;
   /** 503s sent because `capacity.maxConcurrent` requests were already being served. */
   overloaded: number;
+  /** Requests answered with the outage while the upstream was down (`goDown()` until `comeBack()`). */
+  down: number;
 }
 
 /** Options of {@link createAdmission}. */

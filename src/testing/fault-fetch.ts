@@ -41,8 +41,8 @@ export interface FaultFetchOptions {
 
 /**
  * A fault-injecting `fetch` and its script. See {@link createFaultFetch}. Scripting (`enqueue`,
- * `enqueueFor`, `requests`, `requestsTo`, `reset`, `waitForRequests`, `stats`) is the
- * {@link FaultScript} API of the fault server.
+ * `enqueueFor`, `requests`, `requestsTo`, `reset`, `waitForRequests`, `stats`, `goDown`, `comeBack`)
+ * is the {@link FaultScript} API of the fault server.
  */
 export interface FaultFetch extends FaultScript {
   /** The `fetch` to give the SDK: `new OpenAI({ apiKey, baseURL, fetch: faultFetch.fetch })`. Any URL is answered. */

@@ -1,12 +1,14 @@
 /**
  * The transport-neutral part of the fault server and the fault fetch: the scripted fault queues, the
- * record of received requests, `waitForRequests`, the counters, and the admission of unscripted
- * requests (capacity, random failures, latency). Web-standard APIs only.
+ * record of received requests, `waitForRequests`, the counters, an outage switched on and off
+ * (`goDown` / `comeBack`), and the admission of unscripted requests (capacity, random failures,
+ * latency). Web-standard APIs only.
  *
  * @module
  */
 
 import type { Fault } from './fault-types.js';
+import { faults } from './faults.js';
 import { createAdmission, type AdmissionOptions, type FaultServerStats } from './capacity.js';
 import { matches, sameMatcher, type ReceivedRequest } from './received-request.js';
 
@@ -38,9 +40,33 @@ export interface FaultScript {
    */
   waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   /**
+   * Takes the upstream down, mid-test or mid-benchmark, until {@link FaultScript.comeBack}: every request
+   * received from now on is answered with `outage`, before scripted faults (which stay queued for
+   * later) and without using capacity; it is still recorded, and counted in `stats().down`. Requests
+   * already being answered (a `latencyMs` delay, a stream) finish as planned. Calling it again while
+   * down replaces the outage.
+   *
+   * @param outage An HTTP status (400-599): `503` sends `faults.overloaded()`, another 5xx
+   *   `faults.serverError(status)`, a 4xx `faults.status(status)`. Or any {@link Fault}:
+   *   `faults.reset()` for a host that drops connections, `faults.stall()` for one that never answers.
+   * @default 500
+   * @example
+   * ```ts
+   * server.goDown();        // every request: 500 server_error
+   * // ... measure how the client copes ...
+   * server.comeBack();      // default successes (and scripted faults) again
+   * server.goDown(faults.reset());
+   * ```
+   */
+  goDown(outage?: number | Fault): void;
+  /** Ends the outage started by {@link FaultScript.goDown}: requests get scripted faults or default successes again. Idempotent. */
+  comeBack(): void;
+  /** Whether the upstream is down ({@link FaultScript.goDown} called, {@link FaultScript.comeBack} not yet). */
+  readonly isDown: boolean;
+  /**
    * Counters since start (or `resetStats()`): requests received, admitted (default successes), rate
-   * limited by `capacity`, failed by `randomFailures`, answered by scripted faults, and refused by
-   * `capacity.maxConcurrent`.
+   * limited by `capacity`, failed by `randomFailures`, answered by scripted faults, refused by
+   * `capacity.maxConcurrent`, and answered with the outage while down (`goDown`).
    */
   stats(): FaultServerStats;
   /** Zero the `stats()` counters (capacity buckets are left as they are). */
@@ -65,7 +91,22 @@ interface Waiter {
 }
 
 const noop = (): void => {};
-const emptyStats = (): FaultServerStats => ({ received: 0, admitted: 0, rateLimited: 0, randomFailures: 0, scripted: 0, overloaded: 0 });
+const emptyStats = (): FaultServerStats => ({ received: 0, admitted: 0, rateLimited: 0, randomFailures: 0, scripted: 0, overloaded: 0, down: 0 });
+
+/** The fault `goDown(outage)` answers with; `label` names the factory in the error for a bad status. */
+function outageFault(outage: number | Fault, label: string): Fault {
+  if (typeof outage === 'number') {
+    if (!Number.isInteger(outage) || outage < 400 || outage > 599) {
+      throw new TypeError(`${label}: \`goDown(outage)\` must be an HTTP status from 400 to 599 or a fault, got ${String(outage)}.`);
+    }
+    if (outage === 503) return faults.overloaded();
+    return outage >= 500 ? faults.serverError(outage) : faults.status(outage);
+  }
+  if (outage === null || typeof outage !== 'object' || typeof (outage as { kind?: unknown }).kind !== 'string') {
+    throw new TypeError(`${label}: \`goDown(outage)\` must be an HTTP status from 400 to 599 or a fault, got ${String(outage)}.`);
+  }
+  return outage;
+}
 
 /**
  * Creates the scripting core of a transport. Validates the admission options, naming `label` (the
@@ -80,6 +121,8 @@ export function createFaultScript(options: AdmissionOptions, label: string): Fau
   let routeQueues: Array<{ matcher: string | RegExp; faults: Fault[] }> = [];
   let seq = 0;
   let closed: string | undefined;
+  /** While down, what every request gets. */
+  let outage: Fault | undefined;
 
   const takeFault = (path: string): Fault | undefined => {
     for (const q of routeQueues) if (q.faults.length > 0 && matches(q.matcher, path)) return q.faults.shift();
@@ -112,6 +155,15 @@ export function createFaultScript(options: AdmissionOptions, label: string): Fau
       globalQueue = [];
       routeQueues = [];
     },
+    goDown: (down = 500) => {
+      outage = outageFault(down, label);
+    },
+    comeBack: () => {
+      outage = undefined;
+    },
+    get isDown() {
+      return outage !== undefined;
+    },
     stats: () => ({ ...stats }),
     resetStats: () => {
       stats = emptyStats();
@@ -143,6 +195,10 @@ export function createFaultScript(options: AdmissionOptions, label: string): Fau
     receive: (r) => {
       record(r);
       stats.received++;
+      if (outage !== undefined) {
+        stats.down++;
+        return { fault: outage, release: noop };
+      }
       const scripted = takeFault(r.path);
       if (scripted) {
         stats.scripted++;
@@ -181,6 +237,11 @@ export function scriptControls(api: FaultScript, openRequests: () => number): Pr
       return api.pendingFaults;
     },
     reset: api.reset,
+    goDown: api.goDown,
+    comeBack: api.comeBack,
+    get isDown() {
+      return api.isDown;
+    },
     stats: api.stats,
     resetStats: api.resetStats,
     waitForRequests: api.waitForRequests,

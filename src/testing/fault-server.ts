@@ -51,8 +51,8 @@ export interface FaultServerOptions extends CorsServerOptions {
 
 /**
  * A running fault server. See {@link startFaultServer}. Scripting (`enqueue`, `enqueueFor`,
- * `requests`, `requestsTo`, `reset`, `waitForRequests`, `stats`) is the {@link FaultScript} API, shared
- * with `createFaultFetch`.
+ * `requests`, `requestsTo`, `reset`, `waitForRequests`, `stats`, and an outage: `goDown`, `comeBack`)
+ * is the {@link FaultScript} API, shared with `createFaultFetch`.
  */
 export interface FaultServer extends FaultScript {
   /** Base URL to give the SDK, e.g. `http://127.0.0.1:41234/v1`. */

@@ -500,7 +500,7 @@ describe('scripting', () => {
     const rateLimited = (await caught(c.models.list())) as InstanceType<typeof OpenAI.RateLimitError>;
     expect(rateLimited).toBeInstanceOf(OpenAI.RateLimitError);
     expect(Number(rateLimited.headers.get('retry-after-ms'))).toBeGreaterThan(900);
-    expect(limited.stats()).toEqual({ received: 3, admitted: 1, rateLimited: 1, randomFailures: 0, scripted: 0, overloaded: 1 });
+    expect(limited.stats()).toEqual({ received: 3, admitted: 1, rateLimited: 1, randomFailures: 0, scripted: 0, overloaded: 1, down: 0 });
     await limited.close();
 
     const flaky = createFaultFetch({ randomFailures: { rate: 1, status: 502 } });

@@ -61,7 +61,7 @@ describe('capacity: requests per minute', () => {
       expect(e.headers.get('x-ratelimit-reset-requests')).toMatch(/^(\d+ms|[\d.]+s)$/);
       expect(e.headers.get('x-ratelimit-limit-tokens')).toBe('200000'); // no TPM: the static defaults
     }
-    expect(server.stats()).toEqual({ received: 15, admitted: 10, rateLimited: 5, randomFailures: 0, scripted: 0, overloaded: 0 });
+    expect(server.stats()).toEqual({ received: 15, admitted: 10, rateLimited: 5, randomFailures: 0, scripted: 0, overloaded: 0, down: 0 });
   });
 
   it("a 429's retry-after-ms is when the bucket admits the next request (on the admission's clock)", () => {
@@ -115,7 +115,7 @@ describe('capacity: requests per minute', () => {
     expect(limited.headers.get('retry-after')).toBe('10');
     server.enqueue(faults.ok());
     expect((await chat(client)).response.status).toBe(200); // scripted success while the bucket is empty
-    expect(server.stats()).toEqual({ received: 4, admitted: 1, rateLimited: 1, randomFailures: 0, scripted: 2, overloaded: 0 });
+    expect(server.stats()).toEqual({ received: 4, admitted: 1, rateLimited: 1, randomFailures: 0, scripted: 2, overloaded: 0, down: 0 });
   });
 });
 
@@ -224,9 +224,9 @@ describe('random failures', () => {
       expect(e).toBeInstanceOf(OpenAI.InternalServerError);
       expect(e.status).toBe(500);
     }
-    expect(server.stats()).toEqual({ received: 3, admitted: 0, rateLimited: 0, randomFailures: 3, scripted: 0, overloaded: 0 });
+    expect(server.stats()).toEqual({ received: 3, admitted: 0, rateLimited: 0, randomFailures: 3, scripted: 0, overloaded: 0, down: 0 });
     server.resetStats();
-    expect(server.stats()).toEqual({ received: 0, admitted: 0, rateLimited: 0, randomFailures: 0, scripted: 0, overloaded: 0 });
+    expect(server.stats()).toEqual({ received: 0, admitted: 0, rateLimited: 0, randomFailures: 0, scripted: 0, overloaded: 0, down: 0 });
   });
 
   it('a seed gives a deterministic sequence; status is configurable', async () => {
@@ -312,7 +312,7 @@ describe('latency and concurrency', () => {
     await caught(chat(client));
     const { response } = await chat(client);
     expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('499');
-    expect(server.stats()).toEqual({ received: 2, admitted: 1, rateLimited: 0, randomFailures: 0, scripted: 1, overloaded: 0 });
+    expect(server.stats()).toEqual({ received: 2, admitted: 1, rateLimited: 0, randomFailures: 0, scripted: 1, overloaded: 0, down: 0 });
   });
 });
 
