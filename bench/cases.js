@@ -10,7 +10,8 @@ import { largeEvent } from './large-event.js';
 import { memory } from './memory.js';
 import { outage } from './outage.js';
 import { overhead } from './overhead.js';
+import { pool } from './pool.js';
 import { recovery } from './recovery.js';
 import { redis } from './redis.js';
 
-export const CASES = [overhead, cache, chaos, drain, outage, recovery, memory, construction, hedge, largeEvent, redis];
+export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, redis];

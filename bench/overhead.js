@@ -1,7 +1,9 @@
 // Case "overhead": what resilient() adds to every call, with an in-memory fetch (no network) and every
 // default policy on, for a chat completion, a stream of 50 SSE frames and an embedding. The bare SDK and
 // resilient() are measured side by side in alternating rounds (see alternate.js). A third, informative
-// subject runs the pipeline with every policy off, to tell the policies' cost from the pipeline's. Then, for
+// subject runs the pipeline with every policy off, to tell the policies' cost from the pipeline's; a fourth
+// is a pool of three members (issue 24: `resilient([a, b, c], options)`, each member an in-memory fetch of
+// its own), whose cost over the single client is the routing's. Then, for
 // a chat call and a stream, each alternative (bench/subjects/: the Vercel AI SDK, LangChain.js, a cockatiel
 // policy) against the bare SDK, in processes of its own (see overhead-versus.js).
 import { resilient } from '../dist/index.js';
@@ -18,13 +20,23 @@ import { checkTarget, markdownTable, reportTargets, round } from './report.js';
 const EVERY_DEFAULT_POLICY = { rateLimit: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 } };
 const POLICIES_OFF = { retry: false, timeout: false, circuitBreaker: false, bulkhead: false, rateLimit: false };
 // Issue 22's targets: per kind, resilient() / the bare SDK (a stream's 50 chunks each pass the stream guard).
-const TARGETS = { ratio: { 'chat completion': 1.1, 'stream, 50 SSE frames': 1.15, 'embedding (1 536 dims)': 1.1 } };
+// Issue 24's: a pool of 3 adds at most 5 µs per call to the single client (the routing).
+const TARGETS = { ratio: { 'chat completion': 1.1, 'stream, 50 SSE frames': 1.15, 'embedding (1 536 dims)': 1.1 }, routingUs: 5 };
+const POOL_MEMBERS = ['east', 'west', 'north'];
+
+/** A pool of three members, each a client of its own (own host and key) on the kind's in-memory fetch. */
+const poolOn = (fetch, options) =>
+  resilient(
+    POOL_MEMBERS.map((name) => ({ client: clientOn(fetch, { apiKey: `sk-bench-${name}`, baseURL: `https://${name}.openai.test/v1` }), name })),
+    options,
+  );
 
 async function measure(kind) {
   const clients = {
     bare: clientOn(kind.fetch),
     resilient: resilient(clientOn(kind.fetch), EVERY_DEFAULT_POLICY),
     policiesOff: resilient(clientOn(kind.fetch), POLICIES_OFF),
+    pool: poolOn(kind.fetch, EVERY_DEFAULT_POLICY),
   };
   let limiterWaits = 0;
   clients.resilient.resilience.on('rateLimitWait', () => limiterWaits++);
@@ -47,6 +59,8 @@ async function measure(kind) {
     addedUs: resilientUs - bareUs,
     ratio: resilientUs / bareUs,
     pipelineAddedUs: timed.policiesOff.medianUs - bareUs,
+    poolUs: timed.pool.medianUs,
+    routingAddedUs: timed.pool.medianUs - resilientUs,
     limiterWaits,
     roundsUs: Object.fromEntries(Object.entries(timed).map(([name, t]) => [name, t.roundsUs.map((us) => round(us, 2))])),
   };
@@ -62,8 +76,24 @@ function medianProcess(runs) {
   return KINDS.map((_, i) => {
     const measured = runs.map((kinds) => kinds[i]);
     const median = [...measured].sort((a, b) => a.addedUs - b.addedUs)[Math.floor(measured.length / 2)];
-    return { ...median, processes: measured.map((k) => ({ addedUs: round(k.addedUs, 2), ratio: round(k.ratio, 3) })) };
+    return { ...median, processes: measured.map((k) => ({ addedUs: round(k.addedUs, 2), ratio: round(k.ratio, 3), routingAddedUs: round(k.routingAddedUs, 2) })) };
   });
+}
+
+/** The pool-of-3 rows (issue 24's routing cost), when the results have them. */
+function poolSection(result) {
+  if (result.kinds.some((k) => k.poolUs === undefined)) return [];
+  return [
+    '**A pool of three.** The same options with three members (`resilient([east, west, north], options)`, each a client of its own ' +
+      'on the same in-memory `fetch`), side by side with the single client in the same rounds: what is added is the routing ' +
+      '(choosing a member by load and learned headroom, its circuit, limits and counters). Target: at most 5 µs per call.',
+    '',
+    markdownTable(
+      ['call', 'resilient() µs', 'pool of 3 µs', 'routing added µs', 'routing added µs, each process (info)'],
+      result.kinds.map((k) => [k.kind, k.resilientUs.toFixed(1), k.poolUs.toFixed(1), k.routingAddedUs.toFixed(1), k.processes?.map((p) => p.routingAddedUs?.toFixed(1) ?? 'n/a').join(', ') ?? 'n/a']),
+    ),
+    '',
+  ];
 }
 
 export const overhead = {
@@ -89,14 +119,17 @@ export const overhead = {
           ratio: round(k.ratio, 2),
           'policies off µs (info)': round(k.policiesOffUs, 1),
           'bare + signal µs (info)': round(k.bareWithSignalUs, 1),
+          'pool of 3 µs': round(k.poolUs, 1),
+          'routing added µs': round(k.routingAddedUs, 1),
           'limiter waits': k.limiterWaits,
         }]),
       ),
     );
     const versus = await measureAlternatives();
-    const targets = kinds.map((k) =>
-      checkTarget(`${k.kind}: ratio resilient / bare`, k.ratio, { atMost: TARGETS.ratio[k.kind], format: (v) => v.toFixed(2) }),
-    );
+    const targets = [
+      ...kinds.map((k) => checkTarget(`${k.kind}: ratio resilient / bare`, k.ratio, { atMost: TARGETS.ratio[k.kind], format: (v) => v.toFixed(2) })),
+      ...kinds.map((k) => checkTarget(`${k.kind}: a pool of 3 - the single client (routing)`, k.routingAddedUs, { atMost: TARGETS.routingUs, format: (v) => `${v.toFixed(1)} µs` })),
+    ];
     return reportTargets('overhead', 'overhead targets:', targets, {
       case: 'overhead',
       config: { rounds: ROUNDS, processes: PROCESSES, options: EVERY_DEFAULT_POLICY, policiesOff: POLICIES_OFF, request: CHAT, streamFrames: STREAM_FRAMES.length },
@@ -107,6 +140,7 @@ export const overhead = {
         'Every subject lets the event loop turn every 100 calls (alternate.js, YIELD_EVERY), as real I/O would: otherwise WeakRef targets made during one long job are kept.',
         'policiesOff is resilient() with retry, timeouts, circuit breaker, bulkhead and rate limiter all off (informative, no target).',
         'bareWithSignal is the bare SDK given an AbortSignal with each call (informative, no target).',
+        'pool is resilient([a, b, c], same options): three members named east, west, north, each a client of its own (host, key) on the same in-memory fetch; routingAddedUs = pool - resilient, from the same process and rounds.',
         'versus: each alternative against the bare SDK in processes of its own (overhead-versus.js), for a chat call and a stream.',
       ],
       kinds,
@@ -140,6 +174,7 @@ export const overhead = {
           '"Bare SDK + signal" is the bare SDK given an abort `signal` with each call, as `resilient()` gives one to an ' +
           'attempt only when the caller passed one, a cockatiel policy is set, or the attempt is hedged.',
         '',
+        ...poolSection(result),
         // From CPU profiles and by switching parts off one at a time in the built code (December 2026, openai 7.57,
         // Node 22, side by side in one process, medians of several fresh processes; see issue 22's report).
         'Where the added cost goes, from CPU profiles and by switching parts off one at a time in the built code ' +
