@@ -32,6 +32,7 @@ export async function closedLoop({ callers, durationMs, drainMs = 60_000, period
   async function caller(index) {
     let next = start + (periodMs === undefined ? 0 : (index * periodMs) / callers);
     for (;;) {
+      if (periodMs !== undefined && next - start >= durationMs) return; // its next call would start after the end
       if (periodMs !== undefined && next > performance.now()) await sleep(next - performance.now());
       if (performance.now() - start >= durationMs) return;
       const t0 = performance.now();

@@ -76,7 +76,13 @@ function medianProcess(runs) {
   return KINDS.map((_, i) => {
     const measured = runs.map((kinds) => kinds[i]);
     const median = [...measured].sort((a, b) => a.addedUs - b.addedUs)[Math.floor(measured.length / 2)];
-    return { ...median, processes: measured.map((k) => ({ addedUs: round(k.addedUs, 2), ratio: round(k.ratio, 3), routingAddedUs: round(k.routingAddedUs, 2) })) };
+    // The routing's cost is a few µs in calls whose rounds vary by tens: its target reads the median of the processes.
+    const routing = [...measured].map((k) => k.routingAddedUs).sort((a, b) => a - b)[Math.floor(measured.length / 2)];
+    return {
+      ...median,
+      routingAddedUsMedian: routing,
+      processes: measured.map((k) => ({ addedUs: round(k.addedUs, 2), ratio: round(k.ratio, 3), routingAddedUs: round(k.routingAddedUs, 2) })),
+    };
   });
 }
 
@@ -86,11 +92,16 @@ function poolSection(result) {
   return [
     '**A pool of three.** The same options with three members (`resilient([east, west, north], options)`, each a client of its own ' +
       'on the same in-memory `fetch`), side by side with the single client in the same rounds: what is added is the routing ' +
-      '(choosing a member by load and learned headroom, its circuit, limits and counters). Target: at most 5 µs per call.',
+      '(choosing a member by load and learned headroom, its circuit, limits and counters). The first columns are the process with ' +
+      'the median added µs of the single client, as above; the target reads the median of the processes, since a single round of ' +
+      'this case varies by tens of µs, more than the routing costs. Target: at most 5 µs per call.',
     '',
     markdownTable(
-      ['call', 'resilient() µs', 'pool of 3 µs', 'routing added µs', 'routing added µs, each process (info)'],
-      result.kinds.map((k) => [k.kind, k.resilientUs.toFixed(1), k.poolUs.toFixed(1), k.routingAddedUs.toFixed(1), k.processes?.map((p) => p.routingAddedUs?.toFixed(1) ?? 'n/a').join(', ') ?? 'n/a']),
+      ['call', 'resilient() µs', 'pool of 3 µs', 'routing added µs', 'routing added µs, median of the processes', 'routing added µs, each process'],
+      result.kinds.map((k) => [
+        k.kind, k.resilientUs.toFixed(1), k.poolUs.toFixed(1), k.routingAddedUs.toFixed(1), k.routingAddedUsMedian?.toFixed(1) ?? 'n/a',
+        k.processes?.map((p) => p.routingAddedUs?.toFixed(1) ?? 'n/a').join(', ') ?? 'n/a',
+      ]),
     ),
     '',
   ];
@@ -120,7 +131,7 @@ export const overhead = {
           'policies off µs (info)': round(k.policiesOffUs, 1),
           'bare + signal µs (info)': round(k.bareWithSignalUs, 1),
           'pool of 3 µs': round(k.poolUs, 1),
-          'routing added µs': round(k.routingAddedUs, 1),
+          'routing added µs (median of processes)': round(k.routingAddedUsMedian, 1),
           'limiter waits': k.limiterWaits,
         }]),
       ),
@@ -128,7 +139,9 @@ export const overhead = {
     const versus = await measureAlternatives();
     const targets = [
       ...kinds.map((k) => checkTarget(`${k.kind}: ratio resilient / bare`, k.ratio, { atMost: TARGETS.ratio[k.kind], format: (v) => v.toFixed(2) })),
-      ...kinds.map((k) => checkTarget(`${k.kind}: a pool of 3 - the single client (routing)`, k.routingAddedUs, { atMost: TARGETS.routingUs, format: (v) => `${v.toFixed(1)} µs` })),
+      ...kinds.map((k) =>
+        checkTarget(`${k.kind}: a pool of 3 - the single client (routing), median of the processes`, k.routingAddedUsMedian, { atMost: TARGETS.routingUs, format: (v) => `${v.toFixed(1)} µs` }),
+      ),
     ];
     return reportTargets('overhead', 'overhead targets:', targets, {
       case: 'overhead',
@@ -140,7 +153,7 @@ export const overhead = {
         'Every subject lets the event loop turn every 100 calls (alternate.js, YIELD_EVERY), as real I/O would: otherwise WeakRef targets made during one long job are kept.',
         'policiesOff is resilient() with retry, timeouts, circuit breaker, bulkhead and rate limiter all off (informative, no target).',
         'bareWithSignal is the bare SDK given an AbortSignal with each call (informative, no target).',
-        'pool is resilient([a, b, c], same options): three members named east, west, north, each a client of its own (host, key) on the same in-memory fetch; routingAddedUs = pool - resilient, from the same process and rounds.',
+        'pool is resilient([a, b, c], same options): three members named east, west, north, each a client of its own (host, key) on the same in-memory fetch; routingAddedUs = pool - resilient, from the same process and rounds; routingAddedUsMedian, the median of the processes\' (the target\'s).',
         'versus: each alternative against the bare SDK in processes of its own (overhead-versus.js), for a chat call and a stream.',
       ],
       kinds,

@@ -1,10 +1,13 @@
 // The runs of the "pool" case (bench/pool.js): three loopback fault servers with OpenAI's rate-limit
 // headers behind one pooled resilient() client, loaded by paced closed-loop callers.
 //   spread(routing): a steady load at the pool's summed capacity, 10% random 500s on the largest member;
-//   outage(): the same members without failures, each taken down in turn (goDown) and brought back (comeBack).
+//   outage(): the same members without failures, each taken down in turn (goDown) and brought back (comeBack),
+//     twice over.
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { resilient } from '../dist/index.js';
+import { MemberState } from '../dist/pool/member-state.js';
+import { route } from '../dist/pool/route.js';
 import { startFaultServer } from '../dist/testing/index.js';
 import { closedLoop } from './load.js';
 import { countBy, percentile, round } from './report.js';
@@ -125,31 +128,34 @@ export async function spread(routing, { seconds, scale }) {
 }
 
 /**
- * The outage plan: a warm-up, then each member down in turn (largest first) for a time drawn in
- * [downS, downS + 1) s, so that the recovery does not fall at the same point of the circuit's probe
- * schedule every time, then back up for `upS` seconds.
+ * The outage plan: a warm-up, then each member down in turn (largest first, `rounds` times over) for a
+ * time drawn in [downS, downS + 1) s, so that the recovery does not fall at the same point of the
+ * circuit's probe schedule every time, then back up for `upS` seconds.
  */
-function outagePlan({ warmS, downS, upS }) {
+function outagePlan({ warmS, downS, upS, rounds }) {
   const order = [...MEMBERS].reverse().map((m) => m.name);
-  return { warmMs: warmS * 1000, cycles: order.map((name) => ({ name, downMs: (downS + Math.random()) * 1000, upMs: upS * 1000 })) };
+  const cycles = Array.from({ length: rounds }, () => order.map((name) => ({ name, downMs: (downS + Math.random()) * 1000, upMs: upS * 1000 })));
+  return { warmMs: warmS * 1000, cycles: cycles.flat() };
 }
 
 /** Requests a member's server received in [from, to) (epoch ms). */
 const receivedBetween = (server, from, to) => server.requests.filter((r) => r.receivedAt >= from && r.receivedAt < to);
 
 /** Each member down in turn while the load runs: success, requests to the dead member, time back. */
-export async function outage({ scale, warmS, downS, upS }) {
+export async function outage({ scale, warmS, downS, upS, rounds }) {
   const members = await startMembers(scale, { flaky: false });
   const byName = new Map(members.map((m) => [m.name, m]));
   try {
     const ai = poolOf(members, 'balanced');
     const opened = [];
     const memberSuccesses = [];
+    const circuitEvents = [];
     ai.resilience.on('circuitOpen', (e) => opened.push({ key: e.key, at: Date.now() }));
+    for (const name of ['circuitOpen', 'circuitHalfOpen', 'circuitClose']) ai.resilience.on(name, (e) => circuitEvents.push({ event: name, key: e.key, at: Date.now() }));
     ai.resilience.on('attemptEnd', (e) => {
       if (e.outcome === 'success' && e.member !== undefined) memberSuccesses.push({ member: e.member, at: Date.now() });
     });
-    const plan = outagePlan({ warmS, downS, upS });
+    const plan = outagePlan({ warmS, downS, upS, rounds });
     const durationMs = plan.warmMs + plan.cycles.reduce((sum, c) => sum + c.downMs + c.upMs, 0);
     const startedAt = Date.now();
     const running = load(ai, summedCapacity(scale), durationMs);
@@ -170,7 +176,7 @@ export async function outage({ scale, warmS, downS, upS }) {
     return {
       durationS: round(durationMs / 1000, 2),
       ...outcomes(result, { startedAt, cycles }),
-      cycles: cycles.map((c, i) => cycleSummary(c, byName.get(c.name).server, { opened, memberSuccesses, nextDownAt: cycles[i + 1]?.downAt ?? endAt, startedAt })),
+      cycles: cycles.map((c, i) => cycleSummary(c, byName.get(c.name).server, { opened, circuitEvents, memberSuccesses, nextDownAt: cycles[i + 1]?.downAt ?? endAt })),
       timeline: timeline(members, startedAt, endAt),
       members: memberSummary(members, (endAt - startedAt) / 1000),
     };
@@ -199,19 +205,24 @@ function outcomes(result, { startedAt, cycles }) {
  * `circuitOpen` whose key is `<member>/...`), what it received before and after that, and how soon after
  * `comeBack()` it took traffic (its server received a request) and answered a call (an attempt on it succeeded).
  */
-function cycleSummary(cycle, server, { opened, memberSuccesses, nextDownAt }) {
+function cycleSummary(cycle, server, { opened, circuitEvents, memberSuccesses, nextDownAt }) {
   const { name, downAt, upAt } = cycle;
   const open = opened.find((o) => o.key.startsWith(`${name}/`) && o.at >= downAt && o.at < upAt);
   const detectedAt = open?.at ?? null;
   const afterDetection = detectedAt === null ? [] : receivedBetween(server, detectedAt, upAt);
   const firstBack = receivedBetween(server, upAt, nextDownAt)[0];
   const firstSuccess = memberSuccesses.find((s) => s.member === name && s.at >= upAt);
+  const own = circuitEvents.filter((e) => e.key.startsWith(`${name}/`) && e.at >= downAt && e.at < nextDownAt);
+  // A probe: a request received within 100 ms of its circuit turning half-open; the others were sent while it was open.
+  const halfOpens = own.filter((e) => e.event === 'circuitHalfOpen').map((e) => e.at);
+  const probes = afterDetection.filter((r) => halfOpens.some((at) => r.receivedAt >= at && r.receivedAt - at <= 100)).length;
   return {
     member: name,
     downS: round((upAt - downAt) / 1000, 3),
     detectedAfterMs: detectedAt === null ? null : detectedAt - downAt,
     beforeDetection: receivedBetween(server, downAt, detectedAt ?? upAt).length,
     afterDetection: afterDetection.length,
+    probesAfterDetection: probes,
     afterDetectionS: detectedAt === null ? null : round((upAt - detectedAt) / 1000, 3),
     perSecondAfterDetection: detectedAt === null ? null : afterDetection.length / ((upAt - detectedAt) / 1000),
     firstRequestAfterMs: firstBack ? firstBack.receivedAt - upAt : null,
@@ -219,6 +230,9 @@ function cycleSummary(cycle, server, { opened, memberSuccesses, nextDownAt }) {
     // Without a `member` on attemptEnd events, the first request its server received after comeBack().
     backAfterMs: firstSuccess ? firstSuccess.at - upAt : firstBack ? firstBack.receivedAt - upAt : null,
     backMeasuredBy: firstSuccess ? 'first success (attemptEnd)' : 'first request received (server)',
+    // When (ms after goDown) its server received each request after detection, and its circuit's transitions.
+    afterDetectionAtMs: afterDetection.map((r) => r.receivedAt - downAt),
+    circuit: own.map((e) => `${e.event} +${e.at - downAt} ms`),
   };
 }
 
@@ -233,4 +247,24 @@ function timeline(members, startedAt, endAt) {
     }
     return { name: m.name, receivedPerSecond: bins };
   });
+}
+
+/**
+ * The routing decision alone (the library's own `route()`, from the build): µs per decision among three
+ * members whose limits are known and who all can take the call, the inputs the pipeline gives it.
+ */
+export function routingDecision(routing, decisions = 1_000_000) {
+  const members = MEMBERS.map((m, index) => new MemberState({ name: m.name, weight: 1, models: undefined, maxConcurrent: undefined }, index));
+  const views = new Map(members.map((member, i) => [member, { blockedUntil: undefined, queueWait: 0, requestsPerMinute: MEMBERS[i].perSecond * 60 }]));
+  const outlook = (member) => views.get(member);
+  let sink = 0;
+  const run = (n) => {
+    const now = Date.now();
+    for (let i = 0; i < n; i++) sink += route(members, routing, PARAMS.model, undefined, now, outlook).member.index;
+  };
+  run(decisions / 10); // warm-up
+  const start = performance.now();
+  run(decisions);
+  const us = ((performance.now() - start) * 1000) / decisions;
+  return { routing, decisions, us: round(us, 3), sink };
 }

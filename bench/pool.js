@@ -9,20 +9,20 @@
 //   spread: 10% random 500s on the largest member, for each routing mode (balanced, the default; ordered;
 //     weighted) in turn: goodput against the summed capacity, success, upstream requests per success, the
 //     share of 429s, and what each member received against its capacity.
-//   outage: no random failures; each member in turn (largest first) goes down (every request a 500:
-//     server.goDown()) for 3-4 s and comes back (server.comeBack()): success, requests the dead member
+//   outage: no random failures; each member in turn (largest first, twice over) goes down (every request a
+//     500: server.goDown()) for 2-3 s and comes back (server.comeBack()) for 2 s: success, requests the dead member
 //     received once the pool had detected it (its circuit opened), and the time from its recovery to its
 //     first success.
 //
-// Environment: BENCH_POOL_SECONDS (default 10: each spread run), BENCH_POOL_ROUTINGS (comma-separated,
+// Environment: BENCH_POOL_SECONDS (default 9: each spread run), BENCH_POOL_ROUTINGS (comma-separated,
 // default balanced,ordered,weighted), BENCH_POOL_SCENARIOS (spread,outage), BENCH_POOL_SCALE (default 1: the
 // issue's numbers; 0.5 halves every capacity and the offered load, for a busy machine).
 import { barChart, lineChart } from './svg-chart.js';
 import { checkTarget, markdownTable, median, pct, reportTargets, round } from './report.js';
-import { CALLERS, FLAKY, LATENCY_MS, MEMBERS, PARAMS, outage, spread } from './pool-scenarios.js';
+import { CALLERS, FLAKY, LATENCY_MS, MEMBERS, PARAMS, outage, routingDecision, spread } from './pool-scenarios.js';
 
 const ROUTINGS = ['balanced', 'ordered', 'weighted'];
-const OUTAGE = { warmS: 3, downS: 3, upS: 2.5 };
+const OUTAGE = { warmS: 3, downS: 2, upS: 2, rounds: 2 };
 // Issue 24's targets (the spread ones for the default routing, balanced).
 const TARGETS = {
   goodputShare: 0.95,
@@ -83,7 +83,7 @@ export const pool = {
   name: 'pool',
   title: 'pool: one client over three members of 10, 20 and 30 requests/s, offered their sum',
   async run() {
-    const seconds = positiveEnv('BENCH_POOL_SECONDS', 10);
+    const seconds = positiveEnv('BENCH_POOL_SECONDS', 9);
     const scale = positiveEnv('BENCH_POOL_SCALE', 1);
     const routings = listEnv('BENCH_POOL_ROUTINGS', ROUTINGS);
     const scenarios = listEnv('BENCH_POOL_SCENARIOS', ['spread', 'outage']);
@@ -106,16 +106,16 @@ export const pool = {
     if (scenarios.includes('outage')) {
       console.log(
         `\n== pool (outage): the same load and members (no random failures), routing balanced; after ${OUTAGE.warmS} s each member in ` +
-          `turn, largest first, goes down (every request a 500) for ${OUTAGE.downS}-${OUTAGE.downS + 1} s, then is back for ${OUTAGE.upS} s`,
+          `turn, largest first, ${OUTAGE.rounds} times over, goes down (every request a 500) for ${OUTAGE.downS}-${OUTAGE.downS + 1} s, then is back for ${OUTAGE.upS} s`,
       );
       down = await outage({ scale, ...OUTAGE });
       console.table(
         Object.fromEntries(
-          down.cycles.map((c) => [c.member, {
+          down.cycles.map((c, i) => [`${i + 1}. ${c.member}`, {
             'down s': c.downS,
             'detected after': ms(c.detectedAfterMs),
             'requests before detection': c.beforeDetection,
-            'requests after detection': c.afterDetection,
+            'requests after detection (probes)': `${c.afterDetection} (${c.probesAfterDetection})`,
             'req/s after detection': c.perSecondAfterDetection === null ? 'n/a' : c.perSecondAfterDetection.toFixed(2),
             'back after': ms(c.backAfterMs),
           }]),
@@ -123,6 +123,9 @@ export const pool = {
       );
       console.log(`   success ${pct(down.successRate, 2)} of ${down.calls} calls (${pct(down.successRateDuringOutages, 2)} of the ${down.callsDuringOutages} that ended during an outage)`);
     }
+
+    const decisions = routings.map((routing) => routingDecision(routing));
+    console.log(`\n   the routing decision alone (route(), three members): ${decisions.map((d) => `${d.routing} ${d.us.toFixed(3)} µs`).join(', ')}`);
 
     const balanced = spreads.find((run) => run.routing === 'balanced') ?? {};
     const totals = down ? outageTotals(down) : {};
@@ -159,6 +162,7 @@ export const pool = {
       ],
       spreads,
       outage: down ? { ...down, totals } : undefined,
+      decisions,
     });
   },
 
@@ -187,19 +191,28 @@ export const pool = {
     if (down) {
       sections.push(
         `**Outage.** The same load and members without random failures, routing \`balanced\`: after ${config.outage.warmS} s each member in turn, ` +
-          `largest first, goes down (\`server.goDown()\`: every request a 500) for ${config.outage.downS}-${config.outage.downS + 1} s (drawn), then ` +
+          `largest first, ${config.outage.rounds ?? 1} times over, goes down (\`server.goDown()\`: every request a 500) for ${config.outage.downS}-${config.outage.downS + 1} s (drawn), then ` +
           `comes back (\`server.comeBack()\`) for ${config.outage.upS} s. ${down.successes} of ${down.calls} calls succeeded (${pct(down.successRate, 2)}; ` +
           `${pct(down.successRateDuringOutages, 2)} of the ${down.callsDuringOutages} that ended while a member was down). "Detected": the pool's ` +
-          'circuit for the member opened. "Back": from `comeBack()` to ' +
+          'circuit for the member opened; a probe is a request sent within 100 ms of the circuit turning half-open, the other requests after detection ' +
+          'were sent to the member while its circuit was open. "Back": from `comeBack()` to ' +
           `${down.cycles[0]?.backMeasuredBy === 'first success (attemptEnd)' ? 'the first attempt on it that succeeded' : 'the first request its server received'}.`,
         '',
         markdownTable(
-          ['member down', 'for', 'detected after', 'requests before detection', 'requests after detection', 'per second after detection', 'back after'],
-          down.cycles.map((c) => [
-            c.member, `${c.downS.toFixed(2)} s`, ms(c.detectedAfterMs), c.beforeDetection, c.afterDetection,
+          ['member down', 'for', 'detected after', 'requests before detection', 'requests after detection (of which probes)', 'per second after detection', 'back after'],
+          down.cycles.map((c, i) => [
+            `${i + 1}. ${c.member}`, `${c.downS.toFixed(2)} s`, ms(c.detectedAfterMs), c.beforeDetection, `${c.afterDetection} (${c.probesAfterDetection})`,
             c.perSecondAfterDetection === null ? 'n/a' : c.perSecondAfterDetection.toFixed(2), ms(c.backAfterMs),
           ]),
         ),
+        '',
+      );
+    }
+    if (result.decisions?.length > 0) {
+      sections.push(
+        `**The routing decision alone**, the library's \`route()\` choosing among three members whose limits are known (a million decisions): ` +
+          `${result.decisions.map((d) => `${d.routing} ${(d.us * 1000).toFixed(0)} ns`).join(', ')}. What a pool adds to a whole call (the ` +
+          "member's circuit and limits, its counters, the renamed model) is measured by the [overhead](#overhead) case.",
         '',
       );
     }

@@ -131,7 +131,9 @@ export async function writeSections(names) {
     }
     const row = `| ${targetsRow(c, result).join(' | ')} |`;
     const rowPattern = new RegExp(`^\\| \\[${name}\\]\\(#${name}\\) \\|.*$`, 'm');
-    page = rowPattern.test(page) ? page.replace(rowPattern, row) : page;
+    // A case measured for the first time gets its row after the table's last one.
+    if (rowPattern.test(page)) page = page.replace(rowPattern, row);
+    else page = page.replace(/^(\| \[[^\]]+\]\(#[^)]+\) \|.*\n)(?!\| \[)/m, `$1${row}\n`);
   }
   await writeFile(file, page);
   return fileURLToPath(file);
