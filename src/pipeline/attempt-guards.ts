@@ -25,6 +25,11 @@ export interface AttemptGuard {
   readonly streamUsage: (body: unknown) => void;
   /** The attempt (or the stream it started) ended; `error` if it failed. */
   readonly ended: (error?: unknown) => void;
+  /**
+   * The attempt will not be sent after all (a pool member's circuit opened while it waited for the
+   * member's rate limits): everything it holds is given back, as if it had never been admitted.
+   */
+  readonly withdraw: () => void;
 }
 
 /**
@@ -87,6 +92,14 @@ export async function enterGuards(
     breakers!.record(breakerKey!, admission, outcome);
   };
   return {
+    withdraw() {
+      if (ended) return;
+      ended = true;
+      judged = true;
+      release?.();
+      if (admission) breakers!.record(breakerKey!, admission, { ok: false, kind: 'aborted', error: undefined });
+      if (reservation) rateLimiter!.cancel(reservation);
+    },
     responded(response, body) {
       // A stream is judged when it ends (a failure mid-stream counts), except a half-open probe: its
       // first chunk says the model answers, and the circuit must not wait on how long the caller reads.

@@ -23,8 +23,11 @@ export interface PickPlan {
   readonly deadlineAt: number | undefined;
   /** Whether the call may wait for a member to be ready (not when a fallback can serve it now). */
   readonly mayWait: boolean;
-  /** Members that refused this attempt at their guards (a half-open probe taken, a queue full): not again. */
-  readonly refused: ReadonlySet<MemberState>;
+  /**
+   * Members that refused this attempt at their guards (a half-open probe taken, a queue full, a circuit
+   * that opened while it waited): not again, until the attempt has waited for a member to be ready.
+   */
+  readonly refused: Set<MemberState>;
 }
 
 /**
@@ -71,6 +74,7 @@ export async function pickMember(ctx: PipelineContext, pool: PoolState, request:
     // An abort of the call (its caller, its deadline) rejects the wait: the retry loop says how.
     if (wait === undefined) await roomOrTimeout(ctx, pool, patience, plan.call.signal);
     else await sleep(clock, wait, plan.call.signal);
+    plan.refused.clear();
     if (wait === undefined && clock.now() - now >= patience) throw blocked(ctx, pool, request, breakerKeyOf, now, clock.now());
   }
 }

@@ -39,7 +39,15 @@ export async function pooledGuards(
     // rather than waits for them, and the attempt goes to that member.
     const waitUntil = member.runtime.rateLimiter?.isShared && otherMemberReady(ctx, pool, pooledRequest, plan.pool, refused) ? ctx.options.clock.now() : plan.deadlineAt;
     try {
-      return { member, guard: await enterGuards(ctx, request, working, member.breakerKey, plan.parent, waitUntil, undefined, member) };
+      const guard = await enterGuards(ctx, request, working, member.breakerKey, plan.parent, waitUntil, undefined, member);
+      // The member's circuit opened while the attempt waited for its rate limits: another member takes it.
+      if (member.breakerKey !== undefined && ctx.shared.breakers!.refusedUntil(member.breakerKey, ctx.options.clock.now()) !== undefined) {
+        guard.withdraw();
+        member.end();
+        refused.add(member.runtime.state);
+        continue;
+      }
+      return { member, guard };
     } catch (error) {
       member.end();
       if (plan.parent.aborted || !POOL_REFUSALS.has(classify(error).kind)) throw error;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { faults } from '../../src/testing/index.js';
+import { FakeClock, faults } from '../../src/testing/index.js';
 import { CircuitOpenError, RateLimitTimeoutError } from '../../src/index.js';
-import { chatParams, drive, rejectionOf } from '../support/harness.js';
-import { memberPool, type MemberPool } from '../support/pool-members.js';
+import { chatParams, drive, rejectionOf, until } from '../support/harness.js';
+import { answerGate, memberPool, type MemberPool } from '../support/pool-members.js';
 
 /** Pauses member `index` for `ms` with a 429 that says only when to come back (the call itself goes elsewhere). */
 function pauseNext(h: MemberPool, index: number, ms: number): void {
@@ -80,5 +80,40 @@ describe('pool: when no member can take a call now', () => {
     await Promise.all(calls);
     expect(h.received().reduce((a, b) => a + b)).toBe(3);
     expect(h.ai.resilience.stats().members!['m0']!.inFlight).toBe(0);
+  });
+});
+
+describe('pool: a member whose circuit opens while a call waits for its rate limits', () => {
+  it('does not get the call: another member takes it', async () => {
+    const gate = answerGate();
+    const clock = new FakeClock(1_700_000_000_000);
+    // Accounts of 60 requests a minute, a second's worth at a time, said in their x-ratelimit-* headers.
+    const server = { capacity: { requestsPerMinute: 60, clock } };
+    const breaker = { consecutiveFailures: 1, halfOpenAfter: 60_000 };
+    const h = await memberPool(
+      [{ fetch: gate.fetch, maxConcurrent: 1, server }, { server }],
+      { rateLimit: {}, circuitBreaker: breaker, pool: { routing: 'ordered' } },
+      clock,
+    );
+    // m0 holds a call (it is full); m1 answers one and has spent its second's request.
+    gate.shut();
+    const held = h.ai.chat.completions.create(chatParams);
+    await until(() => h.received()[0] === 1);
+    await drive(h.clock, h.ai.chat.completions.create(chatParams));
+    expect(h.received()).toEqual([1, 1]);
+    // The next call can only wait for m1's rate limits.
+    const waiting = h.ai.chat.completions.create(chatParams);
+    await h.clock.until((timers) => timers.some((timer) => timer.delay > 0 && timer.delay <= 1_000));
+    // Meanwhile m1's circuit opens (as another process found, adopted from its exported state), and m0 has room again.
+    const other = await memberPool([{ models: ['other-model'] }, {}], { circuitBreaker: breaker, retry: { maxRetries: 0 } }, h.clock);
+    other.servers[1]!.enqueue(faults.serverError(500));
+    await rejectionOf(other.ai.chat.completions.create(chatParams));
+    h.ai.resilience.restoreState(other.ai.resilience.exportState());
+    expect(h.ai.resilience.circuits()['m1/gpt-4.1-mini']).toBe('open');
+    gate.open();
+    await held;
+    await h.clock.advance(1_000);
+    await waiting;
+    expect(h.received()).toEqual([2, 1]);
   });
 });
