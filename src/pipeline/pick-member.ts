@@ -2,7 +2,7 @@ import { sleep, type Abortable } from '../core/abort-scope.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { RateLimitTimeoutError } from '../errors/rate-limit-timeout-error.js';
 import type { MemberState } from '../pool/member-state.js';
-import { route, type MemberOutlook } from '../pool/route.js';
+import { route, type MemberOutlook, type Route } from '../pool/route.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { PoolCall, PoolMemberRuntime, PoolState } from './pool-state.js';
 import type { RequestInfo } from '../core/request-info.js';
@@ -37,35 +37,29 @@ export interface PickPlan {
  * member with room) if its deadline allows and no fallback can serve it at once; otherwise it fails with
  * `CircuitOpenError` (a circuit is what holds the soonest member back) or `RateLimitTimeoutError`.
  */
-export async function pickMember(ctx: PipelineContext, pool: PoolState, request: RequestInfo & { model: string }, call: PoolCall, plan: PickPlan): Promise<MemberPick> {
+export function pickMember(ctx: PipelineContext, pool: PoolState, request: RequestInfo & { model: string }, call: PoolCall, plan: PickPlan): MemberPick | Promise<MemberPick> {
+  const keys: (string | undefined)[] = [];
+  const breakerKeyOf = (member: MemberState) => (keys[member.index] ??= breakerKeyFor(ctx, pool.members[member.index]!, request));
+  const now = ctx.options.clock.now();
+  const chosen = routeNow(ctx, pool, request.model, call, plan, breakerKeyOf, now);
+  // The common case returns at once: no promise, no wait.
+  if (chosen.member) return assign(pool, request.model, call, chosen.member, breakerKeyOf, now);
+  return waitForMember(ctx, pool, request, call, plan, breakerKeyOf, chosen.readyAt, now);
+}
+
+/** {@link pickMember} when no member could take the attempt at `now`: waits for the first one ready, if it may. */
+async function waitForMember(
+  ctx: PipelineContext,
+  pool: PoolState,
+  request: RequestInfo & { model: string },
+  call: PoolCall,
+  plan: PickPlan,
+  breakerKeyOf: (member: MemberState) => string | undefined,
+  readyAt: number | undefined,
+  now: number,
+): Promise<MemberPick> {
   const { clock } = ctx.options;
-  const { model } = request;
-  const keys = new Map<MemberState, string | undefined>();
-  const breakerKeyOf = (member: MemberState) => {
-    if (!keys.has(member)) keys.set(member, breakerKeyFor(ctx, pool.runtimeOf.get(member)!, request));
-    return keys.get(member);
-  };
   for (;;) {
-    const now = clock.now();
-    const outlook = (member: MemberState): MemberOutlook => memberOutlook(ctx, pool.runtimeOf.get(member)!, model, breakerKeyOf(member), now);
-    const avoid = avoided(call);
-    for (const member of plan.refused) avoid.add(member);
-    const chosen = route(pool.states, pool.routing, model, avoid, now, outlook);
-    // Every member that could take it refused it at its guards just now: the call learns why.
-    if (chosen.member && plan.refused.has(chosen.member)) throw blocked(ctx, pool, request, breakerKeyOf, now, now);
-    if (chosen.member) {
-      const member = chosen.member;
-      const free = member.assign(now);
-      call.racing.add(member);
-      call.last = member;
-      const end = () => {
-        free();
-        call.racing.delete(member);
-        for (const wake of pool.roomWaiters) wake();
-      };
-      return { runtime: pool.runtimeOf.get(member)!, model: member.modelFor(model)!, breakerKey: breakerKeyOf(member), end };
-    }
-    const { readyAt } = chosen;
     const patience = Math.min(ctx.options.retry.maxRetryAfter, plan.deadlineAt === undefined ? Infinity : plan.deadlineAt - now);
     const wait = readyAt === undefined ? undefined : Math.max(0, readyAt - now);
     if (!plan.mayWait || (wait !== undefined && wait >= patience) || (readyAt === undefined && !(patience > 0))) {
@@ -75,8 +69,53 @@ export async function pickMember(ctx: PipelineContext, pool: PoolState, request:
     if (wait === undefined) await roomOrTimeout(ctx, pool, patience, plan.call.signal);
     else await sleep(clock, wait, plan.call.signal);
     plan.refused.clear();
-    if (wait === undefined && clock.now() - now >= patience) throw blocked(ctx, pool, request, breakerKeyOf, now, clock.now());
+    const before = now;
+    now = clock.now();
+    if (wait === undefined && now - before >= patience) throw blocked(ctx, pool, request, breakerKeyOf, now, now);
+    const chosen = routeNow(ctx, pool, request.model, call, plan, breakerKeyOf, now);
+    if (chosen.member) return assign(pool, request.model, call, chosen.member, breakerKeyOf, now);
+    readyAt = chosen.readyAt;
   }
+}
+
+/**
+ * The route for an attempt at `now` (see `route`). A member that refused the attempt at its guards is
+ * chosen only when every other member that could take it refused too: the attempt then fails, saying why.
+ */
+function routeNow(
+  ctx: PipelineContext,
+  pool: PoolState,
+  model: string,
+  call: PoolCall,
+  plan: PickPlan,
+  breakerKeyOf: (member: MemberState) => string | undefined,
+  now: number,
+): Route {
+  const outlook = (member: MemberState): MemberOutlook => memberOutlook(ctx, pool.members[member.index]!, model, breakerKeyOf(member), now);
+  const avoid = avoided(call, plan.refused);
+  const chosen = route(pool.states, pool.routing, model, avoid, now, outlook);
+  if (chosen.member && plan.refused.has(chosen.member)) throw blocked(ctx, pool, { model }, breakerKeyOf, now, now);
+  return chosen;
+}
+
+/** Assigns the attempt to `member`: it counts among the member's calls in flight until `end()`. */
+function assign(
+  pool: PoolState,
+  model: string,
+  call: PoolCall,
+  member: MemberState,
+  breakerKeyOf: (member: MemberState) => string | undefined,
+  now: number,
+): MemberPick {
+  const free = member.assign(now);
+  call.racing.add(member);
+  call.last = member;
+  const end = () => {
+    free();
+    call.racing.delete(member);
+    if (pool.roomWaiters.size > 0) for (const wake of pool.roomWaiters) wake();
+  };
+  return { runtime: pool.members[member.index]!, model: member.modelFor(model)!, breakerKey: breakerKeyOf(member), end };
 }
 
 /**
@@ -91,17 +130,24 @@ export function otherMemberReady(
   refused?: ReadonlySet<MemberState>,
 ): boolean {
   const now = ctx.options.clock.now();
-  const avoid = avoided(call);
-  if (refused) for (const member of refused) avoid.add(member);
-  const outlook = (member: MemberState) => memberOutlook(ctx, pool.runtimeOf.get(member)!, request.model, breakerKeyFor(ctx, pool.runtimeOf.get(member)!, request), now);
+  const avoid = avoided(call, refused) ?? new Set<MemberState>();
+  const outlook = (member: MemberState) => {
+    const runtime = pool.members[member.index]!;
+    return memberOutlook(ctx, runtime, request.model, breakerKeyFor(ctx, runtime, request), now);
+  };
   const chosen = route(pool.states, pool.routing, request.model, avoid, now, outlook);
   return chosen.member !== undefined && !avoid.has(chosen.member);
 }
 
-/** The members a call's next attempt avoids if it can: those it failed on, and those its other attempts are on. */
-function avoided(call: PoolCall): Set<MemberState> {
+/**
+ * The members a call's next attempt avoids if it can: those it failed on, those its other attempts are on,
+ * and `refused`; `undefined` when there are none (nothing to allocate on the common path).
+ */
+function avoided(call: PoolCall, refused?: ReadonlySet<MemberState>): Set<MemberState> | undefined {
+  if (call.racing.size === 0 && call.failed.size === 0 && (refused === undefined || refused.size === 0)) return undefined;
   const avoid = new Set(call.racing);
   for (const member of call.failed) avoid.add(member);
+  if (refused) for (const member of refused) avoid.add(member);
   return avoid;
 }
 
@@ -124,7 +170,7 @@ function memberOutlook(ctx: PipelineContext, runtime: PoolMemberRuntime, model: 
 function blocked(
   ctx: PipelineContext,
   pool: PoolState,
-  request: RequestInfo & { model: string },
+  request: { readonly model: string },
   breakerKeyOf: (member: MemberState) => string | undefined,
   readyAt: number,
   now: number,

@@ -29,11 +29,12 @@ export async function pooledGuards(
   plan: PooledPlan,
 ): Promise<{ member: MemberPick; guard: AttemptGuard } | undefined> {
   if (!plan.pool || request.model === undefined) return undefined;
+  const pooledRequest = request as RequestInfo & { model: string };
   const refused = new Set<MemberState>();
   const pickPlan = { call: plan.parent, deadlineAt: plan.deadlineAt, mayWait: plan.mayWaitForMember ?? true, refused };
   for (;;) {
-    const pooledRequest = { ...request, model: request.model };
-    const member = await pickMember(ctx, pool, pooledRequest, plan.pool, pickPlan);
+    const picked = pickMember(ctx, pool, pooledRequest, plan.pool, pickPlan);
+    const member = picked instanceof Promise ? await picked : picked;
     // A member whose limits are shared by processes may be paused or spent there, which routing (reading
     // this process's view of them) cannot see: while another member can take the call now, it refuses
     // rather than waits for them, and the attempt goes to that member.

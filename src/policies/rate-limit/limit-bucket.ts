@@ -120,6 +120,9 @@ export class LimitBucket {
 
   /** Milliseconds until one more unit could be reserved without waiting (0: now), as things stand. */
   nextIn(now: number): number {
+    this.#refill(now);
+    // A unit left in every bucket that decides: no wait (what `waitFor` would say, without a ticket).
+    if (this.#server >= 1 && (!this.#heard || this.#fine >= 1)) return 0;
     return this.waitFor({ start: this.#consumed, amount: 1 }, now);
   }
 
