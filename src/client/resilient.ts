@@ -62,6 +62,8 @@ export function resilient<T extends OpenAIClientLike>(
   members: readonly [T | PoolMember<T>, ...(OpenAIClientLike | PoolMember)[]],
   options?: ResilienceOptions,
 ): ResilientClient<T>;
+/** A pool built from an array (`regions.map(...)`): a client of its members' class; an empty array is a `TypeError`. */
+export function resilient<T extends OpenAIClientLike>(members: readonly (T | PoolMember<T>)[], options?: ResilienceOptions): ResilientClient<T>;
 export function resilient<T extends OpenAIClientLike>(
   clientOrMembers: T | readonly (OpenAIClientLike | PoolMember)[],
   options?: ResilienceOptions,

@@ -33,8 +33,8 @@ function fallbackTarget(e: ResilienceEvents['fallback']): string {
 const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   retry: (e) => ({
     level: 'info',
-    message: `${where(e)}: ${e.kind}${e.status ? ` (${e.status})` : ''} on attempt ${e.attempt}, retrying in ${e.delay} ms (${e.delaySource})`,
-    details: { ...request(e), attempt: e.attempt, delay: e.delay, kind: e.kind, error: describeError(e.error) },
+    message: `${where(e)}: ${e.kind}${e.status ? ` (${e.status})` : ''} on attempt ${e.attempt}${e.member === undefined ? '' : ` (member ${e.member})`}, retrying in ${e.delay} ms (${e.delaySource})`,
+    details: { ...request(e), attempt: e.attempt, delay: e.delay, kind: e.kind, ...(e.member === undefined ? {} : { member: e.member }), error: describeError(e.error) },
   }),
   giveUp: (e) => ({
     level: 'warn',

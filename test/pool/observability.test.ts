@@ -33,6 +33,18 @@ function listen({ resilience }: ResilientClient<OpenAI>) {
 }
 
 describe('events name the member', () => {
+  it('the logger\'s retry line names the member that failed', async () => {
+    const lines: { message: string; details: unknown }[] = [];
+    const record = (message: string, details: unknown) => lines.push({ message, details });
+    const logger = { debug: record, info: record, warn: record, error: record };
+    const pool = await memberPool([{}, {}], { pool: { routing: 'ordered' }, logger, logLevel: 'info' });
+    pool.servers[0]!.enqueue(faults.serverError(500));
+    await drivePool(pool.clock, pool.ai.chat.completions.create(gpt41));
+    const retry = lines.find((line) => line.message.includes('retrying in'));
+    expect(retry?.message).toMatch(/server_error \(500\) on attempt 1 \(member m0\), retrying in 0 ms \(member\)/);
+    expect(retry?.details).toMatchObject({ member: 'm0' });
+  });
+
   it('attemptStart, attemptEnd and retry carry the member the attempt went to', async () => {
     const pool = await memberPool([{}, {}], { pool: { routing: 'ordered' } });
     const { starts, ends, retries } = listen(pool.ai);

@@ -32,8 +32,8 @@ describe('resilient(): the client type', () => {
     expectTypeOf(resilient([new OpenAI(), new OpenAI()])).toEqualTypeOf<ResilientClient<OpenAI>>();
     expectTypeOf(resilient([{ client: azure, name: 'east', models: { 'gpt-4.1': 'gpt41-east' } }, new OpenAI()])).toEqualTypeOf<ResilientClient<AzureOpenAI>>();
     expectTypeOf(resilient([new OpenAI(), { client: new OpenAI(), weight: 2 }], { pool: { routing: 'ordered' } })).toExtend<OpenAI>();
-    // @ts-expect-error an empty pool
-    resilient([]);
+    const regions = ['east', 'west'].map((name) => ({ client: azure, name }));
+    expectTypeOf(resilient(regions)).toEqualTypeOf<ResilientClient<AzureOpenAI>>();
     // @ts-expect-error not a routing
     resilient([new OpenAI()], { pool: { routing: 'fastest' } });
     // @ts-expect-error a weight is a number
