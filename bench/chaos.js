@@ -7,7 +7,7 @@ import { closedLoop } from './load.js';
 import { describeSubjects, subjectColors, subjectsTable } from './subjects/describe.js';
 import { loadSubjects } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, countBy, markdownTable, pct, percentile, reportTargets, round } from './report.js';
+import { checkTarget, countBy, markdownTable, pct, percentile, positiveEnv, reportTargets, round } from './report.js';
 
 const CAPACITY = { requestsPerMinute: 1200, burstSeconds: 1 }; // 20 req/s, a bucket of 20
 const RANDOM_FAILURES = { rate: 0.1, seed: 42 };
@@ -16,13 +16,6 @@ const PARAMS = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say
 
 const TARGETS = { successRate: 0.99, goodputShare: 0.9, upstreamPerSuccess: 1.2 };
 
-function positiveEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 async function runOne(subject, { callers, durationMs }) {
   const server = await startFaultServer({ capacity: CAPACITY, randomFailures: RANDOM_FAILURES, latencyMs: LATENCY_MS });

@@ -19,7 +19,7 @@ import { startFaultServer } from '../dist/testing/index.js';
 import { describeSubjects, subjectColors, subjectsTable } from './subjects/describe.js';
 import { loadSubjects } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, markdownTable, median, pct, reportTargets, round } from './report.js';
+import { checkTarget, markdownTable, median, pct, positiveEnv, reportTargets, round } from './report.js';
 
 const CALLS = 100;
 const LATENCY_MS = { min: 20, max: 60 };
@@ -68,13 +68,6 @@ function minimumDrain(scenario, scale) {
   return (CALLS - atOnce) / scale;
 }
 
-function positiveEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 /** All CALLS at once; calls still pending at `cutoffS` are aborted and counted as not done. */
 async function drainOnce(subject, scenario) {

@@ -18,7 +18,7 @@
 // default balanced,ordered,weighted), BENCH_POOL_SCENARIOS (spread,outage), BENCH_POOL_SCALE (default 1: the
 // issue's numbers; 0.5 halves every capacity and the offered load, for a busy machine).
 import { barChart, lineChart } from './svg-chart.js';
-import { checkTarget, markdownTable, median, pct, reportTargets, round } from './report.js';
+import { checkTarget, markdownTable, median, pct, positiveEnv, reportTargets, round } from './report.js';
 import { CALLERS, FLAKY, LATENCY_MS, MEMBERS, PARAMS, outage, routingDecision, spread } from './pool-scenarios.js';
 
 const ROUTINGS = ['balanced', 'ordered', 'weighted'];
@@ -35,13 +35,6 @@ const TARGETS = {
   backWithinMs: 1_000,
 };
 
-function positiveEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 function listEnv(name, known) {
   const raw = process.env[name];

@@ -15,7 +15,7 @@ import { chatCompletion, errorBody } from '../dist/testing/index.js';
 import { describeSubjects, subjectColors, subjectsTable } from './subjects/describe.js';
 import { loadSubjects } from './subjects/index.js';
 import { barChart } from './svg-chart.js';
-import { checkTarget, markdownTable, median, reportTargets, round } from './report.js';
+import { checkTarget, markdownTable, median, positiveEnv, reportTargets, round } from './report.js';
 
 const CALLERS = 10;
 const PARAMS = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say ok' }] };
@@ -26,13 +26,6 @@ const MAX_RECOVERY_MS = 60_000;
 // Issue 22: back within 1 s of the recovery, at most one request a second per model during the outage.
 const TARGETS = { firstSuccessMs: 1_000, requestsPerSecond: 1 };
 
-function positiveEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 /** An OpenAI-like upstream on loopback: a 500 for every request until `recoverAt` (performance.now()), then a completion. */
 async function outageServer() {

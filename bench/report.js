@@ -88,3 +88,12 @@ export function markdownTable(headers, rows) {
   const cell = (value) => String(value ?? 'n/a').replace(/\|/g, '\\|');
   return [`| ${headers.map(cell).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }
+
+/** A positive number from the environment variable `name`, or `fallback` when it is unset or empty. */
+export function positiveEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}

@@ -4,6 +4,7 @@ import { CircuitOpenError, resilient, type CircuitOpenEvent, type ResilienceOpti
 import { createRedisState, type RedisStateOptions } from '../../src/redis/index.js';
 import { FakeClock, faults, startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { connectRedis, redisTime, startRedisServer } from '../support/redis-server.js';
+import { answerGate } from '../support/answer-gate.js';
 
 const params = { model: 'gpt-4.1-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
 const HALF_OPEN_AFTER = 60_000;
@@ -59,26 +60,6 @@ async function twoProcesses(options: Omit<ResilienceOptions, 'circuitBreaker'> &
   return { server, redisServer, clock, admin, gate, circuits, pauseOver, a: await make(gate.fetch), b: await make() };
 }
 
-/**
- * A `fetch` whose answers wait while the gate is shut: the request reaches the server at once, the client
- * sees the answer only once the gate opens. It keeps a probe in flight for as long as a test needs.
- */
-function answerGate() {
-  let opened: Promise<void> = Promise.resolve();
-  let open = () => {};
-  return {
-    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const gate = opened;
-      const response = await fetch(input, init);
-      await gate;
-      return response;
-    }) as typeof globalThis.fetch,
-    shut: () => {
-      opened = new Promise((resolve) => (open = resolve));
-    },
-    open: () => open(),
-  };
-}
 
 describe('shared circuits', () => {
   it('a circuit opened by one process makes the other fail fast, without a request', async () => {

@@ -30,7 +30,17 @@ export async function harness(options: ResilienceOptions = {}, clientOptions: Co
   open.push(server);
   const clock = new FakeClock(1_700_000_000_000);
   const raw = new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url, maxRetries: 0, ...clientOptions });
-  const ai = resilient(raw, {
+  const ai = resilient(raw, quietOptions(clock, options));
+  announceWaits(clock, ai);
+  return { server, clock, raw, ai };
+}
+
+/**
+ * `options` on `clock` with the protecting policies (breaker, bulkhead, rate limiter, retry budget) off
+ * unless `options` turns them on, and no jitter: what every harness gives its client.
+ */
+export function quietOptions(clock: FakeClock, options: ResilienceOptions = {}): ResilienceOptions {
+  return {
     clock,
     bulkhead: false,
     rateLimit: false,
@@ -38,9 +48,7 @@ export async function harness(options: ResilienceOptions = {}, clientOptions: Co
     retry: options.retry === false ? false : { jitter: false, budget: false, ...options.retry },
     // A circuit's pauses are exact (no jitter) unless the test asks for it.
     circuitBreaker: options.circuitBreaker ? { jitter: false, ...options.circuitBreaker } : false,
-  });
-  announceWaits(clock, ai);
-  return { server, clock, raw, ai };
+  };
 }
 
 /** Makes {@link drive} advance `clock` through the retry and rate-limit waits `ai` announces (and only those). */

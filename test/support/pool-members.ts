@@ -3,7 +3,7 @@ import { afterEach } from 'vitest';
 import { resilient, type PoolMember, type ResilienceOptions, type ResilientClient } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { startFaultServer, type FaultServer, type FaultServerOptions } from '../../src/testing/index.js';
-import { announceWaits } from './harness.js';
+import { announceWaits, quietOptions } from './harness.js';
 
 /** A pool whose members each have their own loopback fault server, on a fake clock. */
 export interface MemberPool {
@@ -51,48 +51,19 @@ export async function memberPool(
     clients.push(client);
     entries.push({ name: `m${index}`, ...member, client });
   }
-  const ai = resilient(entries as [PoolMember<OpenAI>, ...PoolMember[]], poolOptions(clock, options));
+  const ai = resilient(entries as [PoolMember<OpenAI>, ...PoolMember[]], quietOptions(clock, options));
   announceWaits(clock, ai);
   const received = (path = '/chat/completions') => servers.map((server) => server.requestsTo(path).length);
   return { servers, clients, clock, ai, received };
 }
 
-/** The options {@link memberPool} gives its pool: `options` over the fake clock, the policies off unless asked for. */
-export function poolOptions(clock: FakeClock, options: ResilienceOptions = {}): ResilienceOptions {
-  return {
-    clock,
-    bulkhead: false,
-    rateLimit: false,
-    ...options,
-    retry: options.retry === false ? false : { jitter: false, budget: false, ...options.retry },
-    circuitBreaker: options.circuitBreaker ? { jitter: false, ...options.circuitBreaker } : false,
-  };
-}
+/** The options {@link memberPool} gives its pool: as the single client's harness. */
+export { quietOptions as poolOptions } from './harness.js';
 
 /** The single client's harness drives a pool's calls too: through the waits its `retry` and `rateLimitWait` events announce. */
 export { announceWaits, drive as drivePool } from './harness.js';
 
-/**
- * A `fetch` for a member's client whose answers wait while the gate is shut: the request reaches the
- * server at once, the client sees the answer only once the gate opens. Holds an attempt in flight for as
- * long as a test needs, on any machine.
- */
-export function answerGate() {
-  let opened: Promise<void> = Promise.resolve();
-  let open = () => {};
-  return {
-    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const gate = opened;
-      const response = await fetch(input, init);
-      await gate;
-      return response;
-    }) as typeof globalThis.fetch,
-    shut: () => {
-      opened = new Promise((resolve) => (open = resolve));
-    },
-    open: () => open(),
-  };
-}
+export { answerGate } from './answer-gate.js';
 
 /** The `model` of each chat completion request `server` received. */
 export function modelsSent(server: FaultServer): string[] {
