@@ -4,6 +4,7 @@ import type { PoolMemberRuntime, PoolState } from '../pipeline/pool-state.js';
 import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import { MemberState } from '../pool/member-state.js';
 import type { ResolvedPool } from '../pool/resolve-pool.js';
+import { ResponseOwners } from '../pool/response-owners.js';
 
 /**
  * The run-time pool of `resilient([...members])`: each member's client is cloned with the SDK's retries
@@ -30,5 +31,6 @@ export function createPoolState(pool: ResolvedPool, limiterFor: () => RateLimite
     runtimeOf: new Map(members.map((member) => [member.state, member])),
     routing: pool.routing,
     roomWaiters: new Set(),
+    owners: new ResponseOwners(),
   };
 }

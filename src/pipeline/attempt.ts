@@ -116,6 +116,8 @@ export async function runAttempt(
     onHeaders: (controller: AbortController) => abort.answered(controller),
     onResponse: (response: Response, body: unknown) => {
       guard.responded(response, body);
+      // A stored response lives in its member's account: what refers to it later goes there.
+      if (member && request.path === '/responses' && response.ok) ctx.shared.pool!.owners.record(body, member.runtime.state);
       responded = true;
       if (endedEarly) endStream(endedEarly.error);
     },

@@ -93,7 +93,7 @@ function routeNow(
 ): Route {
   const outlook = (member: MemberState): MemberOutlook => memberOutlook(ctx, pool.members[member.index]!, model, breakerKeyOf(member), now);
   const avoid = avoided(call, plan.refused);
-  const chosen = route(pool.states, pool.routing, model, avoid, now, outlook);
+  const chosen = route(call.pinned ? [call.pinned] : pool.states, pool.routing, model, avoid, now, outlook);
   if (chosen.member && plan.refused.has(chosen.member)) throw blocked(ctx, pool, { model }, breakerKeyOf, now, now);
   return chosen;
 }
@@ -129,6 +129,8 @@ export function otherMemberReady(
   call: PoolCall,
   refused?: ReadonlySet<MemberState>,
 ): boolean {
+  // A call pinned to the member holding its stored response has no other member.
+  if (call.pinned) return false;
   const now = ctx.options.clock.now();
   const avoid = avoided(call, refused) ?? new Set<MemberState>();
   const outlook = (member: MemberState) => {

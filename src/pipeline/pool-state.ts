@@ -2,6 +2,7 @@ import type { SendOnce } from '../core/response-props.js';
 import type { MemberState } from '../pool/member-state.js';
 import type { PoolRouting } from '../pool/pool-options.js';
 import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
+import type { ResponseOwners } from '../pool/response-owners.js';
 
 /** One member of a pool, as the pipeline sends to it. */
 export interface PoolMemberRuntime {
@@ -24,6 +25,8 @@ export interface PoolState {
   readonly routing: PoolRouting;
   /** Calls waiting because every member serving their model was full: woken when an attempt ends. */
   readonly roomWaiters: Set<() => void>;
+  /** The member that created each stored response: calls that refer to one go there. */
+  readonly owners: ResponseOwners;
 }
 
 /**
@@ -31,6 +34,8 @@ export interface PoolState {
  * on (its retries go elsewhere while another member can take them), and those its attempts are on now.
  */
 export interface PoolCall {
+  /** The only member that can serve the call: the one holding the stored response it refers to. */
+  readonly pinned: MemberState | undefined;
   last: MemberState | undefined;
   readonly failed: Set<MemberState>;
   readonly racing: Set<MemberState>;

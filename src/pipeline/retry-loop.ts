@@ -65,7 +65,12 @@ export async function retryLoop(
   const { model, method, path } = request;
   // A pooled call's attempts each pick a member, whose circuits are its own (`<member>/<key>`).
   const pool = model === undefined ? undefined : ctx.shared.pool;
-  const poolCall: PoolCall | undefined = pool && { last: undefined, failed: new Set(), racing: new Set() };
+  // A call that refers to a stored response goes to the member holding it (a call without a model, by
+  // its client; one with a model, pinned to that member).
+  const owner = ctx.shared.pool?.owners.ownerOf(path, working.body);
+  if (owner && !pool) send = ctx.shared.pool!.members[owner.index]!.send;
+  const pinned = owner && model !== undefined && owner.modelFor(model) !== undefined ? owner : undefined;
+  const poolCall: PoolCall | undefined = pool && { pinned, last: undefined, failed: new Set(), racing: new Set() };
   const breakerKey = breakers && !pool ? ctx.options.circuitBreaker!.key({ model, method, path, baseURL: ctx.baseURL }) : undefined;
   let lastError: unknown;
   let previousBackoff: IBackoff<RetryBackoffContext> | undefined;
