@@ -22,6 +22,7 @@ import { createFaultScript, scriptControls, type FaultScript } from './fault-scr
 import type { Fault } from './fault-types.js';
 import { toReceived, type ReceivedRequest } from './received-request.js';
 import { planResponse, type BodyStep, type ResponsePlan } from './response-plan.js';
+import type { BackgroundStore } from './background-store.js';
 
 /** A standard `fetch` signature, as accepted by the `openai` SDK's `fetch` option. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -193,7 +194,12 @@ function bodyStream(x: Exchange, steps: readonly BodyStep[]): { stream: Readable
               if (!(await x.sleep(step.ms))) return;
               break;
             case 'hold':
-              await x.hold(); // never continues: ends by abort, cancel or close
+              // Ends by abort, cancel or close; with `until`, the body also ends normally once it resolves.
+              await (step.until ? Promise.race([x.hold(), step.until]) : x.hold());
+              if (!x.finished) {
+                x.finish();
+                c.close();
+              }
               return;
             case 'drop':
               x.fail(terminated());
@@ -224,11 +230,11 @@ function toResponse(x: Exchange, plan: Extract<ResponsePlan, { kind: 'respond' }
 }
 
 /** Answers one recorded request with `fault`, following its plan. */
-function answer(x: Exchange, received: ReceivedRequest, seq: number, fault: Fault, url: string): Promise<Response> {
+function answer(x: Exchange, received: ReceivedRequest, seq: number, fault: Fault, url: string, store: BackgroundStore): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     x.failWith(reject, () => fetchFailed(codedError('other side closed', 'UND_ERR_SOCKET', 'SocketError')));
     const step = async (f: Fault): Promise<void> => {
-      const plan = planResponse(received, f, seq);
+      const plan = planResponse(received, f, seq, store);
       switch (plan.kind) {
         case 'reset':
           x.fail(fetchFailed(codedError('socket hang up', 'ECONNRESET')));
@@ -291,7 +297,7 @@ export function createFaultFetch(options: FaultFetchOptions = {}): FaultFetch {
       decision.release();
     });
     open.add(x);
-    return answer(x, received, seq, decision.fault, request.url);
+    return answer(x, received, seq, decision.fault, request.url, script.background);
   };
 
   const own = {

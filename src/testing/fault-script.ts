@@ -11,6 +11,7 @@ import type { Fault } from './fault-types.js';
 import { faults } from './faults.js';
 import { createAdmission, type AdmissionOptions, type FaultServerStats } from './capacity.js';
 import { matches, sameMatcher, type ReceivedRequest } from './received-request.js';
+import { createBackgroundStore, type BackgroundStore } from './background-store.js';
 
 /** What to answer one received request with. */
 export interface Decision {
@@ -32,7 +33,7 @@ export interface FaultScript {
   enqueueFor(path: string | RegExp, ...faults: Fault[]): void;
   /** Number of scripted faults not yet consumed (all queues). */
   readonly pendingFaults: number;
-  /** Forget scripted faults and recorded requests. */
+  /** Forget scripted faults, recorded requests and stored background responses. */
   reset(): void;
   /**
    * Resolves with the recorded requests once at least `count` have been received (body read).
@@ -77,6 +78,8 @@ export interface FaultScript {
 export interface FaultScriptCore {
   /** The public API, to spread into the transport's object. */
   readonly api: FaultScript;
+  /** The background responses (`background: true`) created, read, resumed and cancelled by id. */
+  readonly background: BackgroundStore;
   /** The next request number (1, 2, ...), for `req_<n>` and `chatcmpl-<n>` ids. */
   nextSeq(): number;
   /** Records a request whose body has been read and decides its answer. */
@@ -123,6 +126,7 @@ export function createFaultScript(options: AdmissionOptions, label: string): Fau
   let closed: string | undefined;
   /** While down, what every request gets. */
   let outage: Fault | undefined;
+  const background = createBackgroundStore();
 
   const takeFault = (path: string): Fault | undefined => {
     for (const q of routeQueues) if (q.faults.length > 0 && matches(q.matcher, path)) return q.faults.shift();
@@ -154,6 +158,7 @@ export function createFaultScript(options: AdmissionOptions, label: string): Fau
       requests = [];
       globalQueue = [];
       routeQueues = [];
+      background.clear();
     },
     goDown: (down = 500) => {
       outage = outageFault(down, label);
@@ -191,6 +196,7 @@ export function createFaultScript(options: AdmissionOptions, label: string): Fau
 
   return {
     api,
+    background,
     nextSeq: () => ++seq,
     receive: (r) => {
       record(r);

@@ -121,7 +121,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
         const received = toReceived(raw, n, receivedAt);
         const decision = script.receive(received);
         res.on('close', decision.release);
-        respond({ req, res, received, seq: n, signal: controller.signal }, decision.fault).catch(() => res.destroy());
+        respond({ req, res, received, seq: n, signal: controller.signal, store: script.background }, decision.fault).catch(() => res.destroy());
       } catch {
         res.destroy(); // never let a malformed request throw out of the server
       }

@@ -94,6 +94,43 @@ export interface StreamOptions {
   stallBeforeFirstChunk?: boolean;
   /** Extra response headers. */
   headers?: Record<string, string>;
+  /**
+   * For a request creating a background response (`POST /responses` with `background: true`): how the
+   * stored response's generation ends, whatever happens to this connection. The other options disturb
+   * only this connection; a resume (`GET /responses/{id}?stream=true`) replays what was generated.
+   * Ignored for other requests.
+   * @default { outcome: 'completed' }
+   */
+  background?: BackgroundOptions;
+}
+
+/**
+ * How a background response's generation ends ({@link StreamOptions.background}). The fault server
+ * generates a background response at once and stores its events; `after` counts its content chunks.
+ */
+export interface BackgroundOptions {
+  /**
+   * - `completed`: every event, ending with `response.completed` (status `completed`);
+   * - `failed`: `after` content chunks, then `response.failed` (status `failed`, with `error`);
+   * - `cancelled`: `after` content chunks, then the response is cancelled server-side (status
+   *   `cancelled`): streams end there, with no terminal event;
+   * - `paused`: `after` content chunks, then generation waits (status `in_progress`); streams send what
+   *   was generated and stay open until the response is cancelled (`POST /responses/{id}/cancel`),
+   *   then end as for `cancelled`.
+   * @default 'completed'
+   */
+  outcome?: 'completed' | 'failed' | 'cancelled' | 'paused';
+  /**
+   * Content chunks generated before the outcome (`failed`, `cancelled`, `paused`); capped at `chunks`.
+   * @default 0
+   */
+  after?: number;
+  /**
+   * The `error` of a `failed` response (`response.error` in `response.failed` and in `GET
+   * /responses/{id}`).
+   * @default { code: 'server_error', message: 'The server had an error while processing your request. Sorry about that!' }
+   */
+  error?: { code?: string; message?: string };
 }
 
 /** A streaming (server-sent events) success for the route: chat completion chunks or Responses API events. */

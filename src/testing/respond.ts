@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ReceivedRequest } from './received-request.js';
 import type { Fault } from './fault-types.js';
 import { planResponse, type BodyStep } from './response-plan.js';
+import type { BackgroundStore } from './background-store.js';
 
 /** One request/response pair being answered. */
 export interface Exchange {
@@ -21,6 +22,8 @@ export interface Exchange {
   seq: number;
   /** Aborted when the response closes (client gone) or the server closes. */
   signal: AbortSignal;
+  /** The server's background responses. */
+  store: BackgroundStore;
 }
 
 /** Waits `ms` real milliseconds; resolves `false` instead when `signal` aborts first (the timer is cleared). */
@@ -36,6 +39,19 @@ export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
       resolve(true);
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves `true` once `p` resolves, `false` if `signal` aborts first (the listener is removed either way). */
+function settledBefore(p: Promise<void>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    });
   });
 }
 
@@ -76,7 +92,9 @@ async function writeBody(x: Exchange, steps: readonly BodyStep[]): Promise<void>
         x.res.end();
         return;
       case 'hold':
-        return; // keep the socket open silently; destroyed by the client or by close()
+        // Keep the socket open silently (destroyed by the client or by close()), or until `until` resolves.
+        if (step.until && (await settledBefore(step.until, x.signal)) && live(x)) x.res.end();
+        return;
       case 'drop':
         x.req.socket.destroy(); // no terminating chunk: the client sees a truncated body
         return;
@@ -87,7 +105,7 @@ async function writeBody(x: Exchange, steps: readonly BodyStep[]): Promise<void>
 /** Answers the exchange with `fault`, or with the route's default success when `fault` is undefined. */
 export async function respond(x: Exchange, fault: Fault | undefined): Promise<void> {
   if (!live(x)) return;
-  const plan = planResponse(x.received, fault, x.seq);
+  const plan = planResponse(x.received, fault, x.seq, x.store);
   switch (plan.kind) {
     case 'reset': {
       const socket = x.req.socket;
