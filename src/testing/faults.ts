@@ -20,6 +20,7 @@ import type {
 } from './fault-types.js';
 
 export type {
+  BackgroundOptions,
   DelayFault,
   ErrorFault,
   ErrorOverrides,

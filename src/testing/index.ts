@@ -23,6 +23,7 @@ export type {
 export { formatResetDuration, tokenCost } from './capacity.js';
 export { faults } from './faults.js';
 export type {
+  BackgroundOptions,
   DelayFault,
   ErrorFault,
   ErrorOverrides,

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import OpenAI from 'openai';
-import { createFaultFetch, faults, startFaultServer, type FaultServer } from '../../src/testing/index.js';
+import { createFaultFetch, faults, startFaultServer, type BackgroundOptions, type FaultServer } from '../../src/testing/index.js';
 
 type Event = OpenAI.Responses.ResponseStreamEvent;
 
@@ -221,7 +221,8 @@ describe('unknown ids', () => {
 
 describe('server-side endings and cancel', () => {
   it('failed: response.failed after the chunks generated, status failed with its error', async () => {
-    server.enqueue(faults.stream({ background: { outcome: 'failed', after: 2, error: { code: 'rate_limit_exceeded', message: 'slow down' } } }));
+    const background: BackgroundOptions = { outcome: 'failed', after: 2, error: { code: 'rate_limit_exceeded', message: 'slow down' } };
+    server.enqueue(faults.stream({ background }));
     const list = await events(await create());
     expect(list.map((e) => e.type).slice(-3)).toEqual(['response.output_text.delta', 'response.output_text.delta', 'response.failed']);
     const failed = list.at(-1) as OpenAI.Responses.ResponseFailedEvent;
