@@ -45,26 +45,24 @@ function notFound(r: ReceivedRequest, id: string): ResponsePlan {
 function replay(r: ReceivedRequest, stored: StoredBackground, startingAfter: number, f: StreamOptions): ResponsePlan {
   const events = stored.events.filter((e) => e.seq > startingAfter);
   const section = (s: BackgroundEvent['section']) => events.filter((e) => e.section === s);
-  const preamble = section('preamble');
-  const content = section('content');
   const frames = (list: BackgroundEvent[]) => list.map((e) => e.frame);
   return streamResponse(
     r,
     {
-      preamble: frames(preamble),
-      content: frames(content),
+      preamble: frames(section('preamble')),
+      content: frames(section('content')),
       tail: frames(section('tail')),
       terminator: section('terminator')[0]?.frame,
-      // An in-band error is no event of the response: it repeats the last sequence number sent, so a
-      // cursor taken from it resumes with nothing missing.
-      error: (afterChunks) =>
+      // An in-band error is no event of the response: it repeats the last sequence number sent (on a
+      // stream that sent none, the one it started after), so a cursor taken from it misses nothing.
+      error: (_afterChunks, afterEvents) =>
         sseFrame(
           {
             type: 'error',
             code: f.error?.code !== undefined ? f.error.code : DEFAULT_STREAM_ERROR.code,
             message: f.error?.message ?? DEFAULT_STREAM_ERROR.message,
             param: f.error?.param ?? null,
-            sequence_number: (afterChunks > 0 ? content[afterChunks - 1] : preamble.at(-1))?.seq ?? Math.max(0, startingAfter),
+            sequence_number: events[afterEvents - 1]?.seq ?? startingAfter,
           },
           'error',
         ),

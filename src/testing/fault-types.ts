@@ -76,6 +76,25 @@ export interface StreamOptions {
   dropAfter?: number;
   /** Send this many content chunks, then an in-band SSE error event, then end the response. */
   errorAfter?: number;
+  /**
+   * Send this many events (SSE frames of any kind: opening events, content chunks, `*.done` events, the
+   * terminator), counted on this connection, then hold the socket open silently. Cuts between any two
+   * events (e.g. `total - 1`: just before `response.completed`), where `stallAfter` counts content chunks.
+   * @default undefined (no stall)
+   */
+  stallAfterEvents?: number;
+  /**
+   * Send this many events (as {@link StreamOptions.stallAfterEvents} counts them), then destroy the socket.
+   * `0` cuts right after the 200 and its headers.
+   * @default undefined (no cut)
+   */
+  dropAfterEvents?: number;
+  /**
+   * Send this many events (as {@link StreamOptions.stallAfterEvents} counts them), then the in-band
+   * error event of {@link StreamOptions.errorAfter}, then end the response.
+   * @default undefined (no error)
+   */
+  errorAfterEvents?: number;
   /** Payload of the `errorAfter` event; defaults to a `server_error`. */
   error?: StreamErrorPayload;
   /**

@@ -72,8 +72,8 @@ export interface StreamFrames {
   tail: readonly string[];
   /** `data: [DONE]` or `response.completed`; absent when the stream has none (a cancelled background response). */
   terminator?: string | undefined;
-  /** The in-band error frame sent after `afterChunks` content chunks (`errorAfter`). */
-  error(afterChunks: number): string;
+  /** The in-band error frame sent after `afterChunks` content chunks, `afterEvents` frames in all (`errorAfter`, `errorAfterEvents`). */
+  error(afterChunks: number, afterEvents: number): string;
   /** After the last frame, hold the exchange open until this resolves, then end (a paused background response). */
   endWhen?: Promise<void> | undefined;
 }
@@ -90,40 +90,60 @@ export function streamResponse(r: ReceivedRequest, frames: StreamFrames, f: Stre
   return { kind: 'respond', status: 200, headers, body: streamBody(frames, f), streaming: true };
 }
 
-/** The body steps of a stream, honouring the stall / drop / error / omitDone / keepOpen / interval options. */
-export function streamBody(frames: StreamFrames, f: StreamOptions): BodyStep[] {
-  const chunks = frames.content.length;
-  const body: BodyStep[] = [];
-  if (f.stallBeforeFirstChunk) return [{ kind: 'hold' }]; // headers only
-  for (const frame of frames.preamble) body.push({ kind: 'write', data: frame });
+/** How a stream is disturbed at a cut point. */
+type Cut = 'stall' | 'drop' | 'error';
 
-  const cut = (n: number | undefined): number | undefined =>
-    n === undefined ? undefined : Math.min(Math.max(0, Math.floor(n)), chunks);
-  const stallAt = cut(f.stallAfter);
-  const dropAt = cut(f.dropAfter);
-  const errorAt = cut(f.errorAfter);
-  for (let i = 0; i <= chunks; i++) {
-    if (i === stallAt) {
+/**
+ * The body steps of a stream, honouring the stall / drop / error (after content chunks or after events),
+ * omitDone / keepOpen / interval options.
+ */
+export function streamBody(frames: StreamFrames, f: StreamOptions): BodyStep[] {
+  if (f.stallBeforeFirstChunk) return [{ kind: 'hold' }]; // headers only
+  const items: Array<{ data: string; content?: number }> = [
+    ...frames.preamble.map((data) => ({ data })),
+    ...frames.content.map((data, i) => ({ data, content: i })),
+    ...frames.tail.map((data) => ({ data })),
+    ...(!f.omitDone && frames.terminator !== undefined ? [{ data: frames.terminator }] : []),
+  ];
+  const clamp = (n: number, max: number): number => Math.min(Math.max(0, Math.floor(n)), max);
+  // A cut after `n` content chunks sits before the n-th chunk (or after the last one, before the tail);
+  // a cut after `n` events before the n-th frame sent. The earliest cut wins; at a tie, stall, drop, error.
+  const atChunk = (n: number | undefined): number => (n === undefined ? Infinity : frames.preamble.length + clamp(n, frames.content.length));
+  const atEvent = (n: number | undefined): number => (n === undefined ? Infinity : clamp(n, items.length));
+  const cuts: Array<[Cut, number]> = [
+    ['stall', Math.min(atChunk(f.stallAfter), atEvent(f.stallAfterEvents))],
+    ['drop', Math.min(atChunk(f.dropAfter), atEvent(f.dropAfterEvents))],
+    ['error', Math.min(atChunk(f.errorAfter), atEvent(f.errorAfterEvents))],
+  ];
+  const [cut, at] = cuts.reduce((a, b) => (b[1] < a[1] ? b : a));
+
+  const body: BodyStep[] = [];
+  let chunksSent = 0;
+  for (const [n, item] of items.entries()) {
+    if (n === at) break;
+    if (item.content !== undefined) {
+      if (item.content > 0 && f.intervalMs) body.push({ kind: 'wait', ms: f.intervalMs });
+      chunksSent++;
+    }
+    body.push({ kind: 'write', data: item.data });
+  }
+  if (at === Infinity) {
+    if (f.keepOpen) body.push({ kind: 'hold' });
+    else body.push(frames.endWhen ? { kind: 'hold', until: frames.endWhen } : { kind: 'end' });
+    return body;
+  }
+  switch (cut) {
+    case 'stall':
       body.push({ kind: 'hold' }); // silent, open
-      return body;
-    }
-    if (i === dropAt) {
+      break;
+    case 'drop':
       body.push({ kind: 'drop' }); // no terminating chunk: the client sees a truncated body
-      return body;
-    }
-    if (i === errorAt) {
-      body.push({ kind: 'write', data: frames.error(i) });
+      break;
+    case 'error':
+      body.push({ kind: 'write', data: frames.error(chunksSent, at) });
       if (f.doneAfterError && frames.terminator !== undefined) body.push({ kind: 'write', data: frames.terminator });
       body.push({ kind: 'end' });
-      return body;
-    }
-    if (i === chunks) break;
-    if (i > 0 && f.intervalMs) body.push({ kind: 'wait', ms: f.intervalMs });
-    body.push({ kind: 'write', data: frames.content[i]! });
+      break;
   }
-  for (const frame of frames.tail) body.push({ kind: 'write', data: frame });
-  if (!f.omitDone && frames.terminator !== undefined) body.push({ kind: 'write', data: frames.terminator });
-  if (f.keepOpen) body.push({ kind: 'hold' });
-  else body.push(frames.endWhen ? { kind: 'hold', until: frames.endWhen } : { kind: 'end' });
   return body;
 }

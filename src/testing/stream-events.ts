@@ -20,9 +20,10 @@ export interface StreamPlan {
   /**
    * The in-band error frame sent after `afterChunks` content chunks: `data: {"error":{...}}` for chat
    * (in `openrouter` format, a chunk with `choices` and `error`), an `event: error` Responses event
-   * (`{type:'error', code, message, param}`) for responses.
+   * (`{type:'error', code, message, param}`) for responses, whose `sequence_number` is the next one:
+   * `afterEvents` when given (the frames sent before it), else the preamble's length plus `afterChunks`.
    */
-  error(payload: StreamErrorPayload | undefined, afterChunks: number, format?: 'openai' | 'openrouter'): string;
+  error(payload: StreamErrorPayload | undefined, afterChunks: number, format?: 'openai' | 'openrouter', afterEvents?: number): string;
 }
 
 /** Inputs of the stream plan builders. */
@@ -139,14 +140,14 @@ export function responsesStreamPlan(init: StreamPlanInit): StreamPlan {
     content,
     tail,
     terminator,
-    error: (payload, afterChunks) =>
+    error: (payload, afterChunks, _format, afterEvents) =>
       sseFrame(
         {
           type: 'error',
           code: payload?.code !== undefined ? payload.code : DEFAULT_STREAM_ERROR.code,
           message: payload?.message ?? DEFAULT_STREAM_ERROR.message,
           param: payload?.param ?? null,
-          sequence_number: preamble.length + afterChunks,
+          sequence_number: afterEvents ?? preamble.length + afterChunks,
         },
         'error',
       ),

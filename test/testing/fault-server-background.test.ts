@@ -184,6 +184,31 @@ describe('resuming', () => {
     expect([...got, ...rest]).toEqual(await events(await resume(idOf(got))));
   });
 
+  it('cut between any two events: just before response.completed, the resume sends it alone', async () => {
+    server.enqueue(faults.stream({ dropAfterEvents: 11 }));
+    const got: Event[] = [];
+    expect(await drain(await create(), got)).toMatchObject({ message: 'terminated' });
+    expect(got.at(-1)?.type).toBe('response.output_item.done');
+    expect((await events(await resume(idOf(got), last(got)))).map((e) => e.type)).toEqual(['response.completed']);
+    server.enqueueFor(/^\/responses\/resp_/, faults.stream({ stallAfterEvents: 1 }));
+    const controller = new AbortController();
+    const one: Event[] = [];
+    const done = drain(await client.responses.retrieve(idOf(got), { stream: true, starting_after: 2 }, { signal: controller.signal }), one);
+    await until(() => one.length === 1);
+    controller.abort();
+    expect(await done).toBeUndefined();
+    expect(one.map((e) => e.sequence_number)).toEqual([3]);
+  });
+
+  it('errorAfterEvents in the tail: the error repeats the last sequence number sent', async () => {
+    server.enqueue(faults.stream({ errorAfterEvents: 9 }));
+    const body = JSON.stringify({ model: 'gpt-4o', input: 'hi', background: true, stream: true });
+    const raw = await (await fetch(`${server.url}/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text();
+    const frames = raw.trim().split('\n\n').map((f) => JSON.parse(f.split('data: ')[1]!) as { type: string; sequence_number: number });
+    expect(frames.map((f) => f.sequence_number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 8]);
+    expect(frames.at(-1)?.type).toBe('error');
+  });
+
   it('a 5xx on a resume leaves the response resumable', async () => {
     const got = await events(await create());
     server.enqueueFor(/^\/responses\/resp_/, faults.serverError(502));

@@ -139,6 +139,34 @@ describe('stream faults', () => {
     expect(events.filter((e) => e.type === 'response.output_text.delta')).toHaveLength(2);
   });
 
+  it('dropAfterEvents / errorAfterEvents count every event, not only content chunks', async () => {
+    server.enqueue(faults.stream({ dropAfterEvents: 1 }), faults.stream({ dropAfterEvents: 0 }), faults.stream({ errorAfterEvents: 10 }));
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    expect(await drain(await chatStream(), chunks)).toMatchObject({ message: 'terminated' });
+    expect(chunks.map((c) => c.choices[0]?.delta.role)).toEqual(['assistant']); // the role chunk only
+    expect(await drain(await chatStream(), [])).toMatchObject({ message: 'terminated' }); // headers, then the cut
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    expect(await drain(await responseStream(), events)).toBeInstanceOf(OpenAI.APIError);
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['response.content_part.done', 'response.output_item.done']);
+    server.enqueue(faults.stream({ errorAfterEvents: 10 }));
+    const raw = await (await fetch(`${server.url}/responses`, { method: 'POST', body: '{"stream":true}' })).text();
+    expect(JSON.parse(raw.trim().split('\n\n').at(-1)!.split('data: ')[1]!)).toMatchObject({ type: 'error', sequence_number: 10 });
+  });
+
+  it('stallAfterEvents: holds the stream just before its terminator', async () => {
+    server.enqueue(faults.stream({ stallAfterEvents: 10 }));
+    const controller = new AbortController();
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    let ended = false;
+    const done = drain(await client.responses.create({ model: 'gpt-4o', input: 'hi', stream: true }, { signal: controller.signal }), events).finally(() => (ended = true));
+    await until(() => events.length === 10);
+    expect(events.at(-1)?.type).toBe('response.output_item.done');
+    expect(ended).toBe(false);
+    controller.abort();
+    expect(await done).toBeUndefined();
+    await until(() => server.openRequests === 0);
+  });
+
   it('omitDone: iteration ends without error and without a terminator', async () => {
     server.enqueue(...[1, 2, 3].map(() => faults.stream({ omitDone: true })));
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
