@@ -86,6 +86,7 @@ export function planBackground(r: ReceivedRequest, fault: Fault, seq: number, st
   const seg = r.path.split('/').slice(1).map(safeDecode);
   if (seg[0] !== 'responses') return undefined;
   const body = bodyObject(r);
+  const successHeaders = { ...DEFAULT_RATE_LIMIT_HEADERS, ...options.headers };
 
   if (r.method === 'POST' && seg.length === 1 && body['background'] === true) {
     if (body['store'] === false) return invalid(r, 'Background mode requires store=true.', 'store');
@@ -102,7 +103,7 @@ export function planBackground(r: ReceivedRequest, fault: Fault, seq: number, st
       }),
     );
     if (stored.stream) return replay(r, stored, -1, options);
-    return jsonPlan(r, 200, stored.created, { ...DEFAULT_RATE_LIMIT_HEADERS, ...options.headers });
+    return jsonPlan(r, 200, stored.created, successHeaders);
   }
 
   const id = seg[1];
@@ -115,9 +116,9 @@ export function planBackground(r: ReceivedRequest, fault: Fault, seq: number, st
 
   if (cancel) {
     if (!stored.cancel()) return invalid(r, `Cannot cancel a response in terminal state (${stored.status}).`, null);
-    return jsonPlan(r, 200, stored.response, options.headers);
+    return jsonPlan(r, 200, stored.response, successHeaders);
   }
-  if (r.query['stream'] !== 'true') return jsonPlan(r, 200, stored.response, options.headers);
+  if (r.query['stream'] !== 'true') return jsonPlan(r, 200, stored.response, successHeaders);
   if (!stored.stream) return invalid(r, 'This response cannot be streamed because it was not created with stream=true.', 'stream');
   const raw = r.query['starting_after'];
   const startingAfter = raw === undefined ? -1 : Number(raw);
