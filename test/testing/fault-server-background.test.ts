@@ -112,7 +112,9 @@ describe('creating a background stream', () => {
   it('without stream: answers the response queued; GET shows it completed; it cannot be streamed', async () => {
     const response = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
     expect(response).toMatchObject({ status: 'queued', background: true, output: [] });
-    expect(await client.responses.retrieve(response.id)).toMatchObject({ status: 'completed', output_text: 'Hello world!' });
+    const { data: stored, response: http } = await client.responses.retrieve(response.id).withResponse();
+    expect(stored).toMatchObject({ status: 'completed', output_text: 'Hello world!' });
+    expect(http.headers.get('x-ratelimit-remaining-requests')).toBe('499');
     const error = await caught(resume(response.id));
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error).toMatchObject({ status: 400, param: 'stream' });
