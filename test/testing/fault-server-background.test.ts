@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import OpenAI from 'openai';
 import { createFaultFetch, faults, startFaultServer, type BackgroundOptions, type FaultServer } from '../../src/testing/index.js';
+import { until } from '../support/harness.js';
 
 type Event = OpenAI.Responses.ResponseStreamEvent;
 
@@ -42,11 +43,6 @@ const comparable = (list: Event[]): string[] => {
       .replaceAll(id.replace('resp_', 'msg_'), 'msg_X'),
   );
 };
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 2));
-  expect(check()).toBe(true);
-}
 
 beforeAll(async () => {
   server = await startFaultServer();
