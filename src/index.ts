@@ -55,6 +55,7 @@ export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-error
 export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
 export { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
+export { partialOutputOf, type PartialOutput, type PartialChoice, type PartialToolCall } from './streams/partial-output.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './policies/retry/backoff.js';
 export type {

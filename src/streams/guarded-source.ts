@@ -21,6 +21,8 @@ export interface StreamProgress {
   readonly chunks: number;
   /** An error event read after the first chunk: what went wrong, however the stream then ends. */
   readonly failure: unknown;
+  /** Makes `error` carry what the stream has delivered so far (`partialOutputOf`). */
+  keep(error: unknown): void;
 }
 
 type Read = ReadableStreamReadResult<Uint8Array>;
@@ -141,7 +143,7 @@ export class GuardedSource {
     if (this.#ended) return;
     this.#drop();
     this.#hooks.onAbandoned(this.#progress.chunks, 'collected');
-    this.#stop(new StreamAbandonedError(this.#progress.chunks, 'collected'));
+    this.#stop(this.#kept(new StreamAbandonedError(this.#progress.chunks, 'collected')));
   }
 
   /** The SDK's request controller aborted: the caller's `break`, `stream.controller.abort()` or signal. */
@@ -187,7 +189,7 @@ export class GuardedSource {
   readonly #onReadError = (cause: unknown) => {
     this.#reading = false;
     if (this.#ended) return;
-    this.#end(this.#hooks.connectionError(`Connection lost mid-stream after ${this.#progress.chunks} chunk(s).`, cause));
+    this.#end(this.#kept(this.#hooks.connectionError(`Connection lost mid-stream after ${this.#progress.chunks} chunk(s).`, cause)));
   };
 
   /** The terminal event arrived: the rest of the upstream is not waited for. */
@@ -200,7 +202,7 @@ export class GuardedSource {
   #truncated(): void {
     const { chunks } = this.#progress;
     this.#hooks.onTruncated(chunks);
-    this.#end(this.#settings.onTruncated === 'end' ? undefined : new StreamTruncatedError(chunks));
+    this.#end(this.#settings.onTruncated === 'end' ? undefined : this.#kept(new StreamTruncatedError(chunks)));
   }
 
   /** Arms the watch for `ms`; it re-arms itself for as long as things move. */
@@ -222,10 +224,10 @@ export class GuardedSource {
     const { chunks } = this.#progress;
     if (this.#waiters.length > 0) {
       this.#hooks.onStall(chunks);
-      this.#stop(new StreamIdleTimeoutError(chunks, idle));
+      this.#stop(this.#kept(new StreamIdleTimeoutError(chunks, idle)));
     } else {
       this.#hooks.onAbandoned(chunks, 'unread');
-      this.#stop(new StreamAbandonedError(chunks, 'unread', idle));
+      this.#stop(this.#kept(new StreamAbandonedError(chunks, 'unread', idle)));
     }
   };
 
@@ -254,6 +256,12 @@ export class GuardedSource {
     // Reads waiting (the queue is empty) get the end now.
     if (this.#waiters.length > 0) this.#endBody();
     this.#hooks.onEnd(this.#progress.failure ?? outcome);
+  }
+
+  /** `error`, carrying what the stream delivered before it (`partialOutputOf`). */
+  #kept<E>(error: E): E {
+    this.#progress.keep(error);
+    return error;
   }
 
   /** Drops what the caller had not read. */

@@ -4,6 +4,8 @@ import { GuardedBody } from './guarded-body.js';
 import { GuardedSource, type StreamProgress } from './guarded-source.js';
 import { isFailure, roleOf } from '../responses/event-role.js';
 import { SseScanner, type SseEvent } from '../responses/sse-scanner.js';
+import { attachPartialOutput } from './partial-output.js';
+import { ReceivedOutput } from './received-output.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 
 /**
@@ -35,6 +37,15 @@ export async function guardStream(
   let terminal = false;
   let chunks = 0;
   let usageReported = false;
+  // What the caller receives, kept for a failure to carry (`partialOutputOf`); the SDK's `events` mode
+  // (the Agents API) streams nothing it could be assembled into.
+  const received = hooks.streamMode === 'legacy' ? new ReceivedOutput() : undefined;
+  /** Makes `target` carry what has arrived so far (it is assembled only if asked for). */
+  const keep = (target: unknown): void => {
+    if (!received) return;
+    const delivered = chunks;
+    attachPartialOutput(target, () => received.assemble(delivered));
+  };
 
   let failure: unknown;
   /**
@@ -45,18 +56,29 @@ export async function guardStream(
     let leading: SseEvent | undefined;
     for (const event of scanner.push(bytes)) {
       const role = roleOf(event, hooks.streamMode);
-      if (role === 'lifecycle') continue;
+      if (role === 'lifecycle') {
+        received?.add(event);
+        continue;
+      }
       if (!usageReported) {
         const usage = usageOf(event);
         if (usage) {
           usageReported = true;
+          received?.usage(usage);
           hooks.onUsage({ usage });
         }
       }
-      if (role === 'terminal') terminal = true;
+      if (role === 'content') received?.add(event);
+      else if (role === 'terminal') terminal = true;
       if (role === 'error' || (role === 'terminal' && isFailure(event))) {
         if (chunks === 0) leading = event;
-        else failure ??= hooks.eventError(event);
+        else if (failure === undefined) {
+          received?.freeze();
+          failure = hooks.eventError(event);
+          keep(failure);
+          // The SDK raises the event as an `APIError` of its own, which holds the response's headers.
+          keep(response.headers);
+        }
       }
       committed = true;
       chunks++;
@@ -89,6 +111,7 @@ export async function guardStream(
     get failure() {
       return failure;
     },
+    keep,
   };
   const source = new GuardedSource(reader, held, progress, settings, hooks, signal);
   const stream = new GuardedBody(() => source.read(), {

@@ -1,0 +1,64 @@
+import { eventName } from '../responses/event-role.js';
+import type { SseEvent } from '../responses/sse-scanner.js';
+import { OutputBuilder } from './output-builder.js';
+import type { PartialOutput } from './partial-output.js';
+
+/**
+ * Held event text, in UTF-16 code units, past which the held events are assembled and let go: a long
+ * stream then holds its output (its deltas), not every event it received. About 1,000 chat chunks;
+ * assembling them takes about 1 ms.
+ */
+export const HELD_EVENTS_LIMIT = 256 * 1024;
+
+/**
+ * What a stream has received, kept so that a failure can say what arrived (`partial-output.ts`). It runs
+ * on every event of every stream, so it only keeps each event's text (the string the scanner made): the
+ * events are parsed and assembled when a failed stream's output is asked for, or once they add up to
+ * {@link HELD_EVENTS_LIMIT}. A stream that ends well costs an array push per event.
+ *
+ * Kept: chat and legacy completions chunks (events without a name) and Responses events (`response.*`);
+ * not the events of other streams (Images, Assistants), which are not assembled.
+ */
+export class ReceivedOutput {
+  #held: string[] = [];
+  #heldLength = 0;
+  #builder: OutputBuilder | undefined;
+  #usage: object | undefined;
+  #frozen = false;
+
+  /** An event the caller receives (a lifecycle or content event: not an error, not the terminal event). */
+  add(event: SseEvent): void {
+    if (this.#frozen) return;
+    const name = eventName(event);
+    if (name !== undefined && !name.startsWith('response.')) return;
+    const { data } = event;
+    this.#held.push(data);
+    this.#heldLength += data.length;
+    if (this.#heldLength > HELD_EVENTS_LIMIT) this.#fold();
+  }
+
+  /** The usage an event reported (parsed by the guard already). */
+  usage(usage: object): void {
+    if (!this.#frozen) this.#usage = usage;
+  }
+
+  /** Nothing after this is the caller's: an error event, after which the SDK raises an error. */
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** The output assembled from what was kept; `chunks` is the number of events the stream delivered. */
+  assemble(chunks: number): PartialOutput | undefined {
+    this.#frozen = true;
+    this.#fold();
+    return this.#builder?.result(chunks, this.#usage);
+  }
+
+  #fold(): void {
+    if (this.#held.length === 0) return;
+    const builder = (this.#builder ??= new OutputBuilder());
+    for (const data of this.#held) builder.take(data);
+    this.#held = [];
+    this.#heldLength = 0;
+  }
+}
