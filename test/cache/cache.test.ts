@@ -8,6 +8,7 @@ import {
   MemoryCacheStore,
   defaultCacheable,
   noCache,
+  partialOutputOf,
   resilient,
   type CacheHitEvent,
   type CacheMissEvent,
@@ -499,6 +500,20 @@ describe('streams', () => {
     expect(textOf(second)).toBe('Hello world!');
     expect(sets).toHaveLength(1);
     await chunksOf(await ai.chat.completions.create(streamParams));
+    expect(chats()).toBe(2);
+  });
+
+  it('a stream cut mid-way gives the caller its partial output, and the cache nothing: the next identical call goes upstream', async () => {
+    const { store, sets } = recordingStore();
+    const { server, ai, chats } = await cacheHarness({ cache: { store } });
+    server.enqueue(faults.stream({ chunks: 4, dropAfter: 2 }));
+    const error = await rejectionOf(chunksOf(await ai.chat.completions.create(streamParams)));
+    expect(partialOutputOf(error)).toMatchObject({ text: 'Hello world', chunks: 3 });
+    expect(sets).toEqual([]);
+    expect(textOf(await chunksOf(await ai.chat.completions.create(streamParams)))).toBe('Hello world!');
+    expect(chats()).toBe(2);
+    // The whole answer is the one stored and replayed.
+    expect(textOf(await chunksOf(await ai.chat.completions.create(streamParams)))).toBe('Hello world!');
     expect(chats()).toBe(2);
   });
 

@@ -7,6 +7,7 @@ import {
   classify,
   DeadlineExceededError,
   isResilienceError,
+  partialOutputOf,
   ResilienceError,
   resilient,
   StreamIdleTimeoutError,
@@ -96,6 +97,20 @@ describe("errors of ours reach the caller built on the client's own SDK copy", (
       server.enqueue(faults.stream({ omitDone: true }));
       const error = await rejectionOf(ai.responses.stream({ model: 'gpt-4.1-mini', input: 'Say ok' }).finalResponse());
       expectOurs(error, StreamTruncatedError, 'connection');
+    });
+
+    it("partialOutputOf reads what arrived: the copy's APIConnectionError of a reset, APIError of an error event, our StreamTruncatedError", async () => {
+      const { server, ai } = await client();
+      server.enqueue(faults.stream({ chunks: 4, dropAfter: 2 }), faults.stream({ chunks: 4, errorAfter: 1 }), faults.stream({ omitDone: true }));
+      const reset = await rejectionOf(ai.chat.completions.stream(chatParams).finalChatCompletion());
+      expect(reset).toBeInstanceOf(SDK.APIConnectionError);
+      expect(partialOutputOf(reset)).toMatchObject({ api: 'chat.completions', text: 'Hello world' });
+      const event = await rejectionOf(ai.responses.stream({ model: 'gpt-4.1-mini', input: 'Say ok' }).finalResponse());
+      expect(event).toBeInstanceOf(SDK.APIError);
+      expect(partialOutputOf(event)).toMatchObject({ api: 'responses', text: 'Hello', sequenceNumber: 4 });
+      const truncated = await rejectionOf(ai.responses.stream({ model: 'gpt-4.1-mini', input: 'Say ok' }).finalResponse());
+      expectOurs(truncated, StreamTruncatedError, 'connection');
+      expect(partialOutputOf(truncated)).toMatchObject({ text: 'Hello world!' });
     });
 
     it('chat.completions.stream(): a stalled request past timeout.total throws DeadlineExceededError', async () => {

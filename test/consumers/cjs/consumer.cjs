@@ -14,6 +14,7 @@ const OpenAI = require('openai').default;
 const {
   classify,
   isResilienceError,
+  partialOutputOf,
   resilient,
   ResilienceError,
   DeadlineExceededError,
@@ -74,6 +75,8 @@ async function main() {
     server.enqueue(faults.stream({ omitDone: true }));
     const truncated = await streams.responses.stream({ model: 'gpt-4.1-mini', input: 'hi' }).finalResponse().catch((e) => e);
     assert.ok(truncated instanceof StreamTruncatedError && isResilienceError(truncated), `StreamTruncatedError, got ${truncated}`);
+    assert.equal(partialOutputOf(truncated)?.text, 'Hello world!', 'partialOutputOf(): the text received before the truncation');
+    assert.equal(partialOutputOf(stall)?.text, 'Hello', 'partialOutputOf(): the text received before the stall');
 
     // 4. A stream.
     const stream = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages, stream: true });
