@@ -19,6 +19,9 @@ interface ChoiceState {
 
 type Json = Record<string, unknown>;
 
+/** The chat finish reasons that say the model finished what it was writing. */
+const FINISHED = new Set(['stop', 'tool_calls', 'function_call']);
+
 /**
  * Assembles the events of a chat (or legacy completions) stream or a Responses stream, each given as its
  * `data` text, into a {@link PartialOutput}. It runs only when a failed stream's partial output is asked
@@ -119,7 +122,8 @@ export class OutputBuilder {
         if (typeof item['name'] === 'string') call.name = item['name'];
         if (type === 'response.output_item.done' && typeof item['arguments'] === 'string') {
           call.args = [item['arguments']];
-          call.done = true;
+          // An item cut short (`max_output_tokens`) is done, but its arguments are not whole.
+          call.done = item['status'] !== 'incomplete';
         } else if (typeof item['arguments'] === 'string' && item['arguments'] !== '') call.args.push(item['arguments']);
         return;
       }
@@ -157,8 +161,9 @@ export class OutputBuilder {
         id: call.id,
         name: call.name,
         arguments: call.args.join(''),
-        // Chat tool calls stream one after the other: a later one beginning ends this one.
-        complete: call.done || (chat && (state.finish !== undefined || position < calls.length - 1)),
+        // Chat tool calls stream one after the other: a later one beginning ends this one; the choice's end
+        // ends the last, unless it was cut short (`length`, `content_filter`).
+        complete: call.done || (chat && (position < calls.length - 1 || (state.finish !== undefined && FINISHED.has(state.finish)))),
       }),
     );
     return {

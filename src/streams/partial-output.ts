@@ -54,9 +54,10 @@ export interface PartialToolCall {
   /** The arguments received so far (JSON text, whole only when `complete`). */
   readonly arguments: string;
   /**
-   * Whether every argument arrived. Chat: the choice's `finish_reason` arrived, or a later tool call of the
-   * same choice began (tool calls stream one after the other); Responses: its
-   * `response.function_call_arguments.done` or `response.output_item.done` arrived.
+   * Whether every argument arrived. Chat: a later tool call of the same choice began (tool calls stream one
+   * after the other), or the choice finished (`finish_reason` `tool_calls`, `stop`; not `length`, which
+   * cuts the arguments short); Responses: its `response.function_call_arguments.done` arrived, or its
+   * `response.output_item.done` with a status other than `incomplete`.
    */
   readonly complete: boolean;
 }

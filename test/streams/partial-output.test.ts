@@ -174,6 +174,14 @@ describe('partialOutputOf: chat streams', () => {
     expect(partial.choices[0]?.finishReason).toBe('tool_calls');
   });
 
+  it('a tool call cut by the token limit (finish_reason length) is incomplete', async () => {
+    const { ai } = await scripted({ frames: [...toolCallStart, chatChunk([delta(0, {}, 'length')])], end: 'end' });
+    const error = await failureOf(await ai.chat.completions.create(chatStream));
+    expect(error).toBeInstanceOf(StreamTruncatedError);
+    expect(partialOutputOf(error)?.toolCalls).toMatchObject([{ arguments: '{"city":', complete: false }]);
+    expect(partialOutputOf(error)?.choices[0]?.finishReason).toBe('length');
+  });
+
   it('a long stream is assembled whole (its events folded into its output as they add up)', async () => {
     const { server, ai } = await harness();
     const chunks = 2_000;
