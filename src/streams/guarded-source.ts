@@ -23,6 +23,8 @@ export interface StreamProgress {
   readonly failure: unknown;
   /** Makes `error` carry what the stream has delivered so far (`partialOutputOf`). */
   keep(error: unknown): void;
+  /** The stream has ended: what it received is let go, unless a failure carries it. */
+  release(): void;
 }
 
 type Read = ReadableStreamReadResult<Uint8Array>;
@@ -253,6 +255,7 @@ export class GuardedSource {
     this.#forget();
     // A listener left on a signal of `AbortSignal.any()` would keep that signal, and all it holds, alive.
     this.#signal.deref()?.removeEventListener('abort', this.#onAbort);
+    this.#progress.release();
     // Reads waiting (the queue is empty) get the end now.
     if (this.#waiters.length > 0) this.#endBody();
     this.#hooks.onEnd(this.#progress.failure ?? outcome);

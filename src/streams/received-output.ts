@@ -25,6 +25,8 @@ export class ReceivedOutput {
   #builder: OutputBuilder | undefined;
   #usage: object | undefined;
   #frozen = false;
+  /** A failure carries the output: it is kept until asked for. */
+  #kept = false;
 
   /** An event the caller receives (a lifecycle or content event: not an error, not the terminal event). */
   add(event: SseEvent): void {
@@ -47,11 +49,26 @@ export class ReceivedOutput {
     this.#frozen = true;
   }
 
-  /** The output assembled from what was kept; `chunks` is the number of events the stream delivered. */
-  assemble(chunks: number): PartialOutput | undefined {
+  /**
+   * Freezes what was received for a failure to carry: the returned function assembles it (the first time
+   * it is called); `chunks` is the number of events the stream delivered.
+   */
+  keep(chunks: number): () => PartialOutput | undefined {
     this.#frozen = true;
-    this.#fold();
-    return this.#builder?.result(chunks, this.#usage);
+    this.#kept = true;
+    return () => {
+      this.#fold();
+      return this.#builder?.result(chunks, this.#usage);
+    };
+  }
+
+  /** The stream ended and no failure carries its output: what was received is let go. */
+  release(): void {
+    if (this.#kept) return;
+    this.#frozen = true;
+    this.#held = [];
+    this.#heldLength = 0;
+    this.#builder = undefined;
   }
 
   #fold(): void {

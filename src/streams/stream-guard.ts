@@ -42,9 +42,7 @@ export async function guardStream(
   const received = hooks.streamMode === 'legacy' ? new ReceivedOutput() : undefined;
   /** Makes `target` carry what has arrived so far (it is assembled only if asked for). */
   const keep = (target: unknown): void => {
-    if (!received) return;
-    const delivered = chunks;
-    attachPartialOutput(target, () => received.assemble(delivered));
+    if (received) attachPartialOutput(target, received.keep(chunks));
   };
 
   let failure: unknown;
@@ -112,6 +110,7 @@ export async function guardStream(
       return failure;
     },
     keep,
+    release: () => received?.release(),
   };
   const source = new GuardedSource(reader, held, progress, settings, hooks, signal);
   const stream = new GuardedBody(() => source.read(), {
