@@ -21,7 +21,10 @@ import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks
  * - reports a stream that ends without its terminal event (`StreamTruncatedError`, or a quiet end);
  * - turns a socket reset into the SDK's `APIConnectionError`;
  * - ends at once when `signal` aborts (the caller's abort, `stream.controller.abort()`), even unread, and
- *   when the body is garbage-collected before its end.
+ *   when the body is garbage-collected before its end;
+ * - makes every failure after the first chunk carry what the caller received (`partialOutputOf`): its own
+ *   errors, the connection error, and an error event's (through the response's headers, which the SDK's
+ *   `APIError` of that event holds).
  */
 export async function guardStream(
   response: Response,
