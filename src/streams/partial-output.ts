@@ -85,14 +85,9 @@ export function partialOutputOf(error: unknown): PartialOutput | undefined {
   return ((headers as Record<symbol, unknown>)[PARTIAL] as PartialOutput | undefined) ?? undefined;
 }
 
-/** Makes {@link partialOutputOf} `target` answer `assemble()`, assembled once, when first asked. */
+/** Makes {@link partialOutputOf} of `target` answer `assemble()` (called when asked, and memoized by it). */
 export function attachPartialOutput(target: unknown, assemble: () => PartialOutput | undefined): void {
   if (typeof target !== 'object' || target === null || !Object.isExtensible(target)) return;
   if (Object.hasOwn(target, PARTIAL)) return;
-  let assembled: { value: PartialOutput | undefined } | undefined;
-  Object.defineProperty(target, PARTIAL, {
-    get: () => (assembled ??= { value: assemble() }).value,
-    configurable: true,
-    enumerable: false,
-  });
+  Object.defineProperty(target, PARTIAL, { get: assemble, configurable: true, enumerable: false });
 }

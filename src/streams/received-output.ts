@@ -44,21 +44,21 @@ export class ReceivedOutput {
     if (!this.#frozen) this.#usage = usage;
   }
 
-  /** Nothing after this is the caller's: an error event, after which the SDK raises an error. */
-  freeze(): void {
-    this.#frozen = true;
-  }
-
   /**
-   * Freezes what was received for a failure to carry: the returned function assembles it (the first time
-   * it is called); `chunks` is the number of events the stream delivered.
+   * Freezes what was received for a failure to carry (nothing after it is added: after an error event, the
+   * SDK raises its error). The returned function assembles it, once; `chunks` is the number of events the
+   * stream delivered.
    */
   keep(chunks: number): () => PartialOutput | undefined {
     this.#frozen = true;
     this.#kept = true;
+    let assembled: { value: PartialOutput | undefined } | undefined;
     return () => {
-      this.#fold();
-      return this.#builder?.result(chunks, this.#usage);
+      if (!assembled) {
+        this.#fold();
+        assembled = { value: this.#builder?.result(chunks, this.#usage) };
+      }
+      return assembled.value;
     };
   }
 

@@ -43,9 +43,11 @@ export async function guardStream(
   // What the caller receives, kept for a failure to carry (`partialOutputOf`); the SDK's `events` mode
   // (the Agents API) streams nothing it could be assembled into.
   const received = hooks.streamMode === 'legacy' ? new ReceivedOutput() : undefined;
-  /** Makes `target` carry what has arrived so far (it is assembled only if asked for). */
-  const keep = (target: unknown): void => {
-    if (received) attachPartialOutput(target, received.keep(chunks));
+  /** Makes each of `targets` carry what has arrived so far (assembled once, only if asked for). */
+  const keep = (...targets: unknown[]): void => {
+    if (!received) return;
+    const assemble = received.keep(chunks);
+    for (const target of targets) attachPartialOutput(target, assemble);
   };
 
   let failure: unknown;
@@ -74,11 +76,9 @@ export async function guardStream(
       if (role === 'error' || (role === 'terminal' && isFailure(event))) {
         if (chunks === 0) leading = event;
         else if (failure === undefined) {
-          received?.freeze();
           failure = hooks.eventError(event);
-          keep(failure);
           // The SDK raises the event as an `APIError` of its own, which holds the response's headers.
-          keep(response.headers);
+          keep(failure, response.headers);
         }
       }
       committed = true;
