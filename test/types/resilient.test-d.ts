@@ -6,8 +6,10 @@ import type { Stream } from 'openai/streaming';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   classify,
+  partialOutputOf,
   resilient,
   type Classification,
+  type PartialOutput,
   type ErrorKind,
   type GiveUpReason,
   type ResilienceOptions,
@@ -157,5 +159,14 @@ describe('classify()', () => {
     expectTypeOf(classify).parameter(0).toBeUnknown();
     expectTypeOf(classify(undefined).kind).toEqualTypeOf<ErrorKind>();
     expectTypeOf(classify(undefined).action).toEqualTypeOf<'retry' | 'fail'>();
+  });
+});
+
+describe('partialOutputOf()', () => {
+  it('takes any caught value and may answer nothing', () => {
+    expectTypeOf(partialOutputOf).parameter(0).toEqualTypeOf<unknown>();
+    expectTypeOf(partialOutputOf(new Error('x'))).toEqualTypeOf<PartialOutput | undefined>();
+    expectTypeOf<PartialOutput['api']>().toEqualTypeOf<'chat.completions' | 'responses'>();
+    expectTypeOf<PartialOutput['toolCalls'][number]['complete']>().toEqualTypeOf<boolean>();
   });
 });
