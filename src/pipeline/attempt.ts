@@ -123,7 +123,11 @@ export async function runAttempt(
     },
     answerError: (error: unknown, response: Response) => new ctx.sdk.APIError(undefined, error, undefined, response.headers),
     guardStream: (response: Response, signal: AbortSignal) =>
-      guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, { onEnd: onStreamEnd, onUsage: guard.streamUsage, streamMode: streamModeOf(working) })),
+      guardStream(response, signal, ctx.options.streaming, streamHooks(ctx, request, response, {
+        onEnd: onStreamEnd, onUsage: guard.streamUsage, streamMode: streamModeOf(working),
+        // A stored response lives in its member's account: what refers to it later goes there.
+        onResponseId: member && request.path === '/responses' ? (id) => ctx.shared.pool!.owners.remember(id, member.runtime.state) : undefined,
+      })),
     body: bodyReadHooks(ctx, request),
   };
   const sendWith = (signal: AbortSignal | undefined) => {

@@ -14,7 +14,7 @@ export function streamHooks(
   ctx: PipelineContext,
   request: RequestInfo,
   response: Response,
-  { onEnd, onUsage, streamMode }: Pick<StreamGuardHooks, 'onEnd' | 'onUsage' | 'streamMode'>,
+  { onEnd, onUsage, streamMode, onResponseId }: Pick<StreamGuardHooks, 'onEnd' | 'onUsage' | 'streamMode' | 'onResponseId'>,
 ): StreamGuardHooks {
   const { events } = ctx.shared;
   return {
@@ -51,6 +51,7 @@ export function streamHooks(
     onEnd,
     onUsage,
     streamMode,
+    onResponseId,
   };
 }
 

@@ -16,7 +16,12 @@ export class ResponseOwners {
   /** `body` is a member's answer to `POST /responses`: remembers its `id` as that member's. */
   record(body: unknown, member: MemberState): void {
     const id = (body as { id?: unknown } | null | undefined)?.id;
-    if (typeof id === 'string' && id !== '') this.#owners.set(id, member);
+    if (typeof id === 'string') this.remember(id, member);
+  }
+
+  /** Remembers the response `id` (from an answer, or a stream's `response.created`) as `member`'s. */
+  remember(id: string, member: MemberState): void {
+    if (id !== '') this.#owners.set(id, member);
   }
 
   /** The member that created the response a request refers to, when known. */

@@ -32,4 +32,6 @@ export interface StreamGuardHooks {
   readonly onUsage: (body: { usage: object }) => void;
   /** How the SDK reads this stream's events: which of them it raises as errors. */
   readonly streamMode: StreamMode;
+  /** Called once with the Responses API's response id, from the stream's `response.created` event, when set. */
+  readonly onResponseId?: ((id: string) => void) | undefined;
 }

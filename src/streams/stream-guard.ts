@@ -2,7 +2,7 @@ import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import { RelayedResponse } from '../responses/relayed-response.js';
 import { GuardedBody } from './guarded-body.js';
 import { GuardedSource, type StreamProgress } from './guarded-source.js';
-import { isFailure, roleOf } from '../responses/event-role.js';
+import { eventName, isFailure, roleOf } from '../responses/event-role.js';
 import { SseScanner, type SseEvent } from '../responses/sse-scanner.js';
 import { attachPartialOutput } from './partial-output.js';
 import { ReceivedOutput } from './received-output.js';
@@ -61,6 +61,7 @@ export async function guardStream(
       const role = roleOf(event, hooks.streamMode);
       if (role === 'lifecycle') {
         received?.add(event);
+        if (hooks.onResponseId && eventName(event) === 'response.created') reportResponseId(event, hooks.onResponseId);
         continue;
       }
       if (!usageReported) {
@@ -141,4 +142,14 @@ function usageOf(event: SseEvent): object | undefined {
   }
   const usage = payload.usage ?? payload.response?.usage;
   return typeof usage === 'object' && usage !== null ? usage : undefined;
+}
+
+/** Hands `onResponseId` the id of a `response.created` event's response (a malformed event says nothing). */
+function reportResponseId(event: SseEvent, onResponseId: (id: string) => void): void {
+  try {
+    const id = (JSON.parse(event.data) as { response?: { id?: unknown } }).response?.id;
+    if (typeof id === 'string' && id !== '') onResponseId(id);
+  } catch {
+    // Not JSON: the SDK fails on it as it reads the stream.
+  }
 }

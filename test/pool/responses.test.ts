@@ -56,3 +56,20 @@ describe('pool: stored responses stay with the member that holds them', () => {
     expect(pool.received('/responses/resp_unknown')).toEqual([1, 0]);
   });
 });
+
+describe('pool: a streamed response stays with its member too', () => {
+  it('remembers the id of the stream\'s response.created', async () => {
+    const pool = await memberPool([{}, {}], { pool: { routing: 'ordered' } });
+    // m0 fails the create: the stream comes from m1.
+    pool.servers[0]!.enqueueFor('/responses', faults.serverError(500));
+    let id: string | undefined;
+    for await (const event of await drivePool(pool.clock, pool.ai.responses.create({ model, input: 'hi', stream: true }))) {
+      if (event.type === 'response.created') id = event.response.id;
+    }
+    expect(id).toMatch(/^resp_/);
+    for (const server of pool.servers) server.reset();
+    // Ordered routing would send these to m0: the response's member takes them.
+    for (let i = 0; i < 3; i++) await drivePool(pool.clock, pool.ai.responses.create({ model, input: 'more', previous_response_id: id! }));
+    expect(pool.received('/responses')).toEqual([0, 3]);
+  });
+});
