@@ -94,12 +94,13 @@ describe('shared rate limits: two processes spend what the server grants', () =>
   }
 
   it("one process learns the account's headroom; the other bursts into it as answers confirm it, and what both sent is spent once", async () => {
-    // 6 a minute in a bucket of the whole minute: 6 at once, then one every 10 s.
-    const { a, b, server, redis } = await twoProcesses({ capacity: { requestsPerMinute: 6, burstSeconds: 60 } });
+    // 6 a minute in a bucket of the whole minute: 6 at once, then one every 10 s. A deadline of 9 s: short of
+    // a refill, with room for answers that come back slowly on a loaded machine (real sockets, real Redis).
+    const { a, b, server, redis } = await twoProcesses({ capacity: { requestsPerMinute: 6, burstSeconds: 60 } }, { timeout: { total: 9_000 } });
     await a.chat.completions.create(chatParams);
     await learnedInRedis(redis);
     // B never saw a header: 5 calls at once. The shared buckets let one second's worth go and the others as
-    // B's answers come back; none waits for a refill (which would pass its 5 s deadline).
+    // B's answers come back; none waits for a refill (which would pass its 9 s deadline).
     const calls = await Promise.allSettled(Array.from({ length: 5 }, () => b.chat.completions.create(chatParams)));
     expect(calls.map((call) => call.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     // The account is spent: A's next call would wait for a refill, so it is refused without a request.

@@ -41,7 +41,15 @@ export interface CapacityWait {
    * Where the call sleeps to be woken early, with its turn and how long it still waits as things stand
    * (`undefined`: only `waits` can tell); without it, only its time wakes it.
    */
-  readonly wakeups?: { readonly list: WakeList; readonly turn: number; readonly remaining: (() => number) | undefined } | undefined;
+  readonly wakeups?:
+    | {
+        readonly list: WakeList;
+        readonly turn: number;
+        readonly remaining: (() => number) | undefined;
+        /** `list.notices` before the call's first look at the shared state (its reservation), for a call that looks asynchronously. */
+        readonly seen?: number | undefined;
+      }
+    | undefined;
 }
 
 /** The limiter's parts a wait needs. */
@@ -72,7 +80,10 @@ export function fixedWaits(clock: Clock, waits: Waits): () => Waits {
  */
 export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, context: WaitContext): Promise<boolean> {
   const { clock, events, maxQueued } = context;
-  const { model, deadlineAt, giveBack } = wait;
+  const { model, deadlineAt, giveBack, wakeups } = wait;
+  // A call that looks asynchronously (a shared reservation) is not in the wake list while it looks.
+  const looksAsync = wakeups !== undefined && wakeups.remaining === undefined;
+  let seen = wakeups?.seen ?? wakeups?.list.notices;
   const asked = wait.waits();
   // (No promise to await on the hot path: a call that waits for nothing is not held a microtask.)
   let waits = asked instanceof Promise ? await asked : asked;
@@ -98,8 +109,12 @@ export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, con
       const now = clock.now();
       const atLeastNow = soonest();
       if (deadlineAt !== undefined && now + atLeastNow >= deadlineAt) throw new RateLimitTimeoutError(model, atLeastNow);
-      // Capacity may come early: sleep no further than the deadline, and look again then.
-      await nap(clock, deadlineAt === undefined ? remaining : Math.min(remaining, deadlineAt - now), wait);
+      // Capacity may come early: sleep no further than the deadline, and look again then. A notification
+      // that came while the call looked is not lost: it looks again at once.
+      if (!looksAsync || wakeups.list.notices === seen) {
+        await nap(clock, deadlineAt === undefined ? remaining : Math.min(remaining, deadlineAt - now), wait);
+      }
+      seen = wakeups?.list.notices;
       waits = await wait.waits();
       remaining = longest(waits);
     }

@@ -43,9 +43,11 @@ export class SharedLimits {
   async acquire(request: SharedRequest): Promise<Reservation | undefined> {
     const { model, state, sharedKey, tokens, configured, tenantBucket, tenant, call, deadlineAt } = request;
     for (;;) {
+      // What this process hears of capacity while the reservation is on its way must not be lost on it.
+      const seen = state.wakeups.notices;
       const answer = await this.link.run('rateReserve', (backend) => backend.rateReserve(sharedKey, tokens, configured, this.maxPause));
       if (!answer) return undefined;
-      if (answer.reason !== 'probing') return this.#wait(request, answer);
+      if (answer.reason !== 'probing') return this.#wait(request, answer, seen);
       // Nothing was taken: a cut-short pause is still on, or another call is its probe. Ask again after the wait.
       const giveBack = () => tenantBucket?.refund(1, this.clock.now());
       const waits = fixedWaits(this.clock, { paused: Math.max(1, answer.wait) });
@@ -59,7 +61,7 @@ export class SharedLimits {
    * capacity come early, so pauses, answers and finer pacing of every process are followed; it then
    * lets the next shared waiter of this process look too.
    */
-  async #wait(request: SharedRequest, answer: SharedRateAnswer): Promise<Reservation> {
+  async #wait(request: SharedRequest, answer: SharedRateAnswer, seen: number): Promise<Reservation> {
     const { model, state, sharedKey, configured, tenantBucket, tenant, call, deadlineAt } = request;
     const { places } = answer;
     const reservation: Reservation = {
@@ -83,7 +85,7 @@ export class SharedLimits {
       const now = told();
       return { ...now, paused: Math.max(now.paused ?? 0, state.pausedUntil - this.clock.now()) };
     };
-    const wakeups = asks ? { list: state.wakeups, turn: state.wakeups.nextTurn(), remaining: undefined } : undefined;
+    const wakeups = asks ? { list: state.wakeups, turn: state.wakeups.nextTurn(), remaining: undefined, seen } : undefined;
     const giveBack = () => request.cancel(reservation);
     // (Only a backend that is asked again can let capacity come before the wait it gave.)
     const soonest = asks ? () => Math.max(0, soonestAt - this.clock.now(), state.pausedUntil - this.clock.now()) : undefined;

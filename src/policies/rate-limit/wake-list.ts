@@ -24,6 +24,16 @@ export interface Sleeper {
 export class WakeList {
   #sleepers: Sleeper[] = [];
   #turns = 0;
+  #notices = 0;
+
+  /**
+   * How many notifications there have been: a call that looks at the shared state asynchronously notes it
+   * before it looks, and looks again instead of sleeping if a notification came meanwhile (it was not in
+   * the list to be woken, and its look may have read the state from before).
+   */
+  get notices(): number {
+    return this.#notices;
+  }
 
   /** The next reservation's turn. */
   nextTurn(): number {
@@ -47,6 +57,7 @@ export class WakeList {
    * shortens the sleep of the first that may not yet.
    */
   notify(): void {
+    this.#notices++;
     while (this.#sleepers.length > 0) {
       const head = this.#sleepers[0]!;
       const remaining = head.remaining?.();

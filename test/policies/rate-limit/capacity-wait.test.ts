@@ -127,3 +127,39 @@ describe('waitForCapacity', () => {
     expect([announced, queue.waiting]).toEqual([[], 0]);
   });
 });
+
+describe('waitForCapacity: a call that looks at the shared state asynchronously', () => {
+  it('looks again at once when capacity was announced while it looked (the notice is not lost)', async () => {
+    const { clock, wait } = setUp();
+    const list = new WakeList();
+    const seen = list.notices;
+    // The reservation said 10 s (a refill); its answers came back and were announced before the call
+    // slept: the call asks the shared state again instead of sleeping 10 s.
+    list.notify();
+    const looks: number[] = [];
+    const waits = async (): Promise<Waits> => {
+      looks.push(clock.now());
+      return looks.length === 1 ? { requests: 10_000 } : { requests: 0 };
+    };
+    const waiting = wait(waits, { wakeups: { list, turn: list.nextTurn(), remaining: undefined, seen } });
+    expect(await waiting).toBe(true);
+    expect(looks).toEqual([0, 0]);
+  });
+
+  it('sleeps when nothing was announced while it looked, and is woken by the next notice', async () => {
+    const { clock, wait } = setUp();
+    const list = new WakeList();
+    const looks: number[] = [];
+    const waits = async (): Promise<Waits> => {
+      looks.push(clock.now());
+      return looks.length === 1 ? { requests: 10_000 } : { requests: 0 };
+    };
+    const waiting = wait(waits, { wakeups: { list, turn: list.nextTurn(), remaining: undefined, seen: list.notices } });
+    await clock.until((timers) => timers.length === 1);
+    expect(looks).toEqual([0]);
+    await clock.advance(2_000);
+    list.notify();
+    expect(await waiting).toBe(true);
+    expect(looks).toEqual([0, 2_000]);
+  });
+});
