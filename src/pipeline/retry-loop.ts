@@ -67,7 +67,7 @@ export async function retryLoop(
   const pool = model === undefined ? undefined : ctx.shared.pool;
   // A call that refers to a stored response goes to the member holding it (a call without a model, by
   // its client; one with a model, pinned to that member).
-  const owner = ctx.shared.pool?.owners.ownerOf(path, working.body);
+  const owner = ctx.shared.pool?.owners.ownerOf(path, working.body, ctx.shared.pool.states[0]!);
   if (owner && !pool) send = ctx.shared.pool!.members[owner.index]!.send;
   const pinned = owner && model !== undefined && owner.modelFor(model) !== undefined ? owner : undefined;
   const poolCall: PoolCall | undefined = pool && { pinned, last: undefined, failed: new Set(), racing: new Set() };

@@ -8,7 +8,8 @@ const MAX_OWNERS = 10_000;
  * Which member created each stored Responses API response (`resp_...`): a stored response lives in one
  * account, so the calls that refer to it (`previous_response_id`, `responses.retrieve(id)`, `cancel`,
  * `inputItems.list`, `delete`) go to that member, not to whichever member routing would pick. Bounded:
- * a forgotten response is routed as any call is.
+ * a forgotten response is routed as any call is. A conversation (`conversations.create()`, which has no
+ * model) lives on the first member: a response in it goes there.
  */
 export class ResponseOwners {
   readonly #owners = new LRUCache<string, MemberState>({ max: MAX_OWNERS });
@@ -24,8 +25,13 @@ export class ResponseOwners {
     if (id !== '') this.#owners.set(id, member);
   }
 
-  /** The member that created the response a request refers to, when known. */
-  ownerOf(path: string, body: unknown): MemberState | undefined {
+  /**
+   * The member that holds what a request refers to, when known: the response it continues or names, or
+   * (`first`) the member that holds conversations, created without a model and so on the first member.
+   */
+  ownerOf(path: string, body: unknown, first: MemberState): MemberState | undefined {
+    const conversation = (body as { conversation?: unknown } | null | undefined)?.conversation;
+    if (conversation !== undefined && conversation !== null) return first;
     if (this.#owners.size === 0) return undefined;
     const previous = (body as { previous_response_id?: unknown } | null | undefined)?.previous_response_id;
     if (typeof previous === 'string') return this.#owners.get(previous);

@@ -73,3 +73,16 @@ describe('pool: a streamed response stays with its member too', () => {
     expect(pool.received('/responses')).toEqual([0, 3]);
   });
 });
+
+describe('pool: a response in a conversation goes to the member that holds conversations', () => {
+  it('conversations are created on the first member (they have no model), and their responses go there', async () => {
+    const pool = await memberPool([{}, {}, {}]);
+    pool.servers[0]!.enqueueFor('/conversations', faults.ok({ id: 'conv_1', object: 'conversation', created_at: 0, metadata: {} }));
+    const conversation = await pool.ai.conversations.create();
+    expect(pool.received('/conversations')).toEqual([1, 0, 0]);
+    for (let i = 0; i < 6; i++) {
+      await drivePool(pool.clock, pool.ai.responses.create({ model, input: 'hi', conversation: conversation.id }));
+    }
+    expect(pool.received('/responses')).toEqual([6, 0, 0]);
+  });
+});
