@@ -5,22 +5,20 @@ import { guardStream } from '../streams/stream-guard.js';
 import { streamModeOf } from '../responses/event-role.js';
 import { streamHooks } from './stream-hooks.js';
 import { eventBase } from '../events/event-base.js';
-import { AbortScope, type Abortable } from '../core/abort-scope.js';
+import { AbortScope } from '../core/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards } from './attempt-guards.js';
-import { forMember, memberAnswered, pooledGuards } from './pooled-attempt.js';
-import type { PoolCall } from './pool-state.js';
+import { forMember, memberAnswered, pooledGuards, type PooledPlan } from './pooled-attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import type { BodyReadHooks } from './body-reader.js';
 import { sendAttempt } from './transport.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
-export interface AttemptPlan {
+/** One attempt's plan; what it shares with a pooled attempt's (`parent`, `deadlineAt`, `pool`) is in {@link PooledPlan}. */
+export interface AttemptPlan extends PooledPlan {
   /** Attempt number, from 1. */
   readonly number: number;
-  /** What aborts the attempt from outside: the call (its caller's abort, its deadline) or a hedge's race. */
-  readonly parent: Abortable;
   /**
    * True when only time can abort the call (no caller signal, no cockatiel policy, the system clock):
    * the attempt is then sent without a signal (`TimedAttempt`), unless it is hedged.
@@ -30,8 +28,6 @@ export interface AttemptPlan {
   readonly onDeadline: () => void;
   /** This attempt's time limit in ms, `undefined` for none. */
   readonly timeout: number | undefined;
-  /** The call's deadline (epoch ms, on the pipeline's clock), `undefined` for none. */
-  readonly deadlineAt: number | undefined;
   /** The circuit breaker key of the request, when a breaker is on. */
   readonly breakerKey: string | undefined;
   /** An open circuit's probe due by then (epoch ms) is waited for; `undefined`: refused at once. Hedges never wait. */
@@ -45,10 +41,6 @@ export interface AttemptPlan {
   readonly hedge?: number | undefined;
   /** Called once the attempt has passed the breaker, the rate limiter and the bulkhead, as it is sent. */
   readonly onSent?: (() => void) | undefined;
-  /** A pooled call's dealings with its pool (the attempt picks its member), `undefined` otherwise. */
-  readonly pool?: PoolCall | undefined;
-  /** Whether a pooled attempt may wait for a member to be ready (not when a fallback can serve the call now). */
-  readonly mayWaitForMember?: boolean | undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import { sleep, type Abortable } from '../core/abort-scope.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { RateLimitTimeoutError } from '../errors/rate-limit-timeout-error.js';
 import type { MemberState } from '../pool/member-state.js';
-import { route, type MemberOutlook, type Route } from '../pool/route.js';
+import { anyCanTake, route, type MemberOutlook, type Route } from '../pool/route.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { PoolCall, PoolMemberRuntime, PoolState } from './pool-state.js';
 import type { RequestInfo } from '../core/request-info.js';
@@ -132,13 +132,11 @@ export function otherMemberReady(
   // A call pinned to the member holding its stored response has no other member.
   if (call.pinned) return false;
   const now = ctx.options.clock.now();
-  const avoid = avoided(call, refused) ?? new Set<MemberState>();
   const outlook = (member: MemberState) => {
     const runtime = pool.members[member.index]!;
     return memberOutlook(ctx, runtime, request.model, breakerKeyFor(ctx, runtime, request), now);
   };
-  const chosen = route(pool.states, pool.routing, request.model, avoid, now, outlook);
-  return chosen.member !== undefined && !avoid.has(chosen.member);
+  return anyCanTake(pool.states, request.model, avoided(call, refused), now, outlook);
 }
 
 /**

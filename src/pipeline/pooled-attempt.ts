@@ -8,11 +8,15 @@ import { otherMemberReady, pickMember, type MemberPick } from './pick-member.js'
 import type { PipelineContext } from './pipeline-context.js';
 import type { PoolCall, PoolState } from './pool-state.js';
 
-/** What a pooled attempt reads of its plan (`AttemptPlan`). */
+/** What a pooled attempt reads of its plan: the part of `AttemptPlan` (which extends it) about the call and its pool. */
 export interface PooledPlan {
+  /** What aborts the attempt from outside: the call (its caller's abort, its deadline) or a hedge's race. */
   readonly parent: Abortable;
+  /** The call's deadline (epoch ms, on the pipeline's clock), `undefined` for none. */
   readonly deadlineAt: number | undefined;
+  /** A pooled call's dealings with its pool (the attempt picks its member), `undefined` otherwise. */
   readonly pool?: PoolCall | undefined;
+  /** Whether a pooled attempt may wait for a member to be ready (not when a fallback can serve the call now). */
   readonly mayWaitForMember?: boolean | undefined;
 }
 

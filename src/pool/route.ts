@@ -49,8 +49,8 @@ export function route(
   for (const member of members) {
     if (member.modelFor(model) === undefined) continue;
     const view = outlook(member);
-    if (view.blockedUntil !== undefined && view.blockedUntil > now) {
-      readyAt = readyAt === undefined ? view.blockedUntil : Math.min(readyAt, view.blockedUntil);
+    if (blocked(view, now)) {
+      readyAt = readyAt === undefined ? view.blockedUntil : Math.min(readyAt, view.blockedUntil!);
       continue;
     }
     if (member.full) continue;
@@ -65,6 +65,24 @@ export function route(
   if (routing === 'weighted') return first;
   const second = draw(candidates, random, first);
   return cost(second, now) < cost(first, now) ? second : first;
+}
+
+/**
+ * Whether a member other than `avoid` can take an attempt at `model` now (serves it, is not blocked, is
+ * not full): what `route` would pick among, without drawing.
+ */
+export function anyCanTake(
+  members: readonly MemberState[],
+  model: string,
+  avoid: ReadonlySet<MemberState> | undefined,
+  now: number,
+  outlook: Outlook,
+): boolean {
+  return members.some((member) => !avoid?.has(member) && member.modelFor(model) !== undefined && !member.full && !blocked(outlook(member), now));
+}
+
+function blocked(view: MemberOutlook, now: number): boolean {
+  return view.blockedUntil !== undefined && view.blockedUntil > now;
 }
 
 /**
