@@ -54,7 +54,7 @@ export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-errors.js';
 export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
-export { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
+export { ResponseCancelledError, StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 export { partialOutputOf, type PartialOutput, type PartialChoice, type PartialToolCall } from './streams/partial-output.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './policies/retry/backoff.js';
@@ -83,6 +83,7 @@ export type {
   RateLimitWaitEvent,
   StreamStallEvent,
   StreamTruncatedEvent,
+  StreamResumeEvent,
   StreamAbandonedEvent,
   SharedStateDownEvent,
   SharedStateUpEvent,

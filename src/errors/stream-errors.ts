@@ -61,3 +61,21 @@ export class StreamAbandonedError extends ResilienceError {
     this.reason = reason;
   }
 }
+
+/**
+ * A background response (Responses API, `background: true`) was cancelled server-side while its stream was
+ * being resumed (`POST /responses/{id}/cancel`, by this or another process): it will not complete. Its
+ * stream ends with this error, which carries what had arrived (`partialOutputOf`). Not retried, and not
+ * counted by the circuit breaker: nothing failed upstream.
+ */
+export class ResponseCancelledError extends ResilienceError {
+  override readonly name = 'ResponseCancelledError';
+  readonly kind = 'aborted' as const;
+  /** The cancelled response's id. */
+  readonly responseId: string;
+
+  constructor(responseId: string) {
+    super(`Response ${responseId} was cancelled server-side: its stream ends here.`);
+    this.responseId = responseId;
+  }
+}

@@ -233,6 +233,21 @@ export interface StreamStallEvent extends RequestEventBase {
   readonly idle: number;
 }
 
+/**
+ * A background Responses stream (`background: true`) failed mid-stream and is being resumed from its last
+ * event (`GET /responses/{id}?stream=true&starting_after=`): fired as the resume is sent.
+ */
+export interface StreamResumeEvent extends RequestEventBase {
+  /** The response being resumed. */
+  readonly responseId: string;
+  /** The sequence number of the last event the caller received: the resume starts after it. */
+  readonly after: number;
+  /** 1 for the stream's first resume, 2 for its second... */
+  readonly resume: number;
+  /** How the upstream failed: its connection was reset, it ended early, it stalled, or it sent an `error` event. */
+  readonly failure: 'reset' | 'truncated' | 'stall' | 'error_event';
+}
+
 /** A stream ended without its terminal event. */
 export interface StreamTruncatedEvent extends RequestEventBase {
   readonly chunks: number;
@@ -298,6 +313,7 @@ export interface ResilienceEvents {
   rateLimitWait: RateLimitWaitEvent;
   streamStall: StreamStallEvent;
   streamTruncated: StreamTruncatedEvent;
+  streamResume: StreamResumeEvent;
   streamAbandoned: StreamAbandonedEvent;
   sharedStateDown: SharedStateDownEvent;
   sharedStateUp: SharedStateUpEvent;

@@ -66,6 +66,11 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   timeout: (e) => ({ level: 'info', message: `${where(e)}: ${e.timeout} timeout after ${e.limit} ms`, details: { ...request(e), timeout: e.timeout, limit: e.limit } }),
   streamStall: (e) => ({ level: 'warn', message: `${where(e)}: stream stalled after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks, idle: e.idle } }),
   streamTruncated: (e) => ({ level: 'warn', message: `${where(e)}: stream ended without its terminal event after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks } }),
+  streamResume: (e) => ({
+    level: 'info',
+    message: `${where(e)}: stream of ${e.responseId} resumed after event ${e.after} (${e.failure}; resume ${e.resume})`,
+    details: { ...request(e), responseId: e.responseId, after: e.after, resume: e.resume, failure: e.failure },
+  }),
   streamAbandoned: (e) => ({
     level: 'warn',
     message: `${where(e)}: stream abandoned after ${e.chunks} chunk(s) (${e.reason === 'unread' ? 'not read' : 'garbage-collected'} before its end); its connection was closed`,

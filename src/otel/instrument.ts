@@ -114,6 +114,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
     resilience.on('cacheMiss', (e) => cache.add(1, { ...common(e), 'openai_resilient.cache.result': 'miss' })),
     resilience.on('streamStall', (e) => event(e, 'stream_stall', { 'openai_resilient.chunks': e.chunks })),
     resilience.on('streamTruncated', (e) => event(e, 'stream_truncated', { 'openai_resilient.chunks': e.chunks })),
+    resilience.on('streamResume', (e) => event(e, 'stream_resume', { 'openai_resilient.resume': e.resume, 'openai_resilient.after': e.after, 'openai_resilient.failure': e.failure })),
     resilience.on('streamAbandoned', (e) => event(e, 'stream_abandoned', { 'openai_resilient.chunks': e.chunks, 'openai_resilient.reason': e.reason })),
     resilience.on('circuitOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'open' })),
     resilience.on('circuitHalfOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'half_open' })),

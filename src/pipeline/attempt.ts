@@ -13,6 +13,8 @@ import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import type { BodyReadHooks } from './body-reader.js';
 import { sendAttempt } from './transport.js';
+import { backgroundResume } from './stream-resume.js';
+import type { Abortable } from '../core/abort-scope.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
 /** One attempt's plan; what it shares with a pooled attempt's (`parent`, `deadlineAt`, `pool`) is in {@link PooledPlan}. */
@@ -63,7 +65,7 @@ export async function runAttempt(
   // Checked here, not in pooledGuards: a single client's attempt awaits nothing more.
   const pooled = ctx.shared.pool && plan.pool ? await pooledGuards(ctx, ctx.shared.pool, request, working, plan) : undefined;
   const member = pooled?.member;
-  const guard = pooled?.guard ?? (await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt, plan.hedge ? undefined : plan.probeDueBy));
+  let guard = pooled?.guard ?? (await enterGuards(ctx, request, working, plan.breakerKey, plan.parent, plan.deadlineAt, plan.hedge ? undefined : plan.probeDueBy));
   if (member) working = forMember(working, request, member);
   const sendOnce = member ? member.runtime.send : send;
   plan.onSent?.();
@@ -90,7 +92,10 @@ export async function runAttempt(
   else if ('timeout' in working) delete working.timeout;
   // The SDK sends `x-stainless-retry-count: 0` itself (its retries are off); later attempts say which they are.
   if (plan.number > 1) working.headers = withRetryCount(working.headers, plan.number - 1);
+  /** The stream handed over has ended: a resume's guard entered after that is given back at once. */
+  let streamOver = false;
   const endStream = (error?: unknown) => {
+    streamOver = true;
     abort.dispose();
     // A stream handed over holds its member (its `maxConcurrent`) until it ends, as it holds the bulkhead.
     member?.end();
@@ -104,6 +109,23 @@ export async function runAttempt(
     if (responded) endStream(error);
     else endedEarly = { error };
   };
+  /**
+   * A background stream's resume (made when a stream arrives: what is not a stream pays nothing for it) goes
+   * to the same client, through the protecting policies again (see `FollowUpLink`).
+   */
+  const recovery = () => backgroundResume(ctx, request, working, {
+    send: sendOnce, working, attempt: plan.number, deadlineAt: plan.deadlineAt, timeout: plan.timeout,
+    renewGuard: async (error: unknown, call: Abortable) => {
+      guard.ended(error);
+      const renewed = await enterGuards(ctx, request, working, member?.breakerKey ?? plan.breakerKey, call, plan.deadlineAt, undefined, member);
+      if (streamOver) {
+        renewed.ended(new ctx.sdk.APIUserAbortError());
+        throw new ctx.sdk.APIUserAbortError();
+      }
+      guard = renewed;
+    },
+    responded: (response) => guard.responded(response, undefined),
+  });
   const hooks = {
     onHeaders: (controller: AbortController) => abort.answered(controller),
     onResponse: (response: Response, body: unknown) => {
@@ -119,6 +141,7 @@ export async function runAttempt(
         onEnd: onStreamEnd, onUsage: guard.streamUsage, streamMode: streamModeOf(working),
         // A stored response lives in its member's account: what refers to it later goes there.
         onResponseId: member && request.path === '/responses' ? (id) => ctx.shared.pool!.owners.remember(id, member.runtime.state) : undefined,
+        recovery: recovery(),
       })),
     body: bodyReadHooks(ctx, request),
   };

@@ -14,7 +14,7 @@ export function streamHooks(
   ctx: PipelineContext,
   request: RequestInfo,
   response: Response,
-  { onEnd, onUsage, streamMode, onResponseId }: Pick<StreamGuardHooks, 'onEnd' | 'onUsage' | 'streamMode' | 'onResponseId'>,
+  { onEnd, onUsage, streamMode, onResponseId, recovery }: Pick<StreamGuardHooks, 'onEnd' | 'onUsage' | 'streamMode' | 'onResponseId' | 'recovery'>,
 ): StreamGuardHooks {
   const { events } = ctx.shared;
   return {
@@ -52,6 +52,7 @@ export function streamHooks(
     onUsage,
     streamMode,
     onResponseId,
+    recovery,
   };
 }
 

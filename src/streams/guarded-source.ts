@@ -2,6 +2,7 @@ import { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } fr
 import { unrefTimer } from '../core/clock.js';
 import { whenCollected } from '../responses/collected-streams.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
+import type { UpstreamFailure } from './stream-recovery.js';
 
 /**
  * How far a guarded stream reads ahead of its caller, in bytes (about what undici buffers of a body that
@@ -13,8 +14,11 @@ export const READ_AHEAD_BYTES = 64 * 1024;
 
 /** What the guard has learned from the events read so far (see `guardStream`). */
 export interface StreamProgress {
-  /** Scans bytes read from the upstream. */
-  take(bytes: Uint8Array): void;
+  /**
+   * Scans bytes read from the upstream. Returns the error of an `error` event that a recovery may replace
+   * (one read after the first chunk while `hooks.recovery` is set): its bytes are not handed on.
+   */
+  take(bytes: Uint8Array): unknown;
   /** The terminal event (`[DONE]`, `response.completed`...) has been read. */
   readonly terminal: boolean;
   /** Events read so far. */
@@ -50,12 +54,17 @@ const noop = () => undefined;
  * - otherwise nobody is reading a stream that is not progressing on its own (the upstream is silent, or
  *   has filled the read-ahead and waits for the caller): it is abandoned (`StreamAbandonedError`).
  *
+ * With `hooks.recovery` set, a reset, an early end, a stall or an `error` event after the first chunk asks it
+ * for a new upstream that continues the stream (a background response's resume, a chat continuation), and
+ * the stream goes on from it; the watch waits meanwhile (the recovery bounds its own time). The stream ends
+ * as it would have without one when the recovery gives none.
+ *
  * The caller stopping it (`break`, `stream.controller.abort()`, the caller's signal, cancelling the body)
  * drops what it had not read and ends it at once; so does garbage collection of the body. Nothing here
  * holds the body strongly, so that a body nobody references can be collected while its socket is open.
  */
 export class GuardedSource {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #progress: StreamProgress;
   readonly #settings: StreamGuardSettings;
   readonly #hooks: StreamGuardHooks;
@@ -76,6 +85,14 @@ export class GuardedSource {
   /** When something last moved on the stream (a chunk arrived, the caller read), while `idle` is on. */
   #movedAt = 0;
   #forget: () => void = noop;
+  /** A recovery is under way (`hooks.recovery`): nothing is read, and the watch waits. */
+  #recovering = false;
+  /** Aborted when the stream ends during a recovery. */
+  #recoveryAbort: AbortController | undefined;
+  /** Counts the upstreams read (a recovery starts a new one); a read of an earlier one is stale. */
+  #upstream = 0;
+  /** The upstream the read under way reads. */
+  #readingUpstream = 0;
 
   constructor(
     reader: ReadableStreamDefaultReader<Uint8Array>,
@@ -158,24 +175,31 @@ export class GuardedSource {
 
   /** Reads the upstream unless a read is under way, the stream has ended, or the read-ahead is full. */
   #pump(): void {
-    if (this.#reading || this.#ended || this.#queued >= READ_AHEAD_BYTES) return;
+    if (this.#reading || this.#ended || this.#recovering || this.#queued >= READ_AHEAD_BYTES) return;
     this.#reading = true;
+    this.#readingUpstream = this.#upstream;
     this.#reader.read().then(this.#onRead, this.#onReadError);
   }
 
   readonly #onRead = (result: Read) => {
     this.#reading = false;
-    if (this.#ended) return;
+    if (this.#ended || this.#stale()) return;
     if (result.done) {
       this.#truncated();
       return;
     }
     if (this.#settings.idle !== undefined) this.#movedAt = this.#hooks.clock.now();
+    let recoverable: unknown;
     try {
-      this.#progress.take(result.value);
+      recoverable = this.#progress.take(result.value);
     } catch (error) {
       // Nothing awaits this read's promise: a failure here ends the stream rather than going unhandled.
       this.#stop(error);
+      return;
+    }
+    if (recoverable !== undefined) {
+      this.#reader.cancel().catch(noop);
+      this.#recover('error_event', this.#kept(recoverable), (error) => this.#end(error));
       return;
     }
     const waiter = this.#waiters.shift();
@@ -190,9 +214,55 @@ export class GuardedSource {
 
   readonly #onReadError = (cause: unknown) => {
     this.#reading = false;
-    if (this.#ended) return;
-    this.#end(this.#kept(this.#hooks.connectionError(`Connection lost mid-stream after ${this.#progress.chunks} chunk(s).`, cause)));
+    if (this.#ended || this.#stale()) return;
+    const error = this.#kept(this.#hooks.connectionError(`Connection lost mid-stream after ${this.#progress.chunks} chunk(s).`, cause));
+    if (this.#hooks.recovery) this.#recover('reset', error, (lost) => this.#end(lost));
+    else this.#end(error);
   };
+
+  /**
+   * A read of an upstream that a recovery has replaced: ignored (the new one is read once this read is over,
+   * as only one read is under way at a time).
+   */
+  #stale(): boolean {
+    if (this.#readingUpstream === this.#upstream) return false;
+    this.#pump();
+    return true;
+  }
+
+  /**
+   * Asks `hooks.recovery` for an upstream that continues the stream after `failure` (`error`, what the caller
+   * would get); the stream goes on from it, or ends with `giveUp(error)` when there is none.
+   */
+  #recover(failure: UpstreamFailure, error: unknown, giveUp: (error: unknown) => void): void {
+    this.#recovering = true;
+    this.#upstream++;
+    const abort = (this.#recoveryAbort = new AbortController());
+    const settled = () => {
+      this.#recovering = false;
+      this.#recoveryAbort = undefined;
+    };
+    this.#hooks.recovery!.recover(error, failure, abort.signal).then(
+      (reader) => {
+        settled();
+        if (this.#ended) {
+          reader?.cancel().catch(noop);
+          return;
+        }
+        if (!reader) {
+          giveUp(error);
+          return;
+        }
+        this.#reader = reader;
+        if (this.#settings.idle !== undefined) this.#movedAt = this.#hooks.clock.now();
+        this.#pump();
+      },
+      (rejection: unknown) => {
+        settled();
+        if (!this.#ended) this.#end(this.#kept(rejection));
+      },
+    );
+  }
 
   /** The terminal event arrived: the rest of the upstream is not waited for. */
   #complete(): void {
@@ -203,8 +273,14 @@ export class GuardedSource {
   /** The upstream ended without its terminal event. */
   #truncated(): void {
     const { chunks } = this.#progress;
-    this.#hooks.onTruncated(chunks);
-    this.#end(this.#settings.onTruncated === 'end' ? undefined : this.#kept(new StreamTruncatedError(chunks)));
+    const error = this.#kept(new StreamTruncatedError(chunks));
+    const end = (cause: unknown) => {
+      this.#hooks.onTruncated(this.#progress.chunks);
+      // Ended quietly only when it was cut (a recovery's own error, such as a cancellation, is raised).
+      this.#end(this.#settings.onTruncated === 'end' && cause === error ? undefined : cause);
+    };
+    if (this.#hooks.recovery) this.#recover('truncated', error, end);
+    else end(error);
   }
 
   /** Arms the watch for `ms`; it re-arms itself for as long as things move. */
@@ -219,14 +295,22 @@ export class GuardedSource {
     if (this.#ended) return;
     const idle = this.#settings.idle!;
     const quiet = this.#hooks.clock.now() - this.#movedAt;
-    if (quiet < idle) {
-      this.#watch(idle - quiet);
+    if (quiet < idle || this.#recovering) {
+      this.#watch(this.#recovering ? idle : idle - quiet);
       return;
     }
     const { chunks } = this.#progress;
     if (this.#waiters.length > 0) {
-      this.#hooks.onStall(chunks);
-      this.#stop(this.#kept(new StreamIdleTimeoutError(chunks, idle)));
+      const stalled = this.#kept(new StreamIdleTimeoutError(chunks, idle));
+      const end = (error: unknown) => {
+        this.#hooks.onStall(chunks);
+        this.#stop(error);
+      };
+      if (this.#hooks.recovery) {
+        this.#reader.cancel(stalled).catch(noop);
+        this.#recover('stall', stalled, end);
+        this.#watch(idle);
+      } else end(stalled);
     } else {
       this.#hooks.onAbandoned(chunks, 'unread');
       this.#stop(this.#kept(new StreamAbandonedError(chunks, 'unread', idle)));
@@ -252,6 +336,7 @@ export class GuardedSource {
     this.#endError = this.#hooks.onSdkCopy(error);
     if (this.#timer !== undefined) this.#hooks.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#recoveryAbort?.abort();
     this.#forget();
     // A listener left on a signal of `AbortSignal.any()` would keep that signal, and all it holds, alive.
     this.#signal.deref()?.removeEventListener('abort', this.#onAbort);

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { StreamMode } from '../responses/event-role.js';
 import type { SseEvent } from '../responses/sse-scanner.js';
+import type { StreamRecovery } from './stream-recovery.js';
 
 /** Stream settings after defaults. */
 export interface StreamGuardSettings {
@@ -8,6 +9,8 @@ export interface StreamGuardSettings {
   readonly idle: number | undefined;
   /** What a stream that ends without its terminal event does. */
   readonly onTruncated: 'error' | 'end';
+  /** How many times a background Responses stream is resumed (`0`: never). */
+  readonly maxResumes: number;
 }
 
 export interface StreamGuardHooks {
@@ -34,4 +37,6 @@ export interface StreamGuardHooks {
   readonly streamMode: StreamMode;
   /** Called once with the Responses API's response id, from the stream's `response.created` event, when set. */
   readonly onResponseId?: ((id: string) => void) | undefined;
+  /** Replaces the upstream when it fails after the first chunk (a background resume, a chat continuation), when set. */
+  readonly recovery?: StreamRecovery | undefined;
 }

@@ -6,6 +6,7 @@ import { eventName, isFailure, roleOf } from '../responses/event-role.js';
 import { SseScanner, type SseEvent } from '../responses/sse-scanner.js';
 import { attachPartialOutput } from './partial-output.js';
 import { ReceivedOutput } from './received-output.js';
+import { alignEvents } from './event-aligned-reader.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 
 /**
@@ -24,7 +25,9 @@ import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks
  *   when the body is garbage-collected before its end;
  * - makes every failure after the first chunk carry what the caller received (`partialOutputOf`): its own
  *   errors, the connection error, and an error event's (through the response's headers, which the SDK's
- *   `APIError` of that event holds).
+ *   `APIError` of that event holds);
+ * - with `hooks.recovery` set, hands on whole events only, and lets the recovery replace an upstream that
+ *   fails after the first chunk (see `StreamRecovery`).
  */
 export async function guardStream(
   response: Response,
@@ -33,7 +36,8 @@ export async function guardStream(
   hooks: StreamGuardHooks,
 ): Promise<Response> {
   if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
-  const reader = response.body.getReader();
+  const { recovery } = hooks;
+  const reader = recovery ? alignEvents(response.body.getReader()) : response.body.getReader();
   const scanner = new SseScanner();
   const held: Uint8Array[] = [];
   let committed = false;
@@ -51,6 +55,8 @@ export async function guardStream(
   };
 
   let failure: unknown;
+  /** An `error` event after the first chunk that the recovery may replace (its bytes are one whole event). */
+  let recoverable: unknown;
   /**
    * Scans `bytes`; returns the error event (an `error` event, or `response.failed`) if it is the stream's
    * first meaningful event. A later one is the stream's `failure`, which the breaker records.
@@ -59,6 +65,13 @@ export async function guardStream(
     let leading: SseEvent | undefined;
     for (const event of scanner.push(bytes)) {
       const role = roleOf(event, hooks.streamMode);
+      if (recovery) {
+        if (role === 'error' && chunks > 0) {
+          recoverable = hooks.eventError(event);
+          continue;
+        }
+        recovery.seen(event);
+      }
       if (role === 'lifecycle') {
         received?.add(event);
         if (hooks.onResponseId && eventName(event) === 'response.created') reportResponseId(event, hooks.onResponseId);
@@ -103,7 +116,12 @@ export async function guardStream(
   }
 
   const progress: StreamProgress = {
-    take: (bytes) => void take(bytes),
+    take: (bytes) => {
+      take(bytes);
+      const error = recoverable;
+      recoverable = undefined;
+      return error;
+    },
     get terminal() {
       return terminal;
     },
