@@ -9,48 +9,50 @@ const CR = 0x0d;
  */
 export function alignEvents(upstream: ReadableStreamDefaultReader<Uint8Array>): ReadableStreamDefaultReader<Uint8Array> {
   const ready: Uint8Array[] = [];
-  let pending = new Uint8Array(0);
+  /** The pieces of the event not yet complete, as they arrived (joined once, when its blank line arrives). */
+  let pieces: Uint8Array[] = [];
   /** The last byte scanned ended a line: a line ending next is a blank line, the end of an event. */
   let atLineStart = true;
   /** The last byte scanned was a `\r`: a `\n` next belongs to it. */
   let lastWasCR = false;
   const split = (bytes: Uint8Array) => {
-    const data = pending.byteLength === 0 ? bytes : concat(pending, bytes);
     let start = 0;
-    for (let i = pending.byteLength; i < data.byteLength; i++) {
-      const byte = data[i];
+    for (let i = 0; i < bytes.byteLength; i++) {
+      const byte = bytes[i];
       if (byte === LF && lastWasCR) {
-        // The `\n` of a `\r\n`: the line ended at the `\r`.
+        // The `\n` of a `\r\n`. Cut from its `\r` by a read boundary, after an event that has gone on: dropped.
         lastWasCR = false;
-        // Cut from its `\r` by a chunk boundary: the event it ended has gone on already.
-        if (i === start) start = i + 1;
+        if (i === start && pieces.length === 0) start = i + 1;
         continue;
       }
       lastWasCR = byte === CR;
       if (byte === LF || byte === CR) {
         if (atLineStart) {
           // A blank line: the event ends here (with the `\n` of a `\r\n` if it is already here).
-          const end = byte === CR && data[i + 1] === LF ? i + 2 : i + 1;
-          if (end === i + 2) {
-            lastWasCR = false;
+          let end = i + 1;
+          if (byte === CR && bytes[i + 1] === LF) {
+            end++;
             i++;
+            lastWasCR = false;
           }
-          ready.push(data.subarray(start, end));
+          pieces.push(bytes.subarray(start, end));
+          ready.push(join(pieces));
+          pieces = [];
           start = end;
         }
         atLineStart = true;
       } else atLineStart = false;
     }
-    pending = data.slice(start);
+    if (start < bytes.byteLength) pieces.push(bytes.subarray(start));
   };
-  const reader: ReadableStreamDefaultReader<Uint8Array> = {
+  return {
     async read() {
       for (;;) {
         const next = ready.shift();
         if (next) return { done: false, value: next };
         const result = await upstream.read();
         if (result.done) {
-          pending = new Uint8Array(0);
+          pieces = [];
           return result;
         }
         split(result.value);
@@ -62,12 +64,17 @@ export function alignEvents(upstream: ReadableStreamDefaultReader<Uint8Array>): 
       return upstream.closed;
     },
   };
-  return reader;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.byteLength + b.byteLength);
-  joined.set(a);
-  joined.set(b, a.byteLength);
+function join(pieces: Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  let length = 0;
+  for (const piece of pieces) length += piece.byteLength;
+  const joined = new Uint8Array(length);
+  let at = 0;
+  for (const piece of pieces) {
+    joined.set(piece, at);
+    at += piece.byteLength;
+  }
   return joined;
 }

@@ -1,5 +1,6 @@
 import { StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from '../errors/stream-errors.js';
 import { unrefTimer } from '../core/clock.js';
+import { isResilienceError } from '../errors/resilience-error.js';
 import { whenCollected } from '../responses/collected-streams.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 import type { UpstreamFailure } from './stream-recovery.js';
@@ -29,6 +30,8 @@ export interface StreamProgress {
   keep(error: unknown): void;
   /** The stream has ended: what it received is let go, unless a failure carries it. */
   release(): void;
+  /** A failure was recovered from: the stream goes on, and what arrives is kept again. */
+  recovered(): void;
 }
 
 type Read = ReadableStreamReadResult<Uint8Array>;
@@ -215,6 +218,11 @@ export class GuardedSource {
   readonly #onReadError = (cause: unknown) => {
     this.#reading = false;
     if (this.#ended || this.#stale()) return;
+    // A recovered upstream that cannot go on faithfully (a resume that skips events) fails with its own error.
+    if (isResilienceError(cause)) {
+      this.#end(this.#kept(cause));
+      return;
+    }
     const error = this.#kept(this.#hooks.connectionError(`Connection lost mid-stream after ${this.#progress.chunks} chunk(s).`, cause));
     if (this.#hooks.recovery) this.#recover('reset', error, (lost) => this.#end(lost));
     else this.#end(error);
@@ -254,6 +262,7 @@ export class GuardedSource {
           return;
         }
         this.#reader = reader;
+        this.#progress.recovered();
         if (this.#settings.idle !== undefined) this.#movedAt = this.#hooks.clock.now();
         this.#pump();
       },

@@ -62,6 +62,15 @@ export class ReceivedOutput {
     };
   }
 
+  /**
+   * The failure that froze it was recovered from (a resume, a continuation): the stream goes on, and what
+   * arrives next is added again.
+   */
+  thaw(): void {
+    this.#frozen = false;
+    this.#kept = false;
+  }
+
   /** The stream ended and no failure carries its output: what was received is let go. */
   release(): void {
     if (this.#kept) return;

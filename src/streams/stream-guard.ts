@@ -27,7 +27,7 @@ import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks
  *   errors, the connection error, and an error event's (through the response's headers, which the SDK's
  *   `APIError` of that event holds);
  * - with `hooks.recovery` set, hands on whole events only, and lets the recovery replace an upstream that
- *   fails after the first chunk (see `StreamRecovery`).
+ *   fails after the first chunk, or after `response.created` (see `StreamRecovery`).
  */
 export async function guardStream(
   response: Response,
@@ -66,7 +66,7 @@ export async function guardStream(
     for (const event of scanner.push(bytes)) {
       const role = roleOf(event, hooks.streamMode);
       if (recovery) {
-        if (role === 'error' && chunks > 0) {
+        if (role === 'error' && committed) {
           recoverable = hooks.eventError(event);
           continue;
         }
@@ -74,7 +74,11 @@ export async function guardStream(
       }
       if (role === 'lifecycle') {
         received?.add(event);
-        if (hooks.onResponseId && eventName(event) === 'response.created') reportResponseId(event, hooks.onResponseId);
+        const created = eventName(event) === 'response.created';
+        if (hooks.onResponseId && created) reportResponseId(event, hooks.onResponseId);
+        // A stream that can be recovered is the caller's from its response's creation on: a failure after it
+        // is resumed rather than sent again (which would start a second response).
+        if (recovery && created) committed = true;
         continue;
       }
       if (!usageReported) {
@@ -133,6 +137,7 @@ export async function guardStream(
     },
     keep,
     release: () => received?.release(),
+    recovered: () => received?.thaw(),
   };
   const source = new GuardedSource(reader, held, progress, settings, hooks, signal);
   const stream = new GuardedBody(() => source.read(), {

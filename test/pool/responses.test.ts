@@ -86,3 +86,18 @@ describe('pool: a response in a conversation goes to the member that holds conve
     expect(pool.received('/responses')).toEqual([6, 0, 0]);
   });
 });
+
+describe('pool: a background stream is resumed on its member', () => {
+  it('a cut background stream resumes on the member that streams it, although routing would pick another', async () => {
+    const pool = await memberPool([{}, {}], { pool: { routing: 'ordered' } });
+    // m0 fails the create: the stream comes from m1, and is cut there.
+    pool.servers[0]!.enqueueFor('/responses', faults.serverError(500));
+    pool.servers[1]!.enqueueFor('/responses', faults.stream({ dropAfter: 1 }));
+    const types: string[] = [];
+    for await (const event of await drivePool(pool.clock, pool.ai.responses.create({ model, input: 'hi', stream: true, background: true }))) {
+      types.push(event.type);
+    }
+    expect(types.at(-1)).toBe('response.completed');
+    expect(pool.servers.map((server) => server.requests.filter((r) => r.method === 'GET').length)).toEqual([0, 1]);
+  });
+});

@@ -114,6 +114,18 @@ describe("errors of ours reach the caller built on the client's own SDK copy", (
       expect(partialOutputOf(truncated)).toMatchObject({ api: 'responses', text: 'Hello world!', sequenceNumber: 9 });
     });
 
+    it('responses.stream(): a background stream cut mid-text is resumed; finalResponse() and its events are as if nothing happened', async () => {
+      const { server, ai } = await client();
+      server.enqueue(faults.stream({ chunks: 5, dropAfter: 2 }));
+      const stream = ai.responses.stream({ model: 'gpt-4.1-mini', input: 'Say ok', background: true });
+      const deltas: string[] = [];
+      stream.on('response.output_text.delta', (event) => deltas.push(event.delta));
+      const final = await stream.finalResponse();
+      expect(final.output_text).toBe('Hello world! more more');
+      expect(deltas.join('')).toBe('Hello world! more more');
+      expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
+    });
+
     it('chat.completions.stream(): a stalled request past timeout.total throws DeadlineExceededError', async () => {
       const { server, clock, ai } = await client({ timeout: { total: 3_000 } });
       server.enqueue(faults.stall());

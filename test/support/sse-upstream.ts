@@ -6,7 +6,7 @@ import { sseFrame } from '../../src/testing/index.js';
 /** How a scripted stream ends after its frames: normally, with the socket cut, or never (held open). */
 export type StreamEnd = 'end' | 'drop' | 'hold';
 
-/** One stream answer: SSE frames (objects are JSON; `[DONE]` as is), then its end. */
+/** One stream answer: SSE frames (objects are JSON; `[DONE]` as is; `{ raw: text }` written as it is), then its end. */
 export interface ScriptedStream {
   readonly frames: ReadonlyArray<unknown>;
   readonly end: StreamEnd;
@@ -47,9 +47,11 @@ export async function sseUpstream(...answers: ScriptedStream[]): Promise<{ url: 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requests: () => requests };
 }
 
-/** A Responses event frame has its `event:` line, as the API sends it. */
+/** A Responses event frame has its `event:` line, as the API sends it; `{ raw }` is written as it is (half an event). */
 function frameOf(frame: unknown): string {
   if (typeof frame === 'string') return sseFrame(frame);
+  const raw = (frame as { raw?: unknown }).raw;
+  if (typeof raw === 'string') return raw;
   const type = (frame as { type?: unknown }).type;
   return sseFrame(frame, typeof type === 'string' ? type : undefined);
 }
