@@ -258,10 +258,15 @@ describe('the protecting policies', () => {
     expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('open');
   });
 
-  it('a resume passes the rate limiter and the bulkhead as an attempt does, and gives back all it took', async () => {
-    const { server, ai } = await harness({ bulkhead: { maxConcurrent: 1 }, rateLimit: { requestsPerMinute: 600 } });
+  it('a resume passes the rate limiter (it waits for capacity) and the bulkhead as an attempt does, and gives back all it took', async () => {
+    const { server, clock, ai } = await harness({ bulkhead: { maxConcurrent: 1 }, rateLimit: { requestsPerMinute: 1, learn: false } });
+    const waits: string[] = [];
+    ai.resilience.on('rateLimitWait', (event) => waits.push(event.reason));
     server.enqueue(faults.stream({ dropAfter: 2 }));
-    expect(await drain(await ai.responses.create(background))).toBeUndefined();
+    // One request a minute: the create took it, so the resume waits for the next (the bulkhead's one slot
+    // was given back by the failed connection, or the resume could never be admitted).
+    expect(await drive(clock, drain(await ai.responses.create(background)))).toBeUndefined();
+    expect(waits).toEqual(['requests']);
     expect(server.requests).toHaveLength(2);
     await until(() => server.openRequests === 0);
     expect(ai.resilience.load()).toEqual({ active: 0, queued: 0 });
