@@ -131,6 +131,21 @@ describe('how a resume ends', () => {
     expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
   });
 
+  it('a response cancelled while its caller reads it (POST /responses/{id}/cancel elsewhere): ResponseCancelledError, no resume', async () => {
+    const { server, raw, ai } = await harness();
+    server.enqueue(faults.stream({ background: { outcome: 'paused', after: 2 } }));
+    const list: Event[] = [];
+    const drained = drain(await ai.responses.create(background), list);
+    await until(() => list.filter((e) => e.type === 'response.output_text.delta').length === 2);
+    await raw.responses.cancel(idOf(list));
+    const error = await drained;
+    expect(error).toBeInstanceOf(ResponseCancelledError);
+    expect(partialOutputOf(error)).toMatchObject({ text: 'Hello world' });
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /responses', `POST /responses/${idOf(list)}/cancel`, `GET /responses/${idOf(list)}`,
+    ]);
+  });
+
   it('a response that failed server-side: the resume hands on its response.failed, as an undisturbed stream would', async () => {
     const { server, ai } = await harness();
     const failures: unknown[] = [];
