@@ -31,6 +31,8 @@ export class OutputBuilder {
   #api: PartialOutput['api'] | undefined;
   #id: string | undefined;
   #model: string | undefined;
+  #created: number | undefined;
+  #fingerprint: string | undefined;
   #sequence: number | undefined;
   readonly #choices = new Map<number, ChoiceState>();
 
@@ -56,6 +58,8 @@ export class OutputBuilder {
       api: this.#api,
       id: this.#id,
       model: this.#model,
+      created: this.#created,
+      systemFingerprint: this.#fingerprint,
       text: first?.text ?? '',
       refusal: first?.refusal,
       toolCalls: first?.toolCalls ?? [],
@@ -70,6 +74,8 @@ export class OutputBuilder {
     this.#api ??= 'chat.completions';
     if (typeof chunk['id'] === 'string') this.#id ??= chunk['id'];
     if (typeof chunk['model'] === 'string') this.#model ??= chunk['model'];
+    if (typeof chunk['created'] === 'number') this.#created ??= chunk['created'];
+    if (typeof chunk['system_fingerprint'] === 'string') this.#fingerprint ??= chunk['system_fingerprint'];
     for (const choice of chunk['choices'] as unknown[]) {
       if (!isObject(choice)) continue;
       const state = this.#choice(typeof choice['index'] === 'number' ? choice['index'] : 0);

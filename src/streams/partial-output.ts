@@ -12,6 +12,13 @@ export interface PartialOutput {
   readonly id: string | undefined;
   /** The model named by the stream's events. */
   readonly model: string | undefined;
+  /**
+   * Chat: the completion's `created` (Unix seconds), when a chunk carried it; `undefined` for Responses
+   * (its `created_at` is in the response object).
+   */
+  readonly created: number | undefined;
+  /** Chat: the completion's `system_fingerprint`, when a chunk carried one; `undefined` for Responses. */
+  readonly systemFingerprint: string | undefined;
   /** The first choice's text so far. */
   readonly text: string;
   /** The first choice's refusal so far; `undefined` when the model sent none. */

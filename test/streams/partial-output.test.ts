@@ -50,6 +50,8 @@ describe('partialOutputOf: chat streams', () => {
       api: 'chat.completions',
       id: expect.stringMatching(/^chatcmpl-/),
       model: 'gpt-4.1-mini',
+      created: expect.any(Number),
+      systemFingerprint: 'fp_fault_server',
       text: 'Hello world',
       refusal: undefined,
       toolCalls: [],
