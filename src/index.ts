@@ -56,6 +56,8 @@ export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
 export { ResponseCancelledError, StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 export { partialOutputOf, type PartialOutput, type PartialChoice, type PartialToolCall } from './streams/partial-output.js';
+export type { ContinuationBuilder, ContinuationOption, ContinuationStrategy } from './streams/continuation/continuation-options.js';
+export type { ContinuationRefusal } from './streams/continuation/continuation-refusal.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './policies/retry/backoff.js';
 export type {

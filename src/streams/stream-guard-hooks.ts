@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { StreamMode } from '../responses/event-role.js';
 import type { SseEvent } from '../responses/sse-scanner.js';
 import type { StreamRecovery } from './stream-recovery.js';
+import type { ContinuationSetting } from './continuation/continuation-options.js';
 
 /** Stream settings after defaults. */
 export interface StreamGuardSettings {
@@ -11,6 +12,8 @@ export interface StreamGuardSettings {
   readonly onTruncated: 'error' | 'end';
   /** How many times a background Responses stream is resumed (`0`: never). */
   readonly maxResumes: number;
+  /** `streaming.continuation`, resolved; `undefined` when off (the default). */
+  readonly continuation?: ContinuationSetting | undefined;
 }
 
 export interface StreamGuardHooks {

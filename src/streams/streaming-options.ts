@@ -1,3 +1,5 @@
+import type { ContinuationOption } from './continuation/continuation-options.js';
+
 /** How streams end. */
 export interface StreamingOptions {
   /**
@@ -17,4 +19,18 @@ export interface StreamingOptions {
    * @default 3
    */
   readonly maxResumes?: number | undefined;
+  /**
+   * Continue a Chat Completions stream that fails mid-answer (a reset, a cut, a stall past `timeout.idle`,
+   * an error event) with a new request for the rest of the answer, spliced into the caller's stream after
+   * what it received; a `streamContinued` event marks the seam. Opt-in: it sends a new request, which
+   * costs the prompt's tokens again. A strategy for your provider (OpenAI has none: a trailing assistant
+   * message gets a new reply), or a function building the request. Never where the result could not be
+   * faithful (a tool call begun, `n > 1`, `logprobs`, a refusal, structured output, audio): there the
+   * stream ends with its error, which carries the partial output. See docs/streaming.md, "Continuing a
+   * chat stream".
+   * @default false
+   * @example { continuation: 'prefix' } // Mistral; DeepSeek on https://api.deepseek.com/beta
+   * @example { continuation: 'continue_final_message' } // vLLM
+   */
+  readonly continuation?: ContinuationOption | undefined;
 }
