@@ -68,6 +68,15 @@ export interface StreamErrorPayload {
 export interface StreamOptions {
   /** Number of content chunks, default 3. */
   chunks?: number;
+  /**
+   * The answer's text deltas: `'default'` (`Hello`, ` world`, `!`, then ` more` for every extra chunk),
+   * or `'numbered'` (`w1`, ` w2`, ` w3`...: all different, so that a span repeated or left out at a
+   * seam shows). A chat request continuing a partial answer (its last message an assistant message, as
+   * `streaming.continuation` sends it) gets the rest of this answer after that prefix: its content
+   * chunks are the ones left, and `chunks` still counts the whole answer.
+   * @default 'default'
+   */
+  words?: 'default' | 'numbered';
   /** Real milliseconds to wait between content chunks, default 0. */
   intervalMs?: number;
   /** Send this many content chunks, then hold the socket open silently (until abort or close). */

@@ -50,6 +50,7 @@ export {
 } from './openai-bodies.js';
 export type { CompletionInit, OpenAIErrorFields } from './openai-bodies.js';
 export { chatStreamPlan, contentDeltas, responsesStreamPlan, sseFrame } from './stream-events.js';
+export { numberedDeltas } from './chat-continuation.js';
 export type { StreamPlan, StreamPlanInit } from './stream-events.js';
 export { DEFAULT_RATE_LIMIT_HEADERS, cursorPage, pagedItems } from './routes.js';
 export { FakeClock, type PendingTimer } from './fake-clock.js';

@@ -22,7 +22,7 @@ export type { BodyStep, ResponsePlan } from './plan-parts.js';
 
 /** A streaming success, honouring the stall / drop / error / omitDone / keepOpen / interval options. */
 function streamPlan(r: ReceivedRequest, seq: number, f: StreamOptions): ResponsePlan {
-  const plan = streamPlanFor(r, seq, Math.max(0, Math.floor(f.chunks ?? 3)));
+  const plan = streamPlanFor(r, seq, Math.max(0, Math.floor(f.chunks ?? 3)), f.words);
   return streamResponse(r, { ...plan, error: (afterChunks, afterEvents) => plan.error(f.error, afterChunks, f.errorFormat, afterEvents) }, f);
 }
 

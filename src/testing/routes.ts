@@ -18,7 +18,8 @@ import {
   responseObject,
   vectorStoreFileObject,
 } from './openai-bodies.js';
-import { chatStreamPlan, responsesStreamPlan, type StreamPlan } from './stream-events.js';
+import { chatStreamPlan, contentDeltas, responsesStreamPlan, type StreamPlan } from './stream-events.js';
+import { continuedPrefix, numberedDeltas, restOfAnswer } from './chat-continuation.js';
 
 /** A JSON response chosen by a default route. */
 export interface RouteResult {
@@ -92,17 +93,24 @@ export function wantsStream(r: ReceivedRequest): boolean {
   return bodyObject(r)['stream'] === true && streamKindFor(r.path) !== null;
 }
 
-/** The stream frames for a request (Responses events on `/responses`, chat chunks elsewhere). */
-export function streamPlanFor(r: ReceivedRequest, seq: number, chunks: number): StreamPlan {
+/**
+ * The stream frames for a request (Responses events on `/responses`, chat chunks elsewhere): an answer of
+ * `chunks` deltas, `words` as `StreamOptions.words` says. A chat request continuing a partial answer
+ * (`continuedPrefix`) gets the rest of that answer after it.
+ */
+export function streamPlanFor(r: ReceivedRequest, seq: number, chunks: number, words: 'default' | 'numbered' = 'default'): StreamPlan {
   const body = bodyObject(r);
+  const answer = words === 'numbered' ? numberedDeltas(chunks) : contentDeltas(chunks);
   if (streamKindFor(r.path) === 'responses') {
-    return responsesStreamPlan({ id: `resp_${seq}`, model: modelOf(r), chunks, promptTokens: estimateTokens(body['input'] ?? '') });
+    return responsesStreamPlan({ id: `resp_${seq}`, model: modelOf(r), chunks, deltas: answer, promptTokens: estimateTokens(body['input'] ?? '') });
   }
+  const deltas = restOfAnswer(answer, continuedPrefix(body));
   const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
   return chatStreamPlan({
     id: `chatcmpl-${seq}`,
     model: modelOf(r),
-    chunks,
+    chunks: deltas.length,
+    deltas,
     promptTokens: estimateTokens(body['messages'] ?? ''),
     includeUsage: streamOptions?.include_usage === true,
   });

@@ -35,6 +35,8 @@ export interface StreamPlanInit {
   promptTokens?: number;
   /** Chat only: emit the final usage chunk (`stream_options.include_usage`). */
   includeUsage?: boolean;
+  /** The text deltas, instead of {@link contentDeltas} of `chunks`. */
+  deltas?: string[];
 }
 
 const DEFAULT_STREAM_ERROR = {
@@ -71,7 +73,7 @@ export function chatStreamPlan(init: StreamPlanInit): StreamPlan {
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...usageField,
     });
-  const deltas = contentDeltas(init.chunks);
+  const deltas = init.deltas ?? contentDeltas(init.chunks);
   const tail = [chunk({}, 'stop')];
   if (init.includeUsage) {
     tail.push(
@@ -110,7 +112,7 @@ export function chatStreamPlan(init: StreamPlanInit): StreamPlan {
 
 /** Responses API stream: `response.created` ... `response.output_text.delta` ... `response.completed`. */
 export function responsesStreamPlan(init: StreamPlanInit): StreamPlan {
-  const deltas = contentDeltas(init.chunks);
+  const deltas = init.deltas ?? contentDeltas(init.chunks);
   const text = deltas.join('');
   const itemId = `msg_${init.id.replace(/^resp_/, '')}`;
   const base = { id: init.id, model: init.model, promptTokens: init.promptTokens, content: text };
