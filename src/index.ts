@@ -86,6 +86,8 @@ export type {
   StreamStallEvent,
   StreamTruncatedEvent,
   StreamResumeEvent,
+  StreamContinuedEvent,
+  StreamNotContinuedEvent,
   StreamAbandonedEvent,
   SharedStateDownEvent,
   SharedStateUpEvent,

@@ -248,6 +248,38 @@ export interface StreamResumeEvent extends RequestEventBase {
   readonly failure: 'reset' | 'truncated' | 'stall' | 'error_event';
 }
 
+/**
+ * A Chat Completions stream failed mid-answer and is continued (`streaming.continuation`): the continuation
+ * request answered, and its chunks follow the `chunks` the caller received (the seam). Fired before the
+ * continuation's first chunk reaches the caller.
+ */
+export interface StreamContinuedEvent extends RequestEventBase {
+  /** Chunks the caller had received before the seam. */
+  readonly chunks: number;
+  /** Completion tokens received before the seam: the usage's if it came, else estimated (one a chunk after the first). */
+  readonly deliveredTokens: number;
+  /** The `streaming.continuation` strategy; `'custom'` for a function of yours. */
+  readonly strategy: 'prefix' | 'continue_final_message' | 'prefill' | 'instruction' | 'custom';
+  /** How the upstream failed: its connection was reset, it ended early, it stalled, or it sent an `error` event. */
+  readonly failure: 'reset' | 'truncated' | 'stall' | 'error_event';
+  /** 1 for the stream's first continuation, 2 for a continuation of a continuation. */
+  readonly continuation: number;
+}
+
+/**
+ * A Chat Completions stream with `streaming.continuation` on failed mid-answer and is not continued: it ends
+ * with its error, which carries the partial output. `reason`: where a continuation could not be faithful
+ * (`tool_call`, `choices` for `n > 1`, `logprobs`, `refusal`, `structured_output`, `audio`, `finished`,
+ * `length`, `not_chat`), `limit` (continued twice already), `declined` (your function returned
+ * `undefined`), or `failed` (the continuation request failed: `error`).
+ */
+export interface StreamNotContinuedEvent extends RequestEventBase {
+  readonly chunks: number;
+  readonly reason: string;
+  /** Why the continuation request failed, for `failed`. */
+  readonly error: unknown;
+}
+
 /** A stream ended without its terminal event. */
 export interface StreamTruncatedEvent extends RequestEventBase {
   readonly chunks: number;
@@ -314,6 +346,8 @@ export interface ResilienceEvents {
   streamStall: StreamStallEvent;
   streamTruncated: StreamTruncatedEvent;
   streamResume: StreamResumeEvent;
+  streamContinued: StreamContinuedEvent;
+  streamNotContinued: StreamNotContinuedEvent;
   streamAbandoned: StreamAbandonedEvent;
   sharedStateDown: SharedStateDownEvent;
   sharedStateUp: SharedStateUpEvent;

@@ -71,6 +71,16 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
     message: `${where(e)}: stream of ${e.responseId} resumed after event ${e.after} (${e.failure}; resume ${e.resume})`,
     details: { ...request(e), responseId: e.responseId, after: e.after, resume: e.resume, failure: e.failure },
   }),
+  streamContinued: (e) => ({
+    level: 'info',
+    message: `${where(e)}: stream continued after ${e.chunks} chunk(s) (${e.failure}; ${e.strategy}; continuation ${e.continuation})`,
+    details: { ...request(e), chunks: e.chunks, deliveredTokens: e.deliveredTokens, strategy: e.strategy, failure: e.failure, continuation: e.continuation },
+  }),
+  streamNotContinued: (e) => ({
+    level: 'info',
+    message: `${where(e)}: stream not continued after ${e.chunks} chunk(s) (${e.reason})`,
+    details: { ...request(e), chunks: e.chunks, reason: e.reason, ...(e.error === undefined ? {} : { error: describeError(e.error) }) },
+  }),
   streamAbandoned: (e) => ({
     level: 'warn',
     message: `${where(e)}: stream abandoned after ${e.chunks} chunk(s) (${e.reason === 'unread' ? 'not read' : 'garbage-collected'} before its end); its connection was closed`,

@@ -115,6 +115,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
     resilience.on('streamStall', (e) => event(e, 'stream_stall', { 'openai_resilient.chunks': e.chunks })),
     resilience.on('streamTruncated', (e) => event(e, 'stream_truncated', { 'openai_resilient.chunks': e.chunks })),
     resilience.on('streamResume', (e) => event(e, 'stream_resume', { 'openai_resilient.resume': e.resume, 'openai_resilient.after': e.after, 'openai_resilient.failure': e.failure })),
+    resilience.on('streamContinued', (e) => event(e, 'stream_continued', { 'openai_resilient.chunks': e.chunks, 'openai_resilient.continuation': e.continuation, 'openai_resilient.strategy': e.strategy, 'openai_resilient.failure': e.failure })),
     resilience.on('streamAbandoned', (e) => event(e, 'stream_abandoned', { 'openai_resilient.chunks': e.chunks, 'openai_resilient.reason': e.reason })),
     resilience.on('circuitOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'open' })),
     resilience.on('circuitHalfOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'half_open' })),

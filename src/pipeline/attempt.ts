@@ -14,6 +14,8 @@ import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import type { BodyReadHooks } from './body-reader.js';
 import { sendAttempt } from './transport.js';
 import { backgroundResume } from './stream-resume.js';
+import { chatStreamContinuation } from './stream-continuation.js';
+import type { FollowUpLink } from './follow-up-link.js';
 import type { Abortable } from '../core/abort-scope.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 
@@ -110,10 +112,11 @@ export async function runAttempt(
     else endedEarly = { error };
   };
   /**
-   * A background stream's resume (made when a stream arrives: what is not a stream pays nothing for it) goes
-   * to the same client, through the protecting policies again (see `FollowUpLink`).
+   * A background stream's resume, or a chat stream's continuation when `streaming.continuation` asks for one
+   * (made when a stream arrives: what is not a stream pays nothing for it), goes to the same client, through
+   * the protecting policies again (see `FollowUpLink`).
    */
-  const recovery = () => backgroundResume(ctx, request, working, {
+  const followUp = (): FollowUpLink => ({
     send: sendOnce, working, attempt: plan.number, deadlineAt: plan.deadlineAt, timeout: plan.timeout,
     renewGuard: async (error: unknown, call: Abortable) => {
       guard.ended(error);
@@ -126,6 +129,10 @@ export async function runAttempt(
     },
     responded: (response) => guard.responded(response, undefined),
   });
+  const recovery = () => {
+    const link = followUp();
+    return backgroundResume(ctx, request, working, link) ?? chatStreamContinuation(ctx, request, working, link);
+  };
   const hooks = {
     onHeaders: (controller: AbortController) => abort.answered(controller),
     onResponse: (response: Response, body: unknown) => {

@@ -13,7 +13,7 @@ type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 async function chunksOf(messages: unknown[], extra: Record<string, unknown> = {}, on: OpenAI = client): Promise<Chunk[]> {
   const stream = await on.chat.completions.create({ model: 'gpt-4o', messages, stream: true, ...extra } as never);
   const chunks: Chunk[] = [];
-  for await (const chunk of stream as AsyncIterable<Chunk>) chunks.push(chunk);
+  for await (const chunk of stream as unknown as AsyncIterable<Chunk>) chunks.push(chunk);
   return chunks;
 }
 const textOf = (chunks: Chunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');

@@ -3,6 +3,7 @@ import { continuationBody } from './continuation-body.js';
 import type { ContinuationSetting, ContinuationStrategy } from './continuation-options.js';
 import { continuationRefusal, deliveredTokens, type ContinuationRefusal } from './continuation-refusal.js';
 import { spliceContinuation } from './continuation-splicer.js';
+import type { StreamRecovery, UpstreamFailure } from '../stream-recovery.js';
 
 /** Continuations of one stream, at most: a stream whose continuations keep failing ends with the last error. */
 export const MAX_CONTINUATIONS = 2;
@@ -15,7 +16,7 @@ export interface ContinuationSeam {
   readonly deliveredTokens: number;
   readonly strategy: ContinuationStrategy | 'custom';
   /** Why the upstream failed (the stream recovery's `failure`). */
-  readonly failure: string;
+  readonly failure: UpstreamFailure;
   /** 1 for the stream's first continuation, 2 for a continuation of a continuation... */
   readonly continuation: number;
 }
@@ -26,9 +27,10 @@ export interface ChatContinuationInit {
   readonly setting: ContinuationSetting;
   /**
    * Sends the continuation request (through the call's policies, to the member that served the stream)
-   * and resolves to a reader of its whole SSE events, once its response has arrived.
+   * and resolves to a reader of its whole SSE events, once its response has arrived. `error` is the
+   * failure it continues after (what the policies record for the failed upstream).
    */
-  readonly send: (body: Record<string, unknown>, signal: AbortSignal) => Promise<ReadableStreamDefaultReader<Uint8Array>>;
+  readonly send: (body: Record<string, unknown>, signal: AbortSignal, error: unknown) => Promise<ReadableStreamDefaultReader<Uint8Array>>;
   /** The continuation answered: its chunks follow `seam.chunks`. */
   readonly onContinued?: ((seam: ContinuationSeam) => void) | undefined;
   /** The stream is not continued: `reason`, or the continuation request failed (`error`). */
@@ -46,12 +48,12 @@ export interface ChatContinuationInit {
  * original error, which carries the partial output. The caller stopping the stream (`signal`) ends it
  * with the abort.
  */
-export function chatContinuation(init: ChatContinuationInit): {
-  recover(error: unknown, failure: string, signal: AbortSignal): Promise<ReadableStreamDefaultReader<Uint8Array> | undefined>;
-} {
+export function chatContinuation(init: ChatContinuationInit): StreamRecovery {
   const max = init.maxContinuations ?? MAX_CONTINUATIONS;
   let continued = 0;
   return {
+    // What the caller received is read from the failure's partial output: nothing to learn per event.
+    seen: () => undefined,
     async recover(error, failure, signal) {
       const partial = partialOutputOf(error);
       if (!partial) return undefined;
@@ -67,7 +69,7 @@ export function chatContinuation(init: ChatContinuationInit): {
       continued++;
       let reader: ReadableStreamDefaultReader<Uint8Array>;
       try {
-        reader = await init.send(body, signal);
+        reader = await init.send(body, signal, error);
       } catch (cause) {
         if (signal.aborted) throw cause;
         return decline('failed', cause);
@@ -83,6 +85,6 @@ export function chatContinuation(init: ChatContinuationInit): {
   };
 }
 
-function seamOf(partial: PartialOutput, setting: ContinuationSetting, failure: string, continuation: number): ContinuationSeam {
+function seamOf(partial: PartialOutput, setting: ContinuationSetting, failure: UpstreamFailure, continuation: number): ContinuationSeam {
   return { chunks: partial.chunks, deliveredTokens: deliveredTokens(partial), strategy: setting.strategy, failure, continuation };
 }

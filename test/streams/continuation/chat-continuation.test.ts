@@ -38,7 +38,7 @@ describe('chatContinuation', () => {
     const seams: ContinuationSeam[] = [];
     const recovery = chatContinuation({ body, setting: { strategy: 'prefix', builder: undefined }, send, onContinued: (seam) => seams.push(seam) });
     const reader = await recovery.recover(failed(partialChat('w1 w2')), 'reset', live());
-    expect(send).toHaveBeenCalledWith({ ...body, messages: [...body.messages, { role: 'assistant', content: 'w1 w2', prefix: true }] }, expect.any(AbortSignal));
+    expect(send).toHaveBeenCalledWith({ ...body, messages: [...body.messages, { role: 'assistant', content: 'w1 w2', prefix: true }] }, expect.any(AbortSignal), expect.any(Error));
     expect(seams).toEqual([{ chunks: 3, deliveredTokens: 2, strategy: 'prefix', failure: 'reset', continuation: 1 }]);
     const text = await textOf(reader!);
     expect(text).not.toContain('"role"');
