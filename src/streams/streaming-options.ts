@@ -26,8 +26,8 @@ export interface StreamingOptions {
    * costs the prompt's tokens again. A strategy for your provider (OpenAI has none: a trailing assistant
    * message gets a new reply), or a function building the request. Never where the result could not be
    * faithful (a tool call begun, `n > 1`, `logprobs`, a refusal, structured output, audio): there the
-   * stream ends with its error, which carries the partial output. See docs/streaming.md, "Continuing a
-   * chat stream".
+   * stream ends with its error, which carries the partial output. See docs/streaming.md, "Level 3:
+   * continuing a chat stream".
    * @default false
    * @example { continuation: 'prefix' } // Mistral; DeepSeek on https://api.deepseek.com/beta
    * @example { continuation: 'continue_final_message' } // vLLM
