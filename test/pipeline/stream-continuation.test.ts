@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { partialOutputOf, type StreamContinuedEvent, type StreamNotContinuedEvent } from '../../src/index.js';
-import { chatParams, harness } from '../support/harness.js';
+import { partialOutputOf, type BudgetExhaustedEvent, type StreamContinuedEvent, type StreamNotContinuedEvent } from '../../src/index.js';
+import { chatParams, drive, harness, until } from '../support/harness.js';
 import { chatChunk, delta, sseUpstream, toolCallDelta } from '../support/sse-upstream.js';
 import { resilient } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
@@ -171,3 +171,88 @@ describe('continuing a chat stream (streaming.continuation)', () => {
     expect(server.requests).toHaveLength(1);
   });
 });
+
+describe('a continuation and the call around it', () => {
+  const continuation = { streaming: { continuation: 'prefix' as const } };
+
+  it("the caller's abort while the continuation waits for its answer ends the stream at once, and nothing is held", async () => {
+    const { server, ai } = await harness({ ...continuation, bulkhead: { maxConcurrent: 2 } });
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }), faults.stall());
+    const controller = new AbortController();
+    const chunks: Chunk[] = [];
+    const drained = drain(await ai.chat.completions.create(chatStream, { signal: controller.signal }), chunks);
+    await until(() => server.requests.length === 2);
+    controller.abort();
+    // The SDK ends a stream its caller aborted quietly.
+    expect(await drained).toBeUndefined();
+    expect(textOf(chunks)).toBe('w1 w2');
+    await until(() => server.openRequests === 0);
+    expect(ai.resilience.load()).toEqual({ active: 0, queued: 0 });
+  });
+
+  it("the call's deadline cuts a continuation that does not answer: the stream ends with its failure and what arrived", async () => {
+    const { server, clock, ai } = await harness({ ...continuation, timeout: { total: 10_000 } });
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }), faults.stall());
+    const drained = drain(await ai.chat.completions.create(chatStream));
+    await until(() => server.requests.length === 2);
+    await clock.advance(10_000);
+    const error = await drained;
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(partialOutputOf(error)).toMatchObject({ text: 'w1 w2' });
+    await until(() => server.openRequests === 0);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('a continuation counts against the retry budget: none once it is spent (budgetExhausted)', async () => {
+    const { server, ai } = await harness({ ...continuation, retry: { budget: { ratio: 0, minRetries: 0 } } });
+    const spent: BudgetExhaustedEvent[] = [];
+    ai.resilience.on('budgetExhausted', (event) => spent.push(event));
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }));
+    const error = await drain(await ai.chat.completions.create(chatStream));
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(partialOutputOf(error)).toMatchObject({ text: 'w1 w2' });
+    expect(server.requests).toHaveLength(1);
+    expect(spent).toEqual([expect.objectContaining({ kind: 'connection' })]);
+  });
+
+  it('the failure is counted by the breaker; a circuit it opens refuses the continuation', async () => {
+    const { server, ai } = await harness({ ...continuation, circuitBreaker: { consecutiveFailures: 1 } });
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }));
+    const error = await drain(await ai.chat.completions.create(chatStream));
+    expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(server.requests).toHaveLength(1);
+    expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('open');
+  });
+
+  it('a continuation passes the rate limiter (it waits for capacity) and the bulkhead, and gives back all it took', async () => {
+    const { server, clock, ai } = await harness({ ...continuation, bulkhead: { maxConcurrent: 1 }, rateLimit: { requestsPerMinute: 1, learn: false } });
+    const waits: string[] = [];
+    ai.resilience.on('rateLimitWait', (event) => waits.push(event.reason));
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }), faults.stream({ chunks: 6, words: 'numbered' }));
+    const chunks: Chunk[] = [];
+    expect(await drive(clock, drain(await ai.chat.completions.create(chatStream), chunks))).toBeUndefined();
+    expect(textOf(chunks)).toBe(numbered(6));
+    expect(waits).toEqual(['requests']);
+    expect(server.requests).toHaveLength(2);
+    await until(() => server.openRequests === 0);
+    expect(ai.resilience.load()).toEqual({ active: 0, queued: 0 });
+    expect(ai.resilience.stats().models['gpt-4.1-mini']).toMatchObject({ calls: 1, successes: 1 });
+  });
+
+  it('the cache stores a continued stream as the whole answer, and replays it as the caller received it', async () => {
+    const { server, ai } = await harness({ ...continuation, cache: { cacheable: () => true } });
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }), faults.stream({ chunks: 6, words: 'numbered' }));
+    const first: Chunk[] = [];
+    expect(await drain(await ai.chat.completions.create(chatStream), first)).toBeUndefined();
+    const again: Chunk[] = [];
+    expect(await drain(await ai.chat.completions.create(chatStream), again)).toBeUndefined();
+    expect(again).toEqual(first);
+    expect(textOf(again)).toBe(numbered(6));
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('an invalid value of streaming.continuation is a TypeError naming the option', async () => {
+    await expect(harness({ streaming: { continuation: 'yes' as never } })).rejects.toThrow(/`streaming\.continuation`/);
+  });
+});
+
