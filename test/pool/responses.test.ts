@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { drivePool, memberPool, type MemberPool } from '../support/pool-members.js';
+import { drivePool, memberPool, modelsSent, type MemberPool } from '../support/pool-members.js';
 
 const model = 'gpt-4.1-mini';
 const storedResponse = (id: string) => ({ id, object: 'response', status: 'completed', model, output: [] });
@@ -99,5 +99,20 @@ describe('pool: a background stream is resumed on its member', () => {
     }
     expect(types.at(-1)).toBe('response.completed');
     expect(pool.servers.map((server) => server.requests.filter((r) => r.method === 'GET').length)).toEqual([0, 1]);
+  });
+});
+
+describe('pool: a chat stream is continued on its member', () => {
+  it('a cut chat stream is continued by the member that streamed it (its own model name), although routing would pick another', async () => {
+    const pool = await memberPool([{}, { models: { [model]: 'm1-model' } }], { pool: { routing: 'ordered' }, streaming: { continuation: 'prefix' } });
+    // m0 fails the call: the stream comes from m1, and is cut there.
+    pool.servers[0]!.enqueueFor('/chat/completions', faults.serverError(500));
+    pool.servers[1]!.enqueueFor('/chat/completions', faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }), faults.stream({ chunks: 6, words: 'numbered' }));
+    let text = '';
+    const stream = await drivePool(pool.clock, pool.ai.chat.completions.create({ model, messages: [{ role: 'user', content: 'count' }], stream: true }));
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('w1 w2 w3 w4 w5 w6');
+    expect(pool.received()).toEqual([1, 2]);
+    expect(modelsSent(pool.servers[1]!)).toEqual(['m1-model', 'm1-model']);
   });
 });
