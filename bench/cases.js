@@ -2,6 +2,7 @@
 // `{ name, title, run(): Promise<{ targets }>, document(result): { markdown, charts } }`; `run` writes
 // bench/results/<name>.json, from which `document` renders its section of the page.
 import { cache } from './cache.js';
+import { chatContinuation } from './chat-continuation.js';
 import { chaos } from './chaos.js';
 import { construction } from './construction.js';
 import { drain } from './drain.js';
@@ -14,4 +15,4 @@ import { pool } from './pool.js';
 import { recovery } from './recovery.js';
 import { redis } from './redis.js';
 
-export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, redis];
+export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, chatContinuation, redis];
