@@ -10,6 +10,7 @@ import {
   resilient,
   type Classification,
   type PartialOutput,
+  type ContinuationOption,
   type ErrorKind,
   type GiveUpReason,
   type ResilienceOptions,
@@ -170,3 +171,18 @@ describe('partialOutputOf()', () => {
     expectTypeOf<PartialOutput['toolCalls'][number]['complete']>().toEqualTypeOf<boolean>();
   });
 });
+
+describe('streaming.continuation', () => {
+  it('a strategy, false, or a function of the original body and the partial output', () => {
+    expectTypeOf<ResilienceOptions['streaming']>().exclude<undefined>().toHaveProperty('continuation');
+    expectTypeOf<'prefix'>().toExtend<ContinuationOption>();
+    expectTypeOf<false>().toExtend<ContinuationOption>();
+    expectTypeOf<'yes'>().not.toExtend<ContinuationOption>();
+    const build = (body: Readonly<Record<string, unknown>>, partial: PartialOutput) => ({ ...body, extra: partial.text });
+    expectTypeOf(build).toExtend<ContinuationOption>();
+    resilient(new OpenAI(), { streaming: { continuation: (body, partial) => (partial.text === '' ? undefined : { ...body }) } });
+    // @ts-expect-error: not a strategy
+    resilient(new OpenAI(), { streaming: { continuation: 'assistant_prefill' } });
+  });
+});
+
