@@ -126,6 +126,18 @@ describe("errors of ours reach the caller built on the client's own SDK copy", (
       expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
     });
 
+    it('chat.completions.stream() with streaming.continuation: a stream cut mid-text is continued; finalChatCompletion() is the whole answer', async () => {
+      const { server, ai } = await client({ streaming: { continuation: 'prefix' } });
+      server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }), faults.stream({ chunks: 6, words: 'numbered' }));
+      const stream = ai.chat.completions.stream(chatParams);
+      const deltas: string[] = [];
+      stream.on('content', (delta) => deltas.push(delta));
+      const final = await stream.finalChatCompletion();
+      expect(final.choices[0]?.message.content).toBe('w1 w2 w3 w4 w5 w6');
+      expect(deltas.join('')).toBe('w1 w2 w3 w4 w5 w6');
+      expect(server.requests).toHaveLength(2);
+    });
+
     it('chat.completions.stream(): a stalled request past timeout.total throws DeadlineExceededError', async () => {
       const { server, clock, ai } = await client({ timeout: { total: 3_000 } });
       server.enqueue(faults.stall());
