@@ -80,6 +80,7 @@ export function chatContinuation(init: ChatContinuationInit): StreamRecovery {
         created: partial.created,
         systemFingerprint: partial.systemFingerprint,
         deliveredTokens: deliveredTokens(partial),
+        text: partial.text,
       });
     },
   };

@@ -1,4 +1,5 @@
 import { SseScanner, type SseEvent } from '../../responses/sse-scanner.js';
+import { EchoFilter } from './echo-filter.js';
 
 /** What the caller's stream was before the seam: what the continuation's chunks are rewritten to. */
 export interface Seam {
@@ -10,6 +11,8 @@ export interface Seam {
   readonly systemFingerprint: string | undefined;
   /** Completion tokens delivered before the seam (`deliveredTokens`), added to the continuation's usage. */
   readonly deliveredTokens: number;
+  /** The partial answer the caller received: dropped if the continuation starts by repeating it (`EchoFilter`). */
+  readonly text: string;
 }
 
 type Json = Record<string, unknown>;
@@ -26,6 +29,8 @@ const encoder = new TextEncoder();
  * - the usage chunk's `completion_tokens` (and `total_tokens`) add the tokens delivered before the seam:
  *   the answer's tokens, all of them. Its `prompt_tokens` stay the continuation's: the original prompt
  *   plus the partial answer, re-sent (the first request's usage never came: it comes last);
+ * - a continuation that starts by repeating the whole partial answer (a provider that answers a prefix
+ *   with the whole message) has that repetition dropped (`EchoFilter`);
  * - `[DONE]`, error events and anything that is not a chat chunk pass unchanged.
  *
  * `reader` yields whole events (each chunk ends at an event boundary); so does the returned reader, one
@@ -33,11 +38,13 @@ const encoder = new TextEncoder();
  */
 export function spliceContinuation(reader: ReadableStreamDefaultReader<Uint8Array>, seam: Seam): ReadableStreamDefaultReader<Uint8Array> {
   const scanner = new SseScanner();
+  const echo = new EchoFilter(seam.text);
   let opening = true;
-  const rewrite = (event: SseEvent): string | undefined => {
+  const frames = (chunks: Json[]) => chunks.map((chunk) => frame(undefined, JSON.stringify(chunk))).join('');
+  const rewrite = (event: SseEvent): string => {
     const chunk = chatChunkOf(event);
-    if (!chunk) return frame(event.name, event.data);
-    if (opening && isRoleOnly(chunk)) return undefined;
+    if (!chunk) return frames(echo.flush()) + frame(event.name, event.data);
+    if (opening && isRoleOnly(chunk)) return '';
     opening = false;
     if (seam.id !== undefined) chunk['id'] = seam.id;
     if (seam.created !== undefined) chunk['created'] = seam.created;
@@ -47,7 +54,7 @@ export function spliceContinuation(reader: ReadableStreamDefaultReader<Uint8Arra
       if (isObject(delta)) delete delta['role'];
     }
     addDelivered(chunk['usage'], seam.deliveredTokens);
-    return frame(event.name, JSON.stringify(chunk));
+    return frames(echo.take(chunk));
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -55,11 +62,13 @@ export function spliceContinuation(reader: ReadableStreamDefaultReader<Uint8Arra
         for (;;) {
           const next = await reader.read();
           if (next.done) {
+            const held = frames(echo.flush());
+            if (held !== '') controller.enqueue(encoder.encode(held));
             controller.close();
             return;
           }
           let text = '';
-          for (const event of scanner.push(next.value)) text += rewrite(event) ?? '';
+          for (const event of scanner.push(next.value)) text += rewrite(event);
           if (text !== '') {
             controller.enqueue(encoder.encode(text));
             return;

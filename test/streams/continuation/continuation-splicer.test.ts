@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spliceContinuation, type Seam } from '../../../src/streams/continuation/continuation-splicer.js';
 
-const seam: Seam = { id: 'chatcmpl-original', created: 1_700_000_000, systemFingerprint: 'fp_original', deliveredTokens: 2 };
+const seam: Seam = { id: 'chatcmpl-original', created: 1_700_000_000, systemFingerprint: 'fp_original', deliveredTokens: 2, text: 'w1 w2' };
 const base = { id: 'chatcmpl-next', object: 'chat.completion.chunk', created: 1_700_000_042, model: 'gpt-4.1-mini', system_fingerprint: 'fp_next' };
 const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) => ({
   ...base,
@@ -82,7 +82,7 @@ describe('spliceContinuation', () => {
   });
 
   it('without an original id or created (a proxy that sends none), the continuation keeps its own', async () => {
-    const out = await readAll(spliceContinuation(readerOf([frame(chunk({ content: ' w3' }))]), { id: undefined, created: undefined, systemFingerprint: undefined, deliveredTokens: 0 }));
+    const out = await readAll(spliceContinuation(readerOf([frame(chunk({ content: ' w3' }))]), { id: undefined, created: undefined, systemFingerprint: undefined, deliveredTokens: 0, text: '' }));
     expect(payloads(out)[0]).toMatchObject({ id: 'chatcmpl-next', created: 1_700_000_042, system_fingerprint: 'fp_next' });
   });
 
@@ -92,4 +92,41 @@ describe('spliceContinuation', () => {
     await spliceContinuation(upstream, seam).cancel('stop');
     expect(cancelled).toBe('stop');
   });
+
+  describe('a continuation that repeats the partial answer first (a provider answering a prefix with the whole message)', () => {
+    const contentOf = (texts: string[]) => payloads(texts).map((p) => (p === '[DONE]' ? p : (p.choices[0]?.delta.content ?? '')));
+
+    it('the repeated text is dropped, also when it ends inside a chunk', async () => {
+      const out = await readAll(
+        spliceContinuation(readerOf([frame(chunk({ role: 'assistant', content: '' })), frame(chunk({ content: 'w1' })), frame(chunk({ content: ' w2 w' })), frame(chunk({ content: '3' })), frame('[DONE]')]), seam),
+      );
+      expect(contentOf(out)).toEqual([' w', '3', '[DONE]']);
+    });
+
+    it('the repetition exactly, chunk for chunk: dropped whole', async () => {
+      const out = await readAll(spliceContinuation(readerOf([frame(chunk({ content: 'w1' })), frame(chunk({ content: ' w2' })), frame(chunk({ content: ' w3' }))]), seam));
+      expect(contentOf(out)).toEqual([' w3']);
+    });
+
+    it('a continuation that only starts like the partial answer, then differs, is handed on whole and in order', async () => {
+      const out = await readAll(spliceContinuation(readerOf([frame(chunk({ content: 'w1' })), frame(chunk({ content: ' w9' })), frame('[DONE]')]), seam));
+      expect(contentOf(out)).toEqual(['w1', ' w9', '[DONE]']);
+    });
+
+    it('what was held goes on before a finish, an error event or the end of the stream', async () => {
+      expect(contentOf(await readAll(spliceContinuation(readerOf([frame(chunk({ content: 'w1' })), frame(chunk({}, 'stop'))]), seam)))).toEqual(['w1', '']);
+      const error = { error: { message: 'boom' } };
+      const out = await readAll(spliceContinuation(readerOf([frame(chunk({ content: 'w1' })), frame(error)]), seam));
+      expect(out.join('')).toContain('"content":"w1"');
+      expect(out.join('').indexOf('w1')).toBeLessThan(out.join('').indexOf('boom'));
+      expect(contentOf(await readAll(spliceContinuation(readerOf([frame(chunk({ content: 'w1' }))]), seam)))).toEqual(['w1']);
+    });
+
+    it('the usual continuation (only the rest) passes at once: nothing is held', async () => {
+      const reader = spliceContinuation(readerOf([frame(chunk({ content: ' w3' })), frame(chunk({ content: ' w4' }))]), seam);
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toContain('" w3"');
+    });
+  });
 });
+
