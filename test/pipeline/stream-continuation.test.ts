@@ -46,6 +46,16 @@ describe('continuing a chat stream (streaming.continuation)', () => {
     },
   );
 
+  it('cut after the role chunk only: the original request again, whatever the strategy, and the whole answer once', async () => {
+    const { server, ai } = await harness({ streaming: { continuation: 'instruction' } });
+    server.enqueue(faults.stream({ chunks: 5, words: 'numbered', dropAfter: 0 }), faults.stream({ chunks: 5, words: 'numbered' }));
+    const chunks: Chunk[] = [];
+    expect(await drain(await ai.chat.completions.create(chatStream), chunks)).toBeUndefined();
+    expect(textOf(chunks)).toBe(numbered(5));
+    expect(chunks.filter((c) => c.choices[0]?.delta.role !== undefined)).toHaveLength(1);
+    expect(server.requests[1]!.body).toEqual(server.requests[0]!.body);
+  });
+
   it('an error event mid-stream and a stream cut short are continued too; the usage counts the tokens of both parts', async () => {
     const { server, ai } = await harness({ streaming: { continuation: 'prefix' } });
     const seams: StreamContinuedEvent[] = [];
