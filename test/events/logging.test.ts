@@ -45,6 +45,22 @@ describe('logger', () => {
     expect(text).toContain('sk-***');
   });
 
+  it('logs a chat stream continued, and one not continued with why, never with the partial answer', async () => {
+    const recording = recordingLogger();
+    const { server, ai } = await harness({ logger: recording.logger, logLevel: 'info', streaming: { continuation: 'prefix' } });
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }), faults.stream({ chunks: 6, words: 'numbered' }));
+    for await (const _ of await ai.chat.completions.create({ ...params, stream: true })) void _;
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }));
+    await rejectionOf((async () => {
+      for await (const _ of await ai.chat.completions.create({ ...params, stream: true, n: 2 })) void _;
+    })());
+    const messages = recording.lines.map((line) => String(line.args[0]));
+    expect(messages).toContain('openai-resilient: gpt-4.1-mini: stream continued after 3 chunk(s) (reset; prefix; continuation 1)');
+    expect(messages).toContain('openai-resilient: gpt-4.1-mini: stream not continued after 3 chunk(s) (choices)');
+    expect(JSON.stringify(recording.lines)).not.toContain('w1 w2');
+    expect(JSON.stringify(recording.lines)).not.toContain(SECRET_PROMPT);
+  });
+
   it('logs warn and above by default', async () => {
     const { lines } = await logged({}, faults.serverError(500), faults.serverError(500), faults.serverError(500));
     expect(lines.map((line) => line.level)).toEqual(['warn']);
