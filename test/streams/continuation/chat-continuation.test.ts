@@ -45,6 +45,22 @@ describe('chatContinuation', () => {
     expect(JSON.parse(text.replace(/^data: /, ''))).toMatchObject({ id: 'chatcmpl-1', created: 1_700_000_000, choices: [{ delta: { content: ' w3' } }] });
   });
 
+  it('a continuation that repeats the partial answer first has the repetition dropped', async () => {
+    const encoder = new TextEncoder();
+    const frame = (content: string) => `data: ${JSON.stringify({ id: 'chatcmpl-2', created: 2, choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+    const echoing = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(frame('w1 w2')));
+        controller.enqueue(encoder.encode(frame(' w3')));
+        controller.close();
+      },
+    }).getReader();
+    const recovery = chatContinuation({ body, setting: { strategy: 'prefix', builder: undefined }, send: async () => echoing });
+    const text = await textOf((await recovery.recover(failed(partialChat('w1 w2')), 'reset', live()))!);
+    expect(text).not.toContain('w1');
+    expect(text).toContain('" w3"');
+  });
+
   it('declines where it cannot be faithful, without sending anything: the stream ends with its error', async () => {
     const send = vi.fn(async () => continuationReader());
     const declined: unknown[] = [];
