@@ -275,7 +275,19 @@ export interface StreamContinuedEvent extends RequestEventBase {
  */
 export interface StreamNotContinuedEvent extends RequestEventBase {
   readonly chunks: number;
-  readonly reason: string;
+  readonly reason:
+    | 'not_chat'
+    | 'choices'
+    | 'logprobs'
+    | 'tool_call'
+    | 'refusal'
+    | 'structured_output'
+    | 'audio'
+    | 'finished'
+    | 'length'
+    | 'limit'
+    | 'declined'
+    | 'failed';
   /** Why the continuation request failed, for `failed`. */
   readonly error: unknown;
 }
