@@ -11,6 +11,8 @@ import {
   type Classification,
   type PartialOutput,
   type ContinuationOption,
+  type ContinuationRefusal,
+  type StreamNotContinuedEvent,
   type ErrorKind,
   type GiveUpReason,
   type ResilienceOptions,
@@ -183,6 +185,10 @@ describe('streaming.continuation', () => {
     resilient(new OpenAI(), { streaming: { continuation: (body, partial) => (partial.text === '' ? undefined : { ...body }) } });
     // @ts-expect-error: not a strategy
     resilient(new OpenAI(), { streaming: { continuation: 'assistant_prefill' } });
+  });
+
+  it("streamNotContinued's reason: every refusal, and the three other ways not to continue", () => {
+    expectTypeOf<StreamNotContinuedEvent['reason']>().toEqualTypeOf<ContinuationRefusal | 'limit' | 'declined' | 'failed'>();
   });
 });
 
