@@ -1,12 +1,11 @@
-import { AbortScope } from '../core/abort-scope.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { isPlainObject } from '../core/validate.js';
-import { classify } from '../classify/classify.js';
 import { eventBase } from '../events/event-base.js';
 import { chatContinuation } from '../streams/continuation/chat-continuation.js';
 import { alignEvents } from '../streams/event-aligned-reader.js';
 import type { StreamRecovery } from '../streams/stream-recovery.js';
 import type { FollowUpLink } from './follow-up-link.js';
+import { followUp } from './follow-up.js';
 import type { PipelineContext } from './pipeline-context.js';
 
 /**
@@ -47,20 +46,7 @@ async function sendContinuation(
   signal: AbortSignal,
   error: unknown,
 ): Promise<ReadableStreamDefaultReader<Uint8Array>> {
-  const { clock } = ctx.options;
-  const { deadlineAt } = link;
-  if (signal.aborted) throw signal.reason;
-  if (deadlineAt !== undefined && clock.now() >= deadlineAt) throw new ctx.sdk.APIConnectionTimeoutError();
-  const { budget, events } = ctx.shared;
-  if (budget && !budget.tryRetry()) {
-    events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt: link.attempt, kind: classify(error).kind, error });
-    throw error;
-  }
-  const scope = new AbortScope(clock, [signal]);
-  const limit = Math.min(link.timeout ?? Infinity, deadlineAt === undefined ? Infinity : deadlineAt - clock.now());
-  if (limit !== Infinity) scope.abortAfter(limit, () => new ctx.sdk.APIConnectionTimeoutError());
-  try {
-    await link.renewGuard(error, scope);
+  const sent = await followUp(ctx, request, link, error, signal, async (scoped) => {
     const { working } = link;
     const { response } = await link.send({
       method: 'post',
@@ -68,13 +54,14 @@ async function sendContinuation(
       body,
       stream: true,
       ...(working.headers === undefined ? {} : { headers: working.headers }),
-      signal: scope.signal,
+      signal: scoped,
       maxRetries: 0,
     });
     link.responded(response);
     if (!response.body) throw new ctx.sdk.APIConnectionError({ message: 'The continuation stream has no body.' });
     return alignEvents(response.body.getReader());
-  } finally {
-    scope.dispose();
-  }
+  });
+  // Not sent (the deadline passed, the caller stopped, the retry budget is spent): the failure stands.
+  if (!sent) throw signal.aborted ? signal.reason : error;
+  return sent.value;
 }

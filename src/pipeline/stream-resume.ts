@@ -1,6 +1,4 @@
-import { AbortScope } from '../core/abort-scope.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
-import { classify } from '../classify/classify.js';
 import { ResponseCancelledError } from '../errors/stream-errors.js';
 import { eventBase } from '../events/event-base.js';
 import { eventName } from '../responses/event-role.js';
@@ -9,6 +7,7 @@ import { alignEvents } from '../streams/event-aligned-reader.js';
 import { resumedEvents, sequenceNumberOf } from '../streams/resumed-events.js';
 import type { StreamRecovery, UpstreamFailure } from '../streams/stream-recovery.js';
 import type { FollowUpLink } from './follow-up-link.js';
+import { followUp } from './follow-up.js';
 import type { PipelineContext } from './pipeline-context.js';
 
 /**
@@ -74,40 +73,27 @@ class BackgroundResume implements StreamRecovery {
     signal: AbortSignal,
   ): Promise<ReadableStreamDefaultReader<Uint8Array> | undefined> => {
     const ctx = this.#ctx;
-    const { clock } = ctx.options;
     const id = this.#id;
-    const { deadlineAt } = this.#link;
-    if (id === undefined || signal.aborted || this.#resumes >= ctx.options.streaming.maxResumes) return undefined;
-    if (deadlineAt !== undefined && clock.now() >= deadlineAt) return undefined;
-    const { budget, events } = ctx.shared;
-    if (budget && !budget.tryRetry()) {
-      events.emit('budgetExhausted', { ...eventBase(ctx, this.#request), attempt: this.#link.attempt, kind: classify(error).kind, error });
-      return undefined;
-    }
-    this.#resumes++;
-    const scope = new AbortScope(clock, [signal]);
-    const limit = Math.min(this.#link.timeout ?? Infinity, deadlineAt === undefined ? Infinity : deadlineAt - clock.now());
-    if (limit !== Infinity) scope.abortAfter(limit, () => new ctx.sdk.APIConnectionTimeoutError());
+    if (id === undefined || this.#resumes >= ctx.options.streaming.maxResumes) return undefined;
     try {
-      await this.#link.renewGuard(error, scope);
-      if (failure === 'truncated') {
-        const ended = await this.#endedServerSide(id, scope.signal);
-        if (ended) throw ended;
-      }
-      const after = this.#after;
-      events.emit('streamResume', { ...eventBase(ctx, this.#request), responseId: id, after, resume: this.#resumes, failure });
-      const props = await this.#link.send(this.#options(id, scope.signal, { stream: true, ...(after >= 0 ? { starting_after: after } : {}) }));
-      const { response } = props;
-      this.#link.responded(response);
-      if (!response.body) return undefined;
-      return resumedEvents(alignEvents(response.body.getReader()), after, response);
+      const resumed = await followUp(ctx, this.#request, this.#link, error, signal, async (scoped) => {
+        this.#resumes++;
+        if (failure === 'truncated') {
+          const ended = await this.#endedServerSide(id, scoped);
+          if (ended) throw ended;
+        }
+        const after = this.#after;
+        ctx.shared.events.emit('streamResume', { ...eventBase(ctx, this.#request), responseId: id, after, resume: this.#resumes, failure });
+        const { response } = await this.#link.send(this.#options(id, scoped, { stream: true, ...(after >= 0 ? { starting_after: after } : {}) }));
+        this.#link.responded(response);
+        return response.body ? resumedEvents(alignEvents(response.body.getReader()), after, response) : undefined;
+      });
+      return resumed?.value;
     } catch (caught) {
       // Ended server-side: the stream ends with why. Anything else (the resume refused or failed, the
       // deadline, the caller's abort): with the failure that asked for it, which carries what arrived.
       if (caught instanceof ResponseCancelledError || isResponseError(caught)) throw caught;
       return undefined;
-    } finally {
-      scope.dispose();
     }
   };
 

@@ -1,0 +1,41 @@
+import { AbortScope } from '../core/abort-scope.js';
+import type { RequestInfo } from '../core/request-info.js';
+import { classify } from '../classify/classify.js';
+import { eventBase } from '../events/event-base.js';
+import type { FollowUpLink } from './follow-up-link.js';
+import type { PipelineContext } from './pipeline-context.js';
+
+/**
+ * Sends a request that continues an attempt's failed stream (a background response's resume, a chat
+ * stream's continuation) as an attempt is sent: not at all (`undefined`) once the call's deadline has
+ * passed, the caller has stopped the stream (`signal`), or the retry budget is spent (a `budgetExhausted`
+ * event); otherwise the attempt's guard is renewed (the failure `error` recorded, the breaker, the rate
+ * limiter and the bulkhead entered again) and `send` runs under a signal that also aborts at the attempt's
+ * time limit or the call's deadline, whichever comes first, until it settles.
+ */
+export async function followUp<T>(
+  ctx: PipelineContext,
+  request: RequestInfo,
+  link: FollowUpLink,
+  error: unknown,
+  signal: AbortSignal,
+  send: (signal: AbortSignal) => Promise<T>,
+): Promise<{ value: T } | undefined> {
+  const { clock } = ctx.options;
+  const { deadlineAt } = link;
+  if (signal.aborted || (deadlineAt !== undefined && clock.now() >= deadlineAt)) return undefined;
+  const { budget, events } = ctx.shared;
+  if (budget && !budget.tryRetry()) {
+    events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt: link.attempt, kind: classify(error).kind, error });
+    return undefined;
+  }
+  const scope = new AbortScope(clock, [signal]);
+  const limit = Math.min(link.timeout ?? Infinity, deadlineAt === undefined ? Infinity : deadlineAt - clock.now());
+  if (limit !== Infinity) scope.abortAfter(limit, () => new ctx.sdk.APIConnectionTimeoutError());
+  try {
+    await link.renewGuard(error, scope);
+    return { value: await send(scope.signal) };
+  } finally {
+    scope.dispose();
+  }
+}
