@@ -57,7 +57,7 @@ export { ContextWindowExceededError } from './errors/context-window-exceeded-err
 export { ResponseCancelledError, StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 export { partialOutputOf, type PartialOutput, type PartialChoice, type PartialToolCall } from './streams/partial-output.js';
 export type { ContinuationBuilder, ContinuationOption, ContinuationStrategy } from './streams/continuation/continuation-options.js';
-export type { ContinuationRefusal } from './streams/continuation/continuation-refusal.js';
+export type { ContinuationRefusal } from './events/event-map.js';
 
 export { ExponentialJitterBackoff, OVERLOADED_BACKOFF_FACTOR, type ExponentialJitterOptions } from './policies/retry/backoff.js';
 export type {

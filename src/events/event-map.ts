@@ -267,6 +267,32 @@ export interface StreamContinuedEvent extends RequestEventBase {
 }
 
 /**
+ * Why a failed chat stream is not continued (its error, carrying the partial output, reaches the caller):
+ * - `not_chat`: not a Chat Completions stream (Responses, legacy Completions), or nothing was assembled;
+ * - `choices`: several choices (`n > 1`): a continuation has one, and cannot resume each where it stopped;
+ * - `logprobs`: the caller asked for `logprobs`: the spliced tokens' would be conditioned on a re-sent
+ *   prompt, not on the model's own sampling;
+ * - `tool_call`: a tool call had begun: its arguments cannot be resumed mid-JSON, and a new call would
+ *   get a new id;
+ * - `refusal`: the model was refusing: a refusal is not continued as an answer;
+ * - `structured_output`: `response_format` `json_object` / `json_schema`: constrained decoding restarts
+ *   its grammar at a new message, so the rest would not complete the JSON received;
+ * - `audio`: audio output (`modalities` with `audio`): its audio chunks cannot be resumed;
+ * - `finished`: the choice had finished (its `finish_reason` arrived): there is nothing left to write;
+ * - `length`: what was received used up `max_completion_tokens` / `max_tokens`.
+ */
+export type ContinuationRefusal =
+  | 'not_chat'
+  | 'choices'
+  | 'logprobs'
+  | 'tool_call'
+  | 'refusal'
+  | 'structured_output'
+  | 'audio'
+  | 'finished'
+  | 'length';
+
+/**
  * A Chat Completions stream with `streaming.continuation` on failed mid-answer and is not continued: it ends
  * with its error, which carries the partial output. `reason`: where a continuation could not be faithful
  * (`tool_call`, `choices` for `n > 1`, `logprobs`, `refusal`, `structured_output`, `audio`, `finished`,
@@ -275,19 +301,7 @@ export interface StreamContinuedEvent extends RequestEventBase {
  */
 export interface StreamNotContinuedEvent extends RequestEventBase {
   readonly chunks: number;
-  readonly reason:
-    | 'not_chat'
-    | 'choices'
-    | 'logprobs'
-    | 'tool_call'
-    | 'refusal'
-    | 'structured_output'
-    | 'audio'
-    | 'finished'
-    | 'length'
-    | 'limit'
-    | 'declined'
-    | 'failed';
+  readonly reason: ContinuationRefusal | 'limit' | 'declined' | 'failed';
   /** Why the continuation request failed, for `failed`. */
   readonly error: unknown;
 }

@@ -1,3 +1,4 @@
+import { joinBytes } from '../core/join-bytes.js';
 import type { Clock } from '../core/clock.js';
 
 /** How the body of an answer that is not a stream is read (see {@link readBodyText}). */
@@ -55,7 +56,7 @@ export async function readBodyText(response: Response, signal: AbortSignal, hook
       lastDataAt = clock.now();
       pieces.push(next.value);
     }
-    return UTF8.decode(pieces.length === 1 ? pieces[0] : concat(pieces));
+    return UTF8.decode(joinBytes(pieces));
   } catch (cause) {
     if (stall) throw stall;
     if (signal.aborted) throw cause;
@@ -67,16 +68,3 @@ export async function readBodyText(response: Response, signal: AbortSignal, hook
 
 /** Decodes a whole body at once (no `stream` option: nothing is carried from one call to the next). */
 const UTF8 = new TextDecoder();
-
-/** The pieces of a body as one array (decoded at once, as `Response.text()` does). */
-function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const piece of pieces) length += piece.byteLength;
-  const whole = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    whole.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return whole;
-}

@@ -1,3 +1,5 @@
+import { joinBytes } from '../core/join-bytes.js';
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -36,7 +38,7 @@ export function alignEvents(upstream: ReadableStreamDefaultReader<Uint8Array>): 
             lastWasCR = false;
           }
           pieces.push(bytes.subarray(start, end));
-          ready.push(join(pieces));
+          ready.push(joinBytes(pieces));
           pieces = [];
           start = end;
         }
@@ -64,17 +66,4 @@ export function alignEvents(upstream: ReadableStreamDefaultReader<Uint8Array>): 
       return upstream.closed;
     },
   };
-}
-
-function join(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  let length = 0;
-  for (const piece of pieces) length += piece.byteLength;
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    joined.set(piece, at);
-    at += piece.byteLength;
-  }
-  return joined;
 }

@@ -1,7 +1,8 @@
 import { partialOutputOf, type PartialOutput } from '../partial-output.js';
 import { continuationBody } from './continuation-body.js';
 import type { ContinuationSetting, ContinuationStrategy } from './continuation-options.js';
-import { continuationRefusal, deliveredTokens, type ContinuationRefusal } from './continuation-refusal.js';
+import { continuationRefusal, deliveredTokens } from './continuation-refusal.js';
+import type { StreamNotContinuedEvent } from '../../events/event-map.js';
 import { spliceContinuation } from './continuation-splicer.js';
 import type { StreamRecovery, UpstreamFailure } from '../stream-recovery.js';
 
@@ -34,7 +35,7 @@ export interface ChatContinuationInit {
   /** The continuation answered: its chunks follow `seam.chunks`. */
   readonly onContinued?: ((seam: ContinuationSeam) => void) | undefined;
   /** The stream is not continued: `reason`, or the continuation request failed (`error`). */
-  readonly onNotContinued?: ((reason: ContinuationRefusal | 'limit' | 'declined' | 'failed', chunks: number, error?: unknown) => void) | undefined;
+  readonly onNotContinued?: ((reason: StreamNotContinuedEvent['reason'], chunks: number, error?: unknown) => void) | undefined;
   /** @default MAX_CONTINUATIONS */
   readonly maxContinuations?: number | undefined;
 }

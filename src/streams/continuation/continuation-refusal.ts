@@ -1,30 +1,5 @@
+import type { ContinuationRefusal } from '../../events/event-map.js';
 import type { PartialOutput } from '../partial-output.js';
-
-/**
- * Why a failed chat stream is not continued (its error, carrying the partial output, reaches the caller):
- * - `not_chat`: not a Chat Completions stream (Responses, legacy Completions), or nothing was assembled;
- * - `choices`: several choices (`n > 1`): a continuation has one, and cannot resume each where it stopped;
- * - `logprobs`: the caller asked for `logprobs`: the spliced tokens' would be conditioned on a re-sent
- *   prompt, not on the model's own sampling;
- * - `tool_call`: a tool call had begun: its arguments cannot be resumed mid-JSON, and a new call would
- *   get a new id;
- * - `refusal`: the model was refusing: a refusal is not continued as an answer;
- * - `structured_output`: `response_format` `json_object` / `json_schema`: constrained decoding restarts
- *   its grammar at a new message, so the rest would not complete the JSON received;
- * - `audio`: audio output (`modalities` with `audio`): its audio chunks cannot be resumed;
- * - `finished`: the choice had finished (its `finish_reason` arrived): there is nothing left to write;
- * - `length`: what was received used up `max_completion_tokens` / `max_tokens`.
- */
-export type ContinuationRefusal =
-  | 'not_chat'
-  | 'choices'
-  | 'logprobs'
-  | 'tool_call'
-  | 'refusal'
-  | 'structured_output'
-  | 'audio'
-  | 'finished'
-  | 'length';
 
 /**
  * Completion tokens the caller received before the failure: the usage's, if it came (rare: it comes
