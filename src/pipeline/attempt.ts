@@ -8,6 +8,7 @@ import { eventBase } from '../events/event-base.js';
 import { AbortScope } from '../core/abort-scope.js';
 import { SignalledAttempt, TimedAttempt, type AttemptAbort } from './attempt-abort.js';
 import { enterGuards } from './attempt-guards.js';
+import { probeDueBy } from './circuit-wait.js';
 import { forMember, memberAnswered, pooledGuards, type PooledPlan } from './pooled-attempt.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
@@ -120,7 +121,10 @@ export async function runAttempt(
     send: sendOnce, working, attempt: plan.number, deadlineAt: plan.deadlineAt, timeout: plan.timeout,
     renewGuard: async (error: unknown, call: Abortable) => {
       guard.ended(error);
-      const renewed = await enterGuards(ctx, request, working, member?.breakerKey ?? plan.breakerKey, call, plan.deadlineAt, undefined, member);
+      // A circuit found open is waited for as a retry waits for it (until its probe, within the deadline):
+      // the failure just recorded may have opened it.
+      const probeBy = probeDueBy(ctx, ctx.options.clock.now(), true, true);
+      const renewed = await enterGuards(ctx, request, working, member?.breakerKey ?? plan.breakerKey, call, plan.deadlineAt, probeBy, member);
       if (streamOver) {
         renewed.ended(new ctx.sdk.APIUserAbortError());
         throw new ctx.sdk.APIUserAbortError();

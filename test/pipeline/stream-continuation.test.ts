@@ -1,12 +1,10 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
-import { partialOutputOf, type BudgetExhaustedEvent, type StreamContinuedEvent, type StreamNotContinuedEvent } from '../../src/index.js';
-import { chatParams, drive, harness, until } from '../support/harness.js';
-import { chatChunk, delta, sseUpstream, toolCallDelta } from '../support/sse-upstream.js';
-import { resilient } from '../../src/index.js';
+import { partialOutputOf, resilient, type BudgetExhaustedEvent, type StreamContinuedEvent, type StreamNotContinuedEvent } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
-import { quietOptions } from '../support/harness.js';
+import { chatParams, drive, harness, quietOptions, until } from '../support/harness.js';
+import { chatChunk, delta, sseUpstream, toolCallDelta } from '../support/sse-upstream.js';
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 const chatStream = { ...chatParams, stream: true as const };
@@ -225,8 +223,20 @@ describe('a continuation and the call around it', () => {
     expect(spent).toEqual([expect.objectContaining({ kind: 'connection' })]);
   });
 
-  it('the failure is counted by the breaker; a circuit it opens refuses the continuation', async () => {
-    const { server, ai } = await harness({ ...continuation, circuitBreaker: { consecutiveFailures: 1 } });
+  it('the failure is counted by the breaker; the circuit it opens is waited for as a retry waits, and the continuation is its probe', async () => {
+    const { server, clock, ai } = await harness({ ...continuation, circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 5_000 } });
+    server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }));
+    const drained = drain(await ai.chat.completions.create(chatStream));
+    await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
+    expect(server.requests).toHaveLength(1);
+    await clock.advance(5_000);
+    expect(await drained).toBeUndefined();
+    expect(server.requests).toHaveLength(2);
+    expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('closed');
+  });
+
+  it('a circuit that stays open past the retry patience refuses the continuation: the failure ends the stream', async () => {
+    const { server, ai } = await harness({ ...continuation, circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 120_000 }, retry: { maxRetryAfter: 60_000 } });
     server.enqueue(faults.stream({ chunks: 6, words: 'numbered', dropAfter: 2 }));
     const error = await drain(await ai.chat.completions.create(chatStream));
     expect(error).toBeInstanceOf(OpenAI.APIConnectionError);

@@ -264,11 +264,26 @@ describe('the protecting policies', () => {
     expect(spent).toEqual([expect.objectContaining({ kind: 'connection' })]);
   });
 
-  it('the failure is counted by the breaker; a circuit it opens refuses the resume', async () => {
-    const { server, ai } = await harness({ circuitBreaker: { consecutiveFailures: 1 } });
+  it('the failure is counted by the breaker; the circuit it opens is waited for as a retry waits, and the resume is its probe', async () => {
+    const { server, clock, ai } = await harness({ circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 5_000 } });
+    server.enqueue(faults.stream({ dropAfter: 2 }));
+    const list: Event[] = [];
+    const drained = drain(await ai.responses.create(background), list);
+    await until(() => ai.resilience.circuits()['gpt-4.1-mini'] === 'open');
+    expect(server.requests).toHaveLength(1);
+    await clock.advance(5_000);
+    expect(await drained).toBeUndefined();
+    expect(list.at(-1)!.type).toBe('response.completed');
+    expect(server.requests).toHaveLength(2);
+    expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('closed');
+  });
+
+  it('a circuit that stays open past the retry patience (retry.maxRetryAfter) refuses the resume: the failure ends the stream', async () => {
+    const { server, ai } = await harness({ circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 120_000 }, retry: { maxRetryAfter: 60_000 } });
     server.enqueue(faults.stream({ dropAfter: 2 }));
     const error = await drain(await ai.responses.create(background));
     expect(error).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(partialOutputOf(error)).toMatchObject({ text: 'Hello world' });
     expect(server.requests).toHaveLength(1);
     expect(ai.resilience.circuits()['gpt-4.1-mini']).toBe('open');
   });
