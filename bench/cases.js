@@ -14,5 +14,6 @@ import { overhead } from './overhead.js';
 import { pool } from './pool.js';
 import { recovery } from './recovery.js';
 import { redis } from './redis.js';
+import { streamRecovery } from './stream-recovery.js';
 
-export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, chatContinuation, redis];
+export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, chatContinuation, redis, streamRecovery];
