@@ -22,6 +22,7 @@
 // Environment: STREAM_RECOVERY_STREAMS (default 200), STREAM_RECOVERY_CONCURRENCY (20),
 // STREAM_RECOVERY_CHUNKS (deltas a stream, 20), STREAM_RECOVERY_INTERVAL_MS (between deltas, 3),
 // STREAM_RECOVERY_IDLE_MS (`timeout.idle`, 200), STREAM_RECOVERY_SEED (25).
+import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import { partialOutputOf, resilient } from '../dist/index.js';
 import { seededRandom } from '../dist/testing/capacity.js';
@@ -92,24 +93,25 @@ async function pooled(count, concurrency, task) {
 }
 
 /**
- * Iterates one stream into comparable events; for the bare SDK, `watchdogMs` ends a stream that stands still
- * that long (the SDK has no idle timeout: a stalled stream would never end).
+ * Iterates one stream into comparable events; for the bare SDK, `watchdog` (`{ firstChunkMs, idleMs }`, as
+ * `resilient()`'s `timeout`) ends a stream that stands still that long (the SDK has no idle timeout: a
+ * stalled stream would never end).
  */
-async function readStream(client, input, watchdogMs) {
+async function readStream(client, input, watchdog) {
   const controller = new AbortController();
   let timer;
-  const arm = () => {
-    if (watchdogMs === undefined) return;
+  const arm = (ms) => {
+    if (watchdog === undefined) return;
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(`no event for ${watchdogMs} ms (bench watchdog)`)), watchdogMs);
+    timer = setTimeout(() => controller.abort(new Error(`no event for ${ms} ms (bench watchdog)`)), ms);
   };
   const events = [];
   let error;
   try {
-    arm();
+    arm(watchdog?.firstChunkMs);
     const stream = await client.responses.create({ model: MODEL, input, background: true, stream: true }, { signal: controller.signal });
     for await (const event of stream) {
-      arm();
+      arm(watchdog?.idleMs);
       events.push(comparable(event));
     }
   } catch (caught) {
@@ -123,9 +125,9 @@ async function readStream(client, input, watchdogMs) {
 }
 
 /** What a failed stream's error was: its class, and whether it carries the partial output. */
-function describeError(error) {
+function describeError(error, partialOf) {
   if (error === undefined) return undefined;
-  const partial = partialOutputOf(error);
+  const partial = partialOf(error);
   return {
     name: error?.constructor?.name ?? typeof error,
     message: String(error?.message ?? error).slice(0, 120),
@@ -135,7 +137,7 @@ function describeError(error) {
 }
 
 /** One run of the workload through `makeClient(baseURL)` against a fresh server. */
-async function runWorkload(label, makeClient, { plan, config, reference, watchdogMs }) {
+async function runWorkload(label, makeClient, { plan, config, reference, watchdog, expected, partialOutputOf: partialOf = partialOutputOf }) {
   const server = await startFaultServer();
   const resumes = [];
   try {
@@ -148,11 +150,11 @@ async function runWorkload(label, makeClient, { plan, config, reference, watchdo
     const started = performance.now();
     await pooled(plan.length, config.concurrency, async (i) => {
       const t0 = performance.now();
-      const { events, error } = await readStream(client, inputOf(i), watchdogMs);
+      const { events, error } = await readStream(client, inputOf(i), watchdog);
       results[i] = { events, error, ms: performance.now() - t0 };
     });
     const seconds = (performance.now() - started) / 1000;
-    return summarize(label, server.requests, results, { plan, reference, resumes, seconds });
+    return summarize(label, server.requests, results, { plan, reference, resumes, seconds, expected, partialOf });
   } finally {
     await server.close();
   }
@@ -170,48 +172,65 @@ function firstDifference(events, reference) {
 }
 
 /**
- * Outcomes of one run, per stream and over the disturbed ones. Each creating request got the plan's fault of
- * its arrival (the fault server takes its queue in order); the requests of a stream are found by its `input`
- * (creates) and its response ids (resumes and lookups: `GET /responses/{id}`).
+ * What becomes of a creating request met by `entry`'s fault on a client without resume (the bare SDK, and
+ * `resilient()` before resume or with it off): a stream disturbed before its first delta (nothing meaningful
+ * arrived) is retried by `resilient()` (a new create), one disturbed later fails.
  */
-function summarize(label, requests, results, { plan, reference, resumes, seconds }) {
-  const creates = requests.filter((r) => r.method === 'POST' && r.path === '/responses');
-  const faultByResponse = new Map();
-  const streamOfResponse = new Map();
-  creates.forEach((r, k) => {
-    const id = `resp_${r.requestId.replace(/^req_/, '')}`;
-    faultByResponse.set(id, plan[k] ?? { fault: 'none' });
-    streamOfResponse.set(id, streamOfInput(r.body?.input));
-  });
+function withoutResume(entry, retries) {
+  if (entry.fault === 'none') return 'completed';
+  return retries && entry.after <= PREAMBLE_EVENTS ? 'retried' : 'failed';
+}
+
+/** With resume: a create disturbed before `response.created` is retried (no response id yet), any other resumed. */
+function withResume(entry) {
+  if (entry.fault === 'none') return 'completed';
+  return entry.after === 0 ? 'retried' : 'resumed';
+}
+
+/**
+ * Outcomes of one run, per stream and per creating request. Each creating request got the plan's fault of
+ * its arrival (the fault server takes its queue in order; a retried create takes the next one, as any
+ * create); the requests of a stream are found by its `input` (creates) and its response ids (resumes and
+ * lookups: `GET /responses/{id}`). `expected(entry)` says what should become of a create met by `entry`.
+ */
+function summarize(label, requests, results, { plan, reference, resumes, seconds, expected, partialOf }) {
+  const responseId = (r) => `resp_${r.requestId.replace(/^req_/, '')}`;
+  const creates = requests
+    .filter((r) => r.method === 'POST' && r.path === '/responses')
+    .map((r, k) => ({ id: responseId(r), stream: streamOfInput(r.body?.input), ...(plan[k] ?? { fault: 'none' }) }));
+  const createOf = new Map(creates.map((c) => [c.id, c]));
   const requestsOfStream = new Array(plan.length).fill(0);
+  const resumed = new Set();
   for (const r of requests) {
-    const stream = r.method === 'POST' ? streamOfInput(r.body?.input) : streamOfResponse.get(r.path.split('/')[2]);
-    if (stream !== undefined && Number.isInteger(stream)) requestsOfStream[stream]++;
-  }
-  // The fault a stream met first (that of its first create).
-  const faultOfStream = new Array(plan.length);
-  for (const [id, entry] of faultByResponse) {
-    const stream = streamOfResponse.get(id);
-    if (faultOfStream[stream] === undefined) faultOfStream[stream] = entry;
+    const stream = r.method === 'POST' ? streamOfInput(r.body?.input) : createOf.get(r.path.split('/')[2])?.stream;
+    if (Number.isInteger(stream)) requestsOfStream[stream]++;
+    if (r.method === 'GET' && r.query.stream === 'true') resumed.add(r.path.split('/')[2]);
   }
   const streams = results.map((result, i) => {
     const complete = result.error === undefined && result.events.at(-1)?.includes('"type":"response.completed"') === true;
     const identical = complete && result.events.length === reference.length && result.events.every((e, j) => e === reference[j]);
+    const met = creates.filter((c) => c.stream === i);
     return {
       stream: i,
-      fault: faultOfStream[i]?.fault ?? 'none',
-      after: faultOfStream[i]?.after ?? null,
+      faults: met.filter((c) => c.fault !== 'none').map((c) => `${c.fault} after ${c.after}`),
       complete,
       identical,
       events: result.events.length,
       requests: requestsOfStream[i],
       ms: round(result.ms, 1),
-      error: describeError(result.error),
+      error: describeError(result.error, partialOf),
       ...(complete && !identical ? { difference: firstDifference(result.events, reference) } : {}),
     };
   });
-  const disturbed = streams.filter((s) => s.fault !== 'none');
-  const undisturbed = streams.filter((s) => s.fault === 'none');
+  // What became of each create: retried (its stream made another), else resumed, completed or failed as its stream.
+  for (const c of creates) {
+    const stream = streams[c.stream];
+    const last = creates.findLast((other) => other.stream === c.stream) === c;
+    c.outcome = !last ? 'retried' : !stream.complete ? 'failed' : resumed.has(c.id) ? 'resumed' : 'completed';
+    c.expected = expected(c);
+  }
+  const disturbedCreates = creates.filter((c) => c.fault !== 'none');
+  const disturbed = streams.filter((s) => s.faults.length > 0);
   const failed = streams.filter((s) => !s.complete);
   const share = (list, pick) => (list.length === 0 ? null : list.filter(pick).length / list.length);
   return {
@@ -220,26 +239,28 @@ function summarize(label, requests, results, { plan, reference, resumes, seconds
     streams: streams.length,
     requests: requests.length,
     requestsPerStream: requests.length / streams.length,
-    byMethod: countBy(requests, (r) => (r.method === 'POST' ? 'create' : r.query.stream === 'true' ? 'resume' : 'status lookup')),
+    byKind: countBy(requests, (r) => (r.method === 'POST' ? 'create' : r.query.stream === 'true' ? 'resume' : 'status lookup')),
     complete: share(streams, (s) => s.complete),
     identical: share(streams, (s) => s.identical),
-    disturbed: {
-      count: disturbed.length,
-      complete: share(disturbed, (s) => s.complete),
-      identical: share(disturbed, (s) => s.identical),
-      requestsPerStream: disturbed.length === 0 ? null : disturbed.reduce((sum, s) => sum + s.requests, 0) / disturbed.length,
-      // Failed after their first event: what partialOutputOf answers for.
-      failedWithPartial: share(
-        disturbed.filter((s) => !s.complete && s.events > 0),
-        (s) => s.error?.partial === true,
-      ),
+    disturbed: { count: disturbed.length, complete: share(disturbed, (s) => s.complete), identical: share(disturbed, (s) => s.identical) },
+    creates: {
+      count: creates.length,
+      disturbed: disturbedCreates.length,
+      outcomes: countBy(disturbedCreates, (c) => c.outcome),
+      asExpected: share(creates, (c) => c.outcome === c.expected),
+      unexpected: creates.filter((c) => c.outcome !== c.expected),
     },
-    undisturbed: { count: undisturbed.length, complete: share(undisturbed, (s) => s.complete), identical: share(undisturbed, (s) => s.identical) },
-    errors: countBy(failed, (s) => s.error?.name ?? 'ended early without an error'),
+    failed: {
+      count: failed.length,
+      errors: countBy(failed, (s) => s.error?.name ?? 'ended early without an error'),
+      // Failed after their first event: what partialOutputOf answers for.
+      afterFirstEvent: failed.filter((s) => s.events > 0).length,
+      withPartial: failed.filter((s) => s.events > 0 && s.error?.partial === true).length,
+    },
     resumes: { count: resumes.length, byFailure: countBy(resumes, (e) => e.failure) },
     streamMs: { p50: round(percentile(streams.map((s) => s.ms), 50), 1), p99: round(percentile(streams.map((s) => s.ms), 99), 1) },
     // Every disturbed stream, and any other that did not complete identically.
-    details: streams.filter((s) => s.fault !== 'none' || !s.identical),
+    details: streams.filter((s) => s.faults.length > 0 || !s.identical),
   };
 }
 
@@ -256,23 +277,64 @@ async function referenceStream(config) {
   }
 }
 
-/**
- * The expectation for recovery off, per disturbed stream: what a client without resume does. A stream cut or
- * stalled after its first event fails after its one request; one disturbed before any event is retried by the
- * retry policy, as before (nothing was handed to the caller yet).
- */
-function recoveryOffAsBefore(run) {
-  const committed = run.details.filter((s) => s.fault !== 'none' && s.after > 0);
-  const early = run.details.filter((s) => s.fault !== 'none' && s.after === 0);
-  return {
-    committed: committed.length,
-    committedFailedAfterOneRequest: committed.filter((s) => !s.complete && s.requests === 1).length,
-    committedWithPartial: committed.filter((s) => s.error?.partial === true).length,
-    early: early.length,
-    earlyCompleted: early.filter((s) => s.complete).length,
-    earlyRequests: early.map((s) => s.requests),
-  };
+/** Runs `2 × concurrency` undisturbed streams through a client of `makeClient`, against a throwaway server. */
+async function warmUp(makeClient, config) {
+  const server = await startFaultServer();
+  try {
+    const client = makeClient(server.url);
+    const count = 2 * config.concurrency;
+    server.enqueueFor('/responses', ...Array.from({ length: count }, () => faultOf({ fault: 'none' }, config)));
+    await pooled(count, config.concurrency, (i) => readStream(client, inputOf(i)));
+  } finally {
+    await server.close();
+  }
 }
+
+/**
+ * The clients compared: the bare SDK (with the bench's watchdog), `resilient()` with recovery off and on, and
+ * with STREAM_RECOVERY_BASELINE (the dist/ folder of another build, e.g. one from before resume) that build's
+ * `resilient()` with the same timeouts.
+ */
+async function clients(config) {
+  const timeout = { idle: config.idleMs, firstChunk: config.firstChunkMs };
+  const sdk = (baseURL) => new OpenAI({ apiKey: 'sk-bench', baseURL });
+  const list = [
+    {
+      key: 'bare',
+      label: 'bare SDK',
+      make: sdk,
+      watchdog: { firstChunkMs: config.firstChunkMs, idleMs: config.idleMs },
+      expected: (entry) => withoutResume(entry, false),
+    },
+  ];
+  const baseline = process.env.STREAM_RECOVERY_BASELINE;
+  if (baseline) {
+    const other = await import(pathToFileURL(`${baseline.replace(/\/$/, '')}/index.js`).href);
+    list.push({
+      key: 'baseline',
+      label: `resilient() of ${baseline}`,
+      make: (baseURL) => other.resilient(sdk(baseURL), { timeout }),
+      partialOutputOf: other.partialOutputOf,
+      expected: (entry) => withoutResume(entry, true),
+    });
+  }
+  list.push(
+    {
+      key: 'off',
+      label: 'resilient(), maxResumes: 0',
+      make: (baseURL) => resilient(sdk(baseURL), { timeout, streaming: { maxResumes: 0 } }),
+      expected: (entry) => withoutResume(entry, true),
+    },
+    { key: 'on', label: 'resilient()', make: (baseURL) => resilient(sdk(baseURL), { timeout }), expected: withResume },
+  );
+  return list;
+}
+
+/** `{ name: count }` as `name ×count, ...`. */
+const counts = (object) =>
+  Object.entries(object)
+    .map(([name, n]) => `${name} ×${n}`)
+    .join(', ') || 'none';
 
 export const streamRecovery = {
   name: 'stream-recovery',
@@ -292,39 +354,22 @@ export const streamRecovery = {
     config.eventsPerStream = events;
     console.log(
       `\n== stream-recovery: ${config.streams} background Responses streams of ${config.chunks} deltas (${events} events, ${config.intervalMs} ms ` +
-        `between deltas), ${config.concurrency} at a time, ${pct(DISTURBED_SHARE, 0)} cut or stalled at a random event (seed ${config.seed}); ` +
-        `timeout.idle ${config.idleMs} ms, real clock`,
+        `between deltas), ${config.concurrency} at a time, ${pct(DISTURBED_SHARE, 0)} cut or stalled after a random number of events (seed ${config.seed}); ` +
+        `timeout.idle ${config.idleMs} ms, timeout.firstChunk ${config.firstChunkMs} ms, real clock`,
     );
     const reference = await referenceStream(config);
-    const timeout = { idle: config.idleMs, firstChunk: config.firstChunkMs };
-    const subjects = [
-      {
-        key: 'bare',
-        label: 'bare SDK',
-        make: (baseURL) => new OpenAI({ apiKey: 'sk-bench', baseURL }),
-        watchdogMs: config.idleMs,
-      },
-      {
-        key: 'off',
-        label: 'resilient(), maxResumes: 0',
-        make: (baseURL) => resilient(new OpenAI({ apiKey: 'sk-bench', baseURL }), { timeout, streaming: { maxResumes: 0 } }),
-      },
-      { key: 'on', label: 'resilient()', make: (baseURL) => resilient(new OpenAI({ apiKey: 'sk-bench', baseURL }), { timeout }) },
-    ];
+    const subjects = await clients(config);
+    // Cold code (the first streams of a process) would be measured as stalls against so short an idle limit.
+    for (const s of subjects) await warmUp(s.make, config);
     const runs = [];
     for (const s of subjects) {
-      const run = await runWorkload(s.label, s.make, { plan, config, reference, watchdogMs: s.watchdogMs });
+      const run = await runWorkload(s.label, s.make, { plan, config, reference, watchdog: s.watchdog, expected: s.expected, partialOutputOf: s.partialOutputOf });
       runs.push({ key: s.key, ...run });
       console.log(
         `   ${s.label}: ${pct(run.complete)} complete (disturbed: ${pct(run.disturbed.complete)}), ${pct(run.identical)} identical to the reference, ` +
-          `${run.requests} requests (${run.requestsPerStream.toFixed(2)} a stream), ${run.resumes.count} resumes, ${run.seconds} s`,
+          `${run.requests} requests (${run.requestsPerStream.toFixed(2)} a stream: ${counts(run.byKind)}), ${run.resumes.count} resumes, ${run.seconds} s`,
       );
     }
-    const on = runs.find((r) => r.key === 'on');
-    const off = runs.find((r) => r.key === 'off');
-    const bare = runs.find((r) => r.key === 'bare');
-    const offCheck = recoveryOffAsBefore(off);
-    const bareCheck = recoveryOffAsBefore(bare);
     console.table(
       Object.fromEntries(
         runs.map((r) => [
@@ -334,40 +379,54 @@ export const streamRecovery = {
             'disturbed complete': pct(r.disturbed.complete),
             identical: pct(r.identical),
             'requests / stream': r.requestsPerStream.toFixed(2),
-            resumes: r.resumes.count,
-            errors: JSON.stringify(r.errors),
+            'disturbed creates': counts(r.creates.outcomes),
+            errors: counts(r.failed.errors),
           },
         ]),
       ),
     );
-    const format = (v) => pct(v);
-    const count = (v) => String(v);
+    const on = runs.find((r) => r.key === 'on');
+    const off = runs.find((r) => r.key === 'off');
+    const bare = runs.find((r) => r.key === 'bare');
+    const baseline = runs.find((r) => r.key === 'baseline');
+    // Recovery off: what a client without resume does. A create disturbed before its first delta is retried (a
+    // new create, as before resume), one disturbed later fails after its one request, with the partial output.
+    const expectedCreates = config.streams + plan.filter((p) => p.fault !== 'none' && p.after <= PREAMBLE_EVENTS).length;
     const targets = [
-      checkTarget('resilient(): streams complete', on.complete, { atLeast: TARGETS.complete, format }),
-      checkTarget('resilient(): streams identical to an undisturbed run (events, ids and created_at normalised)', on.identical, { atLeast: TARGETS.identical, format }),
-      checkTarget('resilient(): upstream requests a stream', on.requestsPerStream, { atMost: TARGETS.requestsPerStream, format: (v) => v.toFixed(2) }),
-      checkTarget(
-        `recovery off: streams disturbed after their first event that fail after 1 request, as without resume (of ${offCheck.committed})`,
-        offCheck.committedFailedAfterOneRequest,
-        { atLeast: offCheck.committed, format: count },
-      ),
-      checkTarget(`recovery off: their errors carrying partialOutputOf(error) (of ${offCheck.committed})`, offCheck.committedWithPartial, {
-        atLeast: offCheck.committed,
-        format: count,
+      checkTarget('resilient(): streams complete', on.complete, { atLeast: TARGETS.complete, format: (v) => pct(v) }),
+      checkTarget('resilient(): streams identical to an undisturbed one (events; ids, created_at normalised)', on.identical, {
+        atLeast: TARGETS.identical,
+        format: (v) => pct(v),
       }),
-      checkTarget('recovery off: upstream requests, less the bare SDK\'s', off.requests - bare.requests - (offCheck.earlyCompleted ? offCheck.early : 0), {
-        atMost: 0,
-        format: count,
+      checkTarget('resilient(): upstream requests a stream', on.requestsPerStream, { atMost: TARGETS.requestsPerStream, format: (v) => v.toFixed(2) }),
+      checkTarget('recovery off: disturbed creates that fail or are retried as without resume', off.creates.asExpected, { atLeast: 1, format: (v) => pct(v) }),
+      checkTarget(
+        `recovery off: upstream requests, as without resume (${expectedCreates}: one a stream, one more a stream disturbed before its first delta)`,
+        off.requests,
+        { atMost: expectedCreates, format: String },
+      ),
+      checkTarget('recovery off: errors after the first event carrying partialOutputOf(error)', off.failed.afterFirstEvent === 0 ? null : off.failed.withPartial / off.failed.afterFirstEvent, {
+        atLeast: 1,
+        format: (v) => pct(v),
       }),
     ];
+    if (baseline) {
+      targets.push(
+        checkTarget(`recovery off: upstream requests, less those of ${baseline.subject}`, off.requests - baseline.requests, { atMost: 0, format: String }),
+      );
+    }
     return reportTargets('stream-recovery', 'stream-recovery targets:', targets, {
       case: 'stream-recovery',
       config,
-      plan: countBy(plan, (p) => p.fault),
-      notes: [],
+      plan: countBy(plan, (p) => (p.fault === 'none' ? 'none' : `${p.fault}${p.after <= PREAMBLE_EVENTS ? ' before the first delta' : ''}`)),
+      notes: [
+        'Each client runs the same plan of faults against a fresh fault server; a creating request gets the fault of its arrival (a retried create takes the next one, as any create does).',
+        'identical: the events the caller iterated, each as JSON with every resp_/msg_ id and created_at replaced, equal one by one to those of an undisturbed stream of the same shape.',
+        'The bare SDK has no idle timeout: the bench ends its streams that stand still for timeout.firstChunk before the first event, timeout.idle after (a watchdog aborting the request).',
+        `recovery off is expected to act as a client without resume: a stream disturbed before its first delta is retried by the retry policy (a new create: nothing meaningful had arrived), one disturbed after it fails after its one request with the SDK's connection error (cut) or StreamIdleTimeoutError (stall), carrying partialOutputOf(error).`,
+      ],
       runs,
-      recoveryOff: offCheck,
-      bare: bareCheck,
+      bare: { complete: bare.complete, requests: bare.requests },
     });
   },
 
@@ -378,17 +437,31 @@ export const streamRecovery = {
       pct(r.complete),
       `${pct(r.disturbed.complete)} of ${r.disturbed.count}`,
       pct(r.identical),
-      `${r.requests} (${r.requestsPerStream.toFixed(2)})`,
-      r.resumes.count,
-      Object.entries(r.errors)
-        .map(([name, n]) => `${name} ×${n}`)
-        .join(', ') || 'none',
+      `${r.requests} (${r.requestsPerStream.toFixed(2)}): ${counts(r.byKind)}`,
+      counts(r.creates.outcomes),
+      counts(r.failed.errors),
+      r.failed.afterFirstEvent === 0 ? 'n/a' : `${r.failed.withPartial} of ${r.failed.afterFirstEvent}`,
     ]);
     return {
       markdown: [
-        `${config.streams} background Responses streams, ${config.concurrency} at a time, against a loopback fault server.`,
+        `${config.streams} background Responses streams (\`responses.create({ background: true, stream: true })\`, ${config.chunks} deltas: ` +
+          `${config.eventsPerStream} events, ${config.intervalMs} ms between deltas), ${config.concurrency} at a time, against a loopback fault server; ` +
+          `${pct(config.disturbedShare, 0)} of them disturbed on their creating connection, half cut and half stalled after a number of events drawn ` +
+          `with a seeded PRNG (seed ${config.seed}; 0, 5 (before the first delta) and ${config.eventsPerStream - 1} (just before \`response.completed\`) ` +
+          'always among them). The same plan runs on each client against a fresh server. `resilient()` runs with ' +
+          `\`timeout: { idle: ${config.idleMs}, firstChunk: ${config.firstChunkMs} }\` (real clock); the bare SDK, which has no idle timeout, ` +
+          'is stopped by the bench after as long without an event. "Identical": the events the caller iterated equal those of an undisturbed ' +
+          'stream, one by one (ids and `created_at` normalised). Requests are all those the server received: creates, resumes ' +
+          '(`GET /responses/{id}?stream=true&starting_after=N`) and status lookups.',
         '',
-        markdownTable(['client', 'complete', 'disturbed complete', 'identical to undisturbed', 'requests (a stream)', 'resumes', 'errors'], rows),
+        markdownTable(
+          ['client', 'complete', 'disturbed complete', 'identical to undisturbed', 'requests (a stream): kinds', 'disturbed creates', 'errors', 'errors with partial output'],
+          rows,
+        ),
+        '',
+        'With recovery off (`streaming: { maxResumes: 0 }`), a client acts as without resume: a stream disturbed before its first delta is ' +
+          'retried (a new create, as before resume existed: nothing meaningful had arrived), one disturbed after it fails after its one request ' +
+          "with the SDK's connection error (cut) or `StreamIdleTimeoutError` (stall), carrying `partialOutputOf(error)`.",
       ].join('\n'),
       charts: {},
     };
