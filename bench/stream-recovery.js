@@ -3,25 +3,31 @@
 // time; 20% of them disturbed on their creating connection: half cut (the socket destroyed), half stalled
 // (the socket held open, silent), after a number of events drawn with a seeded PRNG over the whole stream
 // (0: right after the 200; 5: before the first delta; the last: just before `response.completed`; those
-// edges are always in the plan, the rest drawn at random). The same workload runs three times, each
-// against a fresh server, side by side:
+// edges are always in the plan, the rest drawn at random). The same plan runs on each client, each against
+// a fresh server, side by side:
 //
-// - the bare SDK (no resume: it cannot; a stall would hang it forever, so the bench ends a stream that
-//   stands still for `timeout.idle` with its own watchdog, and counts it as failed);
-// - `resilient()` with `streaming: { maxResumes: 0 }` (recovery off): what a user who turns it off gets,
-//   compared with what a client without resume gets: the streams disturbed after their first event fail,
-//   after one request each, and every such error carries `partialOutputOf(error)`;
+// - the bare SDK (no resume; it has no idle timeout either, so the bench ends a stream that stands still as
+//   long as `resilient()` would with its own watchdog, and counts it as failed);
+// - `resilient()` with `streaming: { maxResumes: 0 }` (recovery off), which must act as a client without
+//   resume (as `resilient()` did before resume existed): a stream disturbed before its first delta is retried
+//   (a new create: nothing meaningful had arrived), one disturbed after it fails after its one request, and
+//   every such error carries `partialOutputOf(error)`;
 // - `resilient()` (recovery on, `maxResumes` 3 by default): every stream must complete with the events of
 //   an undisturbed stream of the same shape (compared one by one, ids and `created_at` normalised), in at
-//   most 1.3 upstream requests a stream (`server.requests`: creates, resumes, status lookups, retries).
+//   most 1.3 upstream requests a stream (`server.requests`: creates, resumes, status lookups).
 //
-// Real clock: `timeout.idle` is short (200 ms) so that stalls resolve fast. The fault server's scripted
-// faults go to the creating requests in arrival order (`enqueueFor('/responses')`); a resume
+// Real clock: `timeout.idle` is short (200 ms) so that stalls resolve fast, `timeout.firstChunk` 1 s (a
+// stall before any event). Each client first streams a few undisturbed responses (cold code would otherwise
+// be measured as stalls). The fault server's scripted faults go to the creating requests in arrival order
+// (`enqueueFor('/responses')`; a retried create takes the next, as any create); a resume
 // (`GET /responses/{id}?stream=true&starting_after=N`) replays the stored events undisturbed.
 //
 // Environment: STREAM_RECOVERY_STREAMS (default 200), STREAM_RECOVERY_CONCURRENCY (20),
 // STREAM_RECOVERY_CHUNKS (deltas a stream, 20), STREAM_RECOVERY_INTERVAL_MS (between deltas, 3),
-// STREAM_RECOVERY_IDLE_MS (`timeout.idle`, 200), STREAM_RECOVERY_SEED (25).
+// STREAM_RECOVERY_IDLE_MS (`timeout.idle`, 200), STREAM_RECOVERY_FIRST_CHUNK_MS (`timeout.firstChunk`, 1000),
+// STREAM_RECOVERY_SEED (25). STREAM_RECOVERY_BASELINE (a dist/ folder of another build) adds that build's
+// `resilient()`, named STREAM_RECOVERY_BASELINE_LABEL: e.g. one from before resume, to show that recovery off
+// acts as it did (`git archive f19696a | tar -x -C /tmp/before`, link node_modules, `npm run build` there).
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import { partialOutputOf, resilient } from '../dist/index.js';
@@ -312,7 +318,7 @@ async function clients(config) {
     const other = await import(pathToFileURL(`${baseline.replace(/\/$/, '')}/index.js`).href);
     list.push({
       key: 'baseline',
-      label: `resilient() of ${baseline}`,
+      label: `resilient() of ${process.env.STREAM_RECOVERY_BASELINE_LABEL || baseline}`,
       make: (baseURL) => other.resilient(sdk(baseURL), { timeout }),
       partialOutputOf: other.partialOutputOf,
       expected: (entry) => withoutResume(entry, true),
