@@ -85,6 +85,9 @@ function comparable(event) {
   return JSON.stringify(event, (key, value) => (key === 'created_at' ? 0 : value)).replace(/"(resp|msg)_[^"]+"/g, '"$1_X"');
 }
 
+/** How the bench's watchdog ends a bare SDK stream that stands still (the SDK has no idle timeout). */
+class WatchdogError extends Error {}
+
 /** The input of stream `i`: of one length for every stream (the usage in `response.completed` counts its tokens). */
 const inputOf = (i) => `stream ${String(i).padStart(5, '0')}`;
 const streamOfInput = (input) => Number(String(input).replace('stream ', ''));
@@ -109,7 +112,7 @@ async function readStream(client, input, watchdog) {
   const arm = (ms) => {
     if (watchdog === undefined) return;
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(`no event for ${ms} ms (bench watchdog)`)), ms);
+    timer = setTimeout(() => controller.abort(new WatchdogError(`no event for ${ms} ms (bench watchdog)`)), ms);
   };
   const events = [];
   let error;
@@ -456,7 +459,7 @@ export const streamRecovery = {
           `with a seeded PRNG (seed ${config.seed}; 0, 5 (before the first delta) and ${config.eventsPerStream - 1} (just before \`response.completed\`) ` +
           'always among them). The same plan runs on each client against a fresh server. `resilient()` runs with ' +
           `\`timeout: { idle: ${config.idleMs}, firstChunk: ${config.firstChunkMs} }\` (real clock); the bare SDK, which has no idle timeout, ` +
-          'is stopped by the bench after as long without an event. "Identical": the events the caller iterated equal those of an undisturbed ' +
+          'is stopped by the bench after as long without an event (`WatchdogError`). "Identical": the events the caller iterated equal those of an undisturbed ' +
           'stream, one by one (ids and `created_at` normalised). Requests are all those the server received: creates, resumes ' +
           '(`GET /responses/{id}?stream=true&starting_after=N`) and status lookups.',
         '',
