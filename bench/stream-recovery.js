@@ -33,6 +33,7 @@ import OpenAI from 'openai';
 import { partialOutputOf, resilient } from '../dist/index.js';
 import { seededRandom } from '../dist/testing/capacity.js';
 import { faults, startFaultServer } from '../dist/testing/index.js';
+import { chatContinuation, chatSection } from './stream-recovery-chat.js';
 import { checkTarget, countBy, markdownTable, pct, percentile, positiveEnv, reportTargets, round } from './report.js';
 
 const MODEL = 'gpt-4.1-mini';
@@ -424,6 +425,8 @@ export const streamRecovery = {
         checkTarget(`recovery off: upstream requests, less those of ${baseline.subject}`, off.requests - baseline.requests, { atMost: 0, format: String }),
       );
     }
+    const chat = await chatContinuation(config);
+    targets.push(...chat.targets);
     return reportTargets('stream-recovery', 'stream-recovery targets:', targets, {
       case: 'stream-recovery',
       config,
@@ -436,6 +439,7 @@ export const streamRecovery = {
       ],
       runs,
       bare: { complete: bare.complete, requests: bare.requests },
+      chat: chat.result,
     });
   },
 
@@ -471,6 +475,7 @@ export const streamRecovery = {
         'With recovery off (`streaming: { maxResumes: 0 }`), a client acts as without resume: a stream disturbed before its first delta is ' +
           'retried (a new create, as before resume existed: nothing meaningful had arrived), one disturbed after it fails after its one request ' +
           "with the SDK's connection error (cut) or `StreamIdleTimeoutError` (stall), carrying `partialOutputOf(error)`.",
+        ...(result.chat ? ['', chatSection(result.chat)] : []),
       ].join('\n'),
       charts: {},
     };
