@@ -109,8 +109,8 @@ async function runChat(label, makeClient, { plan, config, expected }) {
       streamMs: { p50: round(percentile(streams.map((s) => s.ms), 50), 1), p99: round(percentile(streams.map((s) => s.ms), 99), 1) },
       // Streams that did not complete with the whole answer.
       details: streams
-        .map((s, i) => ({ stream: i, complete: s.complete, exact: s.exact, text: s.text.slice(0, 200), error: s.error ? String(s.error.message).slice(0, 120) : undefined }))
-        .filter((s) => !s.exact),
+        .map((s, i) => ({ stream: i, complete: s.complete, finish: s.finish, exact: s.exact, text: s.text.slice(0, 200), error: s.error ? String(s.error.message).slice(0, 120) : undefined }))
+        .filter((s) => !s.exact || !s.complete),
     };
   } finally {
     await server.close();
@@ -177,14 +177,19 @@ export function chatSection({ config, expected, runs }) {
     Object.entries(r.errors)
       .map(([name, n]) => `${name} ×${n}`)
       .join(', ') || 'none',
+    Object.entries(r.notContinued)
+      .map(([reason, n]) => `${reason.replace(/; retrying in.*$/, '')} ×${n}`)
+      .join(', ') || 'none',
   ]);
   return [
     `Chat: ${config.streams} Chat Completions streams of the fault server's numbered answer (\`${expected.slice(0, 12)} ... ${expected.split(' ').at(-1)}\`, ` +
-      `${config.chunks} deltas, every word different), ${config.concurrency} at a time, ${pct(config.disturbedShare, 0)} of them cut after 1 to ` +
-      `${config.chunks - 1} deltas (seeded). With \`streaming: { continuation: 'prefix' }\` the partial answer is sent again as a last ` +
-      'assistant message with `prefix: true`, which the fault server answers with the rest of its answer. A word twice or missing in the ' +
-      'text a stream delivered is a span duplicated or lost at the seam.',
+      `${config.chunks} deltas, every word different), ${config.concurrency} at a time, ${pct(config.disturbedShare, 0)} of the scripted answers cut after 1 to ` +
+      `${config.chunks - 1} deltas (seeded), \`resilient()\` with its defaults otherwise (circuit breaker included). With \`streaming: { continuation: 'prefix' }\` ` +
+      'the partial answer is sent again as a last assistant message with `prefix: true`, which the fault server answers with the rest of its ' +
+      'answer; a continuation takes the next scripted answer, as any request, so it may be cut too. A word twice or missing in the text a ' +
+      'stream delivered is a span duplicated or lost at a seam. (The `chat-continuation` case measures the same target one stream at a time, ' +
+      'continuations never cut.)',
     '',
-    markdownTable(['client', 'complete', 'whole answer exactly', 'with a word twice', 'with a word missing', 'requests (a stream)', 'errors'], rows),
+    markdownTable(['client', 'complete', 'whole answer exactly', 'with a word twice', 'with a word missing', 'requests (a stream)', 'errors', 'not continued (streamNotContinued)'], rows),
   ].join('\n');
 }
