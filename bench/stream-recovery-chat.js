@@ -101,7 +101,7 @@ async function runChat(label, makeClient, { plan, config, expected }) {
       requestsPerStream: requests.length / streams.length,
       continuationRequests: continuations,
       continued: { count: continued.length, byFailure: countBy(continued, (e) => e.failure) },
-      notContinued: countBy(notContinued, (e) => (e.error ? `${e.reason}: ${String(e.error.message ?? e.error).slice(0, 80)}` : e.reason)),
+      notContinued: countBy(notContinued, (e) => (e.error ? `${e.reason}: ${String(e.error.message ?? e.error).replace(/; retrying in.*$/, '').slice(0, 100)}` : e.reason)),
       errors: countBy(
         streams.filter((s) => s.error !== undefined),
         (s) => s.error?.constructor?.name ?? typeof s.error,
@@ -178,7 +178,7 @@ export function chatSection({ config, expected, runs }) {
       .map(([name, n]) => `${name} ×${n}`)
       .join(', ') || 'none',
     Object.entries(r.notContinued)
-      .map(([reason, n]) => `${reason.replace(/; retrying in.*$/, '')} ×${n}`)
+      .map(([reason, n]) => `${reason} ×${n}`)
       .join(', ') || 'none',
   ]);
   return [

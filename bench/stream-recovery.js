@@ -22,6 +22,9 @@
 // (`enqueueFor('/responses')`; a retried create takes the next, as any create); a resume
 // (`GET /responses/{id}?stream=true&starting_after=N`) replays the stored events undisturbed.
 //
+// Then the chat part (bench/stream-recovery-chat.js): 200 chat streams, 20% cut mid-text, read with
+// `streaming: { continuation: 'prefix' }` and without; ≥ 99% complete, no span twice or missing at a seam.
+//
 // Environment: STREAM_RECOVERY_STREAMS (default 200), STREAM_RECOVERY_CONCURRENCY (20),
 // STREAM_RECOVERY_CHUNKS (deltas a stream, 20), STREAM_RECOVERY_INTERVAL_MS (between deltas, 3),
 // STREAM_RECOVERY_IDLE_MS (`timeout.idle`, 200), STREAM_RECOVERY_FIRST_CHUNK_MS (`timeout.firstChunk`, 1000),
