@@ -182,7 +182,7 @@ export function chatSection({ config, expected, runs }) {
       .join(', ') || 'none',
   ]);
   return [
-    `Chat: ${config.streams} Chat Completions streams of the fault server's numbered answer (\`${expected.slice(0, 12)} ... ${expected.split(' ').at(-1)}\`, ` +
+    `Chat: ${config.streams} Chat Completions streams of the fault server's numbered answer (\`${expected.split(' ').slice(0, 3).join(' ')} ... ${expected.split(' ').at(-1)}\`, ` +
       `${config.chunks} deltas, every word different), ${config.concurrency} at a time, ${pct(config.disturbedShare, 0)} of the scripted answers cut after 1 to ` +
       `${config.chunks - 1} deltas (seeded), \`resilient()\` with its defaults otherwise (circuit breaker included). With \`streaming: { continuation: 'prefix' }\` ` +
       'the partial answer is sent again as a last assistant message with `prefix: true`, which the fault server answers with the rest of its ' +
