@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 import { resilient } from '../dist/index.js';
 import { seededRandom } from '../dist/testing/capacity.js';
 import { faults, startFaultServer } from '../dist/testing/index.js';
+import { countedLoop } from './load.js';
 import { checkTarget, countBy, markdownTable, pct, percentile, round } from './report.js';
 
 const MODEL = 'gpt-4.1-mini';
@@ -26,15 +27,6 @@ function chatPlan({ streams, chunks, seed, disturbedShare }) {
     [plan[i], plan[j]] = [plan[j], plan[i]];
   }
   return plan;
-}
-
-/** Runs `task(i)` for i in 0..count-1, `concurrency` at a time. */
-async function pooled(count, concurrency, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
 /** One chat stream's text (its deltas joined) and the error it ended with. */
@@ -78,9 +70,13 @@ async function runChat(label, makeClient, { plan, config, expected }) {
     client.resilience.on('streamNotContinued', (event) => notContinued.push(event));
     const results = new Array(plan.length);
     const started = performance.now();
-    await pooled(plan.length, config.concurrency, async (i) => {
-      const t0 = performance.now();
-      results[i] = { ...(await readChat(client, i)), ms: performance.now() - t0 };
+    await countedLoop({
+      callers: config.concurrency,
+      calls: plan.length,
+      call: async (i) => {
+        const t0 = performance.now();
+        results[i] = { ...(await readChat(client, i)), ms: performance.now() - t0 };
+      },
     });
     const seconds = (performance.now() - started) / 1000;
     const requests = server.requests;
