@@ -2,7 +2,6 @@
 // `{ name, title, run(): Promise<{ targets }>, document(result): { markdown, charts } }`; `run` writes
 // bench/results/<name>.json, from which `document` renders its section of the page.
 import { cache } from './cache.js';
-import { chatContinuation } from './chat-continuation.js';
 import { chaos } from './chaos.js';
 import { construction } from './construction.js';
 import { drain } from './drain.js';
@@ -16,4 +15,4 @@ import { recovery } from './recovery.js';
 import { redis } from './redis.js';
 import { streamRecovery } from './stream-recovery.js';
 
-export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, chatContinuation, redis, streamRecovery];
+export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, redis, streamRecovery];

@@ -183,8 +183,7 @@ export function chatSection({ config, expected, runs }) {
       `${config.chunks - 1} deltas (seeded), \`resilient()\` with its defaults otherwise (circuit breaker included). With \`streaming: { continuation: 'prefix' }\` ` +
       'the partial answer is sent again as a last assistant message with `prefix: true`, which the fault server answers with the rest of its ' +
       'answer; a continuation takes the next scripted answer, as any request, so it may be cut too. A word twice or missing in the text a ' +
-      'stream delivered is a span duplicated or lost at a seam. (The `chat-continuation` case measures the same target one stream at a time, ' +
-      'continuations never cut.)',
+      'stream delivered is a span duplicated or lost at a seam.',
     '',
     markdownTable(['client', 'complete', 'whole answer exactly', 'with a word twice', 'with a word missing', 'requests (a stream)', 'errors', 'not continued (streamNotContinued)'], rows),
   ].join('\n');

@@ -10,8 +10,8 @@ import type { PipelineContext } from './pipeline-context.js';
  * stream's continuation) as an attempt is sent: not at all (`undefined`) once the call's deadline has
  * passed, the caller has stopped the stream (`signal`), or the retry budget is spent (a `budgetExhausted`
  * event); otherwise the attempt's guard is renewed (the failure `error` recorded, the breaker, the rate
- * limiter and the bulkhead entered again) and `send` runs under a signal that also aborts at the attempt's
- * time limit or the call's deadline, whichever comes first, until it settles.
+ * limiter and the bulkhead entered again) and `send` runs under a signal that also aborts at the call's
+ * deadline and at the attempt's time limit (counted from sending), until it settles.
  */
 export async function followUp<T>(
   ctx: PipelineContext,
@@ -30,10 +30,12 @@ export async function followUp<T>(
     return undefined;
   }
   const scope = new AbortScope(clock, [signal]);
-  const limit = Math.min(link.timeout ?? Infinity, deadlineAt === undefined ? Infinity : deadlineAt - clock.now());
-  if (limit !== Infinity) scope.abortAfter(limit, () => new ctx.sdk.APIConnectionTimeoutError());
+  const timeout = () => new ctx.sdk.APIConnectionTimeoutError();
+  if (deadlineAt !== undefined) scope.abortAfter(deadlineAt - clock.now(), timeout);
   try {
     await link.renewGuard(error, scope);
+    // As an attempt's, the time limit runs from sending: not while the policies hold it.
+    if (link.timeout !== undefined) scope.abortAfter(link.timeout, timeout);
     return { value: await send(scope.signal) };
   } finally {
     scope.dispose();

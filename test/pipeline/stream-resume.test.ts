@@ -265,7 +265,8 @@ describe('the protecting policies', () => {
   });
 
   it('the failure is counted by the breaker; the circuit it opens is waited for as a retry waits, and the resume is its probe', async () => {
-    const { server, clock, ai } = await harness({ circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 5_000 } });
+    // The resume's time limit (timeout.firstChunk) runs from sending, as an attempt's: not while it waits for the probe.
+    const { server, clock, ai } = await harness({ circuitBreaker: { consecutiveFailures: 1, halfOpenAfter: 5_000 }, timeout: { firstChunk: 1_000 } });
     server.enqueue(faults.stream({ dropAfter: 2 }));
     const list: Event[] = [];
     const drained = drain(await ai.responses.create(background), list);
