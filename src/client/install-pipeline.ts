@@ -28,7 +28,7 @@ export function installPipeline<T extends SdkClientInternals>(
 ): T {
   const sendOnce = client.makeRequest;
   const deriveClient = client.withOptions;
-  const ctx: PipelineContext = { options, shared, sdk: sdkErrorsOf(client), tenant, baseURL: String(client.baseURL ?? ''), client };
+  const ctx: PipelineContext = { options, shared, sdk: sdkErrorsOf(client), tenant, trafficClass: 'default', baseURL: String(client.baseURL ?? ''), client };
 
   define(client, 'makeRequest', async function makeRequest(
     optionsInput: unknown,

@@ -1,4 +1,5 @@
 import type { SdkErrors } from '../core/sdk-internals.js';
+import type { TrafficClass } from '../core/traffic-class.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Bulkhead } from '../policies/bulkhead/bulkhead.js';
 import type { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
@@ -37,6 +38,8 @@ export interface PipelineContext {
   readonly shared: SharedState;
   readonly sdk: SdkErrors;
   readonly tenant: string | undefined;
+  /** The call's traffic class: `default` unless a view or the request declares another (issue 26). */
+  readonly trafficClass: TrafficClass;
   readonly baseURL: string;
   /** The client view this call was made on (its API key, organization and project scope the cache). */
   readonly client: unknown;
