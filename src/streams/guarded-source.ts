@@ -4,6 +4,7 @@ import { isResilienceError } from '../errors/resilience-error.js';
 import { whenCollected } from '../responses/collected-streams.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 import type { UpstreamFailure } from './stream-recovery.js';
+import { alignEvents } from './event-aligned-reader.js';
 
 /**
  * How far a guarded stream reads ahead of its caller, in bytes (about what undici buffers of a body that
@@ -261,7 +262,9 @@ export class GuardedSource {
           giveUp(error);
           return;
         }
-        this.#reader = reader;
+        // One event a read, as the first upstream's (see `alignEvents`): an `error` event held back is then
+        // never read together with events the caller must still get.
+        this.#reader = alignEvents(reader);
         this.#progress.recovered();
         if (this.#settings.idle !== undefined) this.#movedAt = this.#hooks.clock.now();
         this.#pump();

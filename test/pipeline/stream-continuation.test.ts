@@ -169,6 +169,30 @@ describe('continuing a chat stream (streaming.continuation)', () => {
     expect(declined.map((e) => e.reason)).toEqual(['tool_call']);
   });
 
+  it('a continuation that fails in turn right after text it held back (a possible echo): that text reaches the caller before the next seam', async () => {
+    const role = chatChunk([delta(0, { role: 'assistant', content: '' })]);
+    const text = (content: string) => chatChunk([delta(0, { content })]);
+    const upstream = await sseUpstream(
+      { frames: [role, text('w1'), text(' w2')], end: 'drop' },
+      // "w1" may begin a repetition of the partial answer: held back until the next event says it does not.
+      { frames: [role, text('w1'), { error: { message: 'overloaded', type: 'server_error' } }], end: 'end' },
+      { frames: [role, text(' tail'), chatChunk([delta(0, {}, 'stop')]), '[DONE]'], end: 'end' },
+    );
+    const partials: string[] = [];
+    const continuation = (body: Record<string, unknown>, partial: { text: string }) => {
+      partials.push(partial.text);
+      return { ...body, messages: [...(body['messages'] as unknown[]), { role: 'assistant', content: partial.text }] };
+    };
+    const ai = resilient(new OpenAI({ apiKey: 'sk-test', baseURL: upstream.url, maxRetries: 0 }), quietOptions(new FakeClock(0), { streaming: { continuation } }));
+    const chunks: Chunk[] = [];
+    expect(await drain(await ai.chat.completions.create(chatStream), chunks)).toBeUndefined();
+    const received = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    // What the second continuation continues after is exactly what the caller had received.
+    expect(partials).toEqual(['w1 w2', 'w1 w2w1']);
+    expect(received).toBe('w1 w2w1 tail');
+    expect(upstream.requests()).toBe(3);
+  });
+
   it('a Responses stream is never continued', async () => {
     const { server, ai } = await harness({ streaming: { continuation: 'prefix' } });
     server.enqueue(faults.stream({ chunks: 6, dropAfter: 2 }));
