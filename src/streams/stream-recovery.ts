@@ -15,10 +15,9 @@ export interface StreamRecovery {
   readonly seen: (event: SseEvent) => void;
   /**
    * The upstream failed. `error` is what the caller would otherwise get; it carries what the caller received
-   * so far (`partialOutputOf(error)`). Resolves to a reader of whole events (the guard reads them one at a time)
-   * that continue the stream exactly
-   * after what the caller received, or `undefined` to end the stream with `error`; a rejection ends it with
-   * the rejection. `signal` aborts when the stream ends meanwhile (its caller stopped it).
+   * so far (`partialOutputOf(error)`). Resolves to a reader of whole events (the guard reads them one at a
+   * time) that continue the stream exactly after what the caller received, or `undefined` to end the stream
+   * with `error`; a rejection ends it with the rejection. `signal` aborts when the stream ends meanwhile (its caller stopped it).
    */
   readonly recover: (
     error: unknown,
