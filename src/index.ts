@@ -34,6 +34,7 @@ export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/
 export { noCache, CACHE_CONTROL_HEADER } from './cache/with-cache.js';
 export { fallbackFailuresOf, type FallbackFailure } from './fallback/fallback-errors.js';
 export type { CircuitState, CircuitSnapshot } from './policies/circuit-breaker/circuit.js';
+export type { RateLimitClassOptions } from './policies/rate-limit/rate-limit-options.js';
 export type { BreakerState } from './policies/circuit-breaker/circuit-breakers.js';
 
 export { classify, type Classification, type ClassifyOptions } from './classify/classify.js';

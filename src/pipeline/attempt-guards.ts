@@ -66,7 +66,9 @@ export async function enterGuards(
   let release: Release | undefined;
   try {
     if (rateLimiter && request.model !== undefined) {
-      reservation = await rateLimiter.acquire(request.model, () => estimateTokens(working.body), ctx.tenant, call, deadlineAt, sharedModel);
+      reservation = await rateLimiter.acquire(
+        request.model, () => estimateTokens(working.body), ctx.tenant, call, deadlineAt, sharedModel, ctx.trafficClass,
+      );
     }
     if (bulkhead) release = await bulkhead.acquire(ctx.tenant, call);
     // The server refills from here on: what its answer says was left is read as of this moment.

@@ -44,6 +44,7 @@ export interface CapacityWait {
   readonly wakeups?:
     | {
         readonly list: WakeList;
+        /** Read whenever the list orders its sleepers: a higher traffic class going ahead moves it back. */
         readonly turn: number;
         readonly remaining: (() => number) | undefined;
         /** `list.notices` before the call's first look at the shared state (its reservation), for a call that looks asynchronously. */
@@ -160,7 +161,10 @@ function nap(clock: Clock, ms: number, wait: CapacityWait): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
     if (!wakeups) return;
     leave = wakeups.list.add({
-      turn: wakeups.turn,
+      // (Read when asked: a higher class going ahead moves it back.)
+      get turn() {
+        return wakeups.turn;
+      },
       remaining: wakeups.remaining,
       wake: () => {
         end();

@@ -70,6 +70,19 @@ export class LimitBucket {
     return ticket;
   }
 
+  /**
+   * Takes `amount` in the place of `ahead`, a ticket still waiting (a higher traffic class goes first):
+   * `ahead` and the waiting tickets behind it move back by `amount`. Returns its ticket, as {@link reserve}.
+   */
+  reserveBefore(ahead: Ticket, amount: number, now: number): Ticket {
+    if (!this.#waiting.has(ahead)) return this.reserve(amount, now);
+    const start = ahead.start;
+    const ticket = this.reserve(amount, now);
+    ticket.start = start;
+    for (const other of this.#waiting) if (other.start >= start) other.start += amount;
+    return ticket;
+  }
+
   /** `ticket` waits for its turn: a cancellation before it moves it up. */
   waiting(ticket: Ticket): void {
     this.#waiting.add(ticket);

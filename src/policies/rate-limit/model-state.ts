@@ -1,5 +1,6 @@
 import type { LearnedLimits } from '../../shared/shared-backend.js';
 import type { LimitKind } from './bucket-capacity.js';
+import { ClassLine } from './class-line.js';
 import { LimitBucket, type BucketAnswer, type Pacing, type Ticket } from './limit-bucket.js';
 import type { ProbedModel } from './probe-turn.js';
 import { WakeList } from './wake-list.js';
@@ -23,6 +24,15 @@ export interface ModelState extends ProbedModel {
   remaining: { requests?: number; tokens?: number };
   /** The calls waiting for the model's buckets, woken when capacity comes early. */
   readonly wakeups: WakeList;
+  /** The same calls (this process's buckets), by traffic class: the order in which they get capacity. */
+  readonly line: ClassLine<LineItem>;
+}
+
+/** A call waiting in a model's {@link ClassLine}. */
+export interface LineItem {
+  readonly places: Places;
+  /** A call went ahead of it: refuses it at once if its deadline cannot be met any more. */
+  readonly recheck: () => void;
 }
 
 /** Where a reservation was taken from one of this process's buckets. */
@@ -60,9 +70,12 @@ export interface ModelLimitsView {
 
 const KINDS = ['requests', 'tokens'] as const;
 
-/** A model's state before anything was learned: full buckets for the configured limits. */
-export function newModelState(configured: ModelLimits, now: number): ModelState {
-  const state: ModelState = { pausedUntil: 0, waiting: 0, remaining: {}, wakeups: new WakeList() };
+/**
+ * A model's state before anything was learned: full buckets for the configured limits. `allowed` says, per
+ * class rank, how many calls in a row may go ahead of that class (see `jumpsAllowed`).
+ */
+export function newModelState(configured: ModelLimits, now: number, allowed: (rank: number) => number = () => Number.POSITIVE_INFINITY): ModelState {
+  const state: ModelState = { pausedUntil: 0, waiting: 0, remaining: {}, wakeups: new WakeList(), line: new ClassLine(allowed) };
   if (configured.requestsPerMinute !== undefined) state.requests = new LimitBucket('requests', configured.requestsPerMinute, now);
   if (configured.tokensPerMinute !== undefined) state.tokens = new LimitBucket('tokens', configured.tokensPerMinute, now);
   return state;

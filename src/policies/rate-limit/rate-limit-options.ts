@@ -25,4 +25,23 @@ export interface RateLimitOptions extends RateLimits {
   readonly maxQueued?: number | undefined;
   /** Share of each model's request rate one tenant may use (0 < share ≤ 1). @default 1 */
   readonly tenantShare?: number | undefined;
+  /**
+   * Traffic classes in the wait for a model's capacity: calls of a higher class go ahead of waiting calls
+   * of lower ones (see docs/traffic-classes-rate-limit.md).
+   * @default { reservedShare: { default: 0.1, background: 0.1 } }
+   */
+  readonly classes?: RateLimitClassOptions | undefined;
+}
+
+/** `rateLimit.classes`: how a model's waiting calls share its capacity across traffic classes. */
+export interface RateLimitClassOptions {
+  /**
+   * Anti-starvation: per class, the minimum share (0 to 0.9) of a model's requests it keeps while calls of
+   * higher classes keep arriving and it waits too. With share `s`, at most `(1 − s) / s` higher-class calls
+   * in a row go ahead of it (0.1: nine) before its first waiting call gets capacity. 0: higher classes
+   * always go first. `interactive` has no class above it. A class's unspecified share keeps its default.
+   * @default { default: 0.1, background: 0.1 }
+   * @example { background: 0.25 } // one background request in four while interactive traffic saturates the model
+   */
+  readonly reservedShare?: Readonly<{ default?: number | undefined; background?: number | undefined }> | undefined;
 }

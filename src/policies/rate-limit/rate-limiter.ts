@@ -3,9 +3,11 @@ import type { HeadersLike } from '../../classify/retry-hint.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Abortable } from '../../core/abort-scope.js';
 import type { Clock } from '../../core/clock.js';
+import { TRAFFIC_CLASSES, classRank, type TrafficClass } from '../../core/traffic-class.js';
 import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { reserveInBuckets } from './bucket-reservation.js';
+import { jumpsAllowed } from './class-line.js';
 import { fixedWaits, waitForCapacity, type WaitContext } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
 import {
@@ -31,6 +33,14 @@ export interface RateLimitSettings {
   readonly tenantShare: number;
   /** Longest pause after a 429, in ms (`retry.maxRetryAfter`): a longer reset is cut short and ends with a probe. */
   readonly maxPause: number;
+  /** Traffic classes (`rateLimit.classes`); without it, no class has a reserved share. */
+  readonly classes?: ClassSettings | undefined;
+}
+
+/** `rateLimit.classes` after defaults (see `RateLimitClassOptions`). */
+export interface ClassSettings {
+  /** Per class, its reserved minimum share of a model's requests while higher classes wait too (0: none). */
+  readonly reservedShare: Readonly<Record<TrafficClass, number>>;
 }
 
 /** See {@link RateLimiter.outlook}. */
@@ -44,6 +54,12 @@ export interface LimiterOutlook {
 
 const MAX_MODELS = 1_000;
 
+/** Who waits: the call's tenant and its traffic class's rank. */
+interface Caller {
+  readonly tenant: string | undefined;
+  readonly rank: number;
+}
+
 /**
  * Paces requests per model with buckets for requests and tokens per minute, configured or learned from
  * `x-ratelimit-*` headers. Before the server says what is left they hold one second's requests and a
@@ -56,6 +72,10 @@ const MAX_MODELS = 1_000;
  * With shared state, the model's buckets, learned limits and pauses live there, for every process
  * calling as the same account; this process's own buckets take over whenever it does not answer (or
  * knows no limit yet). Tenant shares stay per process.
+ *
+ * Waiting calls get capacity by traffic class: a call goes ahead of the waiting calls of lower classes,
+ * which keep a reserved share if configured (see `ClassLine`); one pushed past its deadline so is refused
+ * at once (`RateLimitTimeoutError`). With shared state, this holds among this process's calls only.
  */
 export class RateLimiter {
   readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
@@ -85,7 +105,8 @@ export class RateLimiter {
    * Waits until `model` has capacity for one request of about `tokens` tokens, then returns the
    * reservation. Rejects with `RateLimitTimeoutError` at once when the wait would pass `deadlineAt` or
    * too many calls are waiting, and with the call's abort reason when it is aborted (the reservation is returned).
-   * `sharedKey` names the model's buckets in the shared state.
+   * `sharedKey` names the model's buckets in the shared state. The call goes ahead of the waiting calls of
+   * a lower `trafficClass` (see the class).
    */
   async acquire(
     model: string,
@@ -94,9 +115,11 @@ export class RateLimiter {
     call: Abortable,
     deadlineAt: number | undefined,
     sharedKey?: string,
+    trafficClass: TrafficClass = 'default',
   ): Promise<Reservation> {
     const state = this.#state(model);
-    if (!this.#shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, tenant, call, deadlineAt);
+    const rank = classRank(trafficClass);
+    if (!this.#shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, { tenant, rank }, call, deadlineAt);
     const tokens = estimate();
     // The tenant's share first: a tenant over it reserves no shared capacity before its turn.
     const tenantBucket = await this.#admitTenant(model, state, tenant, call, deadlineAt);
@@ -104,7 +127,7 @@ export class RateLimiter {
     const request = { model, state, sharedKey, tokens, configured: this.#configured(model), tenantBucket, tenant, call, deadlineAt, cancel };
     const reservation = await this.#shared.acquire(request);
     // The shared state did not answer: this process's buckets, with the estimate and the tenant's share already taken.
-    return reservation ?? this.#acquireLocal(model, state, () => tokens, tenant, call, deadlineAt, { tenantBucket });
+    return reservation ?? this.#acquireLocal(model, state, () => tokens, { tenant, rank }, call, deadlineAt, { tenantBucket });
   }
 
   /** Paces with this process's own buckets; `admitted` carries a tenant share already taken. */
@@ -112,13 +135,13 @@ export class RateLimiter {
     model: string,
     state: ModelState,
     estimate: () => number,
-    tenant: string | undefined,
+    who: Caller,
     call: Abortable,
     deadlineAt: number | undefined,
     admitted?: { tenantBucket: TokenBucket | undefined },
   ): Promise<Reservation> {
     for (;;) {
-      const reservation = await this.#reserveLocal(model, state, estimate, tenant, call, deadlineAt, admitted);
+      const reservation = await this.#reserveLocal(model, state, estimate, who, call, deadlineAt, admitted);
       // A pause cut short began while this call waited: it ends with a single probe, which this call is not.
       if (reservation.probe || !state.probeOwed) return reservation;
       this.cancel(reservation);
@@ -130,7 +153,7 @@ export class RateLimiter {
     model: string,
     state: ModelState,
     estimate: () => number,
-    tenant: string | undefined,
+    { tenant, rank }: Caller,
     call: Abortable,
     deadlineAt: number | undefined,
     admitted: { tenantBucket: TokenBucket | undefined } | undefined,
@@ -147,7 +170,7 @@ export class RateLimiter {
     }
     const tokens = state.tokens ? estimate() : 0;
     const cancel = (reservation: Reservation) => this.cancel(reservation);
-    const request = { model, state, tokens, tenantBucket, probe: probe !== undefined, tenant, call, deadlineAt, cancel };
+    const request = { model, state, tokens, tenantBucket, probe: probe !== undefined, rank, tenant, call, deadlineAt, cancel };
     return reserveInBuckets(request, this.#waiting, (reservation) => {
       if (probe) probe.owner = reservation;
     });
@@ -329,13 +352,19 @@ export class RateLimiter {
     return this.settings.learn && !state.requests && !state.tokens && !state.headerless ? 'learning' : undefined;
   }
 
+  /** Per class rank, how many calls in a row may go ahead of that class's waiting calls (its reserved share). */
+  readonly #jumpsAllowed = (rank: number): number => {
+    const trafficClass = TRAFFIC_CLASSES[rank];
+    return jumpsAllowed(trafficClass ? (this.settings.classes?.reservedShare[trafficClass] ?? 0) : 0);
+  };
+
   #configured(model: string): ModelLimits {
     return this.settings.models[model] ?? this.settings.defaults;
   }
 
   #state(model: string): ModelState {
     let state = this.#models.get(model);
-    if (!state) this.#models.set(model, (state = newModelState(this.#configured(model), this.clock.now())));
+    if (!state) this.#models.set(model, (state = newModelState(this.#configured(model), this.clock.now(), this.#jumpsAllowed)));
     return state;
   }
 }

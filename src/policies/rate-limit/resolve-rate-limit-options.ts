@@ -1,15 +1,18 @@
-import type { ModelLimits, RateLimitSettings } from './rate-limiter.js';
+import type { ClassSettings, ModelLimits, RateLimitSettings } from './rate-limiter.js';
 import { LIMITS } from '../../core/option-limits.js';
 import { booleanOption, fail, isPlainObject, numberOption, objectWithKeys, shareOption } from '../../core/validate.js';
 
 /** Defaults of the rate limiter; the reasoning is in docs/policies.md. */
-export const RATE_LIMIT_DEFAULTS = Object.freeze({ maxQueued: 1_000, tenantShare: 1 });
+export const RATE_LIMIT_DEFAULTS = Object.freeze({ maxQueued: 1_000, tenantShare: 1, reservedShare: Object.freeze({ default: 0.1, background: 0.1 }) });
+
+/** The largest reserved share a class may have (`rateLimit.classes.reservedShare`). */
+const MAX_RESERVED_SHARE = 0.9;
 
 /** `maxPause` is `retry.maxRetryAfter`: no pause after a 429 lasts longer than a retry may wait. */
 export function resolveRateLimit(value: unknown, maxPause: number): RateLimitSettings | undefined {
   if (value === false) return undefined;
   const d = RATE_LIMIT_DEFAULTS;
-  const o = objectWithKeys('rateLimit', value, ['requestsPerMinute', 'tokensPerMinute', 'models', 'learn', 'maxQueued', 'tenantShare']) ?? {};
+  const o = objectWithKeys('rateLimit', value, ['requestsPerMinute', 'tokensPerMinute', 'models', 'learn', 'maxQueued', 'tenantShare', 'classes']) ?? {};
   const models: Record<string, ModelLimits> = {};
   const given = o['models'];
   if (given !== undefined && !isPlainObject(given)) fail('rateLimit.models', 'an object of per-model limits', given);
@@ -22,7 +25,17 @@ export function resolveRateLimit(value: unknown, maxPause: number): RateLimitSet
     maxQueued: numberOption('rateLimit.maxQueued', o['maxQueued'], { max: LIMITS.count, integer: true }) ?? d.maxQueued,
     tenantShare,
     maxPause,
+    classes: classesOf(o['classes']),
   };
+}
+
+/** `rateLimit.classes`, with the defaults. */
+function classesOf(value: unknown): ClassSettings {
+  const o = objectWithKeys('rateLimit.classes', value, ['reservedShare']) ?? {};
+  const shares = objectWithKeys('rateLimit.classes.reservedShare', o['reservedShare'], ['default', 'background']) ?? {};
+  const share = (name: 'default' | 'background') =>
+    numberOption(`rateLimit.classes.reservedShare.${name}`, shares[name], { max: MAX_RESERVED_SHARE }) ?? RATE_LIMIT_DEFAULTS.reservedShare[name];
+  return { reservedShare: { interactive: 0, default: share('default'), background: share('background') } };
 }
 
 function limitsOf(path: string, value: unknown): ModelLimits {

@@ -1,6 +1,9 @@
 /** One call waiting for capacity that may come before its time. */
 export interface Sleeper {
-  /** Its turn among the model's reservations (they are served in this order). */
+  /**
+   * Its turn among the model's reservations (they are served in this order); it may grow while it sleeps
+   * (a higher traffic class went ahead of it), never past another sleeper's.
+   */
   readonly turn: number;
   /**
    * How long it still waits, as things stand now; `undefined` when only an asynchronous look can tell (a
@@ -69,6 +72,14 @@ export class WakeList {
       head.wake();
       if (remaining === undefined) return;
     }
+  }
+
+  /** Wakes the sleeper of `turn`, if it sleeps: it looks again now (a call went ahead of it). */
+  wakeTurn(turn: number): void {
+    const at = this.#sleepers.findIndex((sleeper) => sleeper.turn === turn);
+    if (at < 0) return;
+    const [sleeper] = this.#sleepers.splice(at, 1);
+    sleeper!.wake();
   }
 
   get size(): number {
