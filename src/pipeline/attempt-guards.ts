@@ -59,7 +59,7 @@ export async function enterGuards(
     account === undefined || key === undefined ? undefined : `${account}:${member && key === breakerKey ? key.slice(member.runtime.state.name.length + 1) : key}`;
   const admission: Admission | undefined =
     breakers && breakerKey !== undefined
-      ? await breakers.admit(breakerKey, sharedKey(breakerKey), probeWait(probeDueBy, deadlineAt, call))
+      ? await breakers.admit(breakerKey, sharedKey(breakerKey), probeWait(probeDueBy, deadlineAt, call, ctx.trafficClass))
       : undefined;
   const sharedModel = sharedKey(request.model);
   let reservation: Reservation | undefined;

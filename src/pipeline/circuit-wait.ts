@@ -1,5 +1,6 @@
 import type { Abortable } from '../core/abort-scope.js';
 import type { ProbeWait } from '../policies/circuit-breaker/circuit-breakers.js';
+import { classRank, type TrafficClass } from '../core/traffic-class.js';
 import type { PipelineContext } from './pipeline-context.js';
 
 /**
@@ -17,9 +18,12 @@ export function probeDueBy(ctx: PipelineContext, dueAt: number, retry: boolean, 
   return patience > 0 ? dueAt + patience : undefined;
 }
 
-/** What the breaker needs to let an attempt wait for its circuit (see `CircuitBreakers.admit`). */
-export function probeWait(dueBy: number | undefined, deadlineAt: number | undefined, call: Abortable): ProbeWait | undefined {
-  return dueBy === undefined ? undefined : { dueBy, deadlineAt, call };
+/**
+ * What the breaker needs to let an attempt wait for its circuit (see `CircuitBreakers.admit`); a higher
+ * `trafficClass` waiting looks first, and so becomes the probe.
+ */
+export function probeWait(dueBy: number | undefined, deadlineAt: number | undefined, call: Abortable, trafficClass: TrafficClass = 'default'): ProbeWait | undefined {
+  return dueBy === undefined ? undefined : { dueBy, deadlineAt, call, rank: classRank(trafficClass) };
 }
 
 /**

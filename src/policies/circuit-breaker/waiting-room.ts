@@ -16,6 +16,8 @@ export interface ProbeWait {
   readonly deadlineAt: number | undefined;
   /** The call: its abort (its caller's, its deadline) ends the wait with its reason. */
   readonly call: Abortable;
+  /** Its traffic class's rank (`classRank`; default 1, `default`): a higher class waiting looks first. */
+  readonly rank?: number | undefined;
 }
 
 /** Whether a refused call may wait: for a probe running now, or for one due in time. */
@@ -29,8 +31,9 @@ export function mayWait(refused: Refused, wait: ProbeWait | undefined): wait is 
  * The calls waiting for one circuit to let them through. They wait for its next turn: a change of the
  * circuit (a probe's verdict, a reopening, a probe's place freed), or the moment it lets a probe through
  * again (one timer for all of them, set only while someone waits). Each turn, the waiters look again in
- * the order they came: the first one the circuit admits is its probe, and the others wait for the next
- * turn. Nothing is sent by the room itself.
+ * the order they came, higher traffic classes first (a call leaves its look to the next turn while a call
+ * of a higher class waits too): the first one the circuit admits is its probe, and the others wait for the
+ * next turn. Nothing is sent by the room itself.
  */
 export class WaitingRoom {
   /** Calls waiting now. */
@@ -41,6 +44,10 @@ export class WaitingRoom {
    */
   probingElsewhere = false;
   asking = false;
+  /** Waiting calls per class rank. */
+  readonly #ranks: number[] = [];
+  /** A call left its look to a higher class: the next one to leave starts a turn. */
+  #deferred = false;
   #turn: Verdict | undefined;
   #timer: unknown;
   #wakeAt = Number.POSITIVE_INFINITY;
@@ -77,10 +84,31 @@ export class WaitingRoom {
     }, Math.max(0, at - this.clock.now()));
   }
 
-  /** One waiter leaves; the last one takes the timer with it. */
-  leave(): void {
+  /** A waiter of class `rank` comes in. */
+  enter(rank: number): void {
+    this.count++;
+    this.#ranks[rank] = (this.#ranks[rank] ?? 0) + 1;
+  }
+
+  /**
+   * Whether a call of a higher class than `rank` waits too: this call then leaves its look to it, and
+   * looks again at the turn after it leaves.
+   */
+  defers(rank: number): boolean {
+    const outranked = this.#ranks.slice(0, rank).some((count) => count > 0);
+    if (outranked) this.#deferred = true;
+    return outranked;
+  }
+
+  /** One waiter (of class `rank`) leaves; the last one takes the timer with it; those that deferred to it look again. */
+  leave(rank = 1): void {
     this.count--;
+    this.#ranks[rank] = (this.#ranks[rank] ?? 1) - 1;
     if (this.count === 0) this.#clearTimer();
+    if (this.#deferred && this.count > 0) {
+      this.#deferred = false;
+      this.wake();
+    }
   }
 
   #clearTimer(): void {
@@ -106,7 +134,8 @@ export interface Doorkeeper {
  * call is already asking the shared state for everyone.
  */
 export async function waitInRoom(room: WaitingRoom, clock: Clock, wait: ProbeWait, refused: Refused, door: Doorkeeper): Promise<Admission> {
-  room.count++;
+  const rank = wait.rank ?? 1;
+  room.enter(rank);
   if (refused.recheckAt !== undefined) room.probingElsewhere = true;
   try {
     for (;;) {
@@ -114,6 +143,11 @@ export async function waitInRoom(room: WaitingRoom, clock: Clock, wait: ProbeWai
       await room.next(wait.call.signal, refused.probing ? refused.recheckAt : refused.retryAt);
       // Woken at its deadline (another call's end, at the same instant): it is not sent; its abort comes now.
       if (wait.deadlineAt !== undefined && clock.now() >= wait.deadlineAt) {
+        refused = { retryAt: refused.retryAt, probing: true };
+        continue;
+      }
+      // A higher class waits too: it looks first (it becomes the probe); this call looks once it has left.
+      if (room.defers(rank)) {
         refused = { retryAt: refused.retryAt, probing: true };
         continue;
       }
@@ -128,7 +162,7 @@ export async function waitInRoom(room: WaitingRoom, clock: Clock, wait: ProbeWai
       if (!mayWait(refused, wait)) throw door.refusal(refused);
     }
   } finally {
-    room.leave();
+    room.leave(rank);
   }
 }
 

@@ -1,0 +1,30 @@
+import type OpenAI from 'openai';
+import { describe, expect, it, vi } from 'vitest';
+import { faults } from '../../../src/testing/index.js';
+import { messageOf } from '../../support/class-by-message.js';
+import { chatParams, harness, rejectionOf } from '../../support/harness.js';
+
+// The class each call declares is the one its message names (see class-by-message.ts).
+vi.mock('../../../src/pipeline/attempt-guards.js', async (original) =>
+  (await import('../../support/class-by-message.js')).classByMessage(await original()));
+
+const PAUSE = 1_000;
+const call = (ai: OpenAI, content: string) => ai.chat.completions.create({ ...chatParams, messages: [{ role: 'user', content }] });
+
+describe('calls waiting for an open circuit, by traffic class', () => {
+  it('the highest class waiting is the probe, though it came last; the others go after its success', async () => {
+    const { server, clock, ai } = await harness({ retry: { maxRetries: 0 }, circuitBreaker: { consecutiveFailures: 3, halfOpenAfter: PAUSE } });
+    server.enqueue(faults.serverError(500), faults.serverError(500), faults.serverError(500));
+    for (let i = 0; i < 3; i++) await rejectionOf(call(ai, `background failing ${i}`));
+    const openedAt = clock.now();
+    const calls = [call(ai, 'background 0'), call(ai, 'background 1'), call(ai, 'interactive')];
+    await clock.until((timers) => timers.some((timer) => timer.at === openedAt + PAUSE));
+    await clock.advance(PAUSE);
+    const completions = await Promise.all(calls);
+    expect(completions.map((completion) => completion.object)).toEqual(Array(3).fill('chat.completion'));
+    // The fourth request was the probe: the interactive call, though it came last.
+    const after = server.requests.slice(3).map((request) => messageOf(request.body));
+    expect(after[0]).toBe('interactive');
+    expect(after.slice(1).sort()).toEqual(['background 0', 'background 1']);
+  });
+});
