@@ -32,6 +32,8 @@ export type {
 export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';
 export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/cache-store.js';
 export { noCache, CACHE_CONTROL_HEADER } from './cache/with-cache.js';
+export { TRAFFIC_CLASSES, type TrafficClass } from './core/traffic-class.js';
+export { TRAFFIC_CLASS_HEADER } from './core/traffic-class-header.js';
 export { fallbackFailuresOf, type FallbackFailure } from './fallback/fallback-errors.js';
 export type { CircuitState, CircuitSnapshot } from './policies/circuit-breaker/circuit.js';
 export type { RateLimitClassOptions } from './policies/rate-limit/rate-limit-options.js';

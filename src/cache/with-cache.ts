@@ -1,4 +1,5 @@
 import { classify } from '../classify/classify.js';
+import type { TrafficClass } from '../core/traffic-class.js';
 import type { SdkClientInternals, SdkErrors } from '../core/sdk-internals.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { eventBase } from '../events/event-base.js';
@@ -17,6 +18,7 @@ import type { ResponseProps } from '../core/response-props.js';
 /** What the cache reads of its call's context (the pipeline's context is one). */
 export interface CacheContext extends ClientView {
   readonly tenant: string | undefined;
+  readonly trafficClass: TrafficClass;
   readonly options: { readonly clock: Clock };
   readonly shared: { readonly cache: ResponseCache | undefined; readonly events: EventBus; readonly stats: StatsCollector };
   readonly sdk: Pick<SdkErrors, 'APIUserAbortError'>;

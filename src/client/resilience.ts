@@ -5,6 +5,8 @@ import type { BreakerState } from '../policies/circuit-breaker/circuit-breakers.
 import type { SharedState } from '../pipeline/pipeline-context.js';
 import type { CallStatsSnapshot } from '../stats/call-stats.js';
 import type { MemberCounts } from '../pool/member-state.js';
+import type { TrafficClass } from '../core/traffic-class.js';
+import { trafficClassOption } from '../core/traffic-class-option.js';
 
 /** A snapshot of what the client has done since it was created (see `resilience.stats()`). */
 export interface ResilienceStats {
@@ -95,9 +97,29 @@ export interface Resilience<Client = unknown> {
    * `rateLimit.tenantShare`). Views are cached per tenant.
    */
   forTenant(tenant: string): Client;
+  /**
+   * A view of this client whose calls belong to `trafficClass` (`'interactive'`, `'default'` or
+   * `'background'`): queues serve higher classes first, and shed lower ones first (docs/traffic-classes.md).
+   * It keeps this view's tenant and shares every policy and all state; views are cached per class. One
+   * request may declare its own class with the `x-openai-resilient-class` header instead; nothing about
+   * the class is ever sent upstream.
+   *
+   * @throws TypeError when `trafficClass` is not one of the classes.
+   *
+   * @example
+   * ```ts
+   * const batch = ai.resilience.forClass('background');
+   * await batch.embeddings.create({ model: 'text-embedding-3-small', input: texts });
+   * ```
+   */
+  forClass(trafficClass: TrafficClass): Client;
 }
 
-export function createResilience<Client>(shared: SharedState, forTenant: (tenant: string) => Client): Resilience<Client> {
+export function createResilience<Client>(
+  shared: SharedState,
+  forTenant: (tenant: string) => Client,
+  forClass: (trafficClass: TrafficClass) => Client,
+): Resilience<Client> {
   const { events, breakers, bulkhead, rateLimiter, stats, cache, link } = shared;
   const load = () => ({ active: bulkhead?.active ?? 0, queued: bulkhead?.queued ?? 0 });
   return Object.freeze({
@@ -131,6 +153,9 @@ export function createResilience<Client>(shared: SharedState, forTenant: (tenant
         throw new TypeError('openai-resilient: `forTenant(tenant)` expects a non-empty string.');
       }
       return forTenant(tenant);
+    },
+    forClass(trafficClass: TrafficClass) {
+      return forClass(trafficClassOption('`forClass(trafficClass)`', trafficClass));
     },
   });
 }

@@ -1,5 +1,6 @@
 import type { ErrorKind } from '../errors/error-kind.js';
 import type { RetryHint } from '../classify/retry-hint.js';
+import type { TrafficClass } from '../core/traffic-class.js';
 
 /** Fields every request event carries. */
 export interface RequestEventBase {
@@ -13,6 +14,8 @@ export interface RequestEventBase {
   readonly path: string;
   /** The tenant of the client view (`resilience.forTenant()`), if any. */
   readonly tenant: string | undefined;
+  /** The call's traffic class: its view's (`resilience.forClass()`), or its request's header (`default` otherwise). */
+  readonly trafficClass: TrafficClass;
 }
 
 /** A call begins (before the cache, the deadline and any attempt). */

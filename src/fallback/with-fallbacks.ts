@@ -1,4 +1,5 @@
 import { classify } from '../classify/classify.js';
+import type { TrafficClass } from '../core/traffic-class.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
@@ -13,6 +14,7 @@ import type { ResolvedFallback } from './resolve-fallback-options.js';
 /** What fallback reads of its call's context (the pipeline's context is one). */
 export interface FallbackContext {
   readonly tenant: string | undefined;
+  readonly trafficClass: TrafficClass;
   readonly options: { readonly fallback: ResolvedFallback | undefined };
   readonly shared: { readonly stats: StatsCollector; readonly events: EventBus };
 }
