@@ -7,6 +7,7 @@ import type { CallStatsSnapshot } from '../stats/call-stats.js';
 import type { MemberCounts } from '../pool/member-state.js';
 import type { TrafficClass } from '../core/traffic-class.js';
 import { trafficClassOption } from '../core/traffic-class-option.js';
+import { ClassCounters, type BulkheadClassStats } from '../policies/bulkhead/class-counters.js';
 
 /** A snapshot of what the client has done since it was created (see `resilience.stats()`). */
 export interface ResilienceStats {
@@ -22,8 +23,15 @@ export interface ResilienceStats {
   readonly tenants: Readonly<Record<string, CallStatsSnapshot>>;
   /** Circuit state by breaker key. */
   readonly circuits: Readonly<Record<string, CircuitState>>;
-  /** Requests in flight and calls waiting for a bulkhead slot. */
-  readonly bulkhead: { readonly active: number; readonly queued: number };
+  /**
+   * Requests in flight and calls waiting for a bulkhead slot, and per traffic class (`interactive`,
+   * `default`, `background`) the slots granted, calls waiting, shed and rejected, and the time waited for a slot.
+   */
+  readonly bulkhead: {
+    readonly active: number;
+    readonly queued: number;
+    readonly classes: Readonly<Record<TrafficClass, BulkheadClassStats>>;
+  };
   /** Cacheable calls in flight, and identical calls waiting for them (zeros without a cache). */
   readonly singleFlight: { readonly inFlight: number; readonly waiting: number };
   /** The state shared by processes (`shared` option): whether it answers, and how often it did not. */
@@ -142,7 +150,7 @@ export function createResilience<Client>(
         endpoints,
         tenants,
         circuits,
-        bulkhead: load(),
+        bulkhead: { ...load(), classes: bulkhead?.classes() ?? emptyClasses() },
         singleFlight: { inFlight: cache?.inFlight ?? 0, waiting: cache?.waiting ?? 0 },
         shared: link?.stats(),
         ...(shared.pool ? { members: memberStats(shared, Object.keys(models), circuits) } : {}),
@@ -158,6 +166,11 @@ export function createResilience<Client>(
       return forClass(trafficClassOption('`forClass(trafficClass)`', trafficClass));
     },
   });
+}
+
+/** The per-class bulkhead numbers of a client without a bulkhead: all zeros. */
+function emptyClasses(): Record<TrafficClass, BulkheadClassStats> {
+  return new ClassCounters().snapshot(() => 0);
 }
 
 /** Each pool member's counts, circuits and rate limits (for the `models` called so far that it serves). */

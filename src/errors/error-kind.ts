@@ -25,6 +25,7 @@ export type LibraryErrorKind =
   | 'circuit_open'
   | 'bulkhead_full'
   | 'bulkhead_timeout'
+  | 'load_shed'
   | 'rate_limit_timeout';
 
 export type ErrorKind = UpstreamErrorKind | LibraryErrorKind | 'aborted' | 'unknown';
@@ -57,6 +58,7 @@ export const DEFAULT_ACTIONS: Readonly<Record<ErrorKind, RecoveryAction>> = Obje
   circuit_open: 'fail',
   bulkhead_full: 'fail',
   bulkhead_timeout: 'fail',
+  load_shed: 'fail',
   rate_limit_timeout: 'fail',
   aborted: 'fail',
   unknown: 'fail',

@@ -208,10 +208,15 @@ export interface CircuitCloseEvent {
   readonly key: string;
 }
 
-/** The bulkhead turned a call away. */
+/**
+ * The bulkhead turned a call away: its queue was full of same-or-higher classes, its wait ran out, or
+ * (`shed`) it was waiting and gave way to a higher-class call arriving at the full queue (`LoadShedError`).
+ */
 export interface BulkheadRejectEvent {
   readonly tenant: string | undefined;
-  readonly reason: 'queue_full' | 'queue_timeout';
+  /** The class of the call turned away. */
+  readonly trafficClass: TrafficClass;
+  readonly reason: 'queue_full' | 'queue_timeout' | 'shed';
   readonly active: number;
   readonly queued: number;
 }

@@ -17,8 +17,10 @@ type Line = { level: Exclude<LogLevel, 'off'>; message: string; details: Record<
 type Format<E extends ResilienceEventName> = (event: ResilienceEvents[E]) => Line;
 
 const where = (e: { model?: string | undefined; method?: string; path?: string }) => `${e.model ?? e.path ?? ''}`.trim();
-const request = (e: { callId?: number; model?: string | undefined; method?: string; path?: string; tenant?: string | undefined }) => ({
+const request = (e: { callId?: number; model?: string | undefined; method?: string; path?: string; tenant?: string | undefined; trafficClass?: string }) => ({
   callId: e.callId, model: e.model, endpoint: `${e.method} ${e.path}`, ...(e.tenant !== undefined ? { tenant: e.tenant } : {}),
+  // A call's traffic class shows when it is not the default one (resilience.forClass(), the class header).
+  ...(e.trafficClass !== undefined && e.trafficClass !== 'default' ? { trafficClass: e.trafficClass } : {}),
 });
 
 /** `gpt-4.1-mini`, `client 0 (their-gpt-4.1)`, `client 0`, `the last-resort value`. */
@@ -55,7 +57,7 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
   circuitClose: (e) => ({ level: 'info', message: `circuit "${e.key}" closed`, details: { key: e.key } }),
   bulkheadReject: (e) => ({
     level: 'warn',
-    message: `bulkhead rejected a call (${e.reason}): ${e.active} running, ${e.queued} queued`,
+    message: `bulkhead rejected a${e.trafficClass === 'interactive' ? 'n' : ''} ${e.trafficClass} call (${e.reason}): ${e.active} running, ${e.queued} queued`,
     details: { ...e },
   }),
   budgetExhausted: (e) => ({

@@ -70,7 +70,7 @@ export async function enterGuards(
         request.model, () => estimateTokens(working.body), ctx.tenant, call, deadlineAt, sharedModel, ctx.trafficClass,
       );
     }
-    if (bulkhead) release = await bulkhead.acquire(ctx.tenant, call);
+    if (bulkhead) release = await bulkhead.acquire(ctx.tenant, call, ctx.trafficClass);
     // The server refills from here on: what its answer says was left is read as of this moment.
     if (reservation) reservation.sentAt = ctx.options.clock.now();
   } catch (error) {

@@ -18,7 +18,7 @@ import type { ResponseProps, SendOnce } from '../core/response-props.js';
 import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
 
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */
-const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'rate_limit_timeout']);
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'load_shed', 'rate_limit_timeout']);
 
 /**
  * Failures of one pool member that another member may not share (its key, its project's quota, its

@@ -102,7 +102,8 @@ export class CallStats {
   }
 }
 
-function percentiles(histogram: LatencyHistogram): LatencySnapshot {
+/** A histogram's count, percentiles and maximum. */
+export function percentiles(histogram: LatencyHistogram): LatencySnapshot {
   const { count } = histogram;
   if (count === 0) return { count, p50: 0, p95: 0, p99: 0, max: 0 };
   return { count, p50: histogram.percentile(0.5)!, p95: histogram.percentile(0.95)!, p99: histogram.percentile(0.99)!, max: histogram.max };

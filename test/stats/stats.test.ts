@@ -65,7 +65,8 @@ describe('resilience.stats()', () => {
     expect(stats.total.calls).toBe(4);
     expect(stats.circuits).toEqual({ 'gpt-4.1-mini': 'closed' });
     expect(stats.models['gpt-4.1-mini']!.rateLimit).toMatchObject({ requestsPerMinute: 500, tokensPerMinute: 200_000 });
-    expect(stats.bulkhead).toEqual({ active: 0, queued: 0 });
+    expect(stats.bulkhead).toMatchObject({ active: 0, queued: 0 });
+    expect(stats.bulkhead.classes.background).toMatchObject({ granted: 0, queued: 0, shed: 0, rejected: 0 });
   });
 });
 

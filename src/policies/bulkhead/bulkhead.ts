@@ -1,7 +1,11 @@
 import { BulkheadFullError, BulkheadTimeoutError } from '../../errors/bulkhead-errors.js';
+import { LoadShedError } from '../../errors/load-shed-error.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { Abortable } from '../../core/abort-scope.js';
+import type { TrafficClass } from '../../core/traffic-class.js';
+import { ClassQueues } from './class-queues.js';
+import { ClassCounters, type BulkheadClassStats } from './class-counters.js';
 
 /** Bulkhead settings after defaults (see `BulkheadOptions`). */
 export interface BulkheadSettings {
@@ -9,6 +13,7 @@ export interface BulkheadSettings {
   readonly maxQueued: number;
   readonly queueTimeout: number;
   readonly maxConcurrentPerTenant: number;
+  readonly lowerClassEvery: number;
 }
 
 /** Frees a slot; calling it again does nothing. */
@@ -16,55 +21,78 @@ export type Release = () => void;
 
 interface Waiter {
   readonly tenant: string;
+  readonly trafficClass: TrafficClass;
+  readonly seq: number;
   readonly since: number;
   readonly grant: (release: Release) => void;
+  /** Leaves the queue with a {@link LoadShedError}: a call of `by` took its place. */
+  readonly shed: (by: TrafficClass) => void;
   readonly cleanup: () => void;
 }
 
 const NO_TENANT = '';
 
 /**
- * Caps concurrent upstream requests. Callers beyond the cap wait in a bounded queue, one FIFO per tenant,
- * served round-robin so that one tenant's burst cannot starve the others; a tenant may also be capped
- * below the total. A waiter that times out or whose signal aborts leaves the queue at once.
+ * Caps concurrent upstream requests. Callers beyond the cap wait in a bounded queue ordered by traffic
+ * class, then tenants in turn (see class-queues.ts: higher classes first, with a share kept for lower
+ * ones); a tenant may also be capped below the total. When the queue is full, a higher-class newcomer
+ * takes the place of the newest lower-class waiter, which fails with `LoadShedError`. A waiter that times
+ * out or whose signal aborts leaves the queue at once.
  */
 export class Bulkhead {
   #active = 0;
-  #queued = 0;
+  #seq = 0;
   readonly #activeByTenant = new Map<string, number>();
-  readonly #queues = new Map<string, Waiter[]>();
+  readonly #queues: ClassQueues<Waiter>;
+  readonly #counters = new ClassCounters();
 
   constructor(
     private readonly settings: BulkheadSettings,
     private readonly clock: Clock,
     private readonly events: EventBus,
-  ) {}
+  ) {
+    this.#queues = new ClassQueues(settings.lowerClassEvery);
+  }
 
   get active(): number {
     return this.#active;
   }
 
   get queued(): number {
-    return this.#queued;
+    return this.#queues.size;
   }
 
-  /** Resolves with a release once a slot is free; rejects when full, timed out, or aborted. */
-  acquire(tenant: string | undefined, call: Abortable): Promise<Release> {
+  /** Per traffic class: slots granted, calls waiting, shed and turned away, and time spent waiting. */
+  classes(): Record<TrafficClass, BulkheadClassStats> {
+    return this.#counters.snapshot((trafficClass) => this.#queues.count(trafficClass));
+  }
+
+  /** Resolves with a release once a slot is free; rejects when full, shed, timed out, or aborted. */
+  acquire(tenant: string | undefined, call: Abortable, trafficClass: TrafficClass = 'default'): Promise<Release> {
     const id = tenant ?? NO_TENANT;
     if (call.aborted) return Promise.reject(call.reason);
-    if (this.#fits(id) && !this.#queues.has(id)) return Promise.resolve(this.#take(id));
+    if (this.#fits(id) && !this.#queues.hasTenant(id)) {
+      this.#counters.granted(trafficClass, 0);
+      return Promise.resolve(this.#take(id));
+    }
     // Only a call that has to wait is told of an abort as it happens.
     const signal = call.signal;
-    if (this.#queued >= this.settings.maxQueued) {
-      this.events.emit('bulkheadReject', { tenant, reason: 'queue_full', active: this.#active, queued: this.#queued });
-      return Promise.reject(new BulkheadFullError(this.settings.maxConcurrent, this.settings.maxQueued, tenant));
+    if (this.#queues.size >= this.settings.maxQueued) {
+      const victim = this.#queues.shedFor(trafficClass);
+      if (!victim) {
+        this.#counters.rejected(trafficClass);
+        this.events.emit('bulkheadReject', { tenant, trafficClass, reason: 'queue_full', active: this.#active, queued: this.queued });
+        return Promise.reject(new BulkheadFullError(this.settings.maxConcurrent, this.settings.maxQueued, tenant));
+      }
+      victim.shed(trafficClass);
     }
     return new Promise<Release>((resolve, reject) => {
       const since = this.clock.now();
       const timer = this.clock.setTimeout(() => {
         remove();
         const waited = this.clock.now() - since;
-        this.events.emit('bulkheadReject', { tenant, reason: 'queue_timeout', active: this.#active, queued: this.#queued });
+        this.#counters.rejected(trafficClass);
+        this.events.emit('bulkheadReject', { tenant, trafficClass, reason: 'queue_timeout', active: this.#active, queued: this.queued });
         reject(new BulkheadTimeoutError(waited));
       }, this.settings.queueTimeout);
       const onAbort = () => {
@@ -75,23 +103,25 @@ export class Bulkhead {
         this.clock.clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
       };
-      const waiter: Waiter = { tenant: id, since, grant: resolve, cleanup };
+      const grant = (release: Release) => {
+        cleanup();
+        this.#counters.granted(trafficClass, this.clock.now() - since);
+        resolve(release);
+      };
+      const shed = (by: TrafficClass) => {
+        // Already out of the queue (the queues chose it): nothing to drain, the newcomer takes its place.
+        cleanup();
+        this.#counters.shed(trafficClass);
+        this.events.emit('bulkheadReject', { tenant, trafficClass, reason: 'shed', active: this.#active, queued: this.queued });
+        reject(new LoadShedError(trafficClass, by, 'bulkhead'));
+      };
+      const waiter: Waiter = { tenant: id, trafficClass, seq: ++this.#seq, since, grant, shed, cleanup };
       const remove = () => {
         cleanup();
-        const queue = this.#queues.get(id);
-        const index = queue?.indexOf(waiter) ?? -1;
-        if (queue && index >= 0) {
-          queue.splice(index, 1);
-          this.#queued--;
-          if (queue.length === 0) this.#queues.delete(id);
-        }
-        this.#drain();
+        if (this.#queues.remove(waiter)) this.#drain();
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      const queue = this.#queues.get(id);
-      if (queue) queue.push(waiter);
-      else this.#queues.set(id, [waiter]);
-      this.#queued++;
+      this.#queues.push(waiter);
     });
   }
 
@@ -117,22 +147,12 @@ export class Bulkhead {
     };
   }
 
-  /** Grants free slots to waiters, taking tenants in turn (a Map keeps insertion order: rotate by re-inserting). */
+  /** Grants free slots to waiters, in the order the class queues decide. */
   #drain(): void {
-    let progress = true;
-    while (progress && this.#active < this.settings.maxConcurrent && this.#queued > 0) {
-      progress = false;
-      for (const [tenant, queue] of this.#queues) {
-        if (!this.#fits(tenant)) continue;
-        const waiter = queue.shift()!;
-        this.#queued--;
-        this.#queues.delete(tenant);
-        if (queue.length > 0) this.#queues.set(tenant, queue);
-        waiter.cleanup();
-        waiter.grant(this.#take(tenant));
-        progress = true;
-        break;
-      }
+    while (this.#active < this.settings.maxConcurrent && this.#queues.size > 0) {
+      const waiter = this.#queues.next((tenant) => this.#fits(tenant));
+      if (!waiter) return;
+      waiter.grant(this.#take(waiter.tenant));
     }
   }
 }

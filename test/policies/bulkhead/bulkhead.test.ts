@@ -52,7 +52,7 @@ describe('bulkhead: concurrency cap', () => {
     expect(isResilienceError(error)).toBe(true);
     expect(error).toMatchObject({ name: 'BulkheadFullError', kind: 'bulkhead_full', maxConcurrent: 2, maxQueued: 1 });
     expect(classify(error)).toMatchObject({ kind: 'bulkhead_full', action: 'fail' });
-    expect(rejects).toEqual([{ tenant: undefined, reason: 'queue_full', active: 2, queued: 1 }]);
+    expect(rejects).toEqual([{ tenant: undefined, trafficClass: 'default', reason: 'queue_full', active: 2, queued: 1 }]);
     expect(giveUps).toHaveLength(1);
     expect(giveUps[0]).toMatchObject({ kind: 'bulkhead_full', attempt: 1, error });
     // The queue and the slots are as they were: the rejected call took nothing.
@@ -277,7 +277,7 @@ describe('bulkhead: tenants', () => {
     const shed = await rejectionOf(a.chat.completions.create(chatParams));
     expect(shed).toBeInstanceOf(BulkheadFullError);
     expect(shed.message).toContain('tenant "a"');
-    expect(rejects).toEqual([{ tenant: 'a', reason: 'queue_full', active: 1, queued: 1 }]);
+    expect(rejects).toEqual([{ tenant: 'a', trafficClass: 'default', reason: 'queue_full', active: 1, queued: 1 }]);
 
     holder.abort();
     expect(await a1).toBeInstanceOf(OpenAI.APIUserAbortError);

@@ -1,0 +1,24 @@
+import type { TrafficClass } from '../core/traffic-class.js';
+import { ResilienceError } from './resilience-error.js';
+
+/**
+ * The call was waiting in a full queue and gave way to a call of a higher traffic class (load shedding,
+ * lower classes first; see docs/traffic-classes.md). Nothing was sent for it; it may be tried again later.
+ */
+export class LoadShedError extends ResilienceError {
+  override readonly name = 'LoadShedError';
+  readonly kind = 'load_shed' as const;
+  /** The class of the call that gave way. */
+  readonly trafficClass: TrafficClass;
+  /** The higher class of the call that took its place. */
+  readonly shedFor: TrafficClass;
+  /** The queue it was waiting in. */
+  readonly queue: 'bulkhead';
+
+  constructor(trafficClass: TrafficClass, shedFor: TrafficClass, queue: 'bulkhead') {
+    super(`Shed from the full ${queue} queue: this ${trafficClass} call gave way to a higher-class (${shedFor}) call.`);
+    this.trafficClass = trafficClass;
+    this.shedFor = shedFor;
+    this.queue = queue;
+  }
+}
