@@ -21,6 +21,8 @@ export interface ResilienceStats {
   readonly endpoints: Readonly<Record<string, CallStatsSnapshot>>;
   /** Per tenant (calls made through `forTenant()` views). */
   readonly tenants: Readonly<Record<string, CallStatsSnapshot>>;
+  /** Per traffic class (`resilience.forClass()`, the class header): always the three, `default` included. */
+  readonly classes: Readonly<Record<TrafficClass, CallStatsSnapshot>>;
   /** Circuit state by breaker key. */
   readonly circuits: Readonly<Record<string, CircuitState>>;
   /**
@@ -137,7 +139,7 @@ export function createResilience<Client>(
     restoreState: (state: BreakerState) => breakers?.restoreState(state),
     load,
     stats(): ResilienceStats {
-      const { total, models, endpoints, tenants } = stats.snapshot();
+      const { total, models, endpoints, tenants, classes } = stats.snapshot();
       const circuits = breakers?.states() ?? {};
       const withLimits: Record<string, CallStatsSnapshot & { rateLimit: RateLimitView }> = {};
       for (const [model, counters] of Object.entries(models)) {
@@ -149,6 +151,7 @@ export function createResilience<Client>(
         models: withLimits,
         endpoints,
         tenants,
+        classes,
         circuits,
         bulkhead: { ...load(), classes: bulkhead?.classes() ?? emptyClasses() },
         singleFlight: { inFlight: cache?.inFlight ?? 0, waiting: cache?.waiting ?? 0 },

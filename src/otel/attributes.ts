@@ -12,6 +12,8 @@ export const ATTR = {
   method: 'http.request.method',
   callId: 'openai_resilient.call_id',
   tenant: 'openai_resilient.tenant',
+  /** The call's traffic class (`interactive`, `default`, `background`): three values, safe on metrics too. */
+  trafficClass: 'openai_resilient.traffic_class',
   attempt: 'openai_resilient.attempt',
   hedge: 'openai_resilient.hedge',
   member: 'openai_resilient.member',

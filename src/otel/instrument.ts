@@ -65,7 +65,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
       if (calls.size >= MAX_OPEN_SPANS) return;
       const span = tracer.startSpan(`${operationOf(e.path)}${e.model ? ` ${e.model}` : ''}`, {
         kind: SpanKind.CLIENT,
-        attributes: { ...common(e), [ATTR.method]: e.method, [ATTR.callId]: e.callId, [ATTR.stream]: e.stream, ...(e.tenant !== undefined ? { [ATTR.tenant]: e.tenant } : {}) },
+        attributes: { ...common(e), [ATTR.method]: e.method, [ATTR.callId]: e.callId, [ATTR.stream]: e.stream, [ATTR.trafficClass]: e.trafficClass, ...(e.tenant !== undefined ? { [ATTR.tenant]: e.tenant } : {}) },
       });
       calls.set(e.callId, { span, attempts: new Map(), ended: false });
     }),
@@ -120,10 +120,11 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
     resilience.on('circuitOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'open' })),
     resilience.on('circuitHalfOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'half_open' })),
     resilience.on('circuitClose', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'closed' })),
-    resilience.on('bulkheadReject', (e) => rejections.add(1, { 'openai_resilient.reason': e.reason })),
+    resilience.on('bulkheadReject', (e) => rejections.add(1, { 'openai_resilient.reason': e.reason, [ATTR.trafficClass]: e.trafficClass })),
     resilience.on('callEnd', (e) => {
       const attributes: Attributes = {
         ...common(e),
+        [ATTR.trafficClass]: e.trafficClass,
         ...(e.responseModel !== undefined ? { [ATTR.responseModel]: e.responseModel } : {}),
         ...(e.kind !== undefined ? { [ATTR.errorType]: e.kind } : {}),
       };

@@ -2,8 +2,9 @@ import { LRUCache } from 'lru-cache';
 import type { ErrorKind } from '../errors/error-kind.js';
 import { CallStats, type CallStatsSnapshot, type TokenUsage } from './call-stats.js';
 import type { StatsScope } from './stats-scope.js';
+import { TRAFFIC_CLASSES, type TrafficClass } from '../core/traffic-class.js';
 
-/** Models and tenants tracked; the least recently used beyond it are dropped from the snapshot. */
+/** Models, endpoints and tenants tracked (the three traffic classes always are); the least recently used beyond it are dropped from the snapshot. */
 const MAX_KEYS = 1_000;
 export const NO_MODEL = '(no model)';
 
@@ -17,6 +18,7 @@ export class StatsCollector {
   readonly #models = new LRUCache<string, CallStats>({ max: MAX_KEYS });
   readonly #tenants = new LRUCache<string, CallStats>({ max: MAX_KEYS });
   readonly #endpoints = new LRUCache<string, CallStats>({ max: MAX_KEYS });
+  readonly #classes = new Map<TrafficClass, CallStats>(TRAFFIC_CLASSES.map((name) => [name, new CallStats()]));
 
   constructor(now: number) {
     this.since = now;
@@ -94,18 +96,21 @@ export class StatsCollector {
     models: Record<string, CallStatsSnapshot>;
     endpoints: Record<string, CallStatsSnapshot>;
     tenants: Record<string, CallStatsSnapshot>;
+    classes: Record<TrafficClass, CallStatsSnapshot>;
   } {
     const all = (cache: LRUCache<string, CallStats>) => {
       const snapshot: Record<string, CallStatsSnapshot> = {};
       for (const [key, stats] of cache.entries()) snapshot[key] = stats.snapshot();
       return snapshot;
     };
-    return { total: this.#total.snapshot(), models: all(this.#models), endpoints: all(this.#endpoints), tenants: all(this.#tenants) };
+    const classes = {} as Record<TrafficClass, CallStatsSnapshot>;
+    for (const [name, stats] of this.#classes) classes[name] = stats.snapshot();
+    return { total: this.#total.snapshot(), models: all(this.#models), endpoints: all(this.#endpoints), tenants: all(this.#tenants), classes };
   }
 
-  /** The entries the numbers of a call to `model` on `endpoint` for `tenant` go to (a {@link StatsScope}'s). */
-  entries(model: string | undefined, endpoint: string, tenant: string | undefined): CallStats[] {
-    const all = [this.#total, this.#entry(this.#models, model ?? NO_MODEL), this.#entry(this.#endpoints, endpoint)];
+  /** The entries the numbers of a call to `model` on `endpoint` for `tenant`, of `trafficClass`, go to (a {@link StatsScope}'s). */
+  entries(model: string | undefined, endpoint: string, tenant: string | undefined, trafficClass: TrafficClass = 'default'): CallStats[] {
+    const all = [this.#total, this.#entry(this.#models, model ?? NO_MODEL), this.#entry(this.#endpoints, endpoint), this.#classes.get(trafficClass)!];
     if (tenant !== undefined) all.push(this.#entry(this.#tenants, tenant));
     return all;
   }

@@ -1,7 +1,8 @@
 import type { RequestInfo } from '../core/request-info.js';
 import type { CallStats } from './call-stats.js';
+import type { TrafficClass } from '../core/traffic-class.js';
 
-/** Where a call's numbers go: the client's total, its model's, its endpoint's and its tenant's. */
+/** Where a call's numbers go: the client's total, its model's, its endpoint's, its class's and its tenant's. */
 export interface StatsScope {
   /** The model the entries were looked up for (a fallback model's copy of the request gets its own). */
   readonly model: string | undefined;
@@ -27,8 +28,9 @@ export function pathTemplate(path: string): string {
 /** What {@link statsScope} reads of a call's context (the pipeline's context is one). */
 export interface StatsContext {
   readonly tenant: string | undefined;
+  readonly trafficClass: TrafficClass;
   readonly shared: {
-    readonly stats: { entries(model: string | undefined, endpoint: string, tenant: string | undefined): readonly CallStats[] };
+    readonly stats: { entries(model: string | undefined, endpoint: string, tenant: string | undefined, trafficClass: TrafficClass): readonly CallStats[] };
   };
 }
 
@@ -41,7 +43,7 @@ export function statsScope(ctx: StatsContext, request: RequestInfo): StatsScope 
   let scope = request.statsScope as StatsScope | undefined;
   if (scope === undefined || scope.model !== request.model) {
     const endpoint = `${request.method} ${pathTemplate(request.path)}`;
-    scope = { model: request.model, entries: ctx.shared.stats.entries(request.model, endpoint, ctx.tenant) };
+    scope = { model: request.model, entries: ctx.shared.stats.entries(request.model, endpoint, ctx.tenant, ctx.trafficClass) };
     request.statsScope = scope;
   }
   return scope;

@@ -32,6 +32,19 @@ describe('logger', () => {
     expect(retry!.args[1]).toMatchObject({ model: 'gpt-4.1-mini', endpoint: 'POST /chat/completions', attempt: 1, delay: 500 });
   });
 
+  it("names a call's traffic class when it is not the default one", async () => {
+    const recording = recordingLogger();
+    const h = await harness({ logger: recording.logger, logLevel: 'info' });
+    h.server.enqueue(faults.serverError(500));
+    await drive(h.clock, h.ai.resilience.forClass('background').chat.completions.create(params));
+    h.server.enqueue(faults.serverError(500));
+    await drive(h.clock, h.ai.chat.completions.create(params));
+    const retries = recording.lines.filter((line) => String(line.args[0]).includes('retrying'));
+    expect(retries).toHaveLength(2);
+    expect(retries[0]!.args[1]).toMatchObject({ trafficClass: 'background' });
+    expect(retries[1]!.args[1]).not.toHaveProperty('trafficClass');
+  });
+
   it('never logs the API key or the prompt, even from a 401 that echoes the key', async () => {
     const { lines } = await logged(
       { logLevel: 'debug', retry: { maxRetries: 0 } },

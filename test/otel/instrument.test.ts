@@ -169,4 +169,32 @@ describe('openai-resilient/otel', () => {
     expect(tokens).toEqual({ input: 10, output: 3 });
     for await (const _chunk of stream) void _chunk;
   });
+
+  it("puts the call's traffic class on its span, its duration metric and bulkhead rejections", async () => {
+    const { server, ai, spans, metrics } = await otelHarness({ bulkhead: { maxConcurrent: 1, maxQueued: 1 } });
+    await ai.resilience.forClass('interactive').chat.completions.create(chatParams);
+    await ai.chat.completions.create(chatParams);
+    const [first, second] = spans.getFinishedSpans().filter((span) => span.name === 'chat gpt-4.1-mini');
+    expect(first!.attributes['openai_resilient.traffic_class']).toBe('interactive');
+    expect(second!.attributes['openai_resilient.traffic_class']).toBe('default');
+
+    server.enqueue(faults.stall());
+    const holder = new AbortController();
+    const held = rejectionOf(ai.chat.completions.create(chatParams, { signal: holder.signal }));
+    await until(() => server.requests.length === 3);
+    const queued = rejectionOf(ai.resilience.forClass('background').chat.completions.create(chatParams));
+    await until(() => ai.resilience.load().queued === 1);
+    const arriving = ai.resilience.forClass('interactive').chat.completions.create(chatParams);
+    expect(await queued).toMatchObject({ kind: 'load_shed' });
+    holder.abort();
+    await held;
+    await arriving;
+
+    const recorded = await metrics();
+    const durations = recorded['gen_ai.client.operation.duration']!.map((point) => [point.attributes['openai_resilient.traffic_class'], point.attributes['error.type'], point.value.count]);
+    expect(durations).toEqual(expect.arrayContaining([['interactive', undefined, 2], ['default', undefined, 1], ['background', 'load_shed', 1]]));
+    expect(recorded['openai_resilient.bulkhead.rejections']!.map((point) => point.attributes)).toEqual([
+      { 'openai_resilient.reason': 'shed', 'openai_resilient.traffic_class': 'background' },
+    ]);
+  });
 });

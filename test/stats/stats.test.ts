@@ -70,6 +70,25 @@ describe('resilience.stats()', () => {
   });
 });
 
+describe('resilience.stats() per traffic class', () => {
+  it('counts calls per class, from views and from the request header, with all three classes always present', async () => {
+    const { server, clock, ai } = await harness();
+    server.enqueue(faults.serverError(500));
+    await drive(clock, ai.resilience.forClass('background').chat.completions.create(chatParams));
+    await ai.resilience.forTenant('acme').resilience.forClass('background').chat.completions.create(chatParams);
+    await ai.chat.completions.create(chatParams, { headers: { 'x-openai-resilient-class': 'interactive' } });
+    await ai.chat.completions.create(chatParams);
+
+    const { classes, tenants, total } = ai.resilience.stats();
+    expect(Object.keys(classes)).toEqual(['interactive', 'default', 'background']);
+    expect(classes.background).toMatchObject({ calls: 2, successes: 2, retries: 1 });
+    expect(classes.interactive).toMatchObject({ calls: 1, successes: 1, retries: 0 });
+    expect(classes.default).toMatchObject({ calls: 1, successes: 1 });
+    expect(tenants['acme']).toMatchObject({ calls: 1 });
+    expect(total.calls).toBe(4);
+  });
+});
+
 describe('LatencyHistogram', () => {
   it('gives percentiles within 5% in constant memory', () => {
     const histogram = new LatencyHistogram();
