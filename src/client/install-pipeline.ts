@@ -47,8 +47,11 @@ export function installPipeline<T extends SdkClientInternals>(
     // Every public entry point (request, requestAPIList) passes no log id; the SDK passes one only when
     // it replays an attempt of ours itself (a workload-identity token refresh): send that one as is.
     if (retryOfRequestLogID !== undefined) return send(requestOptions);
+    if (requestOptions === received) return executeCall(ctx, requestOptions, send);
     const callCtx = declared.trafficClass === undefined ? ctx : { ...ctx, trafficClass: declared.trafficClass };
-    return executeCall(callCtx, requestOptions, send);
+    const props = await executeCall(callCtx, requestOptions, send);
+    // The options kept with the answer keep the caller's headers: a list's next page declares the same class.
+    return { ...props, options: { ...props.options, headers: received.headers } };
   });
   // The SDK's parsing step takes the JSON body the attempt has parsed (see parse-in-memory.ts).
   const parse = parsingInMemory(client.parseResponseWithTimeout);

@@ -62,6 +62,16 @@ describe('traffic classes: declaring a class', () => {
     expect(server.requests[0]!.headers['x-kept']).toBe('yes');
   });
 
+  it("a list's next pages keep the class its first request declared, and never send it", async () => {
+    const { server, ai } = await harness();
+    const seen = classesSeen(ai);
+    const ids: string[] = [];
+    for await (const file of ai.files.list({ limit: 2 }, { headers: { [TRAFFIC_CLASS_HEADER]: 'background' } })) ids.push(file.id);
+    expect(ids).toEqual(['file-1', 'file-2', 'file-3', 'file-4', 'file-5']);
+    expect(seen).toEqual(['background', 'background', 'background']);
+    expect(server.requestsTo('/files').map((request) => request.headers[TRAFFIC_CLASS_HEADER])).toEqual([undefined, undefined, undefined]);
+  });
+
   it('an unknown class is a TypeError naming it: at view creation, and per request at call time without a request', async () => {
     const { server, ai } = await harness();
     expect(() => ai.resilience.forClass('urgent' as never)).toThrow(TypeError);
