@@ -27,7 +27,7 @@ export interface RateLimitOptions extends RateLimits {
   readonly tenantShare?: number | undefined;
   /**
    * Traffic classes in the wait for a model's capacity: calls of a higher class go ahead of waiting calls
-   * of lower ones (see docs/traffic-classes-rate-limit.md).
+   * of lower ones (see docs/traffic-classes.md#rate-limiter).
    * @default { reservedShare: { default: 0.1, background: 0.1 } }
    */
   readonly classes?: RateLimitClassOptions | undefined;

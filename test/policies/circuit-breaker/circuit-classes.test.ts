@@ -1,15 +1,14 @@
 import type OpenAI from 'openai';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { ResilientClient } from '../../../src/index.js';
 import { faults } from '../../../src/testing/index.js';
-import { messageOf } from '../../support/class-by-message.js';
 import { chatParams, harness, rejectionOf } from '../../support/harness.js';
 
-// The class each call declares is the one its message names (see class-by-message.ts).
-vi.mock('../../../src/pipeline/attempt-guards.js', async (original) =>
-  (await import('../../support/class-by-message.js')).classByMessage(await original()));
-
 const PAUSE = 1_000;
-const call = (ai: OpenAI, content: string) => ai.chat.completions.create({ ...chatParams, messages: [{ role: 'user', content }] });
+/** A call through the view of the class its message starts with (`interactive ...`, else `background`). */
+const call = (ai: ResilientClient<OpenAI>, content: string) =>
+  ai.resilience.forClass(content.startsWith('interactive') ? 'interactive' : 'background').chat.completions.create({ ...chatParams, messages: [{ role: 'user', content }] });
+const messageOf = (body: unknown): string => (body as { messages: Array<{ content: string }> }).messages[0]!.content;
 
 describe('calls waiting for an open circuit, by traffic class', () => {
   it('the highest class waiting is the probe, though it came last; the others go after its success', async () => {

@@ -1,21 +1,17 @@
-import { describe, expect, it, vi } from 'vitest';
-import { messageOf } from '../../support/class-by-message.js';
+import { describe, expect, it } from 'vitest';
 import { chatParams, harness, until } from '../../support/harness.js';
 
-// The class each call declares is the one its message names (see class-by-message.ts).
-vi.mock('../../../src/pipeline/attempt-guards.js', async (original) =>
-  (await import('../../support/class-by-message.js')).classByMessage(await original()));
-
 const params = (content: string) => ({ ...chatParams, messages: [{ role: 'user' as const, content }] });
+const messageOf = (body: unknown): string => (body as { messages: Array<{ content: string }> }).messages[0]!.content;
 
 describe('rate limiter: traffic classes through the SDK', () => {
   it('an interactive call made behind ten waiting background calls is the next request the server gets', async () => {
     const { server, clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, learn: false } });
     let waiting = 0;
     ai.resilience.on('rateLimitWait', () => waiting++);
-    const background = Array.from({ length: 10 }, (_, index) => ai.chat.completions.create(params(`background ${index}`)));
+    const background = Array.from({ length: 10 }, (_, index) => ai.resilience.forClass('background').chat.completions.create(params(`background ${index}`)));
     await clock.until(() => waiting === 9);
-    const interactive = ai.chat.completions.create(params('interactive'));
+    const interactive = ai.resilience.forClass('interactive').chat.completions.create(params('interactive'));
     await clock.until(() => waiting === 10);
     await until(() => server.requests.length === 1);
     await clock.advance(1_000);
