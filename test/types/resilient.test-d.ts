@@ -19,6 +19,8 @@ import {
   type LatencySnapshot,
   type ResilientClient,
   type RetryEvent,
+  type TrafficClass,
+  TRAFFIC_CLASS_HEADER,
 } from '../../src/index.js';
 
 const messages = [{ role: 'user' as const, content: 'hi' }];
@@ -30,6 +32,15 @@ describe('resilient(): the client type', () => {
     expectTypeOf(resilient(new OpenAI())).toEqualTypeOf<ResilientClient<OpenAI>>();
     expectTypeOf(resilient(new AzureOpenAI({ apiVersion: '2024-10-21', endpoint: 'https://x.openai.azure.com' }))).toExtend<AzureOpenAI>();
     expectTypeOf(resilient(new OpenAI(), { retry: { maxRetries: 3 } })).toHaveProperty('resilience');
+  });
+
+  it('a class view (forClass) is a client of the same class; only the three classes are accepted', () => {
+    expectTypeOf(ai.resilience.forClass('background')).toEqualTypeOf<ResilientClient<OpenAI>>();
+    expectTypeOf(ai.resilience.forTenant('acme').resilience.forClass('interactive')).toEqualTypeOf<ResilientClient<OpenAI>>();
+    expectTypeOf(ai.resilience.forClass).parameter(0).toEqualTypeOf<TrafficClass>();
+    // @ts-expect-error not a traffic class
+    ai.resilience.forClass('urgent');
+    expectTypeOf(ai.chat.completions.create({ model: 'gpt-4.1', messages }, { headers: { [TRAFFIC_CLASS_HEADER]: 'background' } })).toExtend<Promise<ChatCompletion>>();
   });
 
   it('a pool is a client of its first member\'s class', () => {
