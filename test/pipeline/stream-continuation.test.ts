@@ -5,21 +5,13 @@ import { partialOutputOf, resilient, type BudgetExhaustedEvent, type StreamConti
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { chatParams, drive, harness, quietOptions, until } from '../support/harness.js';
 import { chatChunk, delta, sseUpstream, toolCallDelta } from '../support/sse-upstream.js';
+import { drain } from '../support/stream-drain.js';
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 const chatStream = { ...chatParams, stream: true as const };
 /** The whole deterministic answer of `n` numbered deltas. */
 const numbered = (n: number) => Array.from({ length: n }, (_, i) => `w${i + 1}`).join(' ');
 
-/** Iterates `stream` into `into`; the error it ends with, or undefined. */
-async function drain(stream: AsyncIterable<Chunk>, into: Chunk[] = []): Promise<unknown> {
-  try {
-    for await (const chunk of stream) into.push(chunk);
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 const textOf = (chunks: Chunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
 
 describe('continuing a chat stream (streaming.continuation)', () => {

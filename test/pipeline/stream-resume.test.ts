@@ -13,30 +13,13 @@ import {
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { drive, harness, quietOptions, until } from '../support/harness.js';
 import { sseUpstream } from '../support/sse-upstream.js';
+import { comparableEvents, drain, responseIdOf } from '../support/stream-drain.js';
 
 type Event = OpenAI.Responses.ResponseStreamEvent;
 const background = { model: 'gpt-4.1-mini', input: 'hi', background: true, stream: true as const };
 
-/** Iterates `stream` into `into`; the error it ends with, or undefined. */
-async function drain(stream: AsyncIterable<Event>, into: Event[] = []): Promise<unknown> {
-  try {
-    for await (const event of stream) into.push(event);
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
-
-const idOf = (list: Event[]): string => (list[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
-/** Events of different responses made comparable: ids and creation times replaced. */
-const comparable = (list: Event[]): string[] => {
-  const id = idOf(list);
-  return list.map((e) =>
-    JSON.stringify(e, (k, v: unknown) => (k === 'created_at' ? 0 : v))
-      .replaceAll(id, 'resp_X')
-      .replaceAll(id.replace('resp_', 'msg_'), 'msg_X'),
-  );
-};
+const idOf = responseIdOf;
+const comparable = comparableEvents;
 
 /** The events of an undisturbed background stream of `chunks` deltas. */
 async function undisturbed(chunks = 3): Promise<string[]> {

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import OpenAI from 'openai';
 import { createFaultFetch, faults, startFaultServer, type BackgroundOptions, type FaultServer } from '../../src/testing/index.js';
 import { until } from '../support/harness.js';
+import { comparableEvents, drain, responseIdOf } from '../support/stream-drain.js';
 
 type Event = OpenAI.Responses.ResponseStreamEvent;
 
@@ -14,35 +15,17 @@ const resume = (id: string, startingAfter?: number, c: OpenAI = client) =>
   c.responses.retrieve(id, startingAfter === undefined ? { stream: true } : { stream: true, starting_after: startingAfter });
 const caught = (p: Promise<unknown>): Promise<unknown> => p.then(() => expect.unreachable('expected a rejection'), (e: unknown) => e);
 
-/** Iterates `stream` into `into`, resolving with the error it threw (or undefined). */
-async function drain(stream: AsyncIterable<Event>, into: Event[] = []): Promise<unknown> {
-  try {
-    for await (const event of stream) into.push(event);
-    return undefined;
-  } catch (e) {
-    return e;
-  }
-}
-
 async function events(stream: AsyncIterable<Event>): Promise<Event[]> {
   const into: Event[] = [];
   expect(await drain(stream, into)).toBeUndefined();
   return into;
 }
 
-const idOf = (list: Event[]): string => (list[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+const idOf = responseIdOf;
 const last = (list: Event[]): number => list.at(-1)!.sequence_number;
 const textOf = (list: Event[]): string =>
   list.map((e) => (e.type === 'response.output_text.delta' ? e.delta : '')).join('');
-/** The events of another response, made comparable: ids and creation times replaced. */
-const comparable = (list: Event[]): string[] => {
-  const id = idOf(list);
-  return list.map((e) =>
-    JSON.stringify(e, (k, v: unknown) => (k === 'created_at' ? 0 : v))
-      .replaceAll(id, 'resp_X')
-      .replaceAll(id.replace('resp_', 'msg_'), 'msg_X'),
-  );
-};
+const comparable = comparableEvents;
 
 beforeAll(async () => {
   server = await startFaultServer();
