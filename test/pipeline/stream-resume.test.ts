@@ -18,8 +18,6 @@ import { comparableEvents, drain, responseIdOf } from '../support/stream-drain.j
 type Event = OpenAI.Responses.ResponseStreamEvent;
 const background = { model: 'gpt-4.1-mini', input: 'hi', background: true, stream: true as const };
 
-const idOf = responseIdOf;
-const comparable = comparableEvents;
 
 /** The events of an undisturbed background stream of `chunks` deltas. */
 async function undisturbed(chunks = 3): Promise<string[]> {
@@ -27,7 +25,7 @@ async function undisturbed(chunks = 3): Promise<string[]> {
   if (chunks !== 3) server.enqueue(faults.stream({ chunks }));
   const list: Event[] = [];
   expect(await drain(await ai.responses.create(background), list)).toBeUndefined();
-  return comparable(list);
+  return comparableEvents(list);
 }
 
 describe('resuming a background Responses stream', () => {
@@ -39,12 +37,12 @@ describe('resuming a background Responses stream', () => {
     server.enqueue(faults.stream({ chunks: 6, dropAfter: 2 }));
     const list: Event[] = [];
     expect(await drain(await ai.responses.create(background), list)).toBeUndefined();
-    expect(comparable(list)).toEqual(expected);
+    expect(comparableEvents(list)).toEqual(expected);
     expect(list.map((e) => e.sequence_number)).toEqual(list.map((_, i) => i));
     const resume = server.requests[1]!;
-    expect(resume).toMatchObject({ method: 'GET', path: `/responses/${idOf(list)}`, query: { stream: 'true', starting_after: String(resumes[0]!.after) } });
+    expect(resume).toMatchObject({ method: 'GET', path: `/responses/${responseIdOf(list)}`, query: { stream: 'true', starting_after: String(resumes[0]!.after) } });
     expect(server.requests).toHaveLength(2);
-    expect(resumes).toEqual([expect.objectContaining({ responseId: idOf(list), resume: 1, failure: 'reset' })]);
+    expect(resumes).toEqual([expect.objectContaining({ responseId: responseIdOf(list), resume: 1, failure: 'reset' })]);
   });
 });
 
@@ -65,9 +63,9 @@ describe('each failure point', () => {
     server.enqueue(faults.stream(fault));
     const list: Event[] = [];
     expect(await drain(await ai.responses.create(background), list)).toBeUndefined();
-    expect(comparable(list)).toEqual(expected);
+    expect(comparableEvents(list)).toEqual(expected);
     expect(resumes).toEqual([expect.objectContaining({ resume: 1, failure })]);
-    const id = idOf(list);
+    const id = responseIdOf(list);
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
       ['POST /responses', ...(failure === 'truncated' ? [`GET /responses/${id}`] : []), `GET /responses/${id}`],
     );
@@ -97,7 +95,7 @@ describe('how a resume ends', () => {
     await until(() => list.some((e) => e.type === 'response.output_text.delta'));
     await clock.advance(5_000);
     expect(await drained).toBeUndefined();
-    expect(comparable(list)).toEqual(expected);
+    expect(comparableEvents(list)).toEqual(expected);
     expect(resumes).toEqual([expect.objectContaining({ failure: 'stall' })]);
     await until(() => server.openRequests === 0);
   });
@@ -108,8 +106,8 @@ describe('how a resume ends', () => {
     const list: Event[] = [];
     const error = await drain(await ai.responses.create(background), list);
     expect(error).toBeInstanceOf(ResponseCancelledError);
-    expect(error).toMatchObject({ kind: 'aborted', responseId: idOf(list) });
-    expect(partialOutputOf(error)).toMatchObject({ api: 'responses', id: idOf(list), text: 'Hello world' });
+    expect(error).toMatchObject({ kind: 'aborted', responseId: responseIdOf(list) });
+    expect(partialOutputOf(error)).toMatchObject({ api: 'responses', id: responseIdOf(list), text: 'Hello world' });
     // The status is looked up instead of resuming a stream that will never complete.
     expect(server.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
   });
@@ -120,12 +118,12 @@ describe('how a resume ends', () => {
     const list: Event[] = [];
     const drained = drain(await ai.responses.create(background), list);
     await until(() => list.filter((e) => e.type === 'response.output_text.delta').length === 2);
-    await raw.responses.cancel(idOf(list));
+    await raw.responses.cancel(responseIdOf(list));
     const error = await drained;
     expect(error).toBeInstanceOf(ResponseCancelledError);
     expect(partialOutputOf(error)).toMatchObject({ text: 'Hello world' });
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'POST /responses', `POST /responses/${idOf(list)}/cancel`, `GET /responses/${idOf(list)}`,
+      'POST /responses', `POST /responses/${responseIdOf(list)}/cancel`, `GET /responses/${responseIdOf(list)}`,
     ]);
   });
 
@@ -185,7 +183,7 @@ describe('how a resume ends', () => {
     server.enqueueFor(RESUMES, faults.stream({ dropAfter: 1 }));
     const rest: Event[] = [];
     // Read the same response again from the middle, cut once more.
-    expect(await drain(await ai.responses.retrieve(idOf(first), { stream: true, starting_after: 5 }), rest)).toBeUndefined();
+    expect(await drain(await ai.responses.retrieve(responseIdOf(first), { stream: true, starting_after: 5 }), rest)).toBeUndefined();
     expect(rest.map((e) => e.sequence_number)).toEqual([6, 7, 8, 9, 10, 11]);
     expect(server.requests.slice(1).map((r) => r.query['starting_after'])).toEqual(['5', '6']);
   });

@@ -21,11 +21,9 @@ async function events(stream: AsyncIterable<Event>): Promise<Event[]> {
   return into;
 }
 
-const idOf = responseIdOf;
 const last = (list: Event[]): number => list.at(-1)!.sequence_number;
 const textOf = (list: Event[]): string =>
   list.map((e) => (e.type === 'response.output_text.delta' ? e.delta : '')).join('');
-const comparable = comparableEvents;
 
 beforeAll(async () => {
   server = await startFaultServer();
@@ -65,11 +63,11 @@ describe('creating a background stream', () => {
 
   it('is deterministic: a replay is identical, another response differs only by id and time', async () => {
     const first = await events(await create());
-    const replay = await events(await resume(idOf(first)));
+    const replay = await events(await resume(responseIdOf(first)));
     expect(replay).toEqual(first);
     const other = await events(await create());
-    expect(idOf(other)).not.toBe(idOf(first));
-    expect(comparable(other)).toEqual(comparable(first));
+    expect(responseIdOf(other)).not.toBe(responseIdOf(first));
+    expect(comparableEvents(other)).toEqual(comparableEvents(first));
   });
 
   it('takes the chunk count of faults.stream()', async () => {
@@ -77,7 +75,7 @@ describe('creating a background stream', () => {
     const list = await events(await create());
     expect(textOf(list)).toBe('Hello world! more more');
     expect(last(list)).toBe(13);
-    expect((await client.responses.retrieve(idOf(list))).output_text).toBe('Hello world! more more');
+    expect((await client.responses.retrieve(responseIdOf(list))).output_text).toBe('Hello world! more more');
   });
 
   it('rejects store: false with a 400 on `store`, and accepts store left out (it defaults to true)', async () => {
@@ -107,11 +105,11 @@ describe('resuming', () => {
     const got: Event[] = [];
     expect(await drain(await create(), got)).toMatchObject({ message: 'terminated' });
     expect(got.map((e) => e.sequence_number)).toEqual([0, 1, 2, 3, 4, 5]);
-    const rest = await events(await resume(idOf(got), last(got)));
+    const rest = await events(await resume(responseIdOf(got), last(got)));
     expect(rest[0]?.sequence_number).toBe(6);
-    expect(comparable([...got, ...rest])).toEqual(comparable(full));
-    expect(await events(await resume(idOf(got)))).toEqual([...got, ...rest]);
-    expect(server.requestsTo(`/responses/${idOf(got)}`)[0]?.query).toEqual({ stream: 'true', starting_after: '5' });
+    expect(comparableEvents([...got, ...rest])).toEqual(comparableEvents(full));
+    expect(await events(await resume(responseIdOf(got)))).toEqual([...got, ...rest]);
+    expect(server.requestsTo(`/responses/${responseIdOf(got)}`)[0]?.query).toEqual({ stream: 'true', starting_after: '5' });
   });
 
   it('at every point of the stream: before the first content chunk, mid-text, at the terminal event', async () => {
@@ -122,8 +120,8 @@ describe('resuming', () => {
         got.push(event);
         if (event.sequence_number === cut) break; // the client leaves (aborts) here
       }
-      const rest = await events(await resume(idOf(got), last(got)));
-      expect(comparable([...got, ...rest])).toEqual(comparable(full));
+      const rest = await events(await resume(responseIdOf(got), last(got)));
+      expect(comparableEvents([...got, ...rest])).toEqual(comparableEvents(full));
     }
   });
 
@@ -135,7 +133,7 @@ describe('resuming', () => {
     await until(() => got.length === 7); // the preamble and 2 deltas, then silence
     controller.abort();
     expect(await done).toBeUndefined(); // an abort ends the SDK's iteration quietly
-    const rest = await events(await resume(idOf(got), last(got)));
+    const rest = await events(await resume(responseIdOf(got), last(got)));
     expect(rest.map((e) => e.sequence_number)).toEqual([7, 8, 9, 10, 11]);
     expect(textOf([...got, ...rest])).toBe('Hello world!');
   });
@@ -145,7 +143,7 @@ describe('resuming', () => {
     const got: Event[] = [];
     expect(await drain(await create(), got)).toMatchObject({ message: 'terminated' });
     expect(last(got)).toBe(4);
-    const id = idOf(got);
+    const id = responseIdOf(got);
     server.enqueueFor(`/responses/${id}`, faults.stream({ dropAfter: 1 }));
     const second: Event[] = [];
     expect(await drain(await resume(id, last(got)), second)).toMatchObject({ message: 'terminated' });
@@ -161,8 +159,8 @@ describe('resuming', () => {
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error).toMatchObject({ message: 'boom' });
     expect(last(got)).toBe(6);
-    const rest = await events(await resume(idOf(got), 6));
-    expect([...got, ...rest]).toEqual(await events(await resume(idOf(got))));
+    const rest = await events(await resume(responseIdOf(got), 6));
+    expect([...got, ...rest]).toEqual(await events(await resume(responseIdOf(got))));
   });
 
   it('cut between any two events: just before response.completed, the resume sends it alone', async () => {
@@ -170,11 +168,11 @@ describe('resuming', () => {
     const got: Event[] = [];
     expect(await drain(await create(), got)).toMatchObject({ message: 'terminated' });
     expect(got.at(-1)?.type).toBe('response.output_item.done');
-    expect((await events(await resume(idOf(got), last(got)))).map((e) => e.type)).toEqual(['response.completed']);
+    expect((await events(await resume(responseIdOf(got), last(got)))).map((e) => e.type)).toEqual(['response.completed']);
     server.enqueueFor(/^\/responses\/resp_/, faults.stream({ stallAfterEvents: 1 }));
     const controller = new AbortController();
     const one: Event[] = [];
-    const done = drain(await client.responses.retrieve(idOf(got), { stream: true, starting_after: 2 }, { signal: controller.signal }), one);
+    const done = drain(await client.responses.retrieve(responseIdOf(got), { stream: true, starting_after: 2 }, { signal: controller.signal }), one);
     await until(() => one.length === 1);
     controller.abort();
     expect(await done).toBeUndefined();
@@ -193,21 +191,21 @@ describe('resuming', () => {
   it('a 5xx on a resume leaves the response resumable', async () => {
     const got = await events(await create());
     server.enqueueFor(/^\/responses\/resp_/, faults.serverError(502));
-    expect(await caught(resume(idOf(got), 3))).toBeInstanceOf(OpenAI.InternalServerError);
-    expect((await events(await resume(idOf(got), 3))).map((e) => e.sequence_number)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(await caught(resume(responseIdOf(got), 3))).toBeInstanceOf(OpenAI.InternalServerError);
+    expect((await events(await resume(responseIdOf(got), 3))).map((e) => e.sequence_number)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
   it('starting after the last event: an empty stream; a bad starting_after: a 400', async () => {
     const got = await events(await create());
-    expect(await events(await resume(idOf(got), last(got)))).toEqual([]);
-    const response = await fetch(`${server.url}/responses/${idOf(got)}?stream=true&starting_after=x`, { headers: { authorization: 'Bearer k' } });
+    expect(await events(await resume(responseIdOf(got), last(got)))).toEqual([]);
+    const response = await fetch(`${server.url}/responses/${responseIdOf(got)}?stream=true&starting_after=x`, { headers: { authorization: 'Bearer k' } });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { param: 'starting_after', type: 'invalid_request_error' } });
   });
 
   it("through the SDK's responses.stream({ response_id, starting_after }) helper", async () => {
     const got = await events(await create());
-    const runner = client.responses.stream({ response_id: idOf(got), starting_after: 6 });
+    const runner = client.responses.stream({ response_id: responseIdOf(got), starting_after: 6 });
     const seen: number[] = [];
     for await (const event of runner) seen.push(event.sequence_number);
     expect(seen).toEqual([7, 8, 9, 10, 11]);
@@ -233,8 +231,8 @@ describe('server-side endings and cancel', () => {
     expect(list.map((e) => e.type).slice(-3)).toEqual(['response.output_text.delta', 'response.output_text.delta', 'response.failed']);
     const failed = list.at(-1) as OpenAI.Responses.ResponseFailedEvent;
     expect(failed.response).toMatchObject({ status: 'failed', error: { code: 'rate_limit_exceeded', message: 'slow down' } });
-    expect(await client.responses.retrieve(idOf(list))).toMatchObject({ status: 'failed', error: { code: 'rate_limit_exceeded' } });
-    expect(await events(await resume(idOf(list), 5))).toEqual(list.slice(6));
+    expect(await client.responses.retrieve(responseIdOf(list))).toMatchObject({ status: 'failed', error: { code: 'rate_limit_exceeded' } });
+    expect(await events(await resume(responseIdOf(list), 5))).toEqual(list.slice(6));
   });
 
   it('cancelled server-side: streams end after the chunks generated, with no terminal event', async () => {
@@ -242,8 +240,8 @@ describe('server-side endings and cancel', () => {
     const list = await events(await create());
     expect(list.map((e) => e.type).at(-1)).toBe('response.output_text.delta');
     expect(last(list)).toBe(5);
-    expect(await client.responses.retrieve(idOf(list))).toMatchObject({ status: 'cancelled', usage: null });
-    expect(await events(await resume(idOf(list), 2))).toEqual(list.slice(3));
+    expect(await client.responses.retrieve(responseIdOf(list))).toMatchObject({ status: 'cancelled', usage: null });
+    expect(await events(await resume(responseIdOf(list), 2))).toEqual(list.slice(3));
   });
 
   it('paused, then cancelled by the client: the open stream ends, later resumes end there too', async () => {
@@ -254,16 +252,16 @@ describe('server-side endings and cancel', () => {
     for await (const event of stream) {
       got.push(event);
       if (event.type === 'response.output_text.delta') {
-        expect(await client.responses.retrieve(idOf(got))).toMatchObject({ status: 'in_progress' });
-        cancelled = await client.responses.cancel(idOf(got)); // the stream then ends
+        expect(await client.responses.retrieve(responseIdOf(got))).toMatchObject({ status: 'in_progress' });
+        cancelled = await client.responses.cancel(responseIdOf(got)); // the stream then ends
       }
     }
-    expect(cancelled).toMatchObject({ id: idOf(got), status: 'cancelled' });
+    expect(cancelled).toMatchObject({ id: responseIdOf(got), status: 'cancelled' });
     expect(last(got)).toBe(5);
-    expect(await client.responses.retrieve(idOf(got))).toMatchObject({ status: 'cancelled' });
-    expect(await events(await resume(idOf(got)))).toEqual(got);
-    expect(await events(await resume(idOf(got), 5))).toEqual([]);
-    expect(await client.responses.cancel(idOf(got))).toEqual(cancelled); // idempotent
+    expect(await client.responses.retrieve(responseIdOf(got))).toMatchObject({ status: 'cancelled' });
+    expect(await events(await resume(responseIdOf(got)))).toEqual(got);
+    expect(await events(await resume(responseIdOf(got), 5))).toEqual([]);
+    expect(await client.responses.cancel(responseIdOf(got))).toEqual(cancelled); // idempotent
     await until(() => server.openRequests === 0);
   });
 
@@ -276,18 +274,18 @@ describe('server-side endings and cancel', () => {
       if (event.sequence_number === 6) controller.abort(); // the client leaves while generation waits
     }
     const resumed: Event[] = [];
-    const done = drain(await resume(idOf(got), 4), resumed);
+    const done = drain(await resume(responseIdOf(got), 4), resumed);
     await until(() => resumed.length === 2);
-    await client.responses.cancel(idOf(got));
+    await client.responses.cancel(responseIdOf(got));
     expect(await done).toBeUndefined();
     expect(resumed.map((e) => e.sequence_number)).toEqual([5, 6]);
   });
 
   it('cancelling a completed response is a 400', async () => {
     const list = await events(await create());
-    const error = await caught(client.responses.cancel(idOf(list)));
+    const error = await caught(client.responses.cancel(responseIdOf(list)));
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(await client.responses.retrieve(idOf(list))).toMatchObject({ status: 'completed' });
+    expect(await client.responses.retrieve(responseIdOf(list))).toMatchObject({ status: 'completed' });
   });
 });
 
@@ -300,14 +298,14 @@ describe('the fault fetch', () => {
       faultFetch.enqueue(faults.stream({ dropAfter: 2 }));
       const got: Event[] = [];
       expect(await drain(await create(undefined, c), got)).toMatchObject({ message: 'terminated' });
-      const rest = await events(await resume(idOf(got), last(got), c));
-      expect(comparable([...got, ...rest])).toEqual(comparable(full));
+      const rest = await events(await resume(responseIdOf(got), last(got), c));
+      expect(comparableEvents([...got, ...rest])).toEqual(comparableEvents(full));
 
       faultFetch.enqueue(faults.stream({ background: { outcome: 'paused' } }));
       const paused: Event[] = [];
       const done = drain(await create(undefined, c), paused);
       await until(() => paused.length === 5);
-      expect(await c.responses.cancel(idOf(paused))).toMatchObject({ status: 'cancelled' });
+      expect(await c.responses.cancel(responseIdOf(paused))).toMatchObject({ status: 'cancelled' });
       expect(await done).toBeUndefined();
       expect(faultFetch.openRequests).toBe(0);
       expect(await caught(c.responses.retrieve('resp_nope'))).toBeInstanceOf(OpenAI.NotFoundError);
