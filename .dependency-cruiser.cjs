@@ -11,7 +11,7 @@ const LAYERS = [
   { name: 'observation', folders: ['responses', 'events', 'stats'] }, // response bodies, events and logging, counters
   { name: 'shared', folders: ['shared'] }, // the shared-state backend and the link to it
   { name: 'policy kit', files: ['policies/[^/]+\\.ts'] }, // what the policies share (verdict, rolling counter)
-  { name: 'features', folders: ['policies/[^/]+', 'streams', 'cache', 'fallback', 'pool'] }, // each policy, stream guard, cache, fallback, pool routing
+  { name: 'features', folders: ['policies/[^/]+', 'streams', 'cache', 'fallback', 'pool', 'tiers'] }, // each policy, stream guard, cache, fallback, pool routing, service tiers
   { name: 'pipeline', folders: ['pipeline'] }, // composes the features into one call
   { name: 'client', folders: ['client'] }, // resilient(), its options and resolution, installs the pipeline
   { name: 'adapters', folders: ['redis', 'otel', 'testing', 'cli'], files: ['index\\.ts'] }, // entry points

@@ -19,6 +19,7 @@ export type {
   PolicyOptions,
   RetryBackoffContext,
   FallbackOptions,
+  FlexOptions,
   FallbackClient,
   FallbackRequest,
   FallbackValue,

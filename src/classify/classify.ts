@@ -86,7 +86,7 @@ function kindOfStatus(shape: ErrorShape): ErrorKind {
     case 422:
       return 'unprocessable';
     case 429:
-      return isQuota(shape) ? 'quota_exhausted' : 'rate_limited';
+      return isQuota(shape) ? 'quota_exhausted' : isResourceUnavailable(shape) ? 'resource_unavailable' : 'rate_limited';
     case 503:
     case 529:
       return 'overloaded';
@@ -100,6 +100,7 @@ function kindOfCode(shape: ErrorShape): ErrorKind | undefined {
   const code = shape.code ?? shape.type;
   if (code === 'rate_limit_exceeded') return 'rate_limited';
   if (code === 'insufficient_quota') return 'quota_exhausted';
+  if (code === 'resource_unavailable') return 'resource_unavailable';
   if (code === 'context_length_exceeded') return 'context_length_exceeded';
   if (code === 'server_error' || code === 'internal_error') return 'server_error';
   if (code === 'overloaded_error' || code === 'service_unavailable') return 'overloaded';
@@ -112,6 +113,16 @@ function isQuota(shape: ErrorShape): boolean {
     shape.type === 'insufficient_quota' ||
     /exceeded your current quota/i.test(shape.message)
   );
+}
+
+const RESOURCE_UNAVAILABLE_MESSAGE = /resource[_ ]unavailable/i;
+
+/**
+ * A 429 that says capacity for the request's tier is unavailable (OpenAI's flex processing: "429 Resource
+ * Unavailable", not charged), not that the caller went over a rate limit: read from its code or message.
+ */
+function isResourceUnavailable(shape: ErrorShape): boolean {
+  return shape.code === 'resource_unavailable' || shape.type === 'resource_unavailable' || RESOURCE_UNAVAILABLE_MESSAGE.test(shape.message);
 }
 
 function isContextLength(shape: ErrorShape): boolean {

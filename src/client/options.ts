@@ -12,6 +12,7 @@ import type { RetryOptions } from '../policies/retry/retry-options.js';
 import type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options.js';
 import type { StreamingOptions } from '../streams/streaming-options.js';
 import type { PoolOptions } from '../pool/pool-options.js';
+import type { FlexOptions } from '../tiers/flex-options.js';
 
 /** Options of {@link resilient}. Every field is optional; the defaults are documented on each. */
 export interface ResilienceOptions {
@@ -72,6 +73,13 @@ export interface ResilienceOptions {
    * @default `{ routing: 'balanced' }`
    */
   readonly pool?: PoolOptions | undefined;
+  /**
+   * OpenAI's cheaper flex processing for calls that can wait (opt-in): `true` sends `background` calls
+   * at `service_tier: 'flex'`, and sends a call again at once at its usual tier when flex has no capacity
+   * for it. See docs/traffic-classes.md.
+   * @default false
+   */
+  readonly flex?: boolean | FlexOptions | undefined;
   /** Fallback models, providers and a last-resort value. @default none */
   readonly fallback?: FallbackOptions | undefined;
   /**
@@ -103,3 +111,4 @@ export type { RetryBackoffContext, RetryBudgetOptions, RetryOptions } from '../p
 export type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options.js';
 export type { StreamingOptions } from '../streams/streaming-options.js';
 export type { PoolMember, PoolOptions, PoolRouting } from '../pool/pool-options.js';
+export type { FlexOptions } from '../tiers/flex-options.js';

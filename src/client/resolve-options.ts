@@ -13,9 +13,10 @@ import { resolveRateLimit } from '../policies/rate-limit/resolve-rate-limit-opti
 import { resolveRetry } from '../policies/retry/resolve-retry-options.js';
 import { resolveShared } from '../shared/resolve-shared-option.js';
 import { resolveStreaming } from '../streams/resolve-streaming-options.js';
+import { resolveFlex } from '../tiers/resolve-flex-options.js';
 import type { ResilienceOptions } from './options.js';
 
-const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock', 'pool'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'flex', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock', 'pool'] as const;
 
 /**
  * Validates `options` (throwing a `TypeError` that names the option) and fills in defaults: each feature
@@ -32,6 +33,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     bulkhead: resolveBulkhead(top.bulkhead),
     rateLimit: resolveRateLimit(top.rateLimit, retry.maxRetryAfter),
     fallback: resolveFallback(top.fallback),
+    flex: resolveFlex(top.flex),
     cache: resolveCache(top.cache),
     shared: resolveShared(top.shared),
     hedge: resolveHedge(top.hedge),

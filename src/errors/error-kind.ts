@@ -4,6 +4,7 @@
  */
 export type UpstreamErrorKind =
   | 'rate_limited'
+  | 'resource_unavailable'
   | 'quota_exhausted'
   | 'server_error'
   | 'overloaded'
@@ -40,6 +41,7 @@ export type RecoveryAction = 'retry' | 'fail';
 /** The default error-to-action table (README "Errors and what happens next"). */
 export const DEFAULT_ACTIONS: Readonly<Record<ErrorKind, RecoveryAction>> = Object.freeze({
   rate_limited: 'retry',
+  resource_unavailable: 'retry',
   quota_exhausted: 'fail',
   server_error: 'retry',
   overloaded: 'retry',

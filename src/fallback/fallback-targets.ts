@@ -10,12 +10,12 @@ export type FallbackTarget =
 /**
  * Kinds another model or provider can fix, once the primary's own recovery gave up: an outage of that
  * model (after retries), an open circuit, an exhausted quota or rate limit (another model or account has
- * its own), a model the endpoint does not know. Never a request that is wrong everywhere (`bad_request`,
+ * its own), a tier without capacity, a model the endpoint does not know. Never a request that is wrong everywhere (`bad_request`,
  * `unprocessable`), credentials (`authentication`, `permission_denied`), the caller's abort or the
  * deadline. `context_length_exceeded` goes only to the `contextWindow` models.
  */
 export const FALLBACK_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
-  'quota_exhausted', 'rate_limited', 'rate_limit_timeout', 'server_error', 'overloaded', 'timeout',
+  'quota_exhausted', 'rate_limited', 'resource_unavailable', 'rate_limit_timeout', 'server_error', 'overloaded', 'timeout',
   'connection', 'malformed_response', 'circuit_open', 'not_found',
 ]);
 

@@ -11,6 +11,7 @@ import type { CacheSettings } from '../cache/response-cache.js';
 import type { ResolvedFallback } from '../fallback/resolve-fallback-options.js';
 import type { ResolvedPolicies, ResolvedTimeout } from './resolve-pipeline-options.js';
 import type { StreamGuardSettings } from '../streams/stream-guard-hooks.js';
+import type { FlexSettings } from '../tiers/resolve-flex-options.js';
 
 /**
  * Options after defaults and validation: what the pipeline reads on every call. Each feature resolves its
@@ -22,6 +23,7 @@ export interface ResolvedOptions {
   readonly bulkhead: BulkheadSettings | undefined;
   readonly rateLimit: RateLimitSettings | undefined;
   readonly fallback: ResolvedFallback | undefined;
+  readonly flex: FlexSettings | undefined;
   readonly cache: CacheSettings | undefined;
   readonly shared: SharedBackend | undefined;
   readonly hedge: HedgeSettings | undefined;

@@ -16,6 +16,7 @@ import { otherMemberReady } from './pick-member.js';
 import type { PoolCall } from './pool-state.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
+import { flexBody, flexRefusal } from '../tiers/flex-tier.js';
 
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */
 const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'load_shed', 'rate_limit_timeout']);
@@ -92,6 +93,13 @@ export async function retryLoop(
   };
   budget?.recordCall();
   preflight(ctx, request, working);
+  // A call of a flex class goes at flex first; `atUsualTier` is its request as the caller made it.
+  const flex = ctx.options.flex;
+  const atUsualTier = working;
+  const atFlex = flex && flexBody(flex, request, ctx.trafficClass, working.body);
+  if (atFlex) working = { ...working, body: atFlex };
+  /** Attempts that went again at the usual tier after flex refused them: not the caller's retries. */
+  let tierChanges = 0;
 
   for (let attempt = 1; ; attempt++) {
     try {
@@ -115,6 +123,15 @@ export async function retryLoop(
         throw giveUp(ctx, request, attempt, lastError ?? error, reason);
       }
       lastError = error;
+      const refusal = working !== atUsualTier ? flexRefusal(classification, error) : undefined;
+      if (refusal && (refusal === 'unsupported' || flex!.whenUnavailable === 'default')) {
+        // Flex has no capacity for it now (not charged), or its model is not offered at flex: at once at the usual tier.
+        if (refusal === 'unsupported') flex!.refusing.set(model!, true);
+        working = atUsualTier;
+        tierChanges++;
+        announceRetry(attempt, 0, 'service_tier', classification.kind, classification.status, error);
+        continue;
+      }
       // In a pool, what one member refuses (its key, its quota, its deployment) another may serve: the
       // retry goes there at once, within the call's retries.
       if (pool && MEMBER_FAULTS.has(classification.kind) && attempt <= maxRetries && request.replayable && otherMemberReady(ctx, pool, { ...request, model: model! }, poolCall!)) {
@@ -129,7 +146,7 @@ export async function retryLoop(
         dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now(), true, hooks.waitForCircuit);
         continue;
       }
-      const decision = decideRetry(classification, { attempt, maxRetries, replayable: request.replayable, remaining, error, signal: call.signal, previousBackoff }, retry);
+      const decision = decideRetry(classification, { attempt: attempt - tierChanges, maxRetries, replayable: request.replayable, remaining, error, signal: call.signal, previousBackoff }, retry);
       if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
       // The call's own failures may have opened its circuit: its retry then waits for the circuit's probe.
       dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now() + decision.delay, true, hooks.waitForCircuit);

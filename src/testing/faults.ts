@@ -123,6 +123,13 @@ export const faults = {
       type: 'insufficient_quota',
       code: 'insufficient_quota',
     }, o),
+  /**
+   * 429 Resource Unavailable: flex processing (`service_tier: 'flex'`) has no capacity for the request
+   * now (OpenAI does not charge it). OpenAI documents the status and its name, not the body's fields: this
+   * one names it in the message only, with no rate-limit headers.
+   */
+  resourceUnavailable: (o?: ErrorOverrides): ErrorFault =>
+    errorFault(429, { message: 'Resource Unavailable: flex processing capacity is unavailable, please try again later.', type: 'invalid_request_error', code: null }, o),
   /** 5xx `server_error` (500, 502 or 504 messages; any status accepted). */
   serverError: (status = 500, o?: ErrorOverrides): ErrorFault =>
     errorFault(status, { message: SERVER_MESSAGES[status] ?? SERVER_MESSAGES[500]!, type: 'server_error', code: null }, o),

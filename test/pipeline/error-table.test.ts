@@ -17,6 +17,7 @@ interface Row {
 const rows: Row[] = [
   { name: '429 rate_limit_exceeded', fault: () => faults.rateLimited({ retryAfterMs: 250 }), kind: 'rate_limited', requests: 3, errorClass: OpenAI.RateLimitError, delays: [250, 250] },
   { name: '429 insufficient_quota', fault: () => faults.insufficientQuota(), kind: 'quota_exhausted', requests: 1, errorClass: OpenAI.RateLimitError },
+  { name: '429 Resource Unavailable', fault: () => faults.resourceUnavailable(), kind: 'resource_unavailable', requests: 3, errorClass: OpenAI.RateLimitError, delays: [500, 1000] },
   { name: '500', fault: () => faults.serverError(500), kind: 'server_error', requests: 3, errorClass: OpenAI.InternalServerError, delays: [500, 1000] },
   { name: '502', fault: () => faults.serverError(502), kind: 'server_error', requests: 3, errorClass: OpenAI.InternalServerError, delays: [500, 1000] },
   { name: '504', fault: () => faults.serverError(504), kind: 'server_error', requests: 3, errorClass: OpenAI.InternalServerError, delays: [500, 1000] },
