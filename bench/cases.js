@@ -3,6 +3,7 @@
 // bench/results/<name>.json, from which `document` renders its section of the page.
 import { cache } from './cache.js';
 import { chaos } from './chaos.js';
+import { classes } from './classes.js';
 import { construction } from './construction.js';
 import { drain } from './drain.js';
 import { hedge } from './hedge.js';
@@ -15,4 +16,4 @@ import { recovery } from './recovery.js';
 import { redis } from './redis.js';
 import { streamRecovery } from './stream-recovery.js';
 
-export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, redis, streamRecovery];
+export const CASES = [overhead, cache, chaos, drain, outage, recovery, pool, memory, construction, hedge, largeEvent, redis, streamRecovery, classes];

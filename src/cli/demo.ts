@@ -7,13 +7,13 @@
  */
 
 import OpenAI from 'openai';
-import { resilient, type CallStatsSnapshot, type ResilienceOptions, type ResilientClient } from '../index.js';
+import { resilient, TRAFFIC_CLASSES, type CallStatsSnapshot, type ResilienceOptions, type ResilientClient, type TrafficClass } from '../index.js';
 import type { Output } from './progress.js';
 import { formatErrors, formatTable, sideMetrics, toSource, type SideMetrics } from './report.js';
 import { troubleWindow, TROUBLES } from './scenario.js';
 import { runSide, type Timing } from './side.js';
 import { NO_COLORS } from './style.js';
-import { buildWorkload, CALLS_PER_SECOND } from './workload.js';
+import { BATCH, buildWorkload, CALLS_PER_SECOND } from './workload.js';
 
 /** What `resilient()` is given in the demo (besides the SDK client). */
 export const DEMO_OPTIONS = {
@@ -40,7 +40,11 @@ export interface DemoResult {
   /** The scripted incidents, in ms from the start of the run (`toMs: null`: until the end). */
   readonly script: ReadonlyArray<{ readonly label: string; readonly fromMs: number; readonly toMs: number | null }>;
   readonly bare: SideMetrics;
-  readonly resilient: SideMetrics & { readonly stats: CallStatsSnapshot };
+  readonly resilient: SideMetrics & {
+    readonly stats: CallStatsSnapshot;
+    /** Per traffic class (`ai.resilience.stats().classes`): streamed chat is interactive, the batch background. */
+    readonly classes: Readonly<Record<TrafficClass, CallStatsSnapshot>>;
+  };
   /** What resilient() did, as it happened (`  1.4s  circuit gpt-4.1 opened ...`). */
   readonly timeline: readonly string[];
 }
@@ -67,7 +71,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const { bold, dim } = out.style;
   say(`${bold('openai-resilient demo')}: the same ${calls.length} calls, first through the bare SDK, then through resilient()`);
   say(dim(`  loopback OpenAI: 30 requests/s, 8% random 500s, 15-60 ms per answer (seed ${seed}); no network, no API key`));
-  say(dim(`  workload: ~${CALLS_PER_SECOND} calls/s of chat, streamed chat and embeddings, with repeats a cache can answer`));
+  say(dim(`  workload: ~${CALLS_PER_SECOND} calls/s of chat, streamed chat and embeddings, with repeats a cache can answer;`));
+  say(dim(`    at ${((timing.windowMs * BATCH.at) / 1000).toFixed(1)}s a background batch of ${BATCH.calls} embeddings (resilient() sends streamed chat as interactive, the batch as background)`));
   say(dim('  scripted trouble:'));
   for (const s of script) {
     const until = s.toMs === null ? 'end' : `${(s.toMs / 1000).toFixed(1)}s`;
@@ -100,13 +105,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return ai;
     },
   });
-  const total = ai!.resilience.stats().total;
+  const { total, classes } = ai!.resilience.stats();
   const ours = {
     ...sideMetrics(oursRun.counters, oursRun.upstream, { retries: total.retries, latency: total.latency }),
     cacheHits: total.cache.hits,
     breakerTrips: trips,
     fallbacks: total.fallbacks,
     stats: total,
+    classes,
   };
 
   const result: DemoResult = { seconds, seed, script, bare, resilient: ours, timeline };
@@ -120,7 +126,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   say(dim(formatErrors('bare SDK   ', bare)));
   say(dim(formatErrors('resilient()', ours)));
   say(dim('  latency: time to the answer (for a stream, to its end); resilient() numbers from ai.resilience.stats()'));
+  say(dim(`  resilient() by traffic class: ${TRAFFIC_CLASSES.map((name) => classLine(name, classes[name])).join(' · ')}`));
   return result;
+}
+
+/** `interactive 61 calls, p95 140 ms` (or without latency when none answered). */
+function classLine(name: TrafficClass, stats: CallStatsSnapshot): string {
+  const latency = stats.latency.count > 0 ? `, p95 ${Math.round(stats.latency.p95)} ms` : '';
+  return `${name} ${stats.calls} calls${latency}`;
 }
 
 /** Reports what the resilient client does, as it happens: circuits, the first fallback of each kind, stalls. */

@@ -6,13 +6,19 @@
  */
 
 import type OpenAI from 'openai';
+import type { TrafficClass } from '../index.js';
 import { seededRandom } from '../testing/capacity.js';
 
-/** One call of the workload. `at` is its start, in ms from the beginning of the run. */
-export type Call =
-  | { readonly at: number; readonly kind: 'chat'; readonly model: string; readonly prompt: string; readonly temperature: number }
-  | { readonly at: number; readonly kind: 'stream'; readonly model: string; readonly prompt: string }
-  | { readonly at: number; readonly kind: 'embedding'; readonly input: string };
+/**
+ * One call of the workload. `at` is its start, in ms from the beginning of the run; `trafficClass` is how
+ * a resilient client sends it (`resilience.forClass()`): streamed chat is `interactive` (someone watches
+ * it), the batch of embeddings `background`, the rest `default`.
+ */
+export type Call = { readonly at: number; readonly trafficClass: TrafficClass } & (
+  | { readonly kind: 'chat'; readonly model: string; readonly prompt: string; readonly temperature: number }
+  | { readonly kind: 'stream'; readonly model: string; readonly prompt: string }
+  | { readonly kind: 'embedding'; readonly input: string }
+);
 
 /** Calls started per second, on average (Poisson arrivals): about 80% of the account's 30 requests/s. */
 export const CALLS_PER_SECOND = 24;
@@ -26,10 +32,15 @@ const FAQ = [
 ];
 const SNIPPETS = Array.from({ length: 12 }, (_, i) => `Knowledge base article ${i + 1}: how to configure feature ${String.fromCharCode(65 + i)}.`);
 
+/** The background batch: this many embeddings at once, at this share of the traffic window. */
+export const BATCH = Object.freeze({ calls: 25, at: 0.45 });
+
 /**
  * The calls of a run of `windowMs`, the same for every client given the same seed:
  * 28% chat on gpt-4.1, 14% streamed chat on gpt-4.1, 15% summaries on gpt-4o, 13% FAQ answers on
- * gpt-4.1-mini at temperature 0 (5 distinct questions) and 30% embeddings (12 distinct articles).
+ * gpt-4.1-mini at temperature 0 (5 distinct questions) and 30% embeddings (12 distinct articles); and at
+ * 45% of the window, a background batch of 25 embeddings at once (a re-index), more than the capacity
+ * the rest of the traffic leaves for a few seconds.
  */
 export function buildWorkload(seed: number, windowMs: number): Call[] {
   const random = seededRandom(seed ^ 0x2545f491);
@@ -38,14 +49,18 @@ export function buildWorkload(seed: number, windowMs: number): Call[] {
   let at = 0;
   for (let n = 1; ; n++) {
     at += (-Math.log(1 - random()) / CALLS_PER_SECOND) * 1000;
-    if (at >= windowMs) return calls;
+    if (at >= windowMs) break;
     const r = random();
-    if (r < 0.28) calls.push({ at, kind: 'chat', model: 'gpt-4.1', prompt: `Draft a reply to support ticket #${1000 + n}.`, temperature: 0.7 });
-    else if (r < 0.42) calls.push({ at, kind: 'stream', model: 'gpt-4.1', prompt: `Write a status update for incident #${n}.` });
-    else if (r < 0.57) calls.push({ at, kind: 'chat', model: 'gpt-4o', prompt: `Summarize meeting notes #${n}.`, temperature: 0.3 });
-    else if (r < 0.7) calls.push({ at, kind: 'chat', model: 'gpt-4.1-mini', prompt: pick(FAQ), temperature: 0 });
-    else calls.push({ at, kind: 'embedding', input: pick(SNIPPETS) });
+    const trafficClass = 'default';
+    if (r < 0.28) calls.push({ at, trafficClass, kind: 'chat', model: 'gpt-4.1', prompt: `Draft a reply to support ticket #${1000 + n}.`, temperature: 0.7 });
+    else if (r < 0.42) calls.push({ at, trafficClass: 'interactive', kind: 'stream', model: 'gpt-4.1', prompt: `Write a status update for incident #${n}.` });
+    else if (r < 0.57) calls.push({ at, trafficClass, kind: 'chat', model: 'gpt-4o', prompt: `Summarize meeting notes #${n}.`, temperature: 0.3 });
+    else if (r < 0.7) calls.push({ at, trafficClass, kind: 'chat', model: 'gpt-4.1-mini', prompt: pick(FAQ), temperature: 0 });
+    else calls.push({ at, trafficClass, kind: 'embedding', input: pick(SNIPPETS) });
   }
+  const batchAt = windowMs * BATCH.at;
+  const batch = Array.from({ length: BATCH.calls }, (_, i): Call => ({ at: batchAt, trafficClass: 'background', kind: 'embedding', input: `Re-index document ${i + 1}.` }));
+  return [...calls.filter((call) => call.at < batchAt), ...batch, ...calls.filter((call) => call.at >= batchAt)];
 }
 
 /** A stream that ended without its last chunk (the one with a `finish_reason`). */
@@ -61,6 +76,9 @@ export class IncompleteStreamError extends Error {
  * has arrived (for a stream: its end), the moment `resilience.stats()` measures latency to.
  */
 export async function perform(client: OpenAI, call: Call, signal: AbortSignal, onResponse: () => void): Promise<void> {
+  // A resilient client sends the call in its class; the bare SDK has no classes.
+  const resilience = (client as { resilience?: { forClass(name: TrafficClass): OpenAI } }).resilience;
+  if (resilience && call.trafficClass !== 'default') client = resilience.forClass(call.trafficClass);
   switch (call.kind) {
     case 'chat': {
       const messages = [{ role: 'user' as const, content: call.prompt }];
