@@ -47,6 +47,21 @@ export function takeTrafficClass(headers: unknown): DeclaredClass {
   return { trafficClass: undefined, headers };
 }
 
+/**
+ * `headers` (as {@link takeTrafficClass} accepts them, or `undefined`) declaring `trafficClass`: how a call's
+ * class goes with it to another resilient client (a fallback client), whose pipeline reads and removes it.
+ * The given headers are not modified.
+ */
+export function withTrafficClass(headers: unknown, trafficClass: TrafficClass): unknown {
+  if (headers instanceof Headers) {
+    const copy = new Headers(headers);
+    copy.set(TRAFFIC_CLASS_HEADER, trafficClass);
+    return copy;
+  }
+  if (Array.isArray(headers)) return [...headers, [TRAFFIC_CLASS_HEADER, trafficClass]];
+  return { ...(isPlainObject(headers) ? headers : {}), [TRAFFIC_CLASS_HEADER]: trafficClass };
+}
+
 function isClassHeader(name: unknown): boolean {
   return typeof name === 'string' && name.toLowerCase() === TRAFFIC_CLASS_HEADER;
 }

@@ -9,6 +9,8 @@ import { fallsBackWhenOpen, withFallbacks, type FallbackResult } from '../fallba
 import { AbortScope, type Abortable } from '../core/abort-scope.js';
 import { systemClock } from '../core/clock.js';
 import { requestLimits } from '../core/request-options.js';
+import { withTrafficClass } from '../core/traffic-class-header.js';
+import type { TrafficClass } from '../core/traffic-class.js';
 import { CallEnd } from './call-end.js';
 import { underCallPolicy } from './call-policy.js';
 import type { PipelineContext } from './pipeline-context.js';
@@ -108,7 +110,7 @@ export async function runCall(
         return retryLoop(ctx, { ...request, model }, { ...options, body }, call, send, { ...hooks, waitForCircuit: last });
       },
       client: async (target) => {
-        const props = await sendToClient(target, options, call.signal);
+        const props = await sendToClient(target, options, call.signal, ctx.trafficClass);
         if (!request.stream) return props;
         streaming = true;
         ending.streamStarted();
@@ -138,18 +140,24 @@ function primaryAnswer(props: ResponseProps): FallbackResult {
   return { props, fellBack: false };
 }
 
-/** Sends the request through a fallback client's own pipeline (its policies, its breaker and limits). */
+/**
+ * Sends the request through a fallback client's own pipeline (its policies, its breaker and limits). The
+ * call's traffic class goes with it (the class header, which that pipeline reads and removes), unless it
+ * is `default`: the fallback client's own class (a `forClass()` view's) then holds.
+ */
 function sendToClient(
   target: Extract<FallbackTarget, { kind: 'client' }>,
   options: SdkRequestOptions,
   signal: AbortSignal,
+  trafficClass: TrafficClass,
 ): Promise<ResponseProps> {
   const client = target.client.client as SdkClientInternals;
   const body =
     target.model !== undefined && typeof options.body === 'object' && options.body !== null
       ? { ...(options.body as Record<string, unknown>), model: target.model }
       : options.body;
-  return client.makeRequest({ ...options, body, signal }, null, undefined);
+  const headers = trafficClass === 'default' ? options.headers : withTrafficClass(options.headers, trafficClass);
+  return client.makeRequest({ ...options, body, signal, headers }, null, undefined);
 }
 
 const ATTEMPT_FIELDS = ['signal', 'timeout', 'maxRetries', 'headers'] as const;

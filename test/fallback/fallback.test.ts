@@ -5,6 +5,7 @@ import {
   DeadlineExceededError,
   fallbackFailuresOf,
   resilient,
+  TRAFFIC_CLASS_HEADER,
   type FallbackEvent,
   type ResilienceOptions,
 } from '../../src/index.js';
@@ -173,6 +174,29 @@ describe('fallback to other clients', () => {
     const error = await call;
     expect(error).toBeInstanceOf(DeadlineExceededError);
     await until(() => second.openRequests === 0);
+  });
+});
+
+describe('fallback clients and traffic classes', () => {
+  it("a fallback client's call keeps the class of the call that fell back (its header or its view), and never sends it", async () => {
+    const second = await startFaultServer();
+    others.push(second);
+    const fallbackClient = resilient(new OpenAI({ apiKey: 'k', baseURL: second.url }), { retry: false });
+    const fallbackClasses: string[] = [];
+    fallbackClient.resilience.on('callStart', (event) => fallbackClasses.push(event.trafficClass));
+    const { server, clock, ai } = await withFallback({ clients: [fallbackClient.resilience.forClass('background')] }, { retry: { maxRetries: 0 } });
+    server.enqueue(faults.serverError(500), faults.serverError(500), faults.serverError(500), faults.serverError(500));
+    await drive(clock, ai.chat.completions.create(primary, { headers: { [TRAFFIC_CLASS_HEADER]: 'interactive', 'x-kept': 'yes' } }));
+    await drive(clock, ai.resilience.forClass('interactive').chat.completions.create(primary));
+    await drive(clock, ai.chat.completions.create(primary, { headers: new Headers({ [TRAFFIC_CLASS_HEADER]: 'interactive' }) }));
+    // A call of the default class leaves the fallback view's own class (here `background`) in force.
+    await drive(clock, ai.chat.completions.create(primary));
+    expect(fallbackClasses).toEqual(['interactive', 'interactive', 'interactive', 'background']);
+    expect(second.requests).toHaveLength(4);
+    for (const request of [...server.requests, ...second.requests]) {
+      expect(Object.keys(request.headers).filter((name) => name.includes('resilient'))).toEqual([]);
+    }
+    expect(second.requests[0]!.headers['x-kept']).toBe('yes');
   });
 });
 
