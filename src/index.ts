@@ -57,7 +57,7 @@ export { DeadlineExceededError } from './errors/deadline-exceeded-error.js';
 export { MalformedResponseError } from './errors/malformed-response-error.js';
 export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-errors.js';
-export { LoadShedError } from './errors/load-shed-error.js';
+export { LoadShedError, type LoadShedQueue } from './errors/load-shed-error.js';
 export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
 export { ResponseCancelledError, StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';

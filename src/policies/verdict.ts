@@ -9,6 +9,8 @@ import type { Clock } from '../core/clock.js';
 export class Verdict {
   readonly #done: Promise<void>;
   #resolve!: () => void;
+  /** Per class rank, what the waiters of that class await (made when one waits): given highest class first. */
+  #ranked: { promise: Promise<void>; resolve: () => void }[] | undefined;
   #finished = false;
 
   constructor() {
@@ -21,6 +23,8 @@ export class Verdict {
 
   finish(): void {
     this.#finished = true;
+    // Waiters resume in the order their promises resolve: the highest class first, then the others.
+    if (this.#ranked) for (const ranked of this.#ranked) ranked?.resolve();
     this.#resolve();
   }
 
@@ -28,16 +32,19 @@ export class Verdict {
    * Waits for the verdict, at most `ms` when given; true when it came. Rejects with the abort reason when
    * `signal` aborts first. A verdict that arrived in time but was not read yet (a busy event loop runs the
    * due timer before the socket's data) still counts: before saying no, the wait lets pending I/O run once.
+   * With `rank` (a traffic class's `classRank`), the waiters resume by class when the verdict comes, the
+   * highest first (in arrival order within a class), and before those that gave none.
    */
-  async wait(clock: Clock, signal: AbortSignal, ms: number | undefined): Promise<boolean> {
+  async wait(clock: Clock, signal: AbortSignal, ms: number | undefined, rank?: number): Promise<boolean> {
     if (!this.#finished) {
+      const done = rank === undefined ? this.#done : this.#rankedDone(rank);
       const scope = new AbortScope(clock, [signal]);
       const limit = new Promise<void>((resolve, reject) => {
         if (ms === undefined) scope.signal.addEventListener('abort', () => reject(scope.reason as Error), { once: true });
         else sleep(clock, Math.max(0, ms), scope.signal).then(resolve, reject);
       });
       try {
-        await Promise.race([this.#done, limit]);
+        await Promise.race([done, limit]);
       } catch (error) {
         if (!signal.aborted) throw error;
       } finally {
@@ -48,6 +55,17 @@ export class Verdict {
     if (signal.aborted) throw signal.reason;
     if (!this.#finished) await ioTurn();
     return this.#finished;
+  }
+
+  #rankedDone(rank: number): Promise<void> {
+    const ranked = (this.#ranked ??= []);
+    let entry = ranked[rank];
+    if (!entry) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      ranked[rank] = entry = { promise, resolve };
+    }
+    return entry.promise;
   }
 }
 

@@ -54,7 +54,7 @@ export async function reserveInBuckets(request: BucketRequest, context: WaitCont
 
 /** Waits in the model's line until the buckets cover `places`; gives them back on refusal or abort. */
 async function waitForTurn(request: BucketRequest, reservation: Reservation, places: Places, spot: Spot<LineItem>, context: WaitContext): Promise<void> {
-  const { state, tenant, call, deadlineAt } = request;
+  const { state, tenant, rank, call, deadlineAt } = request;
   const { clock } = context;
   const { requests, tokens } = places;
   requests?.bucket.waiting(requests.ticket);
@@ -94,7 +94,7 @@ async function waitForTurn(request: BucketRequest, reservation: Reservation, pla
   if (spot.before && !missesDeadline()) for (const passed of spot.jumped) passed.item.recheck();
   let served = false;
   try {
-    await waitForCapacity(state, { model: reservation.model, tenant, waits, soonest, call, deadlineAt, giveBack, wakeups }, context);
+    await waitForCapacity(state, { model: reservation.model, tenant, rank, waits, soonest, call, deadlineAt, giveBack, wakeups }, context);
     served = true;
   } finally {
     state.line.leave(entry, served);

@@ -3,6 +3,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { Abortable } from '../../core/abort-scope.js';
 import type { Clock } from '../../core/clock.js';
 import type { WakeList } from './wake-list.js';
+import type { Seat, WaitingSeats } from './waiting-seats.js';
 
 /** What a call may wait for before it is sent: a pause after a 429, or one of the buckets. */
 export type WaitReason = 'paused' | 'requests' | 'tokens' | 'tenant';
@@ -12,8 +13,8 @@ export type Waits = Partial<Record<WaitReason, number>>;
 
 /** The part of a model's rate-limit state its waiting callers read and count themselves in. */
 export interface ModelQueue {
-  /** Calls waiting now (bounded by `maxQueued`). */
-  waiting: number;
+  /** Calls waiting now, with their classes (bounded by `maxQueued`; lower classes give way first). */
+  readonly seats: WaitingSeats;
   /** Until when a 429 paused the model (epoch ms on the limiter's clock). */
   readonly pausedUntil: number;
 }
@@ -22,6 +23,8 @@ export interface ModelQueue {
 export interface CapacityWait {
   readonly model: string;
   readonly tenant: string | undefined;
+  /** Its traffic class's rank (`classRank`): at a full queue, a lower class gives way to it. @default 1 (`default`) */
+  readonly rank?: number | undefined;
   /**
    * How long each limit holds the call from now; it waits for the longest. Asked again whenever the call
    * wakes up (its time came, or capacity came early), so a pause, a new limit or finer pacing set meanwhile
@@ -75,9 +78,10 @@ export function fixedWaits(clock: Clock, waits: Waits): () => Waits {
 
 /**
  * Returns once no limit holds the call any more (true when it had to wait), announcing the wait with a
- * `rateLimitWait` event. Refuses at once with `RateLimitTimeoutError` when `maxQueued` calls are waiting
- * already or the wait would pass the deadline (also when a later look says it would); on refusal or
- * abort, gives the reservation back and rejects.
+ * `rateLimitWait` event. When `maxQueued` calls are waiting already, the newest waiter of the lowest class
+ * below the call's gives way (`LoadShedError`) and the call takes its seat; with none, the call is refused
+ * at once with `RateLimitTimeoutError`, as when the wait would pass the deadline (also when a later look
+ * says it would). On refusal, shedding or abort, gives the reservation back and rejects.
  */
 export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, context: WaitContext): Promise<boolean> {
   const { clock, events, maxQueued } = context;
@@ -91,7 +95,8 @@ export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, con
   let remaining = longest(waits);
   if (remaining === 0) return false;
 
-  if (queue.waiting >= maxQueued) {
+  const rank = wait.rank ?? 1;
+  if (queue.seats.size >= maxQueued && !queue.seats.shedFor(rank)) {
     giveBack();
     throw new RateLimitTimeoutError(model, undefined);
   }
@@ -104,36 +109,39 @@ export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, con
   // During a pause its end is what the call waits for, even when the (held) buckets add to it.
   const reason = waits.paused ? 'paused' : (Object.keys(waits) as Array<keyof Waits>).find((key) => waits[key] === remaining)!;
   events.emit('rateLimitWait', { model, tenant: wait.tenant, delay: remaining, reason });
-  queue.waiting++;
+  const seat = queue.seats.take(rank);
   try {
     while (remaining > 0) {
+      if (seat.shed) throw seat.shed;
       const now = clock.now();
       const atLeastNow = soonest();
       if (deadlineAt !== undefined && now + atLeastNow >= deadlineAt) throw new RateLimitTimeoutError(model, atLeastNow);
       // Capacity may come early: sleep no further than the deadline, and look again then. A notification
       // that came while the call looked is not lost: it looks again at once.
       if (!looksAsync || wakeups.list.notices === seen) {
-        await nap(clock, deadlineAt === undefined ? remaining : Math.min(remaining, deadlineAt - now), wait);
+        await nap(clock, deadlineAt === undefined ? remaining : Math.min(remaining, deadlineAt - now), wait, seat);
       }
       seen = wakeups?.list.notices;
       waits = await wait.waits();
       remaining = longest(waits);
     }
+    // Shed while it looked (a shared reservation asks asynchronously): its seat is gone.
+    if (seat.shed) throw seat.shed;
   } catch (error) {
     giveBack();
     throw error;
   } finally {
-    queue.waiting--;
+    queue.seats.leave(seat);
   }
   return true;
 }
 
 /**
  * Sleeps `ms`, or less when its wake list wakes it or shortens its sleep; rejects when the call is
- * aborted. Woken by its own time, it first lets the list shorten the next sleeper's wait (which may have
- * been computed before capacity came early).
+ * aborted or its seat is given to a higher class (`seat.interrupt`). Woken by its own time, it first lets
+ * the list shorten the next sleeper's wait (which may have been computed before capacity came early).
  */
-function nap(clock: Clock, ms: number, wait: CapacityWait): Promise<void> {
+function nap(clock: Clock, ms: number, wait: CapacityWait, seat: Seat): Promise<void> {
   const { signal } = wait.call;
   const { wakeups } = wait;
   return new Promise((resolve, reject) => {
@@ -146,11 +154,16 @@ function nap(clock: Clock, ms: number, wait: CapacityWait): Promise<void> {
     const end = () => {
       clock.clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
+      seat.interrupt = undefined;
       leave();
     };
     const onAbort = () => {
       end();
       reject(signal.reason);
+    };
+    seat.interrupt = (error) => {
+      end();
+      reject(error);
     };
     const onTime = () => {
       end();

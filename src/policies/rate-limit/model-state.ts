@@ -4,6 +4,7 @@ import { ClassLine } from './class-line.js';
 import { LimitBucket, type BucketAnswer, type Pacing, type Ticket } from './limit-bucket.js';
 import type { ProbedModel } from './probe-turn.js';
 import { WakeList } from './wake-list.js';
+import { WaitingSeats } from './waiting-seats.js';
 
 /** Fixed limits for one model. */
 export interface ModelLimits {
@@ -75,7 +76,7 @@ const KINDS = ['requests', 'tokens'] as const;
  * class rank, how many calls in a row may go ahead of that class (see `jumpsAllowed`).
  */
 export function newModelState(configured: ModelLimits, now: number, allowed: (rank: number) => number = () => Number.POSITIVE_INFINITY): ModelState {
-  const state: ModelState = { pausedUntil: 0, waiting: 0, remaining: {}, wakeups: new WakeList(), line: new ClassLine(allowed) };
+  const state: ModelState = { pausedUntil: 0, seats: new WaitingSeats(), remaining: {}, wakeups: new WakeList(), line: new ClassLine(allowed) };
   if (configured.requestsPerMinute !== undefined) state.requests = new LimitBucket('requests', configured.requestsPerMinute, now);
   if (configured.tokensPerMinute !== undefined) state.tokens = new LimitBucket('tokens', configured.tokensPerMinute, now);
   return state;

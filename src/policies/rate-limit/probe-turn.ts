@@ -15,6 +15,8 @@ export interface ProbeTurn {
   readonly tenant: string | undefined;
   readonly call: Abortable;
   readonly deadlineAt: number | undefined;
+  /** Its traffic class's rank (`classRank`): higher classes go first. @default 1 (`default`) */
+  readonly rank?: number | undefined;
   /** Why the model's calls go one at a time now; `undefined` once they no longer do. */
   readonly needed: () => ProbeReason | undefined;
 }
@@ -41,10 +43,10 @@ export async function probeTurn(model: ProbedModel, turn: ProbeTurn, context: Wa
     if (reason === undefined) return undefined;
     const now = clock.now();
     if (model.pausedUntil > now) {
-      const { model: name, tenant, call, deadlineAt } = turn;
+      const { model: name, tenant, call, deadlineAt, rank } = turn;
       // A pause extended meanwhile (another 429) is followed.
       const waits = () => ({ paused: Math.max(0, model.pausedUntil - clock.now()) });
-      await waitForCapacity(model, { model: name, tenant, call, deadlineAt, waits, giveBack: noop }, context);
+      await waitForCapacity(model, { model: name, tenant, rank, call, deadlineAt, waits, giveBack: noop }, context);
       continue;
     }
     const current = model.probe;
@@ -55,20 +57,34 @@ export async function probeTurn(model: ProbedModel, turn: ProbeTurn, context: Wa
   }
 }
 
-/** Waits, counted among the model's waiting calls, for `probe`'s verdict; true when it came. */
+/**
+ * Waits, counted among the model's waiting calls, for `probe`'s verdict; true when it came. At a full
+ * queue a lower-class waiter gives way to it (see `WaitingSeats`), or it is refused. When the verdict
+ * comes, the waiters go on highest class first (see `Verdict.wait`).
+ */
 async function waitForVerdict(model: ProbedModel, probe: ModelProbe, turn: ProbeTurn, context: WaitContext): Promise<boolean> {
   const { clock, maxQueued } = context;
   const now = clock.now();
-  if (model.waiting >= maxQueued) throw new RateLimitTimeoutError(turn.model, undefined);
+  const rank = turn.rank ?? 1;
+  if (model.seats.size >= maxQueued && !model.seats.shedFor(rank)) throw new RateLimitTimeoutError(turn.model, undefined);
   const patience = probe.reason === 'learning' ? PROBE_WAIT : Number.POSITIVE_INFINITY;
   const bound = turn.deadlineAt === undefined ? patience : Math.min(patience, turn.deadlineAt - now);
   const limit = Number.isFinite(bound) ? bound : undefined;
-  model.waiting++;
+  const seat = model.seats.take(rank);
+  // The wait ends on the call's abort, or when its seat goes to a higher class.
+  const { signal } = turn.call;
+  const stop = new AbortController();
+  const forward = () => stop.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  seat.interrupt = (error) => stop.abort(error);
   let verdict: boolean;
   try {
-    verdict = await probe.wait(clock, turn.call.signal, limit);
+    verdict = await probe.wait(clock, stop.signal, limit, rank);
   } finally {
-    model.waiting--;
+    seat.interrupt = undefined;
+    signal.removeEventListener('abort', forward);
+    model.seats.leave(seat);
   }
   if (!verdict && probe.reason === 'pause' && turn.deadlineAt !== undefined && clock.now() >= turn.deadlineAt) {
     throw new RateLimitTimeoutError(turn.model, clock.now() - now);

@@ -122,9 +122,9 @@ export class RateLimiter {
     if (!this.#shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, { tenant, rank }, call, deadlineAt);
     const tokens = estimate();
     // The tenant's share first: a tenant over it reserves no shared capacity before its turn.
-    const tenantBucket = await this.#admitTenant(model, state, tenant, call, deadlineAt);
+    const tenantBucket = await this.#admitTenant(model, state, { tenant, rank }, call, deadlineAt);
     const cancel = (reservation: Reservation) => this.cancel(reservation);
-    const request = { model, state, sharedKey, tokens, configured: this.#configured(model), tenantBucket, tenant, call, deadlineAt, cancel };
+    const request = { model, state, sharedKey, tokens, configured: this.#configured(model), tenantBucket, tenant, rank, call, deadlineAt, cancel };
     const reservation = await this.#shared.acquire(request);
     // The shared state did not answer: this process's buckets, with the estimate and the tenant's share already taken.
     return reservation ?? this.#acquireLocal(model, state, () => tokens, { tenant, rank }, call, deadlineAt, { tenantBucket });
@@ -159,11 +159,11 @@ export class RateLimiter {
     admitted: { tenantBucket: TokenBucket | undefined } | undefined,
   ): Promise<Reservation> {
     // While the model's calls go one at a time (limits unknown, or a pause cut short), this call waits for its turn.
-    const turn = { model, tenant, call, deadlineAt, needed: () => this.#probeNeeded(state) };
+    const turn = { model, tenant, rank, call, deadlineAt, needed: () => this.#probeNeeded(state) };
     const probe = await probeTurn(state, turn, this.#waiting);
     let tenantBucket: TokenBucket | undefined;
     try {
-      tenantBucket = admitted ? admitted.tenantBucket : await this.#admitTenant(model, state, tenant, call, deadlineAt);
+      tenantBucket = admitted ? admitted.tenantBucket : await this.#admitTenant(model, state, { tenant, rank }, call, deadlineAt);
     } catch (error) {
       if (probe) this.#endProbe(state, probe);
       throw error;
@@ -184,7 +184,7 @@ export class RateLimiter {
   async #admitTenant(
     model: string,
     state: ModelState,
-    tenant: string | undefined,
+    { tenant, rank }: Caller,
     call: Abortable,
     deadlineAt: number | undefined,
   ): Promise<TokenBucket | undefined> {
@@ -192,7 +192,7 @@ export class RateLimiter {
     if (!tenantBucket) return undefined;
     const waits = fixedWaits(this.clock, { tenant: tenantBucket.reserve(1, this.clock.now()) });
     const giveBack = () => tenantBucket.refund(1, this.clock.now());
-    await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack }, this.#waiting);
+    await waitForCapacity(state, { model, tenant, rank, waits, call, deadlineAt, giveBack }, this.#waiting);
     return tenantBucket;
   }
 

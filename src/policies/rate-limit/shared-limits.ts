@@ -16,6 +16,8 @@ export interface SharedRequest {
   readonly configured: ModelLimits;
   readonly tenantBucket: TokenBucket | undefined;
   readonly tenant: string | undefined;
+  /** Its traffic class's rank (`classRank`). */
+  readonly rank: number;
   readonly call: Abortable;
   readonly deadlineAt: number | undefined;
   /** Gives back a reservation that will not be sent (the limiter's `cancel`). */
@@ -41,7 +43,7 @@ export class SharedLimits {
    * (another call's), asks again after the wait it gives.
    */
   async acquire(request: SharedRequest): Promise<Reservation | undefined> {
-    const { model, state, sharedKey, tokens, configured, tenantBucket, tenant, call, deadlineAt } = request;
+    const { model, state, sharedKey, tokens, configured, tenantBucket, tenant, rank, call, deadlineAt } = request;
     for (;;) {
       // What this process hears of capacity while the reservation is on its way must not be lost on it.
       const seen = state.wakeups.notices;
@@ -51,7 +53,7 @@ export class SharedLimits {
       // Nothing was taken: a cut-short pause is still on, or another call is its probe. Ask again after the wait.
       const giveBack = () => tenantBucket?.refund(1, this.clock.now());
       const waits = fixedWaits(this.clock, { paused: Math.max(1, answer.wait) });
-      await waitForCapacity(state, { model, tenant, waits, call, deadlineAt, giveBack }, this.waiting);
+      await waitForCapacity(state, { model, tenant, rank, waits, call, deadlineAt, giveBack }, this.waiting);
     }
   }
 
@@ -62,7 +64,7 @@ export class SharedLimits {
    * lets the next shared waiter of this process look too.
    */
   async #wait(request: SharedRequest, answer: SharedRateAnswer, seen: number): Promise<Reservation> {
-    const { model, state, sharedKey, configured, tenantBucket, tenant, call, deadlineAt } = request;
+    const { model, state, sharedKey, configured, tenantBucket, tenant, rank, call, deadlineAt } = request;
     const { places } = answer;
     const reservation: Reservation = {
       model, tokens: answer.tokensLimited ? request.tokens : 0, tenantBucket, probe: answer.probe === true, sharedKey, sharedPlaces: places,
@@ -89,7 +91,7 @@ export class SharedLimits {
     const giveBack = () => request.cancel(reservation);
     // (Only a backend that is asked again can let capacity come before the wait it gave.)
     const soonest = asks ? () => Math.max(0, soonestAt - this.clock.now(), state.pausedUntil - this.clock.now()) : undefined;
-    const waited = await waitForCapacity(state, { model, tenant, waits, soonest, call, deadlineAt, giveBack, wakeups }, this.waiting);
+    const waited = await waitForCapacity(state, { model, tenant, rank, waits, soonest, call, deadlineAt, giveBack, wakeups }, this.waiting);
     reservation.admitted = true;
     if (waited && wakeups) state.wakeups.notify();
     return reservation;

@@ -4,6 +4,7 @@ import { EventBus } from '../../../src/events/event-bus.js';
 import { abortableOf } from '../../../src/core/abort-scope.js';
 import { fixedWaits, waitForCapacity, type CapacityWait, type Waits } from '../../../src/policies/rate-limit/capacity-wait.js';
 import { WakeList } from '../../../src/policies/rate-limit/wake-list.js';
+import { WaitingSeats } from '../../../src/policies/rate-limit/waiting-seats.js';
 import { FakeClock } from '../../../src/testing/fake-clock.js';
 
 function setUp(maxQueued = 10) {
@@ -11,7 +12,7 @@ function setUp(maxQueued = 10) {
   const events = new EventBus();
   const announced: RateLimitWaitEvent[] = [];
   events.on('rateLimitWait', (event) => announced.push(event));
-  const queue = { waiting: 0, pausedUntil: 0 };
+  const queue = { seats: new WaitingSeats(), pausedUntil: 0 };
   let givenBack = 0;
   const wait = (waits: CapacityWait['waits'], extra: Partial<CapacityWait> = {}): Promise<boolean> =>
     waitForCapacity(
@@ -28,13 +29,13 @@ describe('waitForCapacity', () => {
     let done = false;
     const waiting = wait(fixedWaits(clock, { requests: 100, tokens: 300 })).then(() => (done = true));
     await clock.until((timers) => timers.length === 1);
-    expect(queue.waiting).toBe(1);
+    expect(queue.seats.size).toBe(1);
     expect(announced).toMatchObject([{ model: 'm', delay: 300, reason: 'tokens' }]);
     await clock.advance(299);
     expect(done).toBe(false);
     await clock.advance(1);
     await waiting;
-    expect(queue.waiting).toBe(0);
+    expect(queue.seats.size).toBe(0);
   });
 
   it('asks its waits again when it wakes, and follows what changed meanwhile (a pause set while it waited)', async () => {
@@ -102,12 +103,12 @@ describe('waitForCapacity', () => {
 
   it('refuses at once, giving the reservation back, when the queue is full or the deadline too near', async () => {
     const { clock, queue, wait, givenBack } = setUp(1);
-    queue.waiting = 1;
+    const seat = queue.seats.take(1);
     await expect(wait(fixedWaits(clock, { requests: 100 }))).rejects.toBeInstanceOf(RateLimitTimeoutError);
-    queue.waiting = 0;
+    queue.seats.leave(seat);
     await expect(wait(fixedWaits(clock, { requests: 100 }), { deadlineAt: 50 })).rejects.toMatchObject({ wait: 100 });
     expect(givenBack()).toBe(2);
-    expect(queue.waiting).toBe(0);
+    expect(queue.seats.size).toBe(0);
   });
 
   it('refuses, giving the reservation back, when a later look says the wait would pass the deadline', async () => {
@@ -124,7 +125,7 @@ describe('waitForCapacity', () => {
   it('does not wait, announce or count itself when nothing holds it', async () => {
     const { queue, announced, wait } = setUp();
     expect(await wait(() => ({ requests: 0, tokens: 0 }))).toBe(false);
-    expect([announced, queue.waiting]).toEqual([[], 0]);
+    expect([announced, queue.seats.size]).toEqual([[], 0]);
   });
 });
 
