@@ -5,6 +5,7 @@ import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import { MemberState } from '../pool/member-state.js';
 import type { ResolvedPool } from '../pool/resolve-pool.js';
 import { ResponseOwners } from '../pool/response-owners.js';
+import { RoomQueue } from '../pool/room-queue.js';
 
 /**
  * The run-time pool of `resilient([...members])`: each member's client is cloned with the SDK's retries
@@ -30,7 +31,7 @@ export function createPoolState(pool: ResolvedPool, limiterFor: () => RateLimite
     states: members.map((member) => member.state),
     runtimeOf: new Map(members.map((member) => [member.state, member])),
     routing: pool.routing,
-    roomWaiters: new Set(),
+    roomWaiters: new RoomQueue(pool.lowerClassEvery),
     owners: new ResponseOwners(),
   };
 }

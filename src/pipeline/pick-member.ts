@@ -1,4 +1,5 @@
-import { sleep, type Abortable } from '../core/abort-scope.js';
+import type { Abortable } from '../core/abort-scope.js';
+import { classRank } from '../core/traffic-class.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { RateLimitTimeoutError } from '../errors/rate-limit-timeout-error.js';
 import type { MemberState } from '../pool/member-state.js';
@@ -47,7 +48,11 @@ export function pickMember(ctx: PipelineContext, pool: PoolState, request: Reque
   return waitForMember(ctx, pool, request, call, plan, breakerKeyOf, chosen.readyAt, now);
 }
 
-/** {@link pickMember} when no member could take the attempt at `now`: waits for the first one ready, if it may. */
+/**
+ * {@link pickMember} when no member could take the attempt at `now`: waits for the first one ready, if it
+ * may. It waits in the pool's `RoomQueue`: whenever an attempt ends or a member's ready time comes, the
+ * waiting calls look again highest traffic class first (with its anti-starvation rule).
+ */
 async function waitForMember(
   ctx: PipelineContext,
   pool: PoolState,
@@ -59,21 +64,26 @@ async function waitForMember(
   now: number,
 ): Promise<MemberPick> {
   const { clock } = ctx.options;
+  const rank = classRank(ctx.trafficClass);
+  const seq = pool.roomWaiters.nextSeq();
   for (;;) {
     const patience = Math.min(ctx.options.retry.maxRetryAfter, plan.deadlineAt === undefined ? Infinity : plan.deadlineAt - now);
     const wait = readyAt === undefined ? undefined : Math.max(0, readyAt - now);
     if (!plan.mayWait || (wait !== undefined && wait >= patience) || (readyAt === undefined && !(patience > 0))) {
       throw blocked(ctx, pool, request, breakerKeyOf, readyAt ?? now, now);
     }
-    // An abort of the call (its caller, its deadline) rejects the wait: the retry loop says how.
-    if (wait === undefined) await roomOrTimeout(ctx, pool, patience, plan.call.signal);
-    else await sleep(clock, wait, plan.call.signal);
+    // An abort of the call (its caller, its deadline) rejects the wait: the retry loop says how. At its
+    // member's ready time, every waiting call looks again (in class order); at the end of its patience, only it.
+    await pool.roomWaiters.wait(clock, wait ?? patience, plan.call.signal, rank, seq, wait !== undefined);
     plan.refused.clear();
     const before = now;
     now = clock.now();
     if (wait === undefined && now - before >= patience) throw blocked(ctx, pool, request, breakerKeyOf, now, now);
     const chosen = routeNow(ctx, pool, request.model, call, plan, breakerKeyOf, now);
-    if (chosen.member) return assign(pool, request.model, call, chosen.member, breakerKeyOf, now);
+    if (chosen.member) {
+      pool.roomWaiters.served(rank);
+      return assign(pool, request.model, call, chosen.member, breakerKeyOf, now);
+    }
     readyAt = chosen.readyAt;
   }
 }
@@ -113,7 +123,7 @@ function assign(
   const end = () => {
     free();
     call.racing.delete(member);
-    if (pool.roomWaiters.size > 0) for (const wake of pool.roomWaiters) wake();
+    if (pool.roomWaiters.size > 0) pool.roomWaiters.wakeAll();
   };
   return { runtime: pool.members[member.index]!, model: member.modelFor(model)!, breakerKey: breakerKeyOf(member), end };
 }
@@ -181,29 +191,4 @@ function blocked(
     if (until !== undefined) return new CircuitOpenError(`pool/${request.model}`, readyAt, now);
   }
   return new RateLimitTimeoutError(request.model, Math.max(0, readyAt - now) || undefined);
-}
-
-/** Waits until an attempt on the pool ends (a member may have room), at most `ms`. */
-function roomOrTimeout(ctx: PipelineContext, pool: PoolState, ms: number, signal: AbortSignal): Promise<void> {
-  const { clock } = ctx.options;
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const done = () => {
-      pool.roomWaiters.delete(done);
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      pool.roomWaiters.delete(done);
-      clock.clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = Number.isFinite(ms) ? clock.setTimeout(done, ms) : undefined;
-    pool.roomWaiters.add(done);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

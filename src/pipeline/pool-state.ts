@@ -3,6 +3,7 @@ import type { MemberState } from '../pool/member-state.js';
 import type { PoolRouting } from '../pool/pool-options.js';
 import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import type { ResponseOwners } from '../pool/response-owners.js';
+import type { RoomQueue } from '../pool/room-queue.js';
 
 /** One member of a pool, as the pipeline sends to it. */
 export interface PoolMemberRuntime {
@@ -23,8 +24,11 @@ export interface PoolState {
   readonly states: readonly MemberState[];
   readonly runtimeOf: ReadonlyMap<MemberState, PoolMemberRuntime>;
   readonly routing: PoolRouting;
-  /** Calls waiting because every member serving their model was full: woken when an attempt ends. */
-  readonly roomWaiters: Set<() => void>;
+  /**
+   * Calls waiting for a member to be ready (every member serving their model full, paused or with its
+   * circuit open): they look again, highest class first, when an attempt ends or a member's time comes.
+   */
+  readonly roomWaiters: RoomQueue;
   /** The member that created each stored response: calls that refer to one go there. */
   readonly owners: ResponseOwners;
 }

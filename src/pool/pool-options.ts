@@ -58,4 +58,13 @@ export type PoolRouting = 'balanced' | 'ordered' | 'weighted';
 export interface PoolOptions {
   /** How each attempt picks its member. @default 'balanced' */
   readonly routing?: PoolRouting | undefined;
+  /**
+   * Anti-starvation among traffic classes waiting for a member (every member full, paused or with its
+   * circuit open): they look again highest class first whenever something frees up, and while a lower
+   * class waits and higher ones keep taking the room, every `lowerClassEvery`-th time the lower classes'
+   * longest waiter looks first. A lower class so keeps at least `1 / lowerClassEvery` of the room under
+   * contention. An integer from 2 to 1_000_000 (higher: stricter priority).
+   * @default 10
+   */
+  readonly lowerClassEvery?: number | undefined;
 }

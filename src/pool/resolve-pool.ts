@@ -1,4 +1,5 @@
 import { fail, isPlainObject, numberOption, objectWithKeys } from '../core/validate.js';
+import { LIMITS } from '../core/option-limits.js';
 import type { PoolRouting } from './pool-options.js';
 
 /** A pool member after validation (its client not yet cloned). */
@@ -14,7 +15,12 @@ export interface ResolvedMember {
 export interface ResolvedPool {
   readonly members: readonly ResolvedMember[];
   readonly routing: PoolRouting;
+  /** Every this many times, a lower class waiting for a member looks first (`pool.lowerClassEvery`). */
+  readonly lowerClassEvery: number;
 }
+
+/** Defaults of the `pool` option. */
+export const POOL_DEFAULTS = Object.freeze({ routing: 'balanced' as PoolRouting, lowerClassEvery: 10 });
 
 const ROUTINGS: readonly PoolRouting[] = ['balanced', 'ordered', 'weighted'];
 const MEMBER_KEYS = ['client', 'name', 'weight', 'models', 'maxConcurrent'] as const;
@@ -29,8 +35,10 @@ const MAX_MEMBERS = 100;
 export function resolvePool(members: readonly unknown[], options: unknown): ResolvedPool {
   if (members.length === 0) fail('members', 'a non-empty array of OpenAI clients or `{ client, ... }` members', members, { what: 'the pool' });
   if (members.length > MAX_MEMBERS) fail('members', `at most ${MAX_MEMBERS} members`, members, { what: 'the pool' });
-  const o = objectWithKeys('pool', options, ['routing']) ?? {};
-  const routing = o['routing'] ?? 'balanced';
+  const o = objectWithKeys('pool', options, ['routing', 'lowerClassEvery']) ?? {};
+  const routing = o['routing'] ?? POOL_DEFAULTS.routing;
+  const lowerClassEvery =
+    numberOption('pool.lowerClassEvery', o['lowerClassEvery'], { min: 2, max: LIMITS.count, integer: true }) ?? POOL_DEFAULTS.lowerClassEvery;
   if (!ROUTINGS.includes(routing as PoolRouting)) fail('pool.routing', `one of ${ROUTINGS.map((r) => `'${r}'`).join(', ')}`, routing);
 
   const resolved = members.map((entry, index) => member(`members[${index}]`, entry));
@@ -49,6 +57,7 @@ export function resolvePool(members: readonly unknown[], options: unknown): Reso
   });
   return {
     routing: routing as PoolRouting,
+    lowerClassEvery,
     members: named.map((entry) => ({ ...entry, name: entry.name ?? defaultName(entry.client, names) })),
   };
 }
