@@ -8,7 +8,7 @@ import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { reserveInBuckets } from './bucket-reservation.js';
 import { jumpsAllowed } from './class-line.js';
-import { fixedWaits, waitForCapacity, type WaitContext } from './capacity-wait.js';
+import { waitForCapacity, type WaitContext } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
 import {
   learnLimits, limitsView, newModelState, pauseModel,
@@ -91,7 +91,7 @@ export class RateLimiter {
     events: EventBus,
     shared?: SharedLink | undefined,
   ) {
-    this.#tenants = new TenantShares(settings.tenantShare);
+    this.#tenants = new TenantShares(settings.tenantShare, this.#jumpsAllowed);
     this.#waiting = { clock, events, maxQueued: settings.maxQueued };
     this.#shared = shared && new SharedLimits(shared, clock, this.#waiting, settings.maxPause);
   }
@@ -188,11 +188,21 @@ export class RateLimiter {
     call: Abortable,
     deadlineAt: number | undefined,
   ): Promise<TokenBucket | undefined> {
-    const tenantBucket = this.#tenants.bucketFor(model, tenant, state.requests, this.clock.now());
+    const now = this.clock.now();
+    const tenantBucket = this.#tenants.bucketFor(model, tenant, state.requests, now);
     if (!tenantBucket) return undefined;
-    const waits = fixedWaits(this.clock, { tenant: tenantBucket.reserve(1, this.clock.now()) });
+    // Its turn among the tenant's waiting calls, by class (`undefined`: it goes at once).
+    const turn = this.#tenants.reserve(tenantBucket, rank, now);
+    if (!turn) return tenantBucket;
+    const waits = () => ({ tenant: turn.wait(this.clock.now()) });
     const giveBack = () => tenantBucket.refund(1, this.clock.now());
-    await waitForCapacity(state, { model, tenant, rank, waits, call, deadlineAt, giveBack }, this.#waiting);
+    let served = false;
+    try {
+      await waitForCapacity(state, { model, tenant, rank, waits, call, deadlineAt, giveBack }, this.#waiting);
+      served = true;
+    } finally {
+      turn.leave(served);
+    }
     return tenantBucket;
   }
 
