@@ -93,7 +93,7 @@ export class RateLimiter {
   ) {
     this.#tenants = new TenantShares(settings.tenantShare, this.#jumpsAllowed);
     this.#waiting = { clock, events, maxQueued: settings.maxQueued };
-    this.#shared = shared && new SharedLimits(shared, clock, this.#waiting, settings.maxPause);
+    this.#shared = shared && new SharedLimits(shared, clock, this.#waiting, settings.maxPause, this.#jumpsAllowed);
   }
 
   /** Whether reservations use shared state (and so need a `sharedKey`). */
