@@ -75,7 +75,9 @@ interface Caller {
  *
  * Waiting calls get capacity by traffic class: a call goes ahead of the waiting calls of lower classes,
  * which keep a reserved share if configured (see `ClassLine`); one pushed past its deadline so is refused
- * at once (`RateLimitTimeoutError`). With shared state, this holds among this process's calls only.
+ * at once (`RateLimitTimeoutError`). The same holds for a tenant's share (`TenantShares`) and, among this
+ * process's calls, for the shared buckets (`SharedLimits`). At a full queue (`maxQueued`), the newest
+ * waiter of the lowest class below a newcomer gives way to it (`LoadShedError`, see `WaitingSeats`).
  */
 export class RateLimiter {
   readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
