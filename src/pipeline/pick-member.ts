@@ -75,9 +75,10 @@ async function waitForMember(
     // An abort of the call (its caller, its deadline) rejects the wait: the retry loop says how. At its
     // member's ready time, every waiting call looks again (in class order); at the end of its patience, only it.
     await pool.roomWaiters.wait(clock, wait ?? patience, plan.call.signal, rank, seq, wait !== undefined);
-    plan.refused.clear();
     const before = now;
     now = clock.now();
+    // (Woken early, by an attempt that ended, it has not yet waited for its member to be ready.)
+    if (readyAt === undefined || now >= readyAt) plan.refused.clear();
     if (wait === undefined && now - before >= patience) throw blocked(ctx, pool, request, breakerKeyOf, now, now);
     const chosen = routeNow(ctx, pool, request.model, call, plan, breakerKeyOf, now);
     if (chosen.member) {
