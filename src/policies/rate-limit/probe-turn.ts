@@ -2,11 +2,16 @@ import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js'
 import type { Abortable } from '../../core/abort-scope.js';
 import { waitForCapacity, type ModelQueue, type WaitContext } from './capacity-wait.js';
 import { ModelProbe, PROBE_WAIT, type ProbeReason } from './model-probe.js';
+import { Verdict } from '../verdict.js';
 
 /** The part of a model's rate-limit state that probes use. */
 export interface ProbedModel extends ModelQueue {
   /** The call sent alone, whose verdict the others wait for. */
   probe?: ModelProbe | undefined;
+  /** Per class rank, the calls waiting out a pause before their turn (made when one waits). */
+  pauseRanks?: number[] | undefined;
+  /** Lower-class calls whose pause ended first wait here for the higher classes to look (see {@link probeTurn}). */
+  pauseLook?: Verdict | undefined;
 }
 
 /** One call's turn while its model's calls go one at a time. */
@@ -40,21 +45,64 @@ export async function probeTurn(model: ProbedModel, turn: ProbeTurn, context: Wa
   const { clock } = context;
   for (;;) {
     const reason = turn.needed();
-    if (reason === undefined) return undefined;
+    if (reason === undefined) {
+      releaseLook(model);
+      return undefined;
+    }
     const now = clock.now();
     if (model.pausedUntil > now) {
-      const { model: name, tenant, call, deadlineAt, rank } = turn;
-      // A pause extended meanwhile (another 429) is followed.
-      const waits = () => ({ paused: Math.max(0, model.pausedUntil - clock.now()) });
-      await waitForCapacity(model, { model: name, tenant, rank, call, deadlineAt, waits, giveBack: noop }, context);
+      await waitOutPause(model, turn, context);
       continue;
     }
     const current = model.probe;
-    if (!current || current.finished) return (model.probe = new ModelProbe(reason));
+    if (!current || current.finished) {
+      model.probe = new ModelProbe(reason);
+      releaseLook(model);
+      return model.probe;
+    }
+    releaseLook(model);
     const verdict = await waitForVerdict(model, current, turn, context);
     const paused = model.pausedUntil > clock.now();
     if (current.reason === 'learning' && (!verdict || !paused)) return undefined;
   }
+}
+
+/**
+ * Waits out the model's pause. When it ends, the calls that waited look for their turn highest class
+ * first (so the highest class waiting becomes the probe): one whose time came while a call of a higher
+ * class still waits out the pause (its timer is due at the same moment) waits until that call has looked
+ * ({@link releaseLook}), or left.
+ */
+async function waitOutPause(model: ProbedModel, turn: ProbeTurn, context: WaitContext): Promise<void> {
+  const { clock } = context;
+  const { model: name, tenant, call, deadlineAt } = turn;
+  const rank = turn.rank ?? 1;
+  // A pause extended meanwhile (another 429) is followed.
+  const waits = () => ({ paused: Math.max(0, model.pausedUntil - clock.now()) });
+  const ranks = (model.pauseRanks ??= []);
+  ranks[rank] = (ranks[rank] ?? 0) + 1;
+  let left = true;
+  try {
+    await waitForCapacity(model, { model: name, tenant, rank, call, deadlineAt, waits, giveBack: noop }, context);
+    left = false;
+  } finally {
+    ranks[rank]!--;
+    // Refused or aborted: it will not look; those waiting for it look again.
+    if (left) releaseLook(model);
+  }
+  while (ranks.slice(0, rank).some((count) => count > 0)) {
+    const bound = deadlineAt === undefined ? undefined : Math.max(0, deadlineAt - clock.now());
+    // (At its deadline it stops waiting for them; its deadline is then enforced as usual.)
+    if (!(await (model.pauseLook ??= new Verdict()).wait(clock, call.signal, bound, rank))) return;
+  }
+}
+
+/** A call has taken its look after a pause (become the probe, or waits for one): those that waited for it look now. */
+function releaseLook(model: ProbedModel): void {
+  const look = model.pauseLook;
+  if (!look) return;
+  model.pauseLook = undefined;
+  look.finish();
 }
 
 /**
