@@ -19,7 +19,8 @@ export class LoadShedError extends ResilienceError {
   readonly queue: LoadShedQueue;
 
   constructor(trafficClass: TrafficClass, shedFor: TrafficClass, queue: LoadShedQueue) {
-    super(`Shed from the full ${queue} queue: this ${trafficClass} call gave way to a higher-class (${shedFor}) call.`);
+    const where = queue === 'rateLimit' ? "the rate limiter's full queue (`rateLimit.maxQueued`)" : 'the full bulkhead queue';
+    super(`Shed from ${where}: this ${trafficClass} call gave way to a higher-class (${shedFor}) call.`);
     this.trafficClass = trafficClass;
     this.shedFor = shedFor;
     this.queue = queue;

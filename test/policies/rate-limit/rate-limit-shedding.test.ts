@@ -52,7 +52,7 @@ describe('rate limiter: a full queue sheds lower classes first (rateLimit.maxQue
     const shed = await rejectionOf(b2);
     expect(shed).toBeInstanceOf(LoadShedError);
     expect(shed).toMatchObject({ kind: 'load_shed', queue: 'rateLimit', trafficClass: 'background', shedFor: 'interactive' });
-    expect(shed.message).toContain('rateLimit');
+    expect(shed.message).toContain("the rate limiter's full queue (`rateLimit.maxQueued`)");
     // Full again (b1, d0, i0): a default newcomer sheds b1, the last background waiter.
     const d1 = acquire('d1', 'default');
     expect(await rejectionOf(b1)).toMatchObject({ name: 'LoadShedError', trafficClass: 'background', shedFor: 'default' });
