@@ -21,6 +21,18 @@ function setUp() {
   return { clock, limiter, served, acquire };
 }
 
+describe('rate limiter: the learning probe', () => {
+  it("when the first call's verdict comes, the waiting calls go on highest class first", async () => {
+    const { acquire, limiter, served, clock } = setUp();
+    const probe = (await acquire('b0', 'background')) as Reservation;
+    const waiting = [acquire('b1', 'background'), acquire('d0', 'default'), acquire('b2', 'background'), acquire('i0', 'interactive')];
+    await clock.until((timers) => timers.length === 4);
+    limiter.finish(probe, true);
+    await Promise.all(waiting);
+    expect(served).toEqual(['b0@0', 'i0@0', 'd0@0', 'b1@0', 'b2@0']);
+  });
+});
+
 describe('rate limiter: the probe after a pause goes to the highest class waiting', () => {
   it('when the pause ends, the interactive call that came last is the probe; the background call waits for its verdict', async () => {
     const { clock, limiter, served, acquire } = setUp();

@@ -94,18 +94,6 @@ describe('rate limiter: a full queue sheds lower classes first (rateLimit.maxQue
   });
 });
 
-describe('rate limiter: the learning probe', () => {
-  it("when the first call's verdict comes, the waiting calls go on highest class first", async () => {
-    const { acquire, limiter, served, clock } = setUp({ maxQueued: 10, learn: true, defaults: {} });
-    const probe = await acquire('b0', 'background');
-    const waiting = [acquire('b1', 'background'), acquire('d0', 'default'), acquire('b2', 'background'), acquire('i0', 'interactive')];
-    await clock.until((timers) => timers.length === 4);
-    limiter.finish(probe as Reservation, true);
-    await Promise.all(waiting);
-    expect(served).toEqual(['b0', 'i0', 'd0', 'b1', 'b2']);
-  });
-});
-
 const params = (content: string) => ({ ...chatParams, messages: [{ role: 'user' as const, content }] });
 
 describe('rate limiter: shedding through the SDK', () => {
