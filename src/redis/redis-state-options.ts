@@ -29,6 +29,13 @@ export interface RedisStateOptions {
    * @default 600_000
    */
   readonly rateStateTtl?: number | undefined;
+  /**
+   * How long a call holds its lease on one of its tenant's slots (`bulkhead.maxConcurrentPerTenant`), in
+   * milliseconds. The process renews the leases of its calls in flight every third of it; a process that
+   * dies frees its tenants' slots after this long.
+   * @default 30_000
+   */
+  readonly slotLease?: number | undefined;
 }
 
 export type RedisStateSettings = Required<{ [K in keyof RedisStateOptions]: Exclude<RedisStateOptions[K], undefined> }>;
@@ -39,6 +46,7 @@ export const REDIS_STATE_DEFAULTS: RedisStateSettings = Object.freeze({
   retryInterval: 1_000,
   probeLease: 30_000,
   rateStateTtl: 600_000,
+  slotLease: 30_000,
 });
 
 export function resolveRedisStateOptions(options: unknown): RedisStateSettings {
@@ -52,5 +60,6 @@ export function resolveRedisStateOptions(options: unknown): RedisStateSettings {
     retryInterval: numberOption('createRedisState.retryInterval', o['retryInterval'], { min: 1, max: LIMITS.duration }) ?? d.retryInterval,
     probeLease: numberOption('createRedisState.probeLease', o['probeLease'], { min: 1, max: LIMITS.duration, integer: true }) ?? d.probeLease,
     rateStateTtl: numberOption('createRedisState.rateStateTtl', o['rateStateTtl'], { min: 1, max: LIMITS.duration, integer: true }) ?? d.rateStateTtl,
+    slotLease: numberOption('createRedisState.slotLease', o['slotLease'], { min: 3, max: LIMITS.duration, integer: true }) ?? d.slotLease,
   };
 }

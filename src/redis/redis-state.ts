@@ -1,10 +1,12 @@
 import type {
-  LearnedLimits, SharedAnswer, SharedBackend, SharedCircuitAnswer, SharedMarks, SharedPause, SharedPlaces, SharedRateAnswer,
+  LearnedLimits, SharedAnswer, SharedBackend, SharedBudget, SharedCircuitAnswer, SharedMarks, SharedPause, SharedPlaces, SharedRateAnswer,
 } from '../shared/shared-backend.js';
+import { BUDGET_CALLS, BUDGET_RETRY } from './budget-scripts.js';
 import { CIRCUIT_ADMIT, CIRCUIT_CLOSE, CIRCUIT_OPEN, CIRCUIT_RELEASE } from './circuit-scripts.js';
 import { RATE_ADJUST, RATE_CHECK, RATE_LEARN, RATE_PAUSE, RATE_PROBE_END, RATE_RESERVE } from './rate-limit-scripts.js';
 import { RedisCacheStore } from './redis-cache-store.js';
 import { integers, type LuaScript, type RedisClientLike } from './redis-client.js';
+import { SLOT_RELEASE, SLOT_RENEW, SLOT_TAKE, TENANT_REFUND, TENANT_RESERVE } from './tenant-scripts.js';
 import { resolveRedisStateOptions, type RedisStateOptions, type RedisStateSettings } from './redis-state-options.js';
 
 const CIRCUIT_ANSWERS = ['closed', 'open', 'probe', 'probing'] as const;
@@ -155,12 +157,44 @@ export class RedisState implements SharedBackend {
     await this.#run(RATE_PROBE_END, 'rate', key, [succeeded ? 1 : 0]);
   }
 
+  async tenantReserve(key: string, perMinute: number, capacity: number): Promise<number> {
+    const [wait] = integers([await this.#run(TENANT_RESERVE, 'tenant', key, [perMinute, capacity])], 1, 'tenant reserve');
+    return wait!;
+  }
+
+  async tenantRefund(key: string, perMinute: number, capacity: number): Promise<void> {
+    await this.#run(TENANT_REFUND, 'tenant', key, [perMinute, capacity]);
+  }
+
+  async slotTake(key: string, id: string, max: number): Promise<number> {
+    const { slotLease } = this.#settings;
+    const [taken] = integers([await this.#run(SLOT_TAKE, 'slots', key, [id, max, slotLease])], 1, 'slot take');
+    return taken === 1 ? slotLease : 0;
+  }
+
+  async slotRenew(key: string, ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.#run(SLOT_RENEW, 'slots', key, [this.#settings.slotLease, ...ids]);
+  }
+
+  async slotRelease(key: string, id: string): Promise<void> {
+    await this.#run(SLOT_RELEASE, 'slots', key, [id]);
+  }
+
+  async budgetCalls(key: string, calls: number, window: number): Promise<void> {
+    await this.#run(BUDGET_CALLS, 'budget', key, [Math.ceil(window), calls]);
+  }
+
+  async budgetRetry(key: string, budget: SharedBudget): Promise<boolean> {
+    const [taken] = integers([await this.#run(BUDGET_RETRY, 'budget', key, [Math.ceil(budget.window), budget.ratio, budget.minRetries])], 1, 'budget retry');
+    return taken === 1;
+  }
+
   /** The arguments every rate script starts with: configured limits (0 for none) and how long to keep the state. */
   #rateArgs(configured: LearnedLimits): number[] {
     return [configured.requestsPerMinute ?? 0, configured.tokensPerMinute ?? 0, this.#settings.rateStateTtl];
   }
 
-  #run(script: LuaScript, kind: 'circuit' | 'rate', key: string, args: Array<string | number>): Promise<unknown> {
+  #run(script: LuaScript, kind: 'circuit' | 'rate' | 'tenant' | 'slots' | 'budget', key: string, args: Array<string | number>): Promise<unknown> {
     return script.run(this.client, [`${this.#settings.prefix}${kind}:${key}`], args);
   }
 }

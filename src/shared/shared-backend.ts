@@ -95,7 +95,23 @@ export interface SharedAnswer {
   readonly elapsed: number;
 }
 
-/** A state store shared by processes. Every method may reject; none is ever required to succeed. */
+/** A retry budget's settings, for {@link SharedBackend.budgetRetry} (see `RetryOptions.budget`). */
+export interface SharedBudget {
+  /** Retries may add at most this fraction of the calls made in the window. */
+  readonly ratio: number;
+  /** Retries always allowed per window. */
+  readonly minRetries: number;
+  /** The window, in milliseconds. */
+  readonly window: number;
+}
+
+/**
+ * A state store shared by processes. Every method may reject; none is ever required to succeed.
+ *
+ * The per-tenant and retry-budget methods are optional, in three groups (`tenantReserve`/`tenantRefund`,
+ * `slotTake`/`slotRenew`/`slotRelease`, `budgetCalls`/`budgetRetry`): a backend without a group leaves
+ * that part to each process, as it was before the backend had it.
+ */
 export interface SharedBackend {
   /** A short name for logs, events and stats, e.g. `"redis"`. */
   readonly name: string;
@@ -157,4 +173,34 @@ export interface SharedBackend {
    * lease for the next probe. Needed only by a backend whose `rateReserve` answers `probe`.
    */
   rateProbeEnd?(key: string, succeeded: boolean): Promise<void>;
+
+  /**
+   * Takes one request from a tenant's share of a model's requests (`rateLimit.tenantShare`), for every
+   * process: `key` names the account, the tenant (by fingerprint) and the model. The bucket refills at
+   * `perMinute` and holds at most `capacity`; the request is taken into debt if need be. Resolves with
+   * the wait until it is covered, in ms (0: at once).
+   */
+  tenantReserve?(key: string, perMinute: number, capacity: number): Promise<number>;
+  /** Gives back a request taken by `tenantReserve` that was not sent. */
+  tenantRefund?(key: string, perMinute: number, capacity: number): Promise<void>;
+
+  /**
+   * Takes a lease on one of a tenant's `max` slots (`bulkhead.maxConcurrentPerTenant`), for every process:
+   * `key` names the tenant (by fingerprint), `id` the lease. Resolves with how long the lease holds, in
+   * ms, unless renewed (0: `max` leases are held already, nothing was taken). A lease that lapses (its
+   * process died) frees its slot.
+   */
+  slotTake?(key: string, id: string, max: number): Promise<number>;
+  /** Renews leases still held (calls still in flight) for as long as `slotTake` said. */
+  slotRenew?(key: string, ids: readonly string[]): Promise<void>;
+  /** A call ended: its lease is given back. */
+  slotRelease?(key: string, id: string): Promise<void>;
+
+  /** Counts `calls` new calls in the retry budget of `key` (an account), over `window` ms. */
+  budgetCalls?(key: string, calls: number, window: number): Promise<void>;
+  /**
+   * Takes one retry from the retry budget of `key` (an account), counted by every process: `true` when the
+   * retries of the window stay within `minRetries + ratio × calls`.
+   */
+  budgetRetry?(key: string, budget: SharedBudget): Promise<boolean>;
 }
