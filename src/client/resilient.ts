@@ -122,7 +122,7 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
     breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events, link),
     bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events),
     rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link),
-    budget: options.retry.budget && new RetryBudget(options.retry.budget, clock),
+    budget: options.retry.budget && new RetryBudget(options.retry.budget, clock, link),
     hedger: options.hedge && new Hedger(options.hedge, clock),
     stats: new StatsCollector(clock.now()),
     cache: options.cache && new ResponseCache(options.cache, clock, events),

@@ -1,4 +1,5 @@
 import { AbortScope } from '../core/abort-scope.js';
+import { accountId } from '../core/account-scope.js';
 import type { RequestInfo } from '../core/request-info.js';
 import { classify } from '../classify/classify.js';
 import { eventBase } from '../events/event-base.js';
@@ -25,7 +26,7 @@ export async function followUp<T>(
   const { deadlineAt } = link;
   if (signal.aborted || (deadlineAt !== undefined && clock.now() >= deadlineAt)) return undefined;
   const { budget, events } = ctx.shared;
-  if (budget && !budget.tryRetry()) {
+  if (budget && !(budget.isShared ? await budget.tryRetryShared(await accountId(ctx)) : budget.tryRetry())) {
     events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt: link.attempt, kind: classify(error).kind, error });
     return undefined;
   }

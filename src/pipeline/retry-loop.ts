@@ -1,6 +1,7 @@
 import type { IBackoff } from 'cockatiel';
 import { classify } from '../classify/classify.js';
 import { sleep, type Abortable } from '../core/abort-scope.js';
+import { accountId } from '../core/account-scope.js';
 import type { RetryEvent, GiveUpReason } from '../events/event-map.js';
 import type { ErrorKind } from '../errors/error-kind.js';
 import { probeDueBy, retryPastCircuit } from './circuit-wait.js';
@@ -91,7 +92,9 @@ export async function retryLoop(
       throw giveUp(ctx, request, attempt, hooks.translateAbort(attempt, lastError) ?? error, 'aborted');
     }
   };
-  budget?.recordCall();
+  // The retry budget shared by processes is the account's.
+  const budgetKey = budget?.isShared ? await accountId(ctx) : undefined;
+  budget?.recordCall(budgetKey);
   preflight(ctx, request, working);
   // A call of a flex class goes at flex first; `atUsualTier` is its request as the caller made it.
   const flex = ctx.options.flex;
@@ -155,7 +158,7 @@ export async function retryLoop(
       // With the rate limiter on, a rate-limited retry waits for paced capacity: it cannot multiply
       // traffic, so only other retries are charged to the budget.
       const paced = classification.kind === 'rate_limited' && ctx.shared.rateLimiter !== undefined;
-      if (budget && !paced && !budget.tryRetry()) {
+      if (budget && !paced && !(budgetKey === undefined ? budget.tryRetry() : await budget.tryRetryShared(budgetKey))) {
         events.emit('budgetExhausted', { ...eventBase(ctx, request), attempt, kind: classification.kind, error });
         throw giveUp(ctx, request, attempt, error, 'budget_exhausted');
       }
