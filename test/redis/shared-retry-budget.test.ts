@@ -39,14 +39,15 @@ describe('the retry budget shared through Redis', () => {
   });
 
   it('when Redis is down, each process decides on its own budget, and no call fails for it', async () => {
-    const { clients: [a, b], server, redisServer } = await sharedClients(2, retry({ ratio: 0, minRetries: 1 }), failing);
+    const { clients: [a, b], states, server, redisServer } = await sharedClients(2, retry({ ratio: 0, minRetries: 1 }), failing);
     await expect(a!.chat.completions.create(params)).rejects.toThrow();
     // A spent the shared budget: B's call is not retried.
     await expect(b!.chat.completions.create(params)).rejects.toThrow();
     expect(server.requests).toHaveLength(3);
-    await redisServer.stop();
     const downs: string[] = [];
     b!.resilience.on('sharedStateDown', (event) => downs.push(event.backend));
+    await redisServer.stop();
+    await expect.poll(() => states[1]!.ready).toBe(false);
     // B's own budget has its retry left (the shared one was A's): its call is retried, with the upstream error.
     await expect(b!.chat.completions.create(params)).rejects.toMatchObject({ status: 500 });
     expect(server.requests).toHaveLength(5);

@@ -3,7 +3,7 @@ import { longest, waitForCapacity, type WaitContext, type Waits } from './capaci
 import type { Spot } from './class-line.js';
 import type { LineItem, ModelState, Place, Places } from './model-state.js';
 import type { Reservation } from './reservation.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { TenantHold } from './tenant-shares.js';
 
 /** One call's reservation in this process's buckets of a model. */
 export interface BucketRequest {
@@ -11,7 +11,7 @@ export interface BucketRequest {
   readonly state: ModelState;
   /** Its token estimate (0 when no token limit is known). */
   readonly tokens: number;
-  readonly tenantBucket: TokenBucket | undefined;
+  readonly tenantBucket: TenantHold | undefined;
   readonly probe: boolean;
   /** Its traffic class's rank (`classRank`): it goes ahead of the waiting calls of lower classes (see `ClassLine`). */
   readonly rank: number;

@@ -8,7 +8,7 @@ import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { reserveInBuckets } from './bucket-reservation.js';
 import { jumpsAllowed } from './class-line.js';
-import { waitForCapacity, type WaitContext } from './capacity-wait.js';
+import { fixedWaits, waitForCapacity, type WaitContext } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
 import {
   learnLimits, limitsView, newModelState, pauseModel,
@@ -18,8 +18,8 @@ import { probeTurn } from './probe-turn.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
 import type { AnswerOutcome, Reservation } from './reservation.js';
 import { SharedLimits } from './shared-limits.js';
-import { TenantShares } from './tenant-shares.js';
-import type { TokenBucket } from './token-bucket.js';
+import { SharedTenantShares } from './shared-tenant-shares.js';
+import { TenantShares, type TenantHold } from './tenant-shares.js';
 
 export type { ModelLimits } from './model-state.js';
 export type { AnswerOutcome, Reservation } from './reservation.js';
@@ -71,7 +71,8 @@ interface Caller {
  *
  * With shared state, the model's buckets, learned limits and pauses live there, for every process
  * calling as the same account; this process's own buckets take over whenever it does not answer (or
- * knows no limit yet). Tenant shares stay per process.
+ * knows no limit yet). Tenant shares are counted there too when the backend keeps them (at `tenantShare` of
+ * the rate this process knows for the model), else per process.
  *
  * Waiting calls get capacity by traffic class: a call goes ahead of the waiting calls of lower classes,
  * which keep a reserved share if configured (see `ClassLine`); one pushed past its deadline so is refused
@@ -86,6 +87,7 @@ export class RateLimiter {
   /** Probe reservations whose verdict was given (a call ends after its response: only the first counts). */
   readonly #finishedProbes = new WeakSet<Reservation>();
   readonly #shared: SharedLimits | undefined;
+  readonly #sharedTenants: SharedTenantShares | undefined;
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -96,6 +98,8 @@ export class RateLimiter {
     this.#tenants = new TenantShares(settings.tenantShare, this.#jumpsAllowed);
     this.#waiting = { clock, events, maxQueued: settings.maxQueued };
     this.#shared = shared && new SharedLimits(shared, clock, this.#waiting, settings.maxPause, this.#jumpsAllowed);
+    const sharedTenants = shared && new SharedTenantShares(shared, settings.tenantShare);
+    this.#sharedTenants = sharedTenants?.available ? sharedTenants : undefined;
   }
 
   /** Whether reservations use shared state (and so need a `sharedKey`). */
@@ -124,7 +128,7 @@ export class RateLimiter {
     if (!this.#shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, { tenant, rank }, call, deadlineAt);
     const tokens = estimate();
     // The tenant's share first: a tenant over it reserves no shared capacity before its turn.
-    const tenantBucket = await this.#admitTenant(model, state, { tenant, rank }, call, deadlineAt);
+    const tenantBucket = await this.#admitTenant(model, state, { tenant, rank }, call, deadlineAt, sharedKey);
     const cancel = (reservation: Reservation) => this.cancel(reservation);
     const request = { model, state, sharedKey, tokens, configured: this.#configured(model), tenantBucket, tenant, rank, call, deadlineAt, cancel };
     const reservation = await this.#shared.acquire(request);
@@ -140,7 +144,7 @@ export class RateLimiter {
     who: Caller,
     call: Abortable,
     deadlineAt: number | undefined,
-    admitted?: { tenantBucket: TokenBucket | undefined },
+    admitted?: { tenantBucket: TenantHold | undefined },
   ): Promise<Reservation> {
     for (;;) {
       const reservation = await this.#reserveLocal(model, state, estimate, who, call, deadlineAt, admitted);
@@ -158,12 +162,12 @@ export class RateLimiter {
     { tenant, rank }: Caller,
     call: Abortable,
     deadlineAt: number | undefined,
-    admitted: { tenantBucket: TokenBucket | undefined } | undefined,
+    admitted: { tenantBucket: TenantHold | undefined } | undefined,
   ): Promise<Reservation> {
     // While the model's calls go one at a time (limits unknown, or a pause cut short), this call waits for its turn.
     const turn = { model, tenant, rank, call, deadlineAt, needed: () => this.#probeNeeded(state) };
     const probe = await probeTurn(state, turn, this.#waiting);
-    let tenantBucket: TokenBucket | undefined;
+    let tenantBucket: TenantHold | undefined;
     try {
       tenantBucket = admitted ? admitted.tenantBucket : await this.#admitTenant(model, state, { tenant, rank }, call, deadlineAt);
     } catch (error) {
@@ -181,7 +185,9 @@ export class RateLimiter {
   /**
    * Takes one request from the tenant's share of `model` (`tenantShare`), waiting first while the tenant
    * is over it. Only then does the call reserve the model's capacity, so a tenant's backlog never books
-   * capacity that other tenants could use meanwhile. On refusal or abort the share is given back.
+   * capacity that other tenants could use meanwhile. On refusal or abort the share is given back. With
+   * `sharedKey` and a backend that keeps tenant shares, the share is counted by every process; this
+   * process's own bucket is used when the shared state does not answer.
    */
   async #admitTenant(
     model: string,
@@ -189,7 +195,20 @@ export class RateLimiter {
     { tenant, rank }: Caller,
     call: Abortable,
     deadlineAt: number | undefined,
-  ): Promise<TokenBucket | undefined> {
+    sharedKey?: string,
+  ): Promise<TenantHold | undefined> {
+    if (tenant === undefined || this.settings.tenantShare >= 1 || !state.requests) return undefined;
+    // With shared state, the tenant's share is counted by every process (arrival order across them).
+    if (sharedKey !== undefined && this.#sharedTenants) {
+      const shared = await this.#sharedTenants.take(sharedKey, tenant, state.requests.perMinute);
+      if (shared) {
+        const { hold, wait } = shared;
+        const waits = fixedWaits(this.clock, { tenant: wait });
+        const giveBack = () => hold.refund(1, this.clock.now());
+        await waitForCapacity(state, { model, tenant, rank, waits, call, deadlineAt, giveBack }, this.#waiting);
+        return hold;
+      }
+    }
     const now = this.clock.now();
     const tenantBucket = this.#tenants.bucketFor(model, tenant, state.requests, now);
     if (!tenantBucket) return undefined;

@@ -1,13 +1,13 @@
 import type { SharedMarks, SharedPlaces } from '../../shared/shared-backend.js';
 import type { Places } from './model-state.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { TenantHold } from './tenant-shares.js';
 
 /** What an admitted call holds, to correct its token estimate once `usage` is known and read the server's answer. */
 export interface Reservation {
   readonly model: string;
   readonly tokens: number;
   /** The tenant's own bucket, when a `tenantShare` applies. */
-  readonly tenantBucket?: TokenBucket | undefined;
+  readonly tenantBucket?: TenantHold | undefined;
   /**
    * This call goes alone while the others wait for its verdict: the first to a model whose limits are not
    * known yet, or the first after a pause cut short at `maxPause`.

@@ -6,7 +6,7 @@ import { fixedWaits, longest, waitForCapacity, type WaitContext, type Waits } fr
 import { ClassLine } from './class-line.js';
 import type { ModelLimits, ModelState } from './model-state.js';
 import type { Reservation } from './reservation.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { TenantHold } from './tenant-shares.js';
 
 /** One call's reservation in the shared buckets. */
 export interface SharedRequest {
@@ -15,7 +15,7 @@ export interface SharedRequest {
   readonly sharedKey: string;
   readonly tokens: number;
   readonly configured: ModelLimits;
-  readonly tenantBucket: TokenBucket | undefined;
+  readonly tenantBucket: TenantHold | undefined;
   readonly tenant: string | undefined;
   /** Its traffic class's rank (`classRank`). */
   readonly rank: number;

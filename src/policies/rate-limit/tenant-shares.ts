@@ -18,6 +18,11 @@ export interface ShareTurn {
   readonly leave: (served: boolean) => void;
 }
 
+/** A request taken from a tenant's share, given back (`refund`) when it is not sent: a local bucket, or the shared one's. */
+export interface TenantHold {
+  refund(amount: number, now: number): void;
+}
+
 /**
  * Each tenant's own request bucket per model: `share` of the model's request rate (`tenantShare`). A
  * tenant over its share waits for its own bucket before it reserves any of the model's capacity, so its
