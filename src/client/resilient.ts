@@ -120,7 +120,7 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
     events,
     link,
     breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events, link),
-    bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events),
+    bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events, link),
     rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link),
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock, link),
     hedger: options.hedge && new Hedger(options.hedge, clock),

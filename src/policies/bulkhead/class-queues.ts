@@ -51,6 +51,15 @@ export class ClassQueues<W extends QueuedCall> {
     this.#size++;
   }
 
+  /** Puts back a waiter taken out by {@link next} (its slot could not be had after all), first of its tenant's. */
+  pushFront(waiter: W): void {
+    const queues = this.#byClass[classRank(waiter.trafficClass)]!;
+    const queue = queues.get(waiter.tenant);
+    if (queue) queue.unshift(waiter);
+    else queues.set(waiter.tenant, [waiter]);
+    this.#size++;
+  }
+
   /** Takes `waiter` out (it timed out or was aborted); false when it was not queued. */
   remove(waiter: W): boolean {
     const queues = this.#byClass[classRank(waiter.trafficClass)]!;
