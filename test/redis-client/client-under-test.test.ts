@@ -53,6 +53,13 @@ describe('the redis client under test', () => {
       const shared = createRedisState(client, { prefix: 'under-test:' });
       expect(shared.ready).toBe(true);
       expect(await shared.circuitAdmit('m', 1)).toEqual({ state: 'closed' });
+      // The per-tenant and retry-budget scripts, whose replies are plain integers.
+      expect(await shared.tenantReserve('acct:t:m', 60, 1)).toBe(0);
+      expect(await shared.slotTake('t', 'lease', 1)).toBe(30_000);
+      expect(await shared.slotTake('t', 'other', 1)).toBe(0);
+      await shared.slotRelease('t', 'lease');
+      await shared.budgetCalls('acct', 1, 60_000);
+      expect(await shared.budgetRetry('acct', { ratio: 0, minRetries: 1, window: 60_000 })).toBe(true);
     } finally {
       client.destroy();
     }

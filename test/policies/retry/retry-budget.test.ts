@@ -1,6 +1,10 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { faults } from '../../../src/testing/index.js';
+import { FakeClock, faults } from '../../../src/testing/index.js';
+import { EventBus } from '../../../src/events/event-bus.js';
+import { RetryBudget } from '../../../src/policies/retry/retry-budget.js';
+import type { SharedBackend } from '../../../src/shared/shared-backend.js';
+import { SharedLink } from '../../../src/shared/shared-link.js';
 import { systemClock, type BudgetExhaustedEvent, type GiveUpEvent } from '../../../src/index.js';
 import { chatParams, drive, harness, rejectionOf } from '../../support/harness.js';
 
@@ -61,5 +65,43 @@ describe('retry budget', () => {
     unpaced.server.enqueue(faults.rateLimited({ retryAfterMs: 100, limitRequests: 6000 }));
     await rejectionOf(drive(unpaced.clock, unpaced.ai.chat.completions.create(chatParams)));
     expect(unpaced.server.requests).toHaveLength(1);
+  });
+});
+
+describe('retry budget: shared by processes', () => {
+  /** A backend that keeps budgets only, answering `retry` (or never, for `undefined`). */
+  function budgetLink(retry: boolean | undefined) {
+    const clock = new FakeClock(1_000);
+    const calls: string[] = [];
+    const backend = {
+      name: 'memory', ready: true, timeout: 100, retryInterval: 1_000,
+      budgetCalls: async (key: string, count: number) => void calls.push(`${key} +${count}`),
+      budgetRetry: (key: string) => {
+        calls.push(`${key} retry`);
+        return retry === undefined ? new Promise<boolean>(() => undefined) : Promise.resolve(retry);
+      },
+    } as unknown as SharedBackend;
+    const link = new SharedLink(backend, clock, new EventBus());
+    return { clock, link, calls, budget: new RetryBudget({ ratio: 0, minRetries: 1, window: 60_000 }, clock, link) };
+  }
+
+  it("counts calls and takes retries from the account's shared budget, following its word", async () => {
+    const { budget, calls } = budgetLink(false);
+    expect(budget.isShared).toBe(true);
+    budget.recordCall('acct');
+    // This process's own budget has a retry left; the shared one, spent by other processes, has none.
+    expect(await budget.tryRetryShared('acct')).toBe(false);
+    expect(calls).toEqual(['acct +1', 'acct retry']);
+  });
+
+  it('decides on its own counts when the shared state does not answer in time', async () => {
+    const { budget, clock, link } = budgetLink(undefined);
+    const decision = budget.tryRetryShared('acct');
+    await clock.until((timers) => timers.some((timer) => timer.delay === 100));
+    await clock.advance(100);
+    expect(await decision).toBe(true);
+    expect(link.stats()).toMatchObject({ available: false, localDecisions: 1 });
+    // Meanwhile (retryInterval) it is not asked; its own budget is spent.
+    expect(await budget.tryRetryShared('acct')).toBe(false);
   });
 });
