@@ -6,6 +6,16 @@ import { backToBack, connectRedis, startRedisServer } from '../support/redis-ser
 async function state(options?: Parameters<typeof createRedisState>[1]) {
   const server = await startRedisServer();
   const redis = await connectRedis(server);
+  // Every script run once, so that later runs are one command each (backToBack needs them in order).
+  const warmUp = createRedisState(redis, { prefix: 'warm-up:' });
+  await warmUp.tenantReserve('k', 60, 1);
+  await warmUp.tenantRefund('k', 60, 1);
+  await warmUp.slotTake('k', 'id', 1);
+  await warmUp.slotRenew('k', ['id']);
+  await warmUp.slotRelease('k', 'id');
+  await warmUp.budgetCalls('k', 1, 1_000);
+  await warmUp.budgetRetry('k', { ratio: 0, minRetries: 1, window: 1_000 });
+  await redis.flushAll();
   return { server, redis, shared: createRedisState(redis, { prefix: 'test:', ...options }) };
 }
 
