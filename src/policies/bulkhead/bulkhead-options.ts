@@ -18,7 +18,9 @@ export interface BulkheadOptions {
   readonly queueTimeout?: number | undefined;
   /**
    * Slots one tenant may hold at once (see `resilience.forTenant()`; at most 1_000_000). Calls made without
-   * a tenant count as one tenant of their own.
+   * a tenant count as one tenant of their own. With shared state (`shared`) and a cap below
+   * `maxConcurrent`, a tenant's calls in flight in every process count against it (calls without a
+   * tenant, and the total, stay per process); in each process alone while the shared state is unavailable.
    * @default maxConcurrent
    */
   readonly maxConcurrentPerTenant?: number | undefined;

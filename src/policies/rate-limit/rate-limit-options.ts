@@ -23,7 +23,11 @@ export interface RateLimitOptions extends RateLimits {
   readonly learn?: boolean | undefined;
   /** Calls that may wait for one model's capacity (at most 1_000_000); more are rejected with `RateLimitTimeoutError`. @default 1_000 */
   readonly maxQueued?: number | undefined;
-  /** Share of each model's request rate one tenant may use (0 < share ≤ 1). @default 1 */
+  /**
+   * Share of each model's request rate one tenant may use (0 < share ≤ 1). With shared state (`shared`),
+   * across every process calling as the same account; in each process alone while it is unavailable.
+   * @default 1
+   */
   readonly tenantShare?: number | undefined;
   /**
    * Traffic classes in the wait for a model's capacity: calls of a higher class go ahead of waiting calls

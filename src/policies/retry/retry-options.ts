@@ -52,7 +52,8 @@ export interface RetryOptions {
   /**
    * Client-wide retry budget: over the last minute, retries may add at most this fraction of the calls
    * made (plus `minRetries`), so an outage cannot multiply traffic. A number is the ratio; `false`
-   * removes the cap.
+   * removes the cap. With shared state (`shared`), calls and retries are counted per account by every
+   * process (by each alone while the shared state is unavailable).
    * @default { ratio: 0.2, minRetries: 10, window: 60_000 }
    */
   readonly budget?: number | RetryBudgetOptions | false | undefined;
