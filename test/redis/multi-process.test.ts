@@ -281,4 +281,53 @@ describe('openai-resilient/redis across processes', () => {
     expect(reasonsOpened(c!)).toEqual(['shared']);
     expect(count()).toBe(before + 2);
   });
+
+  it("one tenant's calls in flight in three processes never exceed maxConcurrentPerTenant", { timeout: 30_000 }, async () => {
+    // Every answer takes 50 ms: calls overlap, and three processes of three loops would have up to 9 open.
+    const server = await faultServer({ latencyMs: 50 });
+    const redis = await startRedisServer();
+    const bulkhead = { maxConcurrent: 10, maxConcurrentPerTenant: 2 };
+    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], workerInit(redis, server, { bulkhead }));
+    let maxOpen = 0;
+    const sampler = setInterval(() => (maxOpen = Math.max(maxOpen, server.openRequests)), 1);
+    try {
+      const startAt = Date.now() + 100;
+      const flood = { ...params, tenant: 'flooding' };
+      const results = await Promise.all(workers.map((worker) => worker.run(flood, { calls: 6, concurrency: 3, startAt })));
+      for (const result of results) expect(failures(result)).toEqual([]);
+      for (const result of results) expect(result.shared).toMatchObject({ available: true, localDecisions: 0 });
+      expect(server.requests).toHaveLength(18);
+      expect(maxOpen).toBeGreaterThan(0);
+      expect(maxOpen).toBeLessThanOrEqual(2);
+    } finally {
+      clearInterval(sampler);
+    }
+  });
+
+  it("one tenant flooding three processes never gets more than its tenantShare of the model's rate in all", { timeout: 30_000 }, async () => {
+    // The model allows 6 000 a minute (never what holds a call here); the tenant's share of 10% is 600 a
+    // minute: a bucket of one second's worth (10), then one request every 100 ms, whichever process sends it.
+    const burst = 10;
+    const interval = 100;
+    const callsEach = 10;
+    const server = await faultServer();
+    const redis = await startRedisServer();
+    const rateLimit = { requestsPerMinute: 6_000, learn: false, tenantShare: 0.1 };
+    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], workerInit(redis, server, { rateLimit }));
+    const startedAt = await redisTime(await connectRedis(redis));
+    const startAt = Date.now() + 100;
+    const flood = { ...params, tenant: 'flooding' };
+    const results = await Promise.all(workers.map((worker) => worker.run(flood, { calls: callsEach, concurrency: 5, startAt })));
+    for (const result of results) expect(failures(result)).toEqual([]);
+    for (const result of results) expect(result.shared).toMatchObject({ available: true, localDecisions: 0 });
+    const times = server.requestsTo('/chat/completions').map((request) => request.receivedAt).sort((a, b) => a - b);
+    expect(times).toHaveLength(3 * callsEach);
+    // As for the model's rate above: the k-th request cannot be due before startedAt + (k - burst) × interval
+    // on Redis's clock. Unshared, three buckets of 10 would let all 30 through at once.
+    const early = times.flatMap((at, i) => {
+      const due = startedAt + (i + 1 - burst) * interval;
+      return at < due - 5 ? [`request ${i + 1} arrived ${due - at} ms before it was due`] : [];
+    });
+    expect(early).toEqual([]);
+  });
 });

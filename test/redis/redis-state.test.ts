@@ -206,6 +206,7 @@ describe('createRedisState: options', () => {
     expect(() => createRedisState(redis, { ttl: 1 } as never)).toThrow(/unknown option `createRedisState.ttl`/);
     expect(() => createRedisState({} as never)).toThrow(TypeError);
     expect(() => createRedisState(redis, { probeLease: 1.5 })).toThrow(TypeError);
+    expect(() => createRedisState(redis, { slotLease: 2 })).toThrow(/`createRedisState.slotLease`/);
   });
 
   it('reports the client as not ready while it is disconnected, and ready again after it reconnects', async () => {
