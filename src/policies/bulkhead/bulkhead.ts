@@ -199,7 +199,9 @@ export class Bulkhead {
       waiter.grant(local);
       return;
     }
-    void this.#slots!.take(waiter.caller!).then((lease) => {
+    // (A failure to even ask, which SharedLink does not expect, is a local decision like an outage.)
+    const asked = this.#slots!.take(waiter.caller!).catch(() => undefined);
+    void asked.then((lease) => {
       if (lease === 'full') {
         // (A call that found a slot free here was not queued: it joins the queue now, beyond maxQueued
         // by at most the calls asking at once, which hold a slot here meanwhile.)
