@@ -34,7 +34,7 @@ export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';
 export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/cache-store.js';
 export { noCache, CACHE_CONTROL_HEADER } from './cache/with-cache.js';
 export { TRAFFIC_CLASSES, type TrafficClass } from './core/traffic-class.js';
-export type { BulkheadClassStats } from './policies/bulkhead/class-counters.js';
+export type { BulkheadClassStats, QueueClassStats } from './policies/class-counters.js';
 export { TRAFFIC_CLASS_HEADER } from './core/traffic-class-header.js';
 export { fallbackFailuresOf, type FallbackFailure } from './fallback/fallback-errors.js';
 export type { CircuitState, CircuitSnapshot } from './policies/circuit-breaker/circuit.js';
@@ -89,6 +89,7 @@ export type {
   CircuitCloseEvent,
   BulkheadRejectEvent,
   RateLimitWaitEvent,
+  RateLimitRejectEvent,
   StreamStallEvent,
   StreamTruncatedEvent,
   StreamResumeEvent,

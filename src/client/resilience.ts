@@ -7,7 +7,7 @@ import type { CallStatsSnapshot } from '../stats/call-stats.js';
 import type { MemberCounts } from '../pool/member-state.js';
 import type { TrafficClass } from '../core/traffic-class.js';
 import { trafficClassOption } from '../core/traffic-class-option.js';
-import { ClassCounters, type BulkheadClassStats } from '../policies/bulkhead/class-counters.js';
+import { ClassCounters, type BulkheadClassStats, type QueueClassStats } from '../policies/class-counters.js';
 
 /** A snapshot of what the client has done since it was created (see `resilience.stats()`). */
 export interface ResilienceStats {
@@ -34,6 +34,11 @@ export interface ResilienceStats {
     readonly queued: number;
     readonly classes: Readonly<Record<TrafficClass, BulkheadClassStats>>;
   };
+  /**
+   * The rate limiter's queues (every pool member's together), per traffic class: calls given capacity,
+   * waiting now, shed, refused (`RateLimitTimeoutError`), and the time from asking to getting capacity.
+   */
+  readonly rateLimit: { readonly classes: Readonly<Record<TrafficClass, QueueClassStats>> };
   /** Cacheable calls in flight, and identical calls waiting for them (zeros without a cache). */
   readonly singleFlight: { readonly inFlight: number; readonly waiting: number };
   /** The state shared by processes (`shared` option): whether it answers, and how often it did not. */
@@ -154,6 +159,7 @@ export function createResilience<Client>(
         classes,
         circuits,
         bulkhead: { ...load(), classes: bulkhead?.classes() ?? emptyClasses() },
+        rateLimit: { classes: shared.rateLimitClasses?.snapshot() ?? emptyClasses() },
         singleFlight: { inFlight: cache?.inFlight ?? 0, waiting: cache?.waiting ?? 0 },
         shared: link?.stats(),
         ...(shared.pool ? { members: memberStats(shared, Object.keys(models), circuits) } : {}),

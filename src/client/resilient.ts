@@ -6,6 +6,7 @@ import { resolveOptions } from './resolve-options.js';
 import type { SharedState } from '../pipeline/pipeline-context.js';
 import { Bulkhead } from '../policies/bulkhead/bulkhead.js';
 import { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
+import { ClassCounters } from '../policies/class-counters.js';
 import { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from '../policies/retry/retry-budget.js';
 import { SharedLink } from '../shared/shared-link.js';
@@ -115,13 +116,17 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
   const events = new EventBus(logger && listenerFailureLog(logger.logger, logger.level));
   if (logger) attachLogger(events, logger.logger, logger.level);
   const link = options.shared && new SharedLink(options.shared, clock, events);
+  // One count of the rate limiter's queues by class, over a pool's members too.
+  const rateLimitClasses = options.rateLimit && new ClassCounters();
+  const rateLimiter = () => options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link, rateLimitClasses);
   return {
-    pool: pool && createPoolState(pool, () => options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link)),
+    pool: pool && createPoolState(pool, rateLimiter),
     events,
     link,
     breakers: options.circuitBreaker && new CircuitBreakers(options.circuitBreaker.settings, clock, events, link),
     bulkhead: options.bulkhead && new Bulkhead(options.bulkhead, clock, events, link),
-    rateLimiter: options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link),
+    rateLimiter: rateLimiter(),
+    rateLimitClasses,
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock, link),
     hedger: options.hedge && new Hedger(options.hedge, clock),
     stats: new StatsCollector(clock.now()),

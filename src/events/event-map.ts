@@ -233,6 +233,20 @@ export interface RateLimitWaitEvent {
   readonly delay: number;
   /** What it waits for: a pause after a 429, request or token capacity, or its tenant's share. */
   readonly reason: 'paused' | 'requests' | 'tokens' | 'tenant';
+  /** The class of the waiting call. */
+  readonly trafficClass: TrafficClass;
+}
+
+/**
+ * The rate limiter turned a call away: its queue for the model was full (`queue_full`,
+ * `rateLimit.maxQueued`), the capacity would come after the call's deadline (`deadline`), or it was a
+ * waiter of a lower class that gave way to a higher-class newcomer at a full queue (`shed`, `LoadShedError`).
+ */
+export interface RateLimitRejectEvent {
+  readonly model: string;
+  readonly tenant: string | undefined;
+  readonly trafficClass: TrafficClass;
+  readonly reason: 'queue_full' | 'deadline' | 'shed';
 }
 
 /** A stream went silent past `timeout.idle`: its connection was aborted. */
@@ -378,6 +392,7 @@ export interface ResilienceEvents {
   circuitClose: CircuitCloseEvent;
   bulkheadReject: BulkheadRejectEvent;
   rateLimitWait: RateLimitWaitEvent;
+  rateLimitReject: RateLimitRejectEvent;
   streamStall: StreamStallEvent;
   streamTruncated: StreamTruncatedEvent;
   streamResume: StreamResumeEvent;

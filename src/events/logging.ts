@@ -60,6 +60,11 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
     message: `bulkhead rejected a${e.trafficClass === 'interactive' ? 'n' : ''} ${e.trafficClass} call (${e.reason}): ${e.active} running, ${e.queued} queued`,
     details: { ...e },
   }),
+  rateLimitReject: (e) => ({
+    level: 'warn',
+    message: `rate limiter turned away a${e.trafficClass === 'interactive' ? 'n' : ''} ${e.trafficClass} call for ${e.model} (${e.reason})`,
+    details: { ...e },
+  }),
   budgetExhausted: (e) => ({
     level: 'warn',
     message: `${where(e)}: retry budget spent; ${e.kind} not retried`,

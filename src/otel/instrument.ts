@@ -40,6 +40,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
   const cache = counter('cache.lookups', 'Cache lookups by result');
   const timeouts = counter('timeouts', 'Time limits that ran out');
   const rejections = counter('bulkhead.rejections', 'Calls turned away by the bulkhead');
+  const rateLimitRejections = counter('rate_limit.rejections', 'Calls turned away by the rate limiter');
 
   /**
    * Open spans per call id; a call's attempts are keyed by `attemptKey` (a hedge shares its attempt's
@@ -121,6 +122,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
     resilience.on('circuitHalfOpen', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'half_open' })),
     resilience.on('circuitClose', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'closed' })),
     resilience.on('bulkheadReject', (e) => rejections.add(1, { 'openai_resilient.reason': e.reason, [ATTR.trafficClass]: e.trafficClass })),
+    resilience.on('rateLimitReject', (e) => rateLimitRejections.add(1, { [ATTR.requestModel]: e.model, 'openai_resilient.reason': e.reason, [ATTR.trafficClass]: e.trafficClass })),
     resilience.on('callEnd', (e) => {
       const attributes: Attributes = {
         ...common(e),

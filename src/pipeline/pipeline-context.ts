@@ -3,6 +3,7 @@ import type { TrafficClass } from '../core/traffic-class.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Bulkhead } from '../policies/bulkhead/bulkhead.js';
 import type { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
+import type { ClassCounters } from '../policies/class-counters.js';
 import type { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import type { RetryBudget } from '../policies/retry/retry-budget.js';
 import type { StatsCollector } from '../stats/stats-collector.js';
@@ -23,6 +24,8 @@ export interface SharedState {
   readonly breakers: CircuitBreakers | undefined;
   readonly bulkhead: Bulkhead | undefined;
   readonly rateLimiter: RateLimiter | undefined;
+  /** The rate limiters' queues counted by traffic class (one for a pool's members and the client). */
+  readonly rateLimitClasses: ClassCounters | undefined;
   readonly budget: RetryBudget | undefined;
   /** Decides hedges (`hedge` option), when on. */
   readonly hedger: Hedger | undefined;

@@ -197,4 +197,15 @@ describe('openai-resilient/otel', () => {
       { 'openai_resilient.reason': 'shed', 'openai_resilient.traffic_class': 'background' },
     ]);
   });
+
+  it('counts the rate limiter\'s rejections by model, reason and class', async () => {
+    const { ai, metrics } = await otelHarness({ rateLimit: { requestsPerMinute: 60, learn: false, maxQueued: 0 } });
+    await ai.chat.completions.create(chatParams);
+    // The bucket is empty and nobody may wait: the next call is turned away at once.
+    await rejectionOf(ai.resilience.forClass('background').chat.completions.create(chatParams));
+    const recorded = await metrics();
+    expect(recorded['openai_resilient.rate_limit.rejections']!.map((point) => [point.attributes, point.value])).toEqual([
+      [{ 'gen_ai.request.model': 'gpt-4.1-mini', 'openai_resilient.reason': 'queue_full', 'openai_resilient.traffic_class': 'background' }, 1],
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import { unrefTimer, type Clock } from '../../core/clock.js';
 import type { Abortable } from '../../core/abort-scope.js';
 import type { TrafficClass } from '../../core/traffic-class.js';
 import { ClassQueues } from './class-queues.js';
-import { ClassCounters, type BulkheadClassStats } from './class-counters.js';
+import { ClassCounters, type BulkheadClassStats } from '../class-counters.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { SharedSlots } from './shared-slots.js';
 

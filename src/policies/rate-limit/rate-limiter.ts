@@ -8,6 +8,9 @@ import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { reserveInBuckets } from './bucket-reservation.js';
 import { jumpsAllowed } from './class-line.js';
+import { LoadShedError } from '../../errors/load-shed-error.js';
+import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
+import { ClassCounters } from '../class-counters.js';
 import { fixedWaits, waitForCapacity, type WaitContext } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
 import {
@@ -92,8 +95,10 @@ export class RateLimiter {
   constructor(
     private readonly settings: RateLimitSettings,
     private readonly clock: Clock,
-    events: EventBus,
+    private readonly events: EventBus,
     shared?: SharedLink | undefined,
+    /** Where the calls' classes are counted: one for every member of a pool, so `stats()` has one view. */
+    private readonly counters: ClassCounters = new ClassCounters(),
   ) {
     this.#tenants = new TenantShares(settings.tenantShare, this.#jumpsAllowed);
     this.#waiting = { clock, events, maxQueued: settings.maxQueued };
@@ -123,8 +128,36 @@ export class RateLimiter {
     sharedKey?: string,
     trafficClass: TrafficClass = 'default',
   ): Promise<Reservation> {
-    const state = this.#state(model);
     const rank = classRank(trafficClass);
+    const startedAt = this.clock.now();
+    this.counters.asking(trafficClass);
+    try {
+      const reservation = await this.#acquire(model, estimate, tenant, call, deadlineAt, sharedKey, rank);
+      this.counters.granted(trafficClass, this.clock.now() - startedAt);
+      return reservation;
+    } catch (error) {
+      const reason = error instanceof LoadShedError ? 'shed' : error instanceof RateLimitTimeoutError ? (error.wait === undefined ? 'queue_full' : 'deadline') : undefined;
+      if (reason) {
+        if (reason === 'shed') this.counters.shed(trafficClass);
+        else this.counters.rejected(trafficClass);
+        this.events.emit('rateLimitReject', { model, tenant, trafficClass, reason });
+      }
+      throw error;
+    } finally {
+      this.counters.answered(trafficClass);
+    }
+  }
+
+  async #acquire(
+    model: string,
+    estimate: () => number,
+    tenant: string | undefined,
+    call: Abortable,
+    deadlineAt: number | undefined,
+    sharedKey: string | undefined,
+    rank: number,
+  ): Promise<Reservation> {
+    const state = this.#state(model);
     if (!this.#shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, { tenant, rank }, call, deadlineAt);
     const tokens = estimate();
     // The tenant's share first: a tenant over it reserves no shared capacity before its turn.

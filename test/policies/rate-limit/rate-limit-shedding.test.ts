@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { abortableOf } from '../../../src/core/abort-scope.js';
 import type { TrafficClass } from '../../../src/core/traffic-class.js';
-import { LoadShedError, RateLimitTimeoutError } from '../../../src/index.js';
+import { LoadShedError, RateLimitTimeoutError, type RateLimitRejectEvent, type RateLimitWaitEvent } from '../../../src/index.js';
 import { EventBus } from '../../../src/events/event-bus.js';
 import { RateLimiter, type RateLimitSettings } from '../../../src/policies/rate-limit/rate-limiter.js';
 import type { Reservation } from '../../../src/policies/rate-limit/reservation.js';
@@ -117,5 +117,36 @@ describe('rate limiter: shedding through the SDK', () => {
     await Promise.all([sent, first]);
     const order = server.requests.map((request) => (request.body as { messages: Array<{ content: string }> }).messages[0]!.content);
     expect(order).toEqual(['background 0', 'interactive', 'background 1']);
+  });
+
+  it('the rate limiter counts its queue per class in stats(), and says whom it turned away and why (rateLimitReject)', async () => {
+    const { clock, ai } = await harness({ rateLimit: { requestsPerMinute: 60, learn: false, maxQueued: 1 } });
+    const rejects: RateLimitRejectEvent[] = [];
+    const waits: RateLimitWaitEvent[] = [];
+    ai.resilience.on('rateLimitReject', (event) => rejects.push(event));
+    ai.resilience.on('rateLimitWait', (event) => waits.push(event));
+    const background = ai.resilience.forClass('background');
+    const interactive = ai.resilience.forClass('interactive');
+    const sent = background.chat.completions.create(params('background 0'));
+    const shed = background.chat.completions.create(params('background 1'));
+    // The first went at once; the second waits.
+    await clock.until(() => waits.length === 1 && ai.resilience.stats().rateLimit.classes.background.granted === 1);
+    expect(ai.resilience.stats().rateLimit.classes.background.queued).toBe(1);
+    const first = interactive.chat.completions.create(params('interactive 0'));
+    expect(await rejectionOf(shed)).toBeInstanceOf(LoadShedError);
+    // The queue is full of an interactive call: another interactive call is refused (no lower class to shed).
+    const refused = await rejectionOf(interactive.chat.completions.create(params('interactive 1')));
+    expect(refused).toBeInstanceOf(RateLimitTimeoutError);
+    await clock.advance(1_000);
+    await Promise.all([sent, first]);
+
+    expect(waits.map((event) => event.trafficClass)).toEqual(['background', 'interactive']);
+    expect(rejects.map(({ trafficClass, reason }) => [trafficClass, reason])).toEqual([['background', 'shed'], ['interactive', 'queue_full']]);
+    const { interactive: top, background: low } = ai.resilience.stats().rateLimit.classes;
+    expect([low.granted, low.shed, low.rejected, low.queued]).toEqual([1, 1, 0, 0]);
+    expect([top.granted, top.shed, top.rejected, top.queued]).toEqual([1, 0, 1, 0]);
+    // The interactive call that got capacity waited one second for it; the background one went at once.
+    expect(top.queueTime.max).toBeGreaterThanOrEqual(1_000);
+    expect(low.queueTime.max).toBe(0);
   });
 });

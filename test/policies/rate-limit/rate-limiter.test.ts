@@ -70,7 +70,7 @@ describe('rate limiter: configured limits', () => {
     expect(fast).toHaveLength(3);
     const slow = [0, 1].map(() => ai.chat.completions.create(chatParams));
     await sleepsPending(clock, [1000]);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 1000, reason: 'requests' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 1000, reason: 'requests', trafficClass: 'default' }]);
     await clock.advance(1000);
     await Promise.all(slow);
     expect(server.requests).toHaveLength(5);
@@ -87,7 +87,7 @@ describe('rate limiter: configured limits', () => {
     const first = ai.chat.completions.create({ ...chatParams, max_tokens: 500 });
     const second = ai.chat.completions.create({ ...chatParams, max_tokens: 100 });
     await sleepsPending(clock, [600]);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 600, reason: 'tokens' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 600, reason: 'tokens', trafficClass: 'default' }]);
     expect((await first).object).toBe('chat.completion');
     await settleReal();
     expect(server.requests).toHaveLength(1);
@@ -128,7 +128,7 @@ describe('rate limiter: configured limits', () => {
     const next = ai.chat.completions.create(chatParams);
     // Level 600 - 1 103 - 3 = -506 tokens at 10 per second.
     await sleepsPending(clock, [50_600]);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 50_600, reason: 'tokens' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 50_600, reason: 'tokens', trafficClass: 'default' }]);
     await clock.advance(50_600);
     await next;
     expect(server.requests).toHaveLength(2);
@@ -211,7 +211,7 @@ describe('rate limiter: pause after a 429', () => {
     const second = ai.chat.completions.create(chatParams);
     // The bucket is held empty during the pause: the second goes one refill interval after it ends.
     await sleepsPending(clock, [5100]);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 5100, reason: 'paused' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 5100, reason: 'paused', trafficClass: 'default' }]);
 
     await settleReal();
     expect(server.requests).toHaveLength(1);
@@ -279,7 +279,7 @@ describe('rate limiter: limits learned from headers', () => {
     // 120 per minute: one every 500 ms; one request left now.
     const calls = [0, 1].map(() => ai.chat.completions.create(chatParams));
     await sleepsPending(clock, [500]);
-    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 500, reason: 'requests' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: undefined, delay: 500, reason: 'requests', trafficClass: 'default' }]);
     await until(() => server.requests.length === 2);
     await settleReal();
     expect(server.requests).toHaveLength(2);
@@ -394,7 +394,7 @@ describe('rate limiter: tenants', () => {
     const a2 = a.chat.completions.create(chatParams);
     await sleepsPending(clock, [1000]);
     // The model would allow it in 500 ms; the tenant's share in 1000 ms.
-    expect(waits).toEqual([{ model: MODEL, tenant: 'a', delay: 1000, reason: 'tenant' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: 'a', delay: 1000, reason: 'tenant', trafficClass: 'default' }]);
 
     await clock.advance(500);
     await b.chat.completions.create(chatParams);
@@ -425,7 +425,7 @@ describe('rate limiter: tenants', () => {
     // Tenant b's single call waits only for the model's next second: a's backlog booked none of it.
     const bCall = b.chat.completions.create(chatParams);
     await until(() => waits.length === 10);
-    expect(waits[9]).toEqual({ model: MODEL, tenant: 'b', delay: 1000, reason: 'requests' });
+    expect(waits[9]).toEqual({ model: MODEL, tenant: 'b', delay: 1000, reason: 'requests', trafficClass: 'default' });
     await clock.advance(1000);
     await bCall;
     expect(server.requests).toHaveLength(2);
@@ -454,7 +454,7 @@ describe('rate limiter: tenants', () => {
     // At 2 s the tenant's share, given back, lets its next call go at once.
     await clock.advance(1000);
     await a.chat.completions.create(chatParams);
-    expect(waits).toEqual([{ model: MODEL, tenant: 'a', delay: 2000, reason: 'tenant' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: 'a', delay: 2000, reason: 'tenant', trafficClass: 'default' }]);
     expect(server.requests).toHaveLength(3);
   });
 
@@ -466,7 +466,7 @@ describe('rate limiter: tenants', () => {
     await a.chat.completions.create(chatParams);
     const third = a.chat.completions.create(chatParams);
     await sleepsPending(clock, [500]);
-    expect(waits).toEqual([{ model: MODEL, tenant: 'a', delay: 500, reason: 'requests' }]);
+    expect(waits).toEqual([{ model: MODEL, tenant: 'a', delay: 500, reason: 'requests', trafficClass: 'default' }]);
     await clock.advance(500);
     await third;
   });
@@ -502,7 +502,7 @@ describe('RateLimiter (unit)', () => {
     limiter.settle(second, undefined); // no usage: nothing changes
     const third = limiter.acquire('m', () => 10, undefined, call, undefined);
     await clock.until((timers) => timers.length === 1);
-    expect(waits).toEqual([{ model: 'm', tenant: undefined, delay: 1_100, reason: 'tokens' }]);
+    expect(waits).toEqual([{ model: 'm', tenant: undefined, delay: 1_100, reason: 'tokens', trafficClass: 'default' }]);
     await clock.advance(1_100);
     expect(await third).toMatchObject({ model: 'm', tokens: 10, probe: false });
   });
