@@ -6,17 +6,13 @@
 //   cache/memory cache hits from the default in-memory store
 //   cache/redis  cache hits from `shared.cacheStore` (a GET and an AES-GCM open per hit)
 // Reports the median per call of each and the µs the Redis variants add per call.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { createClient } from 'redis';
 import { resilient } from '../dist/index.js';
 import { createRedisState } from '../dist/redis/index.js';
 import { createFaultFetch } from '../dist/testing/index.js';
+import { startRedis } from './redis-server.js';
 import { barChart } from './svg-chart.js';
 import { checkTarget, markdownTable, percentile, reportTargets, round } from './report.js';
 
@@ -32,65 +28,6 @@ const PROTECTION = {
 const TARGETS = { sharedAddedUs: 1_000, cacheAddedUs: 1_000 };
 
 const us = (ms) => ms * 1000;
-
-/** A redis-server on 127.0.0.1 (no persistence) in a temporary directory; `stop()` ends it and removes the directory. */
-async function startRedis() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'openai-resilient-bench-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    await new Promise((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start within 5 s: ${output}`)), 5_000);
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error.code === 'ENOENT'
-          ? new Error("redis-server is not on PATH: install Debian's redis-server package (`npm test` does it when run as root)")
-          : error);
-      });
-      child.stdout.on('data', (chunk) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-  } catch (error) {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const version = await new Promise((resolve) => {
-    const v = spawn('redis-server', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    v.stdout.on('data', (chunk) => (out += chunk.toString()));
-    v.once('close', () => resolve(/v=(\S+)/.exec(out)?.[1] ?? 'unknown'));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    version,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** A resilient client on its own in-memory upstream, with counters of what must not happen here. */
 function makeClient(name, options) {
