@@ -139,9 +139,9 @@ function tenantsTargets(tenants) {
   if (!flood) return [];
   const p = PART_PREFIX.tenants;
   return [
-    checkTarget(`${p}other tenants' p95 during the flood (3 processes, shared), × without it`, othersRatio(tenants, 'flood'), { atMost: TARGETS.othersP95Ratio, format: (v) => `${v.toFixed(2)}×` }),
+    checkTarget(`${p}other tenants' p95 during the flood (${TENANTS.processes} processes, shared), × without it`, othersRatio(tenants, 'flood'), { atMost: TARGETS.othersP95Ratio, format: (v) => `${v.toFixed(2)}×` }),
     ...flood.flooder.windows.map((w) =>
-      checkTarget(`${p}the flooder's most requests in any ${w.seconds} s, across the 3 processes (share × ${w.seconds} s + burst)`, w.maxRequests, { atMost: w.allowedRequests }),
+      checkTarget(`${p}the flooder's most requests in any ${w.seconds} s, across the ${TENANTS.processes} processes (share × ${w.seconds} s + burst)`, w.maxRequests, { atMost: w.allowedRequests }),
     ),
   ];
 }
