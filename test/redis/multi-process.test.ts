@@ -107,11 +107,7 @@ describe('openai-resilient/redis across processes', () => {
     // it was granted (a timer set after the grant), so it cannot send earlier either: a busy machine only
     // makes requests later (and bunched), never sooner. The same host's wall clock stamps the arrivals;
     // 5 ms covers rounding to milliseconds. Unshared, three buckets would let the 30th request through at once.
-    const early = times.flatMap((at, i) => {
-      const due = startedAt + (i + 1 - burst) * interval;
-      return at < due - 5 ? [`request ${i + 1} arrived ${due - at} ms before it was due`] : [];
-    });
-    expect(early).toEqual([]);
+    expect(earlyArrivals(times, startedAt, burst, interval)).toEqual([]);
     // And the run as a whole: 45 requests cannot have taken less than (45 - 10) × 100 ms of Redis time.
     expect(times.at(-1)! - startedAt).toBeGreaterThanOrEqual((3 * callsEach - burst) * interval - 5);
   });
@@ -324,10 +320,18 @@ describe('openai-resilient/redis across processes', () => {
     expect(times).toHaveLength(3 * callsEach);
     // As for the model's rate above: the k-th request cannot be due before startedAt + (k - burst) × interval
     // on Redis's clock. Unshared, three buckets of 10 would let all 30 through at once.
-    const early = times.flatMap((at, i) => {
-      const due = startedAt + (i + 1 - burst) * interval;
-      return at < due - 5 ? [`request ${i + 1} arrived ${due - at} ms before it was due`] : [];
-    });
-    expect(early).toEqual([]);
+    expect(earlyArrivals(times, startedAt, burst, interval)).toEqual([]);
   });
 });
+
+/**
+ * The requests that arrived before a shared bucket could have granted them: the k-th request of a run
+ * (arrival `times`, sorted) is due no sooner than `startedAt + (k - burst) × interval` on Redis's clock;
+ * 5 ms covers rounding to milliseconds.
+ */
+function earlyArrivals(times: readonly number[], startedAt: number, burst: number, interval: number): string[] {
+  return times.flatMap((at, i) => {
+    const due = startedAt + (i + 1 - burst) * interval;
+    return at < due - 5 ? [`request ${i + 1} arrived ${due - at} ms before it was due`] : [];
+  });
+}
