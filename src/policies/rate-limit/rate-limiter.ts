@@ -11,7 +11,7 @@ import { jumpsAllowed } from './class-line.js';
 import { LoadShedError } from '../../errors/load-shed-error.js';
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import { ClassCounters } from '../class-counters.js';
-import { fixedWaits, waitForCapacity, type WaitContext } from './capacity-wait.js';
+import type { WaitContext } from './capacity-wait.js';
 import type { ModelProbe, ProbeReason } from './model-probe.js';
 import {
   learnLimits, limitsView, newModelState, pauseModel,
@@ -21,8 +21,8 @@ import { probeTurn } from './probe-turn.js';
 import { limitsFromHeaders } from './rate-limit-headers.js';
 import type { AnswerOutcome, Reservation } from './reservation.js';
 import { SharedLimits } from './shared-limits.js';
-import { SharedTenantShares } from './shared-tenant-shares.js';
-import { TenantShares, type TenantHold } from './tenant-shares.js';
+import { TenantAdmission, type Caller } from './tenant-admission.js';
+import type { TenantHold } from './tenant-shares.js';
 
 export type { ModelLimits } from './model-state.js';
 export type { AnswerOutcome, Reservation } from './reservation.js';
@@ -57,11 +57,6 @@ export interface LimiterOutlook {
 
 const MAX_MODELS = 1_000;
 
-/** Who waits: the call's tenant and its traffic class's rank. */
-interface Caller {
-  readonly tenant: string | undefined;
-  readonly rank: number;
-}
 
 /**
  * Paces requests per model with buckets for requests and tokens per minute, configured or learned from
@@ -79,18 +74,17 @@ interface Caller {
  *
  * Waiting calls get capacity by traffic class: a call goes ahead of the waiting calls of lower classes,
  * which keep a reserved share if configured (see `ClassLine`); one pushed past its deadline so is refused
- * at once (`RateLimitTimeoutError`). The same holds for a tenant's share (`TenantShares`) and, among this
+ * at once (`RateLimitTimeoutError`). The same holds for a tenant's share (`TenantAdmission`) and, among this
  * process's calls, for the shared buckets (`SharedLimits`). At a full queue (`maxQueued`), the newest
  * waiter of the lowest class below a newcomer gives way to it (`LoadShedError`, see `WaitingSeats`).
  */
 export class RateLimiter {
   readonly #models = new LRUCache<string, ModelState>({ max: MAX_MODELS });
-  readonly #tenants: TenantShares;
+  readonly #tenants: TenantAdmission;
   readonly #waiting: WaitContext;
   /** Probe reservations whose verdict was given (a call ends after its response: only the first counts). */
   readonly #finishedProbes = new WeakSet<Reservation>();
   readonly #shared: SharedLimits | undefined;
-  readonly #sharedTenants: SharedTenantShares | undefined;
 
   constructor(
     private readonly settings: RateLimitSettings,
@@ -100,11 +94,9 @@ export class RateLimiter {
     /** Where the calls' classes are counted: one for every member of a pool, so `stats()` has one view. */
     private readonly counters: ClassCounters = new ClassCounters(),
   ) {
-    this.#tenants = new TenantShares(settings.tenantShare, this.#jumpsAllowed);
     this.#waiting = { clock, events, maxQueued: settings.maxQueued };
     this.#shared = shared && new SharedLimits(shared, clock, this.#waiting, settings.maxPause, this.#jumpsAllowed);
-    const sharedTenants = shared && new SharedTenantShares(shared, settings.tenantShare);
-    this.#sharedTenants = sharedTenants?.available ? sharedTenants : undefined;
+    this.#tenants = new TenantAdmission(settings.tenantShare, clock, this.#waiting, this.#jumpsAllowed, shared);
   }
 
   /** Whether reservations use shared state (and so need a `sharedKey`). */
@@ -161,7 +153,7 @@ export class RateLimiter {
     if (!this.#shared || sharedKey === undefined) return this.#acquireLocal(model, state, estimate, { tenant, rank }, call, deadlineAt);
     const tokens = estimate();
     // The tenant's share first: a tenant over it reserves no shared capacity before its turn.
-    const tenantBucket = await this.#admitTenant(model, state, { tenant, rank }, call, deadlineAt, sharedKey);
+    const tenantBucket = await this.#tenants.admit(model, state, { tenant, rank }, call, deadlineAt, sharedKey);
     const cancel = (reservation: Reservation) => this.cancel(reservation);
     const request = { model, state, sharedKey, tokens, configured: this.#configured(model), tenantBucket, tenant, rank, call, deadlineAt, cancel };
     const reservation = await this.#shared.acquire(request);
@@ -202,7 +194,7 @@ export class RateLimiter {
     const probe = await probeTurn(state, turn, this.#waiting);
     let tenantBucket: TenantHold | undefined;
     try {
-      tenantBucket = admitted ? admitted.tenantBucket : await this.#admitTenant(model, state, { tenant, rank }, call, deadlineAt);
+      tenantBucket = admitted ? admitted.tenantBucket : await this.#tenants.admit(model, state, { tenant, rank }, call, deadlineAt);
     } catch (error) {
       if (probe) this.#endProbe(state, probe);
       throw error;
@@ -213,51 +205,6 @@ export class RateLimiter {
     return reserveInBuckets(request, this.#waiting, (reservation) => {
       if (probe) probe.owner = reservation;
     });
-  }
-
-  /**
-   * Takes one request from the tenant's share of `model` (`tenantShare`), waiting first while the tenant
-   * is over it. Only then does the call reserve the model's capacity, so a tenant's backlog never books
-   * capacity that other tenants could use meanwhile. On refusal or abort the share is given back. With
-   * `sharedKey` and a backend that keeps tenant shares, the share is counted by every process; this
-   * process's own bucket is used when the shared state does not answer.
-   */
-  async #admitTenant(
-    model: string,
-    state: ModelState,
-    { tenant, rank }: Caller,
-    call: Abortable,
-    deadlineAt: number | undefined,
-    sharedKey?: string,
-  ): Promise<TenantHold | undefined> {
-    if (tenant === undefined || this.settings.tenantShare >= 1 || !state.requests) return undefined;
-    // With shared state, the tenant's share is counted by every process (arrival order across them).
-    if (sharedKey !== undefined && this.#sharedTenants) {
-      const shared = await this.#sharedTenants.take(sharedKey, tenant, state.requests.perMinute);
-      if (shared) {
-        const { hold, wait } = shared;
-        const waits = fixedWaits(this.clock, { tenant: wait });
-        const giveBack = () => hold.refund(1, this.clock.now());
-        await waitForCapacity(state, { model, tenant, rank, waits, call, deadlineAt, giveBack }, this.#waiting);
-        return hold;
-      }
-    }
-    const now = this.clock.now();
-    const tenantBucket = this.#tenants.bucketFor(model, tenant, state.requests, now);
-    if (!tenantBucket) return undefined;
-    // Its turn among the tenant's waiting calls, by class (`undefined`: it goes at once).
-    const turn = this.#tenants.reserve(tenantBucket, rank, now);
-    if (!turn) return tenantBucket;
-    const waits = () => ({ tenant: turn.wait(this.clock.now()) });
-    const giveBack = () => tenantBucket.refund(1, this.clock.now());
-    let served = false;
-    try {
-      await waitForCapacity(state, { model, tenant, rank, waits, call, deadlineAt, giveBack }, this.#waiting);
-      served = true;
-    } finally {
-      turn.leave(served);
-    }
-    return tenantBucket;
   }
 
   /** Gives back a reservation whose request was never sent. */
