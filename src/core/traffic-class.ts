@@ -14,3 +14,8 @@ export const TRAFFIC_CLASSES: readonly TrafficClass[] = Object.freeze(['interact
 export function classRank(trafficClass: TrafficClass): number {
   return trafficClass === 'interactive' ? 0 : trafficClass === 'default' ? 1 : 2;
 }
+
+/** The class of rank `rank` (the inverse of {@link classRank}); `default` for a rank out of range. */
+export function classOfRank(rank: number): TrafficClass {
+  return TRAFFIC_CLASSES[rank] ?? 'default';
+}

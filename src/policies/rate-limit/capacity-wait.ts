@@ -1,4 +1,4 @@
-import { TRAFFIC_CLASSES } from '../../core/traffic-class.js';
+import { classOfRank } from '../../core/traffic-class.js';
 import { RateLimitTimeoutError } from '../../errors/rate-limit-timeout-error.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Abortable } from '../../core/abort-scope.js';
@@ -109,7 +109,7 @@ export async function waitForCapacity(queue: ModelQueue, wait: CapacityWait, con
   }
   // During a pause its end is what the call waits for, even when the (held) buckets add to it.
   const reason = waits.paused ? 'paused' : (Object.keys(waits) as Array<keyof Waits>).find((key) => waits[key] === remaining)!;
-  events.emit('rateLimitWait', { model, tenant: wait.tenant, delay: remaining, reason, trafficClass: TRAFFIC_CLASSES[rank]! });
+  events.emit('rateLimitWait', { model, tenant: wait.tenant, delay: remaining, reason, trafficClass: classOfRank(rank) });
   const seat = queue.seats.take(rank);
   try {
     while (remaining > 0) {

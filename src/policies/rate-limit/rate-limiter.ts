@@ -3,7 +3,7 @@ import type { HeadersLike } from '../../classify/retry-hint.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Abortable } from '../../core/abort-scope.js';
 import type { Clock } from '../../core/clock.js';
-import { TRAFFIC_CLASSES, classRank, type TrafficClass } from '../../core/traffic-class.js';
+import { classOfRank, classRank, type TrafficClass } from '../../core/traffic-class.js';
 import type { SharedAnswer } from '../../shared/shared-backend.js';
 import type { SharedLink } from '../../shared/shared-link.js';
 import { reserveInBuckets } from './bucket-reservation.js';
@@ -365,8 +365,7 @@ export class RateLimiter {
 
   /** Per class rank, how many calls in a row may go ahead of that class's waiting calls (its reserved share). */
   readonly #jumpsAllowed = (rank: number): number => {
-    const trafficClass = TRAFFIC_CLASSES[rank];
-    return jumpsAllowed(trafficClass ? (this.settings.classes?.reservedShare[trafficClass] ?? 0) : 0);
+    return jumpsAllowed(this.settings.classes?.reservedShare[classOfRank(rank)] ?? 0);
   };
 
   #configured(model: string): ModelLimits {

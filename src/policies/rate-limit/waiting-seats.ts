@@ -1,4 +1,4 @@
-import { TRAFFIC_CLASSES, type TrafficClass } from '../../core/traffic-class.js';
+import { classOfRank } from '../../core/traffic-class.js';
 import { LoadShedError } from '../../errors/load-shed-error.js';
 
 /** One call counted among a model's waiting calls (`rateLimit.maxQueued` bounds them). */
@@ -52,12 +52,8 @@ export class WaitingSeats {
     }
     if (victim < 0) return false;
     const [seat] = seats.splice(victim, 1);
-    seat!.shed = new LoadShedError(classOf(seat!.rank), classOf(rank), 'rateLimit');
+    seat!.shed = new LoadShedError(classOfRank(seat!.rank), classOfRank(rank), 'rateLimit');
     seat!.interrupt?.(seat!.shed);
     return true;
   }
-}
-
-function classOf(rank: number): TrafficClass {
-  return TRAFFIC_CLASSES[rank] ?? 'default';
 }
