@@ -8,12 +8,20 @@ import { LuaScript } from './redis-client.js';
  * after its last count, so it holds at most a window's slots.
  */
 
-/** Sums the calls and retries of the window (ARGV[1] ms) ending now, deleting older slots; `slot` is this moment's. */
-const BUDGET_PRELUDE = `${LUA_NOW}
+/** The window (ARGV[1] ms), its tenth (a slot's width), and the slot of this moment. */
+const BUDGET_SLOT = `${LUA_NOW}
 local window = tonumber(ARGV[1])
 local width = math.max(1, math.floor(window / 10))
 local slot = math.floor(now / width) * width
 local oldest = now - width * 10
+local function count(kind, amount)
+  redis.call('HINCRBY', KEYS[1], kind .. slot, amount)
+  redis.call('PEXPIRE', KEYS[1], window + width)
+end
+`;
+
+/** Deletes the slots that no longer overlap the window; sums the calls and retries of those that do. */
+const BUDGET_SUM = `
 local calls, retries = 0, 0
 local counts = redis.call('HGETALL', KEYS[1])
 for i = 1, #counts, 2 do
@@ -27,15 +35,18 @@ for i = 1, #counts, 2 do
     retries = retries + tonumber(counts[i + 1])
   end
 end
-local function count(kind, amount)
-  redis.call('HINCRBY', KEYS[1], kind .. slot, amount)
-  redis.call('PEXPIRE', KEYS[1], window + width)
-end
 `;
 
-/** ARGV: window ms, calls. Counts new calls. */
-export const BUDGET_CALLS = new LuaScript(`${BUDGET_PRELUDE}
+/**
+ * ARGV: window ms, calls. Counts new calls: one increment, the hot path of every call. Old slots are
+ * deleted here only once the hash holds two windows' worth of fields (a window has at most 11 slots of
+ * each kind); otherwise the retries' reads delete them.
+ */
+export const BUDGET_CALLS = new LuaScript(`${BUDGET_SLOT}
 count('c', tonumber(ARGV[2]))
+if redis.call('HLEN', KEYS[1]) > 44 then
+${BUDGET_SUM}
+end
 return 0
 `);
 
@@ -43,7 +54,7 @@ return 0
  * ARGV: window ms, ratio, minRetries. Takes one retry when the window's retries stay within
  * minRetries + ratio × calls. Returns 1 taken, 0 spent.
  */
-export const BUDGET_RETRY = new LuaScript(`${BUDGET_PRELUDE}
+export const BUDGET_RETRY = new LuaScript(`${BUDGET_SLOT}${BUDGET_SUM}
 if retries + 1 > tonumber(ARGV[3]) + tonumber(ARGV[2]) * calls then return 0 end
 count('r', 1)
 return 1

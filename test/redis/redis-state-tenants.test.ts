@@ -112,4 +112,14 @@ describe('createRedisState: the retry budget', () => {
     expect(await shared.budgetRetry('acct', short)).toBe(true);
     expect(await redis.hLen('test:budget:acct')).toBe(1);
   });
+
+  it('counting calls alone keeps the hash bounded: at most two windows of slots', async () => {
+    const { shared, redis } = await state();
+    // A window of 10 ms has slots of 1 ms: 80 calls a few ms apart fill many more slots than two windows hold.
+    for (let i = 0; i < 80; i++) {
+      await shared.budgetCalls('acct', 1, 10);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(await redis.hLen('test:budget:acct')).toBeLessThanOrEqual(45);
+  });
 });
