@@ -8,10 +8,11 @@ const LAYERS = [
   { name: 'core', folders: ['core'] }, // request description, transport types, clock, abort, validation
   { name: 'errors', folders: ['errors'] }, // our error classes, the error kinds, SDK error copies
   { name: 'classify', folders: ['classify'] }, // what an error is and what to do about it
+  { name: 'tokens', folders: ['tokens'] }, // counting a request's tokens (estimated, or by a tokenizer)
   { name: 'observation', folders: ['responses', 'events', 'stats'] }, // response bodies, events and logging, counters
   { name: 'shared', folders: ['shared'] }, // the shared-state backend and the link to it
   { name: 'policy kit', files: ['policies/[^/]+\\.ts'] }, // what the policies share (verdict, rolling counter)
-  { name: 'features', folders: ['policies/[^/]+', 'streams', 'cache', 'fallback', 'pool', 'tiers'] }, // each policy, stream guard, cache, fallback, pool routing, service tiers
+  { name: 'features', folders: ['policies/[^/]+', 'streams', 'cache', 'fallback', 'pool', 'tiers', 'budgets'] }, // each policy, stream guard, cache, fallback, pool routing, service tiers, budgets
   { name: 'pipeline', folders: ['pipeline'] }, // composes the features into one call
   { name: 'client', folders: ['client'] }, // resilient(), its options and resolution, installs the pipeline
   { name: 'adapters', folders: ['redis', 'otel', 'testing', 'cli'], files: ['index\\.ts'] }, // entry points

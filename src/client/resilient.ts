@@ -6,6 +6,7 @@ import { resolveOptions } from './resolve-options.js';
 import type { SharedState } from '../pipeline/pipeline-context.js';
 import { Bulkhead } from '../policies/bulkhead/bulkhead.js';
 import { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
+import { estimatingCounter } from '../tokens/estimate-tokens.js';
 import { ClassCounters } from '../policies/class-counters.js';
 import { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from '../policies/retry/retry-budget.js';
@@ -128,6 +129,7 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
     rateLimiter: rateLimiter(),
     rateLimitClasses,
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock, link),
+    tokens: estimatingCounter,
     hedger: options.hedge && new Hedger(options.hedge, clock),
     stats: new StatsCollector(clock.now()),
     cache: options.cache && new ResponseCache(options.cache, clock, events),

@@ -4,7 +4,7 @@ import { accountId } from '../core/account-scope.js';
 import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
 import type { BreakerOutcome } from '../policies/circuit-breaker/circuit-breakers.js';
-import { estimateTokens, usedTokens } from '../policies/rate-limit/estimate-tokens.js';
+import { estimateTokens, usedTokens } from '../tokens/estimate-tokens.js';
 import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
 import { normalizeUsage } from '../stats/stats-collector.js';
 import { statsScope } from '../stats/stats-scope.js';

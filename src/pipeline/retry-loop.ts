@@ -6,7 +6,7 @@ import type { RetryEvent, GiveUpReason } from '../events/event-map.js';
 import type { ErrorKind } from '../errors/error-kind.js';
 import { probeDueBy, retryPastCircuit } from './circuit-wait.js';
 import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
-import { estimateTokens } from '../policies/rate-limit/estimate-tokens.js';
+import { estimateTokens } from '../tokens/estimate-tokens.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { hedgedAttempt } from './hedged-attempt.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateTokens, usedTokens } from '../../../src/policies/rate-limit/estimate-tokens.js';
+import { estimateTokens, usedTokens } from '../../../src/tokens/estimate-tokens.js';
 import { TokenBucket } from '../../../src/policies/rate-limit/token-bucket.js';
 
 describe('TokenBucket', () => {

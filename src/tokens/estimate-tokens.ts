@@ -1,3 +1,5 @@
+import type { RequestTokens, TokenCounter } from './token-counter.js';
+
 /**
  * A cheap, deliberately rough estimate of the tokens a request will count against a TPM limit, made
  * before sending: about 4 characters per token over the prompt's text fields, plus the requested output
@@ -48,3 +50,16 @@ export function usedTokens(body: unknown): number | undefined {
   const numbers = parts.filter((part): part is number => typeof part === 'number');
   return numbers.length > 0 ? numbers.reduce((a, b) => a + b, 0) : undefined;
 }
+
+/** A request's tokens by the estimate above: its prompt at about 4 characters per token, its output bound as set. */
+export function estimateRequestTokens(body: unknown): RequestTokens {
+  const total = estimateTokens(body);
+  const request = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const output = firstNumber(request['max_completion_tokens'], request['max_tokens'], request['max_output_tokens']);
+  return { input: Math.max(1, total - output), maxOutput: output > 0 ? output : undefined, exact: false };
+}
+
+/** Counts by the estimate: what is used when no tokenizer is available. */
+export const estimatingCounter: TokenCounter = {
+  count: (body) => Promise.resolve(estimateRequestTokens(body)),
+};
