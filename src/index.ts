@@ -6,6 +6,7 @@ export { resilient, type ResilientClient, type OpenAIClientLike } from './client
 export type { Resilience, ResilienceStats, RateLimitView, RateLimitPacing, MemberStats } from './client/resilience.js';
 export type { MemberCounts } from './pool/member-state.js';
 export type { CallStatsSnapshot, LatencySnapshot, TokenUsage } from './stats/call-stats.js';
+export type { BudgetLimitStats, BudgetCounterStats, BudgetModelStats } from './budgets/budget-stats.js';
 export type {
   ResilienceOptions,
   RetryOptions,
@@ -20,6 +21,10 @@ export type {
   RetryBackoffContext,
   FallbackOptions,
   FlexOptions,
+  BudgetOptions,
+  BudgetLimit,
+  BudgetWindow,
+  ModelPrice,
   FallbackClient,
   FallbackRequest,
   FallbackValue,
@@ -60,6 +65,7 @@ export { BulkheadFullError, BulkheadTimeoutError } from './errors/bulkhead-error
 export { LoadShedError, type LoadShedQueue } from './errors/load-shed-error.js';
 export { RateLimitTimeoutError } from './errors/rate-limit-timeout-error.js';
 export { ContextWindowExceededError } from './errors/context-window-exceeded-error.js';
+export { BudgetExceededError, isBudgetExceededError, type BudgetExceededDetails } from './errors/budget-exceeded-error.js';
 export { ResponseCancelledError, StreamAbandonedError, StreamIdleTimeoutError, StreamTruncatedError } from './errors/stream-errors.js';
 export { partialOutputOf, type PartialOutput, type PartialChoice, type PartialToolCall } from './streams/partial-output.js';
 export type { ContinuationBuilder, ContinuationOption, ContinuationStrategy } from './streams/continuation/continuation-options.js';
@@ -80,6 +86,10 @@ export type {
   GiveUpEvent,
   GiveUpReason,
   BudgetExhaustedEvent,
+  BudgetEventBase,
+  BudgetThresholdEvent,
+  BudgetExceededEvent,
+  BudgetSettledEvent,
   FallbackEvent,
   HedgeEvent,
   CacheHitEvent,

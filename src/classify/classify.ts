@@ -18,7 +18,7 @@ export interface Classification {
 }
 
 export interface ClassifyOptions {
-  /** Overrides of the default action per kind. `aborted` and `deadline_exceeded` are never retried. */
+  /** Overrides of the default action per kind. `aborted`, `deadline_exceeded` and `budget_exceeded` are never retried. */
   readonly actions?: Partial<Record<ErrorKind, RecoveryAction>> | undefined;
   /** The current time, for `retry-after` HTTP dates. @default Date.now() */
   readonly now?: number | undefined;

@@ -13,6 +13,7 @@ import type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options
 import type { StreamingOptions } from '../streams/streaming-options.js';
 import type { PoolOptions } from '../pool/pool-options.js';
 import type { FlexOptions } from '../tiers/flex-options.js';
+import type { BudgetOptions } from '../budgets/budget-options.js';
 
 /** Options of {@link resilient}. Every field is optional; the defaults are documented on each. */
 export interface ResilienceOptions {
@@ -21,7 +22,7 @@ export interface ResilienceOptions {
   /** Timeouts, or `false` for none at all. @default see {@link TimeoutOptions} */
   readonly timeout?: TimeoutOptions | false | undefined;
   /**
-   * Overrides of the error-to-action table, per kind. `aborted` and `deadline_exceeded` are never retried.
+   * Overrides of the error-to-action table, per kind. `aborted`, `deadline_exceeded` and `budget_exceeded` are never retried.
    * @default the table in the README (`DEFAULT_ACTIONS`)
    * @example `{ quota_exhausted: 'retry', bad_request: 'retry' }`
    */
@@ -68,6 +69,14 @@ export interface ResilienceOptions {
    */
   readonly contextWindows?: Readonly<Record<string, number>> | undefined;
   /**
+   * Limits on the tokens and the spend of calls, per tenant or for the whole client, over windows you
+   * choose: checked before each attempt is sent (a call without room fails with `BudgetExceededError`)
+   * and settled with the `usage` the API reports. See docs/budgets.md.
+   * @default none (no budgets)
+   * @example `{ limits: [{ tokens: 100_000, window: 'hour' }] }`
+   */
+  readonly budgets?: BudgetOptions | undefined;
+  /**
    * How a pool (`resilient([memberA, memberB, ...])`) routes its calls; only with an array of members.
    * See docs/pools.md.
    * @default `{ routing: 'balanced' }`
@@ -112,3 +121,4 @@ export type { PolicyOptions, TimeoutOptions } from '../pipeline/pipeline-options
 export type { StreamingOptions } from '../streams/streaming-options.js';
 export type { PoolMember, PoolOptions, PoolRouting } from '../pool/pool-options.js';
 export type { FlexOptions } from '../tiers/flex-options.js';
+export type { BudgetLimit, BudgetOptions, BudgetWindow, ModelPrice } from '../budgets/budget-options.js';

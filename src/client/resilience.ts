@@ -4,6 +4,7 @@ import type { CircuitState } from '../policies/circuit-breaker/circuit.js';
 import type { BreakerState } from '../policies/circuit-breaker/circuit-breakers.js';
 import type { SharedState } from '../pipeline/pipeline-context.js';
 import type { CallStatsSnapshot } from '../stats/call-stats.js';
+import type { BudgetLimitStats } from '../budgets/budget-stats.js';
 import type { MemberCounts } from '../pool/member-state.js';
 import type { TrafficClass } from '../core/traffic-class.js';
 import { trafficClassOption } from '../core/traffic-class-option.js';
@@ -43,6 +44,11 @@ export interface ResilienceStats {
   readonly singleFlight: { readonly inFlight: number; readonly waiting: number };
   /** The state shared by processes (`shared` option): whether it answers, and how often it did not. */
   readonly shared: SharedStats | undefined;
+  /**
+   * Per budget limit (`budgets` option), by its name: each tenant's usage in the window against its limit,
+   * its refusals, and its models' parts (see `BudgetLimitStats`); `{}` without budgets.
+   */
+  readonly budgets: Readonly<Record<string, BudgetLimitStats>>;
   /** Per pool member (`resilient([...members])`), by name; absent for a single client. */
   readonly members?: Readonly<Record<string, MemberStats>>;
 }
@@ -162,6 +168,7 @@ export function createResilience<Client>(
         rateLimit: { classes: shared.rateLimitClasses?.snapshot() ?? emptyClasses() },
         singleFlight: { inFlight: cache?.inFlight ?? 0, waiting: cache?.waiting ?? 0 },
         shared: link?.stats(),
+        budgets: shared.budgets?.stats() ?? {},
         ...(shared.pool ? { members: memberStats(shared, Object.keys(models), circuits) } : {}),
       };
     },

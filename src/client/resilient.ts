@@ -21,6 +21,9 @@ import type { ResolvedOptions } from '../pipeline/resolved-options.js';
 import type { PoolMember } from '../pool/pool-options.js';
 import { resolvePool, type ResolvedPool } from '../pool/resolve-pool.js';
 import { createPoolState } from './pool-members.js';
+import { BudgetGate } from '../budgets/budget-gate.js';
+import { LocalBudgetLedger } from '../budgets/local-budget-ledger.js';
+import { requirePrices } from '../budgets/resolve-budget-options.js';
 
 export type { OpenAIClientLike };
 
@@ -91,6 +94,8 @@ export function resilient<T extends OpenAIClientLike>(
     maxRetries: typeof maxRetries === 'number' && maxRetries > 0 ? maxRetries : undefined,
     timeout: sdkClient._options?.timeout,
   });
+  // Under a spend limit, the models the pool's members serve need prices too.
+  requirePrices(resolved.budgets, (members?.members ?? []).flatMap((member, index) => [...(member.models?.keys() ?? [])].map((model) => [model, `members[${index}].models`] as const)));
   const clone = sdkClient.withOptions({ ...carriedOptions(sdkClient), maxRetries: 0 });
   const shared = createSharedState(resolved, members);
   return installPipeline(clone, shared, withResilientFallbacks(resolved)) as unknown as ResilientClient<T>;
@@ -119,6 +124,7 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
   const link = options.shared && new SharedLink(options.shared, clock, events);
   // One count of the rate limiter's queues by class, over a pool's members too.
   const rateLimitClasses = options.rateLimit && new ClassCounters();
+  const tokens = estimatingCounter;
   const rateLimiter = () => options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link, rateLimitClasses);
   return {
     pool: pool && createPoolState(pool, rateLimiter),
@@ -129,7 +135,8 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
     rateLimiter: rateLimiter(),
     rateLimitClasses,
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock, link),
-    tokens: estimatingCounter,
+    tokens,
+    budgets: options.budgets && new BudgetGate(options.budgets, new LocalBudgetLedger({ now: () => clock.now() }), tokens, clock, events),
     hedger: options.hedge && new Hedger(options.hedge, clock),
     stats: new StatsCollector(clock.now()),
     cache: options.cache && new ResponseCache(options.cache, clock, events),

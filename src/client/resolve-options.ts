@@ -15,8 +15,10 @@ import { resolveShared } from '../shared/resolve-shared-option.js';
 import { resolveStreaming } from '../streams/resolve-streaming-options.js';
 import { resolveFlex } from '../tiers/resolve-flex-options.js';
 import type { ResilienceOptions } from './options.js';
+import { requirePrices, resolveBudgets } from '../budgets/resolve-budget-options.js';
+import type { ResolvedFallback } from '../fallback/resolve-fallback-options.js';
 
-const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'flex', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'logger', 'logLevel', 'policies', 'clock', 'pool'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'flex', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'budgets', 'logger', 'logLevel', 'policies', 'clock', 'pool'] as const;
 
 /**
  * Validates `options` (throwing a `TypeError` that names the option) and fills in defaults: each feature
@@ -25,6 +27,10 @@ const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker',
 export function resolveOptions(options: unknown, client: ClientDefaults = {}): ResolvedOptions {
   const top = objectWithKeys('', options ?? {}, TOP_LEVEL) as ResilienceOptions;
   const retry = resolveRetry(top.retry, client);
+  const fallback = resolveFallback(top.fallback);
+  const contextWindows = resolveWindows(top.contextWindows);
+  const budgets = resolveBudgets(top.budgets);
+  requirePrices(budgets, namedModels(fallback, contextWindows));
   return {
     retry,
     timeout: resolveTimeout(top.timeout, client),
@@ -32,16 +38,28 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     circuitBreaker: resolveBreaker(top.circuitBreaker),
     bulkhead: resolveBulkhead(top.bulkhead),
     rateLimit: resolveRateLimit(top.rateLimit, retry.maxRetryAfter),
-    fallback: resolveFallback(top.fallback),
+    fallback,
     flex: resolveFlex(top.flex),
     cache: resolveCache(top.cache),
     shared: resolveShared(top.shared),
     hedge: resolveHedge(top.hedge),
     refreshCredentials: resolveFunction('refreshCredentials', top.refreshCredentials),
-    contextWindows: resolveWindows(top.contextWindows),
+    contextWindows,
+    budgets,
     logger: resolveLogger(top.logger, top.logLevel),
     actions: resolveActions(top.actions),
     policies: resolvePolicies(top.policies),
     clock: resolveClock(top.clock),
   };
+}
+
+/** The models the options name (fallback models, context windows), with where: each needs a price under a spend limit. */
+function* namedModels(fallback: ResolvedFallback | undefined, contextWindows: Readonly<Record<string, number>>): Generator<readonly [string, string]> {
+  for (const [table, lists] of [['fallback.models', fallback?.models], ['fallback.contextWindow', fallback?.contextWindow]] as const) {
+    for (const [model, list] of Object.entries(lists ?? {})) {
+      yield [model, `${table}`];
+      for (const to of list) yield [to, `${table}.${model}`];
+    }
+  }
+  for (const model of Object.keys(contextWindows)) yield [model, 'contextWindows'];
 }

@@ -39,6 +39,11 @@ export interface RequestInfo {
    * which knows its type; opaque here so that the request description needs nothing above it.
    */
   statsScope: object | undefined;
+  /**
+   * The budgets asked this chat stream for its usage (`stream_options.include_usage`), which its caller did
+   * not: the stream guard hides it from the caller.
+   */
+  usageHidden: boolean;
 }
 
 let lastCallId = 0;
@@ -53,6 +58,7 @@ export function describeRequest(options: SdkRequestOptions): RequestInfo {
     stream: options.stream === true,
     replayable: isReplayable(options),
     statsScope: undefined,
+    usageHidden: false,
   };
 }
 

@@ -27,7 +27,8 @@ export type LibraryErrorKind =
   | 'bulkhead_full'
   | 'bulkhead_timeout'
   | 'load_shed'
-  | 'rate_limit_timeout';
+  | 'rate_limit_timeout'
+  | 'budget_exceeded';
 
 export type ErrorKind = UpstreamErrorKind | LibraryErrorKind | 'aborted' | 'unknown';
 
@@ -62,6 +63,7 @@ export const DEFAULT_ACTIONS: Readonly<Record<ErrorKind, RecoveryAction>> = Obje
   bulkhead_timeout: 'fail',
   load_shed: 'fail',
   rate_limit_timeout: 'fail',
+  budget_exceeded: 'fail',
   aborted: 'fail',
   unknown: 'fail',
 });
@@ -69,5 +71,8 @@ export const DEFAULT_ACTIONS: Readonly<Record<ErrorKind, RecoveryAction>> = Obje
 /** Every kind, in table order. */
 export const ERROR_KINDS = Object.freeze(Object.keys(DEFAULT_ACTIONS) as ErrorKind[]);
 
-/** Kinds that may never be set to `retry`: retrying them cannot help or would ignore the caller. */
-export const NEVER_RETRIED: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['aborted', 'deadline_exceeded']);
+/**
+ * Kinds that may never be set to `retry`: retrying them cannot help or would ignore the caller (a budget
+ * refuses until its window moves on, and a retry would only spend what the budget is there to keep).
+ */
+export const NEVER_RETRIED: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['aborted', 'deadline_exceeded', 'budget_exceeded']);

@@ -70,6 +70,16 @@ const FORMATS: { [E in ResilienceEventName]?: Format<E> } = {
     message: `${where(e)}: retry budget spent; ${e.kind} not retried`,
     details: { ...request(e), kind: e.kind },
   }),
+  budgetThreshold: (e) => ({
+    level: e.threshold >= 1 ? 'warn' : 'info',
+    message: `budget "${e.limitName}"${e.tenant === undefined ? '' : ` of tenant "${e.tenant}"`} at ${Math.round(e.threshold * 100)}%: ${e.used} of ${e.limit}${e.metric === 'tokens' ? ' tokens' : ''} used`,
+    details: { ...request(e), limitName: e.limitName, per: e.per, metric: e.metric, threshold: e.threshold, used: e.used, limit: e.limit, resetsAt: e.resetsAt.toISOString() },
+  }),
+  budgetExceeded: (e) => ({
+    level: 'warn',
+    message: `${where(e)}: budget "${e.limitName}"${e.tenant === undefined ? '' : ` of tenant "${e.tenant}"`} refused a call needing ${e.requested}${e.metric === 'tokens' ? ' tokens' : ''} (${e.used} of ${e.limit} used; resets by ${e.resetsAt.toISOString()})`,
+    details: { ...request(e), limitName: e.limitName, per: e.per, metric: e.metric, used: e.used, limit: e.limit, requested: e.requested, resetsAt: e.resetsAt.toISOString() },
+  }),
   timeout: (e) => ({ level: 'info', message: `${where(e)}: ${e.timeout} timeout after ${e.limit} ms`, details: { ...request(e), timeout: e.timeout, limit: e.limit } }),
   streamStall: (e) => ({ level: 'warn', message: `${where(e)}: stream stalled after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks, idle: e.idle } }),
   streamTruncated: (e) => ({ level: 'warn', message: `${where(e)}: stream ended without its terminal event after ${e.chunks} chunk(s)`, details: { ...request(e), chunks: e.chunks } }),

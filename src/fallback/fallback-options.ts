@@ -1,5 +1,6 @@
 import type { OpenAI } from 'openai';
 import type { OpenAIClientLike } from '../core/sdk-internals.js';
+import type { ErrorKind } from '../errors/error-kind.js';
 
 /** The request a last-resort {@link FallbackOptions.value} answers. */
 export interface FallbackRequest {
@@ -48,6 +49,14 @@ export interface FallbackOptions {
   readonly contextWindow?: Readonly<Record<string, readonly string[]>> | undefined;
   /** Other providers or accounts, tried in order after `models`. @default [] */
   readonly clients?: readonly (OpenAIClientLike | FallbackClient)[] | undefined;
+  /**
+   * Kinds that fall back besides the default ones (see `FALLBACK_KINDS` and docs/fallback.md), such as
+   * `'budget_exceeded'`: a call its budget refuses then goes to the fallback targets (whose own budgets
+   * apply to them).
+   * @default [] (only the default kinds)
+   * @example `['budget_exceeded']`
+   */
+  readonly on?: readonly ErrorKind[] | undefined;
   /** A last-resort answer, used only after every other target failed. @default none */
   readonly value?: FallbackValue | undefined;
 }

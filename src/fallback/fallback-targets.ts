@@ -12,12 +12,18 @@ export type FallbackTarget =
  * model (after retries), an open circuit, an exhausted quota or rate limit (another model or account has
  * its own), a tier without capacity, a model the endpoint does not know. Never a request that is wrong everywhere (`bad_request`,
  * `unprocessable`), credentials (`authentication`, `permission_denied`), the caller's abort or the
- * deadline. `context_length_exceeded` goes only to the `contextWindow` models.
+ * deadline. `context_length_exceeded` goes only to the `contextWindow` models. Neither `budget_exceeded`
+ * (unless `fallback.on` lists it: see {@link fallsBackOn}).
  */
 export const FALLBACK_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   'quota_exhausted', 'rate_limited', 'resource_unavailable', 'rate_limit_timeout', 'server_error', 'overloaded', 'timeout',
   'connection', 'malformed_response', 'circuit_open', 'not_found',
 ]);
+
+/** Whether a failure of `kind` falls back: a default kind, or one `fallback.on` lists (`budget_exceeded`...). */
+export function fallsBackOn(config: Pick<ResolvedFallback, 'on'>, kind: ErrorKind): boolean {
+  return FALLBACK_KINDS.has(kind) || config.on.has(kind);
+}
 
 /** At most this many fallback steps per call, whatever the configuration. */
 export const MAX_FALLBACK_STEPS = 10;
@@ -34,7 +40,7 @@ export function fallbackTargets(
       ? (config.contextWindow[model] ?? []).map((to) => ({ kind: 'model' as const, model: to })).slice(0, MAX_FALLBACK_STEPS)
       : [];
   }
-  if (!FALLBACK_KINDS.has(failure.kind)) return [];
+  if (!fallsBackOn(config, failure.kind)) return [];
   if (failure.kind === 'not_found' && !isModelNotFound(failure)) return [];
   const models: FallbackTarget[] =
     jsonBody && model !== undefined ? (config.models[model] ?? []).map((to) => ({ kind: 'model', model: to })) : [];

@@ -1,5 +1,6 @@
 import type { FallbackValue } from './fallback-options.js';
 import { fail, isPlainObject, objectWithKeys } from '../core/validate.js';
+import { ERROR_KINDS, type ErrorKind } from '../errors/error-kind.js';
 
 /** A fallback client after validation; `resilient()` wraps it if it is not resilient yet. */
 export interface ResolvedFallbackClient {
@@ -12,11 +13,13 @@ export interface ResolvedFallback {
   readonly contextWindow: Readonly<Record<string, readonly string[]>>;
   readonly clients: readonly ResolvedFallbackClient[];
   readonly value: FallbackValue | undefined;
+  /** Kinds that fall back besides the default ones (`fallback.on`). */
+  readonly on: ReadonlySet<ErrorKind>;
 }
 
 export function resolveFallback(value: unknown): ResolvedFallback | undefined {
   if (value === undefined || value === false) return undefined;
-  const o = objectWithKeys('fallback', value, ['models', 'contextWindow', 'clients', 'value'])!;
+  const o = objectWithKeys('fallback', value, ['models', 'contextWindow', 'clients', 'value', 'on'])!;
   const clients = o['clients'] ?? [];
   if (!Array.isArray(clients)) fail('fallback.clients', 'an array of clients', clients);
   const last = o['value'];
@@ -26,6 +29,7 @@ export function resolveFallback(value: unknown): ResolvedFallback | undefined {
     contextWindow: modelLists('fallback.contextWindow', o['contextWindow']),
     clients: clients.map((entry: unknown, index: number) => fallbackClient(`fallback.clients[${index}]`, entry)),
     value: last as FallbackValue | undefined,
+    on: fallbackKinds(o['on']),
   };
 }
 
@@ -54,4 +58,14 @@ function fallbackClient(path: string, entry: unknown): ResolvedFallbackClient {
   if (typeof model === 'string') return { client: entry['client'], model: () => model };
   if (typeof model === 'function') return { client: entry['client'], model: model as ResolvedFallbackClient['model'] };
   return fail(`${path}.model`, 'a model name or a function', model);
+}
+
+/** `fallback.on`: error kinds (a kind that is not one is a `TypeError` naming it). */
+function fallbackKinds(value: unknown): ReadonlySet<ErrorKind> {
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value)) fail('fallback.on', 'an array of error kinds', value);
+  for (const [index, kind] of value.entries()) {
+    if (!ERROR_KINDS.includes(kind as ErrorKind)) fail(`fallback.on[${index}]`, `one of the error kinds (${ERROR_KINDS.map((k) => `'${k}'`).join(', ')})`, kind);
+  }
+  return new Set(value as ErrorKind[]);
 }

@@ -5,7 +5,7 @@ import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { chatCompletionAsEvents, eventStreamResponse, jsonResponse, syntheticProps } from '../responses/synthetic-response.js';
 import { attachFallbackFailures, type FallbackFailure } from './fallback-errors.js';
-import { FALLBACK_KINDS, fallbackTargets, type FallbackTarget } from './fallback-targets.js';
+import { fallbackTargets, fallsBackOn, type FallbackTarget } from './fallback-targets.js';
 import type { ResponseProps } from '../core/response-props.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { StatsCollector } from '../stats/stats-collector.js';
@@ -89,7 +89,7 @@ export async function withFallbacks(
       }
     }
 
-    const eligible = targets.length > 0 || FALLBACK_KINDS.has(failure.kind) || failure.kind === 'context_length_exceeded';
+    const eligible = targets.length > 0 || fallsBackOn(config, failure.kind) || failure.kind === 'context_length_exceeded';
     if (config.value && eligible && !run.call.aborted) {
       const body = await config.value(
         { method: request.method, path: request.path, model: request.model, stream: request.stream, body: options.body },

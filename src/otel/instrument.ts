@@ -20,7 +20,9 @@ const MAX_OPEN_SPANS = 10_000;
  * fallbacks, cache hits and timeouts, and GenAI semantic-convention attributes (operation, request and
  * response model, token usage, `error.type` = the error kind). Metrics: `gen_ai.client.operation.duration`
  * and `gen_ai.client.token.usage` histograms, and `openai_resilient.*` counters for retries, fallbacks,
- * circuit transitions, cache lookups, timeouts and bulkhead rejections. Returns a function that stops it.
+ * circuit transitions, cache lookups, timeouts and bulkhead rejections, and for budgets
+ * (`openai_resilient.budget.tokens`, `.spend` and `.refusals`, by limit and model: tenants are on spans,
+ * never on metrics, whose series they would multiply). Returns a function that stops it.
  *
  * @example
  * ```ts
@@ -41,6 +43,14 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
   const timeouts = counter('timeouts', 'Time limits that ran out');
   const rejections = counter('bulkhead.rejections', 'Calls turned away by the bulkhead');
   const rateLimitRejections = counter('rate_limit.rejections', 'Calls turned away by the rate limiter');
+  const budgetTokens = meter.createCounter('openai_resilient.budget.tokens', { unit: '{token}', description: 'Tokens counted against budgets (settled with usage, or kept as reserved)' });
+  const budgetSpend = meter.createCounter('openai_resilient.budget.spend', { description: 'Spend counted against budgets, in the currency of `budgets.prices`' });
+  const budgetRefusals = counter('budget.refusals', 'Calls refused by a budget before they were sent');
+  /** A budget's attributes: its limit and the model; the tenant stays on spans (it is unbounded), as elsewhere. */
+  const budgetAttributes = (e: { limitName: string; metric: string; per: string; model: string | undefined }): Attributes => ({
+    'openai_resilient.budget.limit': e.limitName, 'openai_resilient.budget.metric': e.metric, 'openai_resilient.budget.per': e.per,
+    ...(e.model !== undefined ? { [ATTR.requestModel]: e.model } : {}),
+  });
 
   /**
    * Open spans per call id; a call's attempts are keyed by `attemptKey` (a hedge shares its attempt's
@@ -123,6 +133,13 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
     resilience.on('circuitClose', (e) => circuits.add(1, { 'openai_resilient.circuit.key': e.key, 'openai_resilient.circuit.state': 'closed' })),
     resilience.on('bulkheadReject', (e) => rejections.add(1, { 'openai_resilient.reason': e.reason, [ATTR.trafficClass]: e.trafficClass })),
     resilience.on('rateLimitReject', (e) => rateLimitRejections.add(1, { [ATTR.requestModel]: e.model, 'openai_resilient.reason': e.reason, [ATTR.trafficClass]: e.trafficClass })),
+    resilience.on('budgetSettled', (e) => {
+      if (e.amount > 0) (e.metric === 'tokens' ? budgetTokens : budgetSpend).add(e.amount, budgetAttributes(e));
+    }),
+    resilience.on('budgetExceeded', (e) => {
+      budgetRefusals.add(1, budgetAttributes(e));
+      event(e, 'budget_exceeded', { 'openai_resilient.budget.limit': e.limitName, 'openai_resilient.budget.used': e.used, 'openai_resilient.budget.requested': e.requested });
+    }),
     resilience.on('callEnd', (e) => {
       const attributes: Attributes = {
         ...common(e),

@@ -9,6 +9,10 @@ import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
 import { normalizeUsage } from '../stats/stats-collector.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { probeWait } from './circuit-wait.js';
+import { billedUsage } from '../budgets/billed-usage.js';
+import type { BudgetHold } from '../budgets/budget-hold.js';
+import { mayHaveBeenBilled } from '../budgets/billing.js';
+import { eventBase } from '../events/event-base.js';
 import type { PipelineContext } from './pipeline-context.js';
 import type { MemberPick } from './pick-member.js';
 import type { RequestInfo, SdkRequestOptions } from '../core/request-info.js';
@@ -33,11 +37,12 @@ export interface AttemptGuard {
 }
 
 /**
- * Enters the protecting policies in order — `circuit breaker → rate limiter → bulkhead` — before an
- * attempt is sent: an open circuit refuses, or holds the attempt until a probe due by `probeDueBy` lets
- * it through (holding nothing else: no queue place, no capacity, no slot), the rate limiter waits for the
- * model's capacity without holding a bulkhead slot, and the slot is taken last. Whatever was taken is
- * given back if a later step refuses.
+ * Enters the protecting policies in order — `budgets → circuit breaker → rate limiter → bulkhead` — before
+ * an attempt is sent: the budgets reserve the attempt's tokens and spend, or refuse it (holding nothing,
+ * and before the breaker sees it); an open circuit refuses, or holds the attempt until a probe due by
+ * `probeDueBy` lets it through (holding nothing else: no queue place, no capacity, no slot), the rate
+ * limiter waits for the model's capacity without holding a bulkhead slot, and the slot is taken last.
+ * Whatever was taken is given back if a later step refuses (the budget reservation too: nothing was sent).
  */
 export async function enterGuards(
   ctx: PipelineContext,
@@ -49,7 +54,12 @@ export async function enterGuards(
   probeDueBy?: number,
   member?: MemberPick,
 ): Promise<AttemptGuard> {
-  const { breakers, bulkhead } = ctx.shared;
+  const { breakers, bulkhead, budgets } = ctx.shared;
+  // Budgets first: a call they refuse holds nothing else, and is never seen by the breaker.
+  const hold: BudgetHold | undefined =
+    budgets && request.model !== undefined
+      ? await budgets.reserve({ model: request.model, tenant: ctx.tenant, body: working.body, base: eventBase(ctx, request) })
+      : undefined;
   // A pool member has its own rate limits (its circuits are keyed `<member>/<key>` by the caller).
   const rateLimiter = member ? member.runtime.rateLimiter : ctx.shared.rateLimiter;
   // Names in the state shared by processes are scoped to the account: `<account>:<breaker key | model>`; a
@@ -57,14 +67,14 @@ export async function enterGuards(
   const account = breakers?.isShared || rateLimiter?.isShared ? await accountId(member ? member.runtime : ctx) : undefined;
   const sharedKey = (key: string | undefined) =>
     account === undefined || key === undefined ? undefined : `${account}:${member && key === breakerKey ? key.slice(member.runtime.state.name.length + 1) : key}`;
-  const admission: Admission | undefined =
-    breakers && breakerKey !== undefined
-      ? await breakers.admit(breakerKey, sharedKey(breakerKey), probeWait(probeDueBy, deadlineAt, call, ctx.trafficClass))
-      : undefined;
   const sharedModel = sharedKey(request.model);
+  let admission: Admission | undefined;
   let reservation: Reservation | undefined;
   let release: Release | undefined;
   try {
+    if (breakers && breakerKey !== undefined) {
+      admission = await breakers.admit(breakerKey, sharedKey(breakerKey), probeWait(probeDueBy, deadlineAt, call, ctx.trafficClass));
+    }
     if (rateLimiter && request.model !== undefined) {
       reservation = await rateLimiter.acquire(
         request.model, () => estimateTokens(working.body), ctx.tenant, call, deadlineAt, sharedModel, ctx.trafficClass,
@@ -74,12 +84,19 @@ export async function enterGuards(
     // The server refills from here on: what its answer says was left is read as of this moment.
     if (reservation) reservation.sentAt = ctx.options.clock.now();
   } catch (error) {
+    hold?.giveBack();
     if (admission) breakers!.record(breakerKey!, admission, { ok: false, kind: 'aborted', error });
     if (reservation) rateLimiter!.cancel(reservation);
     throw error;
   }
 
+  /** A stream reached its first chunk: whatever happens to it now may have been billed. */
+  let started = false;
   const countUsage = (body: unknown) => {
+    if (hold) {
+      const billed = billedUsage(body);
+      if (billed) hold.settle(billed);
+    }
     const usage = normalizeUsage(body);
     if (!usage) return;
     request.observed.usage = usage;
@@ -99,10 +116,12 @@ export async function enterGuards(
       ended = true;
       judged = true;
       release?.();
+      hold?.giveBack();
       if (admission) breakers!.record(breakerKey!, admission, { ok: false, kind: 'aborted', error: undefined });
       if (reservation) rateLimiter!.cancel(reservation);
     },
     responded(response, body) {
+      started = true;
       // A stream is judged when it ends (a failure mid-stream counts), except a half-open probe: its
       // first chunk says the model answers, and the circuit must not wait on how long the caller reads.
       if (request.stream && admission?.probe) judge({ ok: true });
@@ -125,6 +144,12 @@ export async function enterGuards(
       if (ended) return;
       ended = true;
       release?.();
+      // Not settled by a `usage`: a success (or a failure that may have been billed) keeps its reservation;
+      // a failure that certainly was not billed gives it back (see `mayHaveBeenBilled`).
+      if (hold && !hold.done) {
+        if (error !== undefined && !mayHaveBeenBilled(error, started)) hold.giveBack();
+        else hold.keep();
+      }
       const classification = error === undefined ? undefined : classify(error, { now: ctx.options.clock.now() });
       judge(classification ? { ok: false, kind: classification.kind, error } : { ok: true });
       if (rateLimiter && request.model !== undefined && classification) {

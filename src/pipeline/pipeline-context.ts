@@ -12,6 +12,7 @@ import type { SharedLink } from '../shared/shared-link.js';
 import type { Hedger } from '../policies/hedge/hedger.js';
 import type { PoolState } from './pool-state.js';
 import type { TokenCounter } from '../tokens/token-counter.js';
+import type { BudgetGate } from '../budgets/budget-gate.js';
 import type { ResolvedOptions } from './resolved-options.js';
 
 /**
@@ -28,6 +29,8 @@ export interface SharedState {
   /** The rate limiters' queues counted by traffic class (one for a pool's members and the client). */
   readonly rateLimitClasses: ClassCounters | undefined;
   readonly budget: RetryBudget | undefined;
+  /** Token and spend limits (`budgets` option), when on. */
+  readonly budgets: BudgetGate | undefined;
   /** Counts a request's tokens before it is sent (rate limiter, context pre-flight, budgets). */
   readonly tokens: TokenCounter;
   /** Decides hedges (`hedge` option), when on. */

@@ -12,6 +12,7 @@ import type { ResolvedFallback } from '../fallback/resolve-fallback-options.js';
 import type { ResolvedPolicies, ResolvedTimeout } from './resolve-pipeline-options.js';
 import type { StreamGuardSettings } from '../streams/stream-guard-hooks.js';
 import type { FlexSettings } from '../tiers/resolve-flex-options.js';
+import type { BudgetSettings } from '../budgets/resolve-budget-options.js';
 
 /**
  * Options after defaults and validation: what the pipeline reads on every call. Each feature resolves its
@@ -29,6 +30,7 @@ export interface ResolvedOptions {
   readonly hedge: HedgeSettings | undefined;
   readonly refreshCredentials: ((error: unknown) => unknown) | undefined;
   readonly contextWindows: Readonly<Record<string, number>>;
+  readonly budgets: BudgetSettings | undefined;
   readonly logger: ResolvedLogger | undefined;
   readonly timeout: ResolvedTimeout;
   readonly streaming: StreamGuardSettings;

@@ -18,9 +18,10 @@ import type { PoolCall } from './pool-state.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
 import { flexBody, flexRefusal } from '../tiers/flex-tier.js';
+import { askForStreamUsage } from '../budgets/stream-usage.js';
 
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */
-const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'load_shed', 'rate_limit_timeout']);
+const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'load_shed', 'rate_limit_timeout', 'budget_exceeded']);
 
 /**
  * Failures of one pool member that another member may not share (its key, its project's quota, its
@@ -96,6 +97,7 @@ export async function retryLoop(
   const budgetKey = budget?.isShared ? await accountId(ctx) : undefined;
   budget?.recordCall(budgetKey);
   preflight(ctx, request, working);
+  working = withBudgetUsage(ctx, request, working);
   // A call of a flex class goes at flex first; `atUsualTier` is its request as the caller made it.
   const flex = ctx.options.flex;
   const atUsualTier = working;
@@ -220,6 +222,22 @@ function preflight(ctx: PipelineContext, request: RequestInfo, working: SdkReque
   if (window === undefined) return;
   const estimated = estimateTokens(working.body);
   if (estimated > window) throw giveUp(ctx, request, 0, new ContextWindowExceededError(request.model!, estimated, window), 'not_retryable');
+}
+
+/**
+ * With budgets counting the call's model: a model without a price under a spend limit is the caller's
+ * `TypeError` before anything is sent, and a chat stream whose caller did not ask for its usage asks for it
+ * (the stream guard hides it from the caller: `request.usageHidden`), so that it is settled with what it used.
+ */
+function withBudgetUsage(ctx: PipelineContext, request: RequestInfo, working: SdkRequestOptions): SdkRequestOptions {
+  const budgets = ctx.shared.budgets;
+  request.usageHidden = false;
+  if (!budgets || !budgets.applies(request.model)) return working;
+  budgets.priceFor(request.model!);
+  const asked = request.stream ? askForStreamUsage(request.path, working.body) : undefined;
+  if (!asked) return working;
+  request.usageHidden = true;
+  return { ...working, body: asked };
 }
 
 /** The SDK's per-request `maxRetries` / `timeout`, when the caller gave one (checked by `executeCall`). */

@@ -50,6 +50,7 @@ export function streamHooks(
     callerAbort: () => new ctx.sdk.APIUserAbortError(),
     onEnd,
     onUsage,
+    hiddenUsage: request.usageHidden,
     streamMode,
     onResponseId,
     recovery,

@@ -36,6 +36,11 @@ export interface StreamGuardHooks {
   readonly onEnd: (error?: unknown) => void;
   /** Called once with `{ usage }` when an event reports the stream's token usage (see `usageOf` in stream-guard.ts). */
   readonly onUsage: (body: { usage: object }) => void;
+  /**
+   * The stream's usage was asked for by the budgets (`stream_options.include_usage`), not by the caller:
+   * reported to `onUsage`, and hidden from the caller (`hidden-usage.ts`).
+   */
+  readonly hiddenUsage?: boolean | undefined;
   /** How the SDK reads this stream's events: which of them it raises as errors. */
   readonly streamMode: StreamMode;
   /** Called once with the Responses API's response id, from the stream's `response.created` event, when set. */

@@ -7,6 +7,7 @@ import { SseScanner, type SseEvent } from '../responses/sse-scanner.js';
 import { attachPartialOutput } from './partial-output.js';
 import { ReceivedOutput } from './received-output.js';
 import { alignEvents } from './event-aligned-reader.js';
+import { hideUsage } from './hidden-usage.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 
 /**
@@ -27,7 +28,9 @@ import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks
  *   errors, the connection error, and an error event's (through the response's headers, which the SDK's
  *   `APIError` of that event holds);
  * - with `hooks.recovery` set, hands on whole events only, and lets the recovery replace an upstream that
- *   fails after the first chunk, or after `response.created` (see `StreamRecovery`).
+ *   fails after the first chunk, or after `response.created` (see `StreamRecovery`);
+ * - with `hooks.hiddenUsage` set, reports the chat stream's usage that the budgets asked for and hides it
+ *   from the caller (`hidden-usage.ts`).
  */
 export async function guardStream(
   response: Response,
@@ -37,13 +40,20 @@ export async function guardStream(
 ): Promise<Response> {
   if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
   const { recovery } = hooks;
-  const reader = recovery ? alignEvents(response.body.getReader()) : response.body.getReader();
+  let usageReported = false;
+  const upstream = recovery || hooks.hiddenUsage ? alignEvents(response.body.getReader()) : response.body.getReader();
+  // The usage the budgets asked for and the caller did not is reported here, and never reaches the caller.
+  const reader = hooks.hiddenUsage
+    ? hideUsage(upstream, (usage) => {
+        usageReported = true;
+        hooks.onUsage({ usage });
+      })
+    : upstream;
   const scanner = new SseScanner();
   const held: Uint8Array[] = [];
   let committed = false;
   let terminal = false;
   let chunks = 0;
-  let usageReported = false;
   // What the caller receives, kept for a failure to carry (`partialOutputOf`); the SDK's `events` mode
   // (the Agents API) streams nothing it could be assembled into.
   const received = hooks.streamMode === 'legacy' ? new ReceivedOutput() : undefined;
