@@ -157,6 +157,19 @@ describe('budgets: reservation and settlement', () => {
     expect(ai.resilience.stats().budgets['l']!.tenants['(no tenant)']!.used).toBe(RESERVED);
   });
 
+  it('gives it back when our own policies refuse the attempt after the reservation (a full bulkhead)', async () => {
+    const { server, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 2 * RESERVED, window: 'hour' }] }, bulkhead: { maxConcurrent: 1, maxQueued: 0 } });
+    server.enqueue(faults.stall());
+    const controller = new AbortController();
+    const first = rejectionOf(ai.chat.completions.create(bounded, { signal: controller.signal }));
+    await until(() => server.requests.length === 1);
+    expect(classify(await rejectionOf(ai.chat.completions.create(bounded))).kind).toBe('bulkhead_full');
+    await until(() => ai.resilience.stats().budgets['l']!.tenants['(no tenant)']!.used === RESERVED);
+    controller.abort();
+    await first;
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('reserves per attempt: a retried call reserves again, and each failure not billed gives its part back', async () => {
     const { server, clock, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: RESERVED, window: 'hour' }] }, retry: { maxRetries: 2, initialDelay: 10 } });
     server.enqueue(faults.serverError(503), faults.serverError(500), faults.ok(completionWithUsage(3, 4)));

@@ -209,3 +209,32 @@ describe('openai-resilient/otel', () => {
     ]);
   });
 });
+
+describe('openai-resilient/otel: budgets', () => {
+  it('counts budget tokens, spend and refusals by limit and model (the tenant only on spans)', async () => {
+    const prices = { 'gpt-4.1-mini': { input: 1, output: 2 } };
+    const { server, ai, metrics, spans } = await otelHarness({
+      budgets: { limits: [{ name: 'tokens', tokens: 1_000, window: 'hour' }, { name: 'spend', spend: 1, window: 'day', per: 'client' }], prices },
+    });
+    server.enqueue(faults.ok({
+      id: 'c', object: 'chat.completion', created: 0, model: 'gpt-4.1-mini',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
+      usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
+    }));
+    const tenant = ai.resilience.forTenant('acme');
+    await tenant.chat.completions.create({ ...chatParams, max_tokens: 100 });
+    await rejectionOf(tenant.chat.completions.create({ ...chatParams, max_tokens: 900 }));
+    await until(() => spans.getFinishedSpans().length >= 3);
+    const byName = await metrics();
+    const attributes = (limit: string, metric: string, per: string) => ({
+      'openai_resilient.budget.limit': limit, 'openai_resilient.budget.metric': metric, 'openai_resilient.budget.per': per, 'gen_ai.request.model': 'gpt-4.1-mini',
+    });
+    expect(byName['openai_resilient.budget.tokens']).toEqual([{ attributes: attributes('tokens', 'tokens', 'tenant'), value: 150 }]);
+    // 100 input at 1/M and 50 output at 2/M: 0.0002.
+    expect(byName['openai_resilient.budget.spend']).toEqual([{ attributes: attributes('spend', 'spend', 'client'), value: 0.0002 }]);
+    expect(byName['openai_resilient.budget.refusals']).toEqual([{ attributes: attributes('tokens', 'tokens', 'tenant'), value: 1 }]);
+    const refusedCall = spans.getFinishedSpans().filter((span) => span.name === 'chat gpt-4.1-mini').at(-1)!;
+    expect(refusedCall.attributes).toMatchObject({ 'openai_resilient.tenant': 'acme', 'error.type': 'budget_exceeded' });
+    expect(refusedCall.events.map((event) => event.name)).toContain('budget_exceeded');
+  });
+});
