@@ -17,7 +17,7 @@ import ts from 'typescript';
 /** Names a fragment may use as if an earlier sample on the page had imported them. */
 export const IMPORTS = {
   openai: { default: 'OpenAI', named: ['AzureOpenAI'] },
-  'openai-resilient': { named: ['resilient', 'classify', 'fallbackFailuresOf', 'partialOutputOf', 'isResilienceError', 'noCache', 'defaultCacheable', 'StreamIdleTimeoutError', 'StreamTruncatedError'] },
+  'openai-resilient': { named: ['resilient', 'classify', 'fallbackFailuresOf', 'partialOutputOf', 'isResilienceError', 'noCache', 'defaultCacheable', 'StreamIdleTimeoutError', 'StreamTruncatedError', 'isBudgetExceededError'] },
   'openai-resilient/testing': { named: ['startFaultServer', 'faults', 'FakeClock', 'createFaultFetch'] },
   cockatiel: { named: ['ExponentialBackoff', 'timeout', 'TimeoutStrategy'] },
   redis: { named: ['createClient'] },
