@@ -49,7 +49,7 @@ export interface AttemptPlan extends PooledPlan {
 }
 
 /**
- * Runs one attempt: `circuit breaker → rate limiter → bulkhead → attempt policies → attempt timeout →
+ * Runs one attempt: `budgets → circuit breaker → rate limiter → bulkhead → attempt policies → attempt timeout →
  * request`. `working` is the call's own copy of the request options; like the SDK's own retries, every
  * attempt sends that same object (the SDK finalises multipart bodies on it once), with this attempt's
  * signal, timeout and retry-count header.

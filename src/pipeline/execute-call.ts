@@ -25,7 +25,7 @@ class DeadlineReached {}
 /**
  * Runs one SDK request through the pipeline, outermost first:
  *
- * `cache (+ single-flight) → timeout.total → policies.call → fallback → retry (+ budget) → hedge → circuit breaker → rate limiter →
+ * `cache (+ single-flight) → timeout.total → policies.call → fallback → retry (+ budget) → hedge → budgets → circuit breaker → rate limiter →
  * bulkhead → policies.attempt → timeout.attempt → transport`
  *
  * The caller's own abort always wins and is never retried; the deadline ends the call with
