@@ -8,6 +8,7 @@ import { attachPartialOutput } from './partial-output.js';
 import { ReceivedOutput } from './received-output.js';
 import { alignEvents } from './event-aligned-reader.js';
 import { hideUsage } from './hidden-usage.js';
+import type { StreamRecovery } from './stream-recovery.js';
 import type { StreamGuardHooks, StreamGuardSettings } from './stream-guard-hooks.js';
 
 /**
@@ -39,16 +40,18 @@ export async function guardStream(
   hooks: StreamGuardHooks,
 ): Promise<Response> {
   if (!response.body) throw new MalformedResponseError('Stream response has no body.', response);
-  const { recovery } = hooks;
   let usageReported = false;
-  const upstream = recovery || hooks.hiddenUsage ? alignEvents(response.body.getReader()) : response.body.getReader();
-  // The usage the budgets asked for and the caller did not is reported here, and never reaches the caller.
-  const reader = hooks.hiddenUsage
-    ? hideUsage(upstream, (usage) => {
-        usageReported = true;
-        hooks.onUsage({ usage });
-      })
-    : upstream;
+  const upstream = hooks.recovery || hooks.hiddenUsage ? alignEvents(response.body.getReader()) : response.body.getReader();
+  // The usage the budgets asked for and the caller did not is reported here, and never reaches the caller
+  // (nor does a continuation's, sent with the same request).
+  const reportUsage = (usage: object) => {
+    if (usageReported) return;
+    usageReported = true;
+    hooks.onUsage({ usage });
+  };
+  const reader = hooks.hiddenUsage ? hideUsage(upstream, reportUsage) : upstream;
+  const recovery = hooks.hiddenUsage && hooks.recovery ? hidingUsage(hooks.recovery, reportUsage) : hooks.recovery;
+  if (recovery !== hooks.recovery) hooks = { ...hooks, recovery };
   const scanner = new SseScanner();
   const held: Uint8Array[] = [];
   let committed = false;
@@ -175,6 +178,14 @@ function usageOf(event: SseEvent): object | undefined {
   }
   const usage = payload.usage ?? payload.response?.usage;
   return typeof usage === 'object' && usage !== null ? usage : undefined;
+}
+
+/** `recovery`, whose upstreams hide the usage the caller did not ask for, as the first one does. */
+function hidingUsage(recovery: StreamRecovery, report: (usage: object) => void): StreamRecovery {
+  return {
+    seen: (event) => recovery.seen(event),
+    recover: (error, failure, signal) => recovery.recover(error, failure, signal).then((reader) => reader && hideUsage(alignEvents(reader), report)),
+  };
 }
 
 /** Hands `onResponseId` the id of a `response.created` event's response (a malformed event says nothing). */

@@ -80,6 +80,22 @@ describe('budgets and chat streams: usage asked for, and hidden from the caller'
   });
 });
 
+describe('budgets and a continued chat stream (streaming.continuation)', () => {
+  it('the continuation, sent with the usage asked for, hides it from the caller too; the reservations are kept', async () => {
+    const { server, ai } = await harness({ budgets, streaming: { continuation: 'prefix' } });
+    const settled = settlements(ai);
+    server.enqueue(faults.stream({ chunks: 8, words: 'numbered', dropAfter: 4 }), faults.stream({ chunks: 8, words: 'numbered' }));
+    const seen = await chunksOf(await ai.chat.completions.create({ ...chatParams, stream: true, max_tokens: 50 }));
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests.map((request) => (request.body as { stream_options?: unknown }).stream_options)).toEqual([{ include_usage: true }, { include_usage: true }]);
+    expect(seen.some((chunk) => 'usage' in chunk)).toBe(false);
+    expect(seen.every((chunk) => (chunk as { choices: unknown[] }).choices.length > 0)).toBe(true);
+    // Both requests were sent, and may have been billed: each holds its reservation (or its usage).
+    await until(() => settled.length === 2);
+    expect(settled.every((event) => event.amount > 0)).toBe(true);
+  });
+});
+
 describe('budgets and an OpenAI-shaped chat stream from a server of its own', () => {
   const servers: ReturnType<typeof createServer>[] = [];
   afterEach(async () => {
