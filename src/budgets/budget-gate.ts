@@ -20,6 +20,8 @@ export interface BudgetCall {
   readonly tenant: string | undefined;
   /** The request body as it will be sent. */
   readonly body: unknown;
+  /** The API path: embeddings produce no output, and reserve none. */
+  readonly path: string;
   /** The fields of the call's events. */
   readonly base: RequestEventBase;
 }
@@ -76,7 +78,7 @@ export class BudgetGate {
     if (limits.length === 0) return undefined;
     const price = this.priceFor(call.model);
     const tokens = await this.#tokens.count(call.body, call.model);
-    const output = tokens.maxOutput ?? this.settings.assumedOutputTokens;
+    const output = call.path.endsWith('/embeddings') ? 0 : (tokens.maxOutput ?? this.settings.assumedOutputTokens);
     const reserved = { tokens: tokens.input + output, spend: price ? spendOf(price, tokens.input, 0, output) : 0 };
     const charges: HeldCharge[] = [];
     for (const limit of limits) {

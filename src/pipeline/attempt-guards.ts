@@ -58,7 +58,7 @@ export async function enterGuards(
   // Budgets first: a call they refuse holds nothing else, and is never seen by the breaker.
   const hold: BudgetHold | undefined =
     budgets && request.model !== undefined
-      ? await budgets.reserve({ model: request.model, tenant: ctx.tenant, body: working.body, base: eventBase(ctx, request) })
+      ? await budgets.reserve({ model: request.model, tenant: ctx.tenant, body: working.body, path: request.path, base: eventBase(ctx, request) })
       : undefined;
   // A pool member has its own rate limits (its circuits are keyed `<member>/<key>` by the caller).
   const rateLimiter = member ? member.runtime.rateLimiter : ctx.shared.rateLimiter;

@@ -111,6 +111,15 @@ describe('budgets: reservation and settlement', () => {
     expect(settledFirst).toBeLessThan(503);
   });
 
+  it('settles embeddings with their usage, reserving no output for them', async () => {
+    const { ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'hour' }] } });
+    const heldWhenSent: number[] = [];
+    ai.resilience.on('attemptStart', () => heldWhenSent.push(ai.resilience.stats().budgets['l']!.tenants['(no tenant)']!.used));
+    const answer = await ai.embeddings.create({ model: 'text-embedding-3-small', input: 'twelve chars' });
+    expect(heldWhenSent).toEqual([3]);
+    await until(() => ai.resilience.stats().budgets['l']!.tenants['(no tenant)']!.used === answer.usage.total_tokens);
+  });
+
   it.each([
     ['a 429', () => faults.rateLimited({ retryAfterMs: 1 })],
     ['a 500', () => faults.serverError(500)],

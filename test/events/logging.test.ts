@@ -165,3 +165,17 @@ describe('redact', () => {
     );
   });
 });
+
+describe('logger: budgets', () => {
+  it('logs a threshold reached and a refusal, naming the limit and the tenant, never the prompt', async () => {
+    const recording = recordingLogger();
+    const { ai } = await harness({ budgets: { limits: [{ name: 'hourly', tokens: 200, window: 'hour' }] }, logger: recording.logger, logLevel: 'info' });
+    const tenant = ai.resilience.forTenant('acme');
+    await tenant.chat.completions.create({ ...params, max_tokens: 185 });
+    await rejectionOf(tenant.chat.completions.create({ ...params, max_tokens: 185 }));
+    const messages = recording.lines.map((line) => `${line.level} ${String(line.args[0])}`);
+    expect(messages).toContainEqual(expect.stringMatching(/^info openai-resilient: budget "hourly" of tenant "acme" at 80%: \d+ of 200 tokens used$/));
+    expect(messages).toContainEqual(expect.stringMatching(/^warn openai-resilient: gpt-4.1-mini: budget "hourly" of tenant "acme" refused a call needing \d+ tokens \(\d+ of 200 used; resets by .+Z\)$/));
+    expect(JSON.stringify(recording.lines)).not.toContain(SECRET_PROMPT);
+  });
+});
