@@ -92,7 +92,7 @@ export class BudgetGate {
       const refused = charges[answer.index]!;
       this.#refused(refused, answer.used, answer.resetsAt, call);
       throw new BudgetExceededError({
-        limit: refused.limit.name, per: refused.limit.per, metric: refused.limit.metric, limitValue: toUnit(refused.limit, refused.counter.limit),
+        limitName: refused.limit.name, per: refused.limit.per, metric: refused.limit.metric, limit: toUnit(refused.limit, refused.counter.limit),
         used: toUnit(refused.limit, answer.used), requested: toUnit(refused.limit, refused.amount), resetsAt: new Date(answer.resetsAt),
         tenant: call.tenant, model: call.model,
       });

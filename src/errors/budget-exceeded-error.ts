@@ -3,12 +3,12 @@ import { isResilienceError, ResilienceError } from './resilience-error.js';
 /** What {@link BudgetExceededError} says of the limit that refused a call. */
 export interface BudgetExceededDetails {
   /** The limit's name (`budgets.limits[].name`, or its default `<per>:<tokens|spend>:<window>`). */
-  readonly limit: string;
+  readonly limitName: string;
   /** Whose usage the limit counts: each tenant's, or the whole client's. */
   readonly per: 'tenant' | 'client';
   readonly metric: 'tokens' | 'spend';
-  /** The limit, in tokens or in the currency of `budgets.prices`. */
-  readonly limitValue: number;
+  /** The limit that applies, in tokens or in the currency of `budgets.prices`. */
+  readonly limit: number;
   /** What the window held when the call was refused (same unit). */
   readonly used: number;
   /** What this call would have reserved: its input plus its output bound (same unit). */
@@ -46,12 +46,12 @@ export class BudgetExceededError extends ResilienceError {
     const unit = details.metric === 'tokens' ? ' tokens' : '';
     const who = details.per === 'client' ? 'the client' : details.tenant === undefined ? 'calls without a tenant' : `tenant "${details.tenant}"`;
     super(
-      `Budget "${details.limit}" of ${who} has ${details.used}${unit} of ${details.limitValue}${unit} used; this call to "${details.model ?? 'no model'}" needs ${details.requested}${unit}. It resets by ${details.resetsAt.toISOString()}; not sent.`,
+      `Budget "${details.limitName}" of ${who} has ${details.used}${unit} of ${details.limit}${unit} used; this call to "${details.model ?? 'no model'}" needs ${details.requested}${unit}. It resets by ${details.resetsAt.toISOString()}; not sent.`,
     );
-    this.limitName = details.limit;
+    this.limitName = details.limitName;
     this.per = details.per;
     this.metric = details.metric;
-    this.limit = details.limitValue;
+    this.limit = details.limit;
     this.used = details.used;
     this.requested = details.requested;
     this.resetsAt = details.resetsAt;

@@ -4,7 +4,7 @@ import { BudgetExceededError, classify, DEFAULT_ACTIONS, isBudgetExceededError, 
 import { NEVER_RETRIED } from '../../src/errors/error-kind.js';
 
 const details = {
-  limit: 'daily', per: 'tenant' as const, metric: 'tokens' as const, limitValue: 1_000, used: 990, requested: 50,
+  limitName: 'daily', per: 'tenant' as const, metric: 'tokens' as const, limit: 1_000, used: 990, requested: 50,
   resetsAt: new Date(Date.UTC(2026, 11, 8)), tenant: 'acme', model: 'gpt-4.1-mini',
 };
 

@@ -242,6 +242,22 @@ describe('last-resort value', () => {
   });
 });
 
+describe('fallback.on: kinds that fall back besides the defaults', () => {
+  it('a bad_request falls back only when `on` lists it; the default kinds still fall back', async () => {
+    const plain = await harness({ fallback: { models: { 'gpt-4.1-mini': ['gpt-4.1'] } } });
+    plain.server.enqueue(faults.badRequest());
+    await rejectionOf(plain.ai.chat.completions.create(chatParams));
+    expect(plain.server.requests).toHaveLength(1);
+
+    const { server, clock, ai } = await harness({ fallback: { models: { 'gpt-4.1-mini': ['gpt-4.1'] }, on: ['bad_request'] }, retry: { maxRetries: 0 } });
+    server.enqueue(faults.badRequest());
+    await ai.chat.completions.create(chatParams);
+    server.enqueue(faults.serverError(500));
+    await drive(clock, ai.chat.completions.create(chatParams));
+    expect(server.requests.map((request) => (request.body as { model: string }).model)).toEqual(['gpt-4.1-mini', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1']);
+  });
+});
+
 describe('fallback options', () => {
   it('rejects invalid options with a TypeError naming them', () => {
     const client = new OpenAI({ apiKey: 'k', baseURL: 'http://127.0.0.1:9/v1' });
