@@ -20,6 +20,11 @@ import {
   type ResilientClient,
   type RetryEvent,
   type TrafficClass,
+  type BudgetLimit,
+  type BudgetExceededEvent,
+  type BudgetLimitStats,
+  BudgetExceededError,
+  isBudgetExceededError,
   TRAFFIC_CLASS_HEADER,
 } from '../../src/index.js';
 
@@ -203,3 +208,20 @@ describe('streaming.continuation', () => {
   });
 });
 
+describe('budgets: the option, the error and the stats', () => {
+  it('types the limits, narrows the error, and types stats().budgets', () => {
+    resilient(new OpenAI(), { budgets: { limits: [{ tokens: 1_000, window: 'hour' }, { spend: 5, window: 'month', per: 'client' }], prices: { 'gpt-4.1': { input: 2, output: 8 } } } });
+    // @ts-expect-error: not a window
+    resilient(new OpenAI(), { budgets: { limits: [{ tokens: 1_000, window: 'fortnight' }] } });
+    resilient(new OpenAI(), { fallback: { on: ['budget_exceeded'] } });
+    // @ts-expect-error: not an error kind
+    resilient(new OpenAI(), { fallback: { on: ['over_budget'] } });
+    expectTypeOf<BudgetLimit['per']>().toEqualTypeOf<'tenant' | 'client' | undefined>();
+    const error: unknown = undefined;
+    if (isBudgetExceededError(error)) expectTypeOf(error).toEqualTypeOf<BudgetExceededError>();
+    expectTypeOf<BudgetExceededError['resetsAt']>().toEqualTypeOf<Date>();
+    expectTypeOf<BudgetExceededEvent['requested']>().toEqualTypeOf<number>();
+    expectTypeOf(ai.resilience.stats().budgets).toEqualTypeOf<Readonly<Record<string, BudgetLimitStats>>>();
+    expectTypeOf<'budget_exceeded'>().toExtend<ErrorKind>();
+  });
+});
