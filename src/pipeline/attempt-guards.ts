@@ -55,11 +55,6 @@ export async function enterGuards(
   member?: MemberPick,
 ): Promise<AttemptGuard> {
   const { breakers, bulkhead, budgets } = ctx.shared;
-  // Budgets first: a call they refuse holds nothing else, and is never seen by the breaker.
-  const hold: BudgetHold | undefined =
-    budgets && request.model !== undefined
-      ? await budgets.reserve({ model: request.model, tenant: ctx.tenant, body: working.body, path: request.path, base: eventBase(ctx, request) })
-      : undefined;
   // A pool member has its own rate limits (its circuits are keyed `<member>/<key>` by the caller).
   const rateLimiter = member ? member.runtime.rateLimiter : ctx.shared.rateLimiter;
   // Names in the state shared by processes are scoped to the account: `<account>:<breaker key | model>`; a
@@ -68,6 +63,11 @@ export async function enterGuards(
   const sharedKey = (key: string | undefined) =>
     account === undefined || key === undefined ? undefined : `${account}:${member && key === breakerKey ? key.slice(member.runtime.state.name.length + 1) : key}`;
   const sharedModel = sharedKey(request.model);
+  // Budgets first: a call they refuse holds nothing else, and is never seen by the breaker.
+  const hold: BudgetHold | undefined =
+    budgets && request.model !== undefined
+      ? await budgets.reserve({ model: request.model, tenant: ctx.tenant, body: working.body, path: request.path, base: eventBase(ctx, request) })
+      : undefined;
   let admission: Admission | undefined;
   let reservation: Reservation | undefined;
   let release: Release | undefined;
