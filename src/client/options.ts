@@ -14,6 +14,7 @@ import type { StreamingOptions } from '../streams/streaming-options.js';
 import type { PoolOptions } from '../pool/pool-options.js';
 import type { FlexOptions } from '../tiers/flex-options.js';
 import type { BudgetOptions } from '../budgets/budget-options.js';
+import type { TokensOptions } from '../tokens/tokens-options.js';
 
 /** Options of {@link resilient}. Every field is optional; the defaults are documented on each. */
 export interface ResilienceOptions {
@@ -60,8 +61,8 @@ export interface ResilienceOptions {
    */
   readonly refreshCredentials?: ((error: unknown) => string | void | Promise<string | void>) | undefined;
   /**
-   * Pre-flight (opt-in): context windows in tokens, per model. A request estimated above its model's
-   * window is not sent: it goes straight to the `fallback.contextWindow` models, or fails with
+   * Pre-flight (opt-in): context windows in tokens, per model. A request counted above its model's
+   * window (its prompt plus its output bound, see `tokens`) is not sent: it goes straight to the `fallback.contextWindow` models, or fails with
    * `ContextWindowExceededError`.
    * Each window is an integer from 1 to 1_000_000_000_000.
    * @default {} (no pre-flight)
@@ -76,6 +77,13 @@ export interface ResilienceOptions {
    * @example `{ limits: [{ tokens: 100_000, window: 'hour' }] }`
    */
   readonly budgets?: BudgetOptions | undefined;
+  /**
+   * How a request's tokens are counted before it is sent (rate-limit reservations, the `contextWindows`
+   * pre-flight, budgets): exactly by `gpt-tokenizer` when it is installed (loaded on the first count),
+   * else estimated at about 4 characters per token. See docs/tokens.md.
+   * @default `{ tokenizer: 'auto' }`
+   */
+  readonly tokens?: TokensOptions | undefined;
   /**
    * How a pool (`resilient([memberA, memberB, ...])`) routes its calls; only with an array of members.
    * See docs/pools.md.

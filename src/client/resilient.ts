@@ -6,7 +6,7 @@ import { resolveOptions } from './resolve-options.js';
 import type { SharedState } from '../pipeline/pipeline-context.js';
 import { Bulkhead } from '../policies/bulkhead/bulkhead.js';
 import { CircuitBreakers } from '../policies/circuit-breaker/circuit-breakers.js';
-import { estimatingCounter } from '../tokens/estimate-tokens.js';
+import { createTokenCounter } from '../tokens/token-counters.js';
 import { ClassCounters } from '../policies/class-counters.js';
 import { RateLimiter } from '../policies/rate-limit/rate-limiter.js';
 import { RetryBudget } from '../policies/retry/retry-budget.js';
@@ -124,7 +124,7 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
   const link = options.shared && new SharedLink(options.shared, clock, events);
   // One count of the rate limiter's queues by class, over a pool's members too.
   const rateLimitClasses = options.rateLimit && new ClassCounters();
-  const tokens = estimatingCounter;
+  const tokens = createTokenCounter(options.tokens);
   const rateLimiter = () => options.rateLimit && new RateLimiter(options.rateLimit, clock, events, link, rateLimitClasses);
   return {
     pool: pool && createPoolState(pool, rateLimiter),

@@ -14,11 +14,12 @@ import { resolveRetry } from '../policies/retry/resolve-retry-options.js';
 import { resolveShared } from '../shared/resolve-shared-option.js';
 import { resolveStreaming } from '../streams/resolve-streaming-options.js';
 import { resolveFlex } from '../tiers/resolve-flex-options.js';
+import { resolveTokens } from '../tokens/resolve-tokens-options.js';
 import type { ResilienceOptions } from './options.js';
 import { requirePrices, resolveBudgets } from '../budgets/resolve-budget-options.js';
 import type { ResolvedFallback } from '../fallback/resolve-fallback-options.js';
 
-const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'flex', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'budgets', 'logger', 'logLevel', 'policies', 'clock', 'pool'] as const;
+const TOP_LEVEL = ['retry', 'timeout', 'streaming', 'actions', 'circuitBreaker', 'bulkhead', 'rateLimit', 'fallback', 'flex', 'cache', 'shared', 'hedge', 'refreshCredentials', 'contextWindows', 'budgets', 'tokens', 'logger', 'logLevel', 'policies', 'clock', 'pool'] as const;
 
 /**
  * Validates `options` (throwing a `TypeError` that names the option) and fills in defaults: each feature
@@ -46,6 +47,7 @@ export function resolveOptions(options: unknown, client: ClientDefaults = {}): R
     refreshCredentials: resolveFunction('refreshCredentials', top.refreshCredentials),
     contextWindows,
     budgets,
+    tokens: resolveTokens(top.tokens),
     logger: resolveLogger(top.logger, top.logLevel),
     actions: resolveActions(top.actions),
     policies: resolvePolicies(top.policies),

@@ -4,7 +4,7 @@ import { accountId } from '../core/account-scope.js';
 import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
 import type { BreakerOutcome } from '../policies/circuit-breaker/circuit-breakers.js';
-import { estimateTokens, usedTokens } from '../tokens/estimate-tokens.js';
+import { usedTokens } from '../tokens/estimate-tokens.js';
 import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
 import { normalizeUsage } from '../stats/stats-collector.js';
 import { statsScope } from '../stats/stats-scope.js';
@@ -76,9 +76,10 @@ export async function enterGuards(
       admission = await breakers.admit(breakerKey, sharedKey(breakerKey), probeWait(probeDueBy, deadlineAt, call, ctx.trafficClass));
     }
     if (rateLimiter && request.model !== undefined) {
-      reservation = await rateLimiter.acquire(
-        request.model, () => estimateTokens(working.body), ctx.tenant, call, deadlineAt, sharedModel, ctx.trafficClass,
-      );
+      // The prompt counted (exactly when a tokenizer is at hand) plus the output the request allows itself.
+      const counted = await ctx.shared.tokens.count(working.body, request.model);
+      const tokens = counted.input + (counted.maxOutput ?? 0);
+      reservation = await rateLimiter.acquire(request.model, () => tokens, ctx.tenant, call, deadlineAt, sharedModel, ctx.trafficClass);
     }
     if (bulkhead) release = await bulkhead.acquire(ctx.tenant, call, ctx.trafficClass);
     // The server refills from here on: what its answer says was left is read as of this moment.

@@ -1,3 +1,4 @@
+import type { TokenizerChoice } from '../tokens/tokens-options.js';
 import type { Clock } from '../core/clock.js';
 import type { ErrorKind, RecoveryAction } from '../errors/error-kind.js';
 import type { ResolvedLogger } from '../events/resolve-logger-options.js';
@@ -31,6 +32,8 @@ export interface ResolvedOptions {
   readonly refreshCredentials: ((error: unknown) => unknown) | undefined;
   readonly contextWindows: Readonly<Record<string, number>>;
   readonly budgets: BudgetSettings | undefined;
+  /** What counts a request's tokens (`tokens.tokenizer`). */
+  readonly tokens: TokenizerChoice;
   readonly logger: ResolvedLogger | undefined;
   readonly timeout: ResolvedTimeout;
   readonly streaming: StreamGuardSettings;

@@ -6,7 +6,6 @@ import type { RetryEvent, GiveUpReason } from '../events/event-map.js';
 import type { ErrorKind } from '../errors/error-kind.js';
 import { probeDueBy, retryPastCircuit } from './circuit-wait.js';
 import { ContextWindowExceededError } from '../errors/context-window-exceeded-error.js';
-import { estimateTokens } from '../tokens/estimate-tokens.js';
 import { eventBase } from '../events/event-base.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { hedgedAttempt } from './hedged-attempt.js';
@@ -96,7 +95,7 @@ export async function retryLoop(
   // The retry budget shared by processes is the account's.
   const budgetKey = budget?.isShared ? await accountId(ctx) : undefined;
   budget?.recordCall(budgetKey);
-  preflight(ctx, request, working);
+  await preflight(ctx, request, working);
   working = withBudgetUsage(ctx, request, working);
   // A call of a flex class goes at flex first; `atUsualTier` is its request as the caller made it.
   const flex = ctx.options.flex;
@@ -210,8 +209,11 @@ async function refreshCredentials(ctx: PipelineContext, error: unknown): Promise
   return typeof client._options?.['apiKey'] === 'function' || typeof client._options?.['azureADTokenProvider'] === 'function';
 }
 
-/** Pre-flight: a model no pool member serves is the caller's error; a request estimated over its model's configured context window is not sent. */
-function preflight(ctx: PipelineContext, request: RequestInfo, working: SdkRequestOptions): void {
+/**
+ * Pre-flight: a model no pool member serves is the caller's error; a request whose prompt plus output
+ * bound, as counted by the client's token counter, is over its model's configured context window is not sent.
+ */
+async function preflight(ctx: PipelineContext, request: RequestInfo, working: SdkRequestOptions): Promise<void> {
   const pool = ctx.shared.pool;
   if (pool && request.model !== undefined && !pool.states.some((member) => member.modelFor(request.model!) !== undefined)) {
     throw new TypeError(
@@ -220,8 +222,9 @@ function preflight(ctx: PipelineContext, request: RequestInfo, working: SdkReque
   }
   const window = request.model === undefined ? undefined : ctx.options.contextWindows[request.model];
   if (window === undefined) return;
-  const estimated = estimateTokens(working.body);
-  if (estimated > window) throw giveUp(ctx, request, 0, new ContextWindowExceededError(request.model!, estimated, window), 'not_retryable');
+  const counted = await ctx.shared.tokens.count(working.body, request.model);
+  const tokens = counted.input + (counted.maxOutput ?? 0);
+  if (tokens > window) throw giveUp(ctx, request, 0, new ContextWindowExceededError(request.model!, tokens, window), 'not_retryable');
 }
 
 /**

@@ -13,8 +13,7 @@ export function estimateTokens(body: unknown): number {
   const chars =
     textLength(request['messages']) + textLength(request['input']) + textLength(request['prompt']) +
     textLength(request['instructions']) + textLength(request['tools']);
-  const output = firstNumber(request['max_completion_tokens'], request['max_tokens'], request['max_output_tokens']);
-  return Math.max(1, Math.ceil(chars / 4) + output);
+  return Math.max(1, Math.ceil(chars / 4) + (outputBound(body) ?? 0));
 }
 
 /** Fields that carry images, audio or files rather than text (base64 would inflate the estimate). */
@@ -35,9 +34,14 @@ function textLength(value: unknown, depth = 0): number {
   return length;
 }
 
-function firstNumber(...values: unknown[]): number {
-  for (const value of values) if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-  return 0;
+/** The most output a request allows itself (`max_completion_tokens`, `max_tokens` or `max_output_tokens`), if it sets one. */
+export function outputBound(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const request = body as Record<string, unknown>;
+  for (const value of [request['max_completion_tokens'], request['max_tokens'], request['max_output_tokens']]) {
+    if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  }
+  return undefined;
 }
 
 /** Total tokens a response reports in `usage` (Chat Completions, Responses and Embeddings shapes). */
@@ -54,9 +58,8 @@ export function usedTokens(body: unknown): number | undefined {
 /** A request's tokens by the estimate above: its prompt at about 4 characters per token, its output bound as set. */
 export function estimateRequestTokens(body: unknown): RequestTokens {
   const total = estimateTokens(body);
-  const request = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const output = firstNumber(request['max_completion_tokens'], request['max_tokens'], request['max_output_tokens']);
-  return { input: Math.max(1, total - output), maxOutput: output > 0 ? output : undefined, exact: false };
+  const output = outputBound(body);
+  return { input: Math.max(1, total - (output ?? 0)), maxOutput: output, exact: false };
 }
 
 /** Counts by the estimate: what is used when no tokenizer is available. */
