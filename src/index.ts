@@ -35,6 +35,9 @@ export type {
   PoolOptions,
   PoolRouting,
 } from './client/options.js';
+export type { TokensOptions } from './tokens/tokens-options.js';
+export type { Tokenizer } from './tokens/tokenizer.js';
+export type { TokenizerEncoding } from './tokens/encodings.js';
 export { defaultCacheable, type CacheableRequest } from './cache/cacheable.js';
 export { MemoryCacheStore, type CacheStore, type CachedResponse } from './cache/cache-store.js';
 export { noCache, CACHE_CONTROL_HEADER } from './cache/with-cache.js';
