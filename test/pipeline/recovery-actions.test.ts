@@ -24,9 +24,11 @@ describe('authentication: one retry with fresh credentials', () => {
 
 describe('pre-flight context window', () => {
   const long = { ...chatParams, model: 'small-model', messages: [{ role: 'user' as const, content: 'x'.repeat(2_000) }] };
+  // By the estimate (2 000 characters: 500 tokens); exact counts are in preflight-tokens.test.ts.
+  const tokens = { tokenizer: 'estimate' } as const;
 
   it('fails fast without a request when the estimate exceeds the window', async () => {
-    const { server, ai } = await harness({ contextWindows: { 'small-model': 400 } });
+    const { server, ai } = await harness({ contextWindows: { 'small-model': 400 }, tokens });
     const error = await rejectionOf(ai.chat.completions.create(long));
     expect(error).toBeInstanceOf(ContextWindowExceededError);
     expect(isResilienceError(error)).toBe(true);
@@ -38,6 +40,7 @@ describe('pre-flight context window', () => {
   it('goes straight to the contextWindow fallback', async () => {
     const { server, ai } = await harness({
       contextWindows: { 'small-model': 400, 'large-model': 100_000 },
+      tokens,
       fallback: { contextWindow: { 'small-model': ['large-model'] } },
     });
     const events: FallbackEvent[] = [];
@@ -48,7 +51,7 @@ describe('pre-flight context window', () => {
   });
 
   it('counts the requested output tokens and lets requests that fit through', async () => {
-    const { server, ai } = await harness({ contextWindows: { 'small-model': 1_000 } });
+    const { server, ai } = await harness({ contextWindows: { 'small-model': 1_000 }, tokens });
     await ai.chat.completions.create({ ...long, max_tokens: 100 });
     await rejectionOf(ai.chat.completions.create({ ...long, max_tokens: 600 }));
     expect(server.requests).toHaveLength(1);

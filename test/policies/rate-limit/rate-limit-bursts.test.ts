@@ -30,8 +30,9 @@ async function account(capacity: Omit<CapacityOptions, 'clock'>, options: Resili
   const clock = new FakeClock(1_700_000_000_000);
   const server = await startFaultServer({ capacity: { ...capacity, clock } });
   servers.push(server);
+  // The fault server counts a prompt at 4 characters a token: so does the client here (not gpt-tokenizer).
   const ai = resilient(new OpenAI({ apiKey: 'sk-test-key', baseURL: server.url, maxRetries: 0 }), {
-    clock, circuitBreaker: false, bulkhead: false, retry: { jitter: false, budget: false }, ...options,
+    clock, circuitBreaker: false, bulkhead: false, retry: { jitter: false, budget: false }, tokens: { tokenizer: 'estimate' }, ...options,
   });
   let started = 0;
   let ended = 0;

@@ -77,8 +77,8 @@ describe('rate limiter: configured limits', () => {
   });
 
   it('tokensPerMinute: the bucket holds the whole minute; a request beyond what is left waits for tokens, counting max_tokens', async () => {
-    // 600 tokens per minute: 10 per second, holding 600.
-    const { server, clock, ai } = await harness({ rateLimit: { tokensPerMinute: 600, learn: false } });
+    // 600 tokens per minute: 10 per second, holding 600. Counted by the estimate (exact-reservation.test.ts counts exactly).
+    const { server, clock, ai } = await harness({ rateLimit: { tokensPerMinute: 600, learn: false }, tokens: { tokenizer: 'estimate' } });
     const waits = recordWaits(ai);
     // 'user' + 'Say ok' is 10 characters: 3 tokens, plus max_tokens. The first takes 503 of the 600 at once;
     // the second needs 103 of the 97 left: 6 beyond the bucket, 600 ms at 10 per second. (The first's
@@ -119,7 +119,7 @@ describe('rate limiter: configured limits', () => {
   });
 
   it('corrects the estimate with the usage of the response', async () => {
-    const { server, clock, ai } = await harness({ rateLimit: { tokensPerMinute: 600, learn: false } });
+    const { server, clock, ai } = await harness({ rateLimit: { tokensPerMinute: 600, learn: false }, tokens: { tokenizer: 'estimate' } });
     const waits = recordWaits(ai);
     // Estimated 3 tokens, but the response says 1 103 were used: 1 100 more than reserved.
     server.enqueue(faults.ok(chatCompletion({ id: 'chatcmpl-1', model: MODEL, promptTokens: 1_100, completionTokens: 3 })));
