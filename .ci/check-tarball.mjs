@@ -3,9 +3,10 @@
 // Fails (exit 1) on: tests, sources, source maps, bench/ .ci/ examples/ demo/ or config files in the
 // tarball; a missing entry point, declaration or README/CHANGELOG; an `exports`/`main`/`types`/`bin`
 // target that is not packed; a `sourceMappingURL` or a relative import in a packed .js/.d.ts that points
-// to a file not packed; an import of the optional peer `redis` (or `@redis/client`, or `@opentelemetry/api`
-// outside dist/otel/) in a packed .js/.d.ts; a LICENSE in the repository that is not packed. Warns on a
-// missing LICENSE and on relative Markdown links to files that are not packed.
+// to a file not packed; an import of the optional peer `redis` (or `@redis/client`, `@opentelemetry/api`
+// outside dist/otel/, `gpt-tokenizer` outside dist/tokenizer/) in a packed .js/.d.ts; a LICENSE in the
+// repository that is not packed. Warns on a missing LICENSE and on relative Markdown links to files that
+// are not packed.
 /* global console, process */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
@@ -59,6 +60,8 @@ const required = [
   'dist/otel/index.d.ts',
   'dist/redis/index.js',
   'dist/redis/index.d.ts',
+  'dist/tokenizer/index.js',
+  'dist/tokenizer/index.d.ts',
   'dist/cli/index.js',
 ];
 for (const path of required) if (!files.has(path)) fail(`missing from the tarball: ${path}`);
@@ -112,11 +115,13 @@ for (const path of files) {
 
 // 5b. Optional peers are never imported at run time: `redis` (node-redis) is only ever passed in by the
 //     application, so no packed .js may import it, and no packed .d.ts may either (a consumer without it
-//     would fail to type-check). `@opentelemetry/api` is allowed in dist/otel/ only.
+//     would fail to type-check). `@opentelemetry/api` is allowed in dist/otel/ only, `gpt-tokenizer` in
+//     dist/tokenizer/ only (the main entry imports it lazily, by a specifier no bundler or check follows).
 const optionalPeers = [
   ['redis', () => false],
   ['@redis/client', () => false],
   ['@opentelemetry/api', (path) => path.startsWith('dist/otel/')],
+  ['gpt-tokenizer', (path) => path.startsWith('dist/tokenizer/')],
 ];
 for (const path of files) {
   if (!/\.(m|c)?js$|\.d\.(m|c)?ts$/.test(path)) continue;

@@ -5,15 +5,18 @@
 #   3. publint and @arethetypeswrong/cli on that tarball (pinned versions, through npx);
 #   4. installs the tarball with openai@7 (the peer) into fresh directories outside the repository
 #      (so that nothing resolves from this repository's node_modules) and runs, in parallel:
-#        esm              node consumer.mjs (import, openai-resilient/redis without `redis` installed), and the bin
+#        esm              node consumer.mjs (import, openai-resilient/redis without `redis` installed, counting
+#                         without `gpt-tokenizer`), and the bin
 #        cjs              node consumer.cjs (require(esm), Node.js >= 22.12; openai-resilient/redis too)
 #        ts-nodenext      tsc (skipLibCheck false) + run, "type": "module", module/moduleResolution nodenext
 #        ts-node16        the same under node16
 #        ts-bundler       the same under module esnext, moduleResolution bundler
 #        ts-nodenext-cjs  a CommonJS TypeScript app (no "type": "module") under nodenext
 #        ts7-*            the same four with TypeScript 7 (`typescript@7`, the native compiler)
-#      The TypeScript consumers (TypeScript 5.9 and 7) also install redis@6 (the optional peer) and
-#      type-check createRedisState() with its client. The fixtures are in test/consumers/.
+#      The TypeScript consumers (TypeScript 5.9 and 7) also install redis@6 and gpt-tokenizer@4 (optional
+#      peers), type-check createRedisState() with its client and run openai-resilient/tokens; the esm
+#      consumer has no gpt-tokenizer, and checks that counting falls back to the estimate. The fixtures
+#      are in test/consumers/.
 # Fails on any problem. Options: --no-build (dist/ is already built), --keep (keep the temp dir).
 # Needs the npm registry (installs use the npm cache first: --prefer-offline).
 set -euo pipefail
@@ -28,6 +31,7 @@ TYPESCRIPT_NATIVE_VERSION=7
 OPENAI_VERSION=7
 OTEL_API_VERSION=1
 REDIS_VERSION=6
+GPT_TOKENIZER_VERSION=4
 TYPES_NODE_VERSION=22   # the `engines` floor's major
 # Consumers whose type check is known to fail (the reason is printed); their runtime must still pass.
 # None today: ts-nodenext-cjs passes since resilient() accepts any OpenAIClientLike (a CommonJS TypeScript
@@ -145,7 +149,7 @@ run_ts() {
   cp "$source" "$dir/index.ts"
   cd "$dir"
   quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION" "@opentelemetry/api@$OTEL_API_VERSION" "redis@$REDIS_VERSION" \
-    "typescript@$typescript" "@types/node@$TYPES_NODE_VERSION"
+    "gpt-tokenizer@$GPT_TOKENIZER_VERSION" "typescript@$typescript" "@types/node@$TYPES_NODE_VERSION"
   echo "typescript $(npx tsc --version), $(node -p 'const c = require("./tsconfig.json").compilerOptions; `module ${c.module}, moduleResolution ${c.moduleResolution}, skipLibCheck ${c.skipLibCheck}`'), package type $type"
   # One tsc run type-checks (the verdict on types) and emits out/ even on a type error; then run it.
   local typecheck=ok

@@ -63,7 +63,16 @@ try {
   assert.ok(scripts.length > before, 'the call ran Lua scripts on the shared state');
   assert.ok(scripts.every((key) => key.startsWith('consumer:')), `keys carry the prefix: ${scripts.join(', ')}`);
 
-  // 5. A stream.
+  // 5. Without the optional peer gpt-tokenizer (not installed here): the default `tokens: 'auto'` counts
+  //    by the estimate, silently; openai-resilient/tokens needs it and says so.
+  await assert.rejects(import('gpt-tokenizer/encoding/o200k_base'), { code: 'ERR_MODULE_NOT_FOUND' }, 'gpt-tokenizer must not be installed here');
+  await assert.rejects(import('openai-resilient/tokens'), (error) => error.code === 'ERR_MODULE_NOT_FOUND' && /gpt-tokenizer/.test(error.message));
+  // 'お誕生日おめでとう' ×40 is 360 characters: 91 tokens by the estimate (with 'user'), 327 exactly.
+  const counted = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { contextWindows: { 'gpt-4.1-mini': 200 } });
+  const longMessages = [{ role: 'user', content: 'お誕生日おめでとう'.repeat(40) }];
+  assert.equal((await counted.chat.completions.create({ model: 'gpt-4.1-mini', messages: longMessages })).choices[0].message.content, 'ok');
+
+  // 6. A stream.
   const stream = await ai.chat.completions.create({ model: 'gpt-4.1-mini', messages, stream: true });
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';

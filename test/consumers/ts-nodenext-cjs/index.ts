@@ -8,6 +8,7 @@ import { classify, resilient, type ResilienceOptions, type ResilienceStats, type
 import { faults, startFaultServer } from 'openai-resilient/testing';
 import { createRedisState, type RedisStateOptions } from 'openai-resilient/redis';
 import { createClient } from 'redis';
+import { tokenizer } from 'openai-resilient/tokens';
 
 async function main(): Promise<void> {
   const server = await startFaultServer();
@@ -27,6 +28,9 @@ async function main(): Promise<void> {
     const shared = createRedisState(createClient({ url: 'redis://127.0.0.1:6379' }), redisOptions);
     assert.equal(shared.ready, false);
     assert.ok(resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { shared, cache: { store: shared.cacheStore } }) instanceof OpenAI);
+    // openai-resilient/tokens (gpt-tokenizer installed) through require(esm).
+    assert.equal(tokenizer.countText('hello world', 'o200k_base'), 2);
+    assert.ok(resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { tokens: { tokenizer } }) instanceof OpenAI);
   } finally {
     await server.close();
   }

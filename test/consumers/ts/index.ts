@@ -19,6 +19,7 @@ import { faults, startFaultServer, type FaultServer } from 'openai-resilient/tes
 import { instrument, type InstrumentOptions } from 'openai-resilient/otel';
 import { createRedisState, RedisState, type RedisClientLike, type RedisStateOptions } from 'openai-resilient/redis';
 import { createClient } from 'redis';
+import { countTokens, openaiPrices, tokenizer, type ModelPrice, type Tokenizer } from 'openai-resilient/tokens';
 
 // Type-level checks: these fail to compile if the published declarations are wrong.
 const options: ResilienceOptions = { retry: { initialDelay: 1 }, timeout: { total: 10_000 } };
@@ -34,6 +35,13 @@ const clientLike: RedisClientLike = redis;
 const shared: RedisState = createRedisState(redis, redisOptions);
 assert.equal(shared.ready, false);
 assert.equal(createRedisState(clientLike).name, 'redis');
+// openai-resilient/tokens with gpt-tokenizer (the optional peer) installed: exact counts, then a pre-flight on them.
+const exactTokenizer: Tokenizer = tokenizer;
+const someModel = Object.keys(openaiPrices)[0];
+const price: ModelPrice | undefined = someModel === undefined ? undefined : openaiPrices[someModel];
+assert.ok(price && price.input >= 0);
+// 'お誕生日おめでとう' ×40 in o200k_base: 8 tokens each, plus 3 + 1 ('user') + 3.
+assert.equal(countTokens({ messages: [{ role: 'user', content: 'お誕生日おめでとう'.repeat(40) }] }, 'gpt-4.1-mini').input, 327);
 
 const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'hi' }];
 const server: FaultServer = await startFaultServer();
@@ -53,6 +61,11 @@ try {
   // The shared state and its cache store go in the options as the README shows.
   const sharedAi: ResilientClient<OpenAI> = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { shared, cache: { store: shared.cacheStore } });
   assert.ok(sharedAi instanceof OpenAI);
+
+  // Counted exactly, the long message is over a 200-token window the estimate (91) would let it through.
+  const exact = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { contextWindows: { 'gpt-4.1-mini': 200 }, tokens: { tokenizer: exactTokenizer } });
+  const over: unknown = await exact.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'お誕生日おめでとう'.repeat(40) }] }).catch((e: unknown) => e);
+  assert.equal(classify(over).kind, 'context_length_exceeded');
 
   server.enqueue(faults.stall());
   const quick = resilient(new OpenAI({ apiKey: 'k', baseURL: server.url }), { retry: false, timeout: { total: 50 } });
