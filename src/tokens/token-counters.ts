@@ -3,7 +3,7 @@ import { encodingFor } from './encodings.js';
 import { estimateRequestTokens, estimatingCounter } from './estimate-tokens.js';
 import { loadEncoding } from './load-encoding.js';
 import { countRequestTokens } from './request-tokens.js';
-import type { TokenCounter } from './token-counter.js';
+import type { RequestTokens, TokenCounter } from './token-counter.js';
 import { tokenizerFromEncodings, type EncodingModule, type Tokenizer } from './tokenizer.js';
 import type { TokenizerChoice } from './tokens-options.js';
 
@@ -17,15 +17,29 @@ export function createTokenCounter(choice: TokenizerChoice, load: EncodingLoader
   return exactCounter(choice);
 }
 
-/** Counts with `tokenizer`; a tokenizer that throws leaves that count to the estimate. */
+/**
+ * Counts with `tokenizer`; a tokenizer that throws leaves that count to the estimate. A body is counted
+ * once per model: the pre-flight, the rate limiter (each attempt) and the budgets count the same body
+ * object, and get the first count again (held only as long as the body is, in a `WeakMap`).
+ */
 export function exactCounter(tokenizer: Tokenizer): TokenCounter {
+  const counted = new WeakMap<object, Map<string | undefined, RequestTokens>>();
   return {
     count(body, model) {
+      const byModel = typeof body === 'object' && body !== null ? counted.get(body) : undefined;
+      const known = byModel?.get(model);
+      if (known) return Promise.resolve(known);
+      let tokens: RequestTokens;
       try {
-        return Promise.resolve(countRequestTokens(body, model, tokenizer));
+        tokens = countRequestTokens(body, model, tokenizer);
       } catch {
         return Promise.resolve(estimateRequestTokens(body));
       }
+      if (typeof body === 'object' && body !== null) {
+        if (byModel) byModel.set(model, tokens);
+        else counted.set(body, new Map([[model, tokens]]));
+      }
+      return Promise.resolve(tokens);
     },
   };
 }

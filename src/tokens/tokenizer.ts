@@ -20,6 +20,7 @@ const AS_TEXT = { disallowedSpecial: new Set<string>() };
 /** A {@link Tokenizer} over `gpt-tokenizer`'s per-encoding modules. */
 export function tokenizerFromEncodings(encodings: Readonly<Record<TokenizerEncoding, EncodingModule>>): Tokenizer {
   return {
-    countText: (text, encoding) => (text === '' ? 0 : encodings[encoding].countTokens(text, AS_TEXT)),
+    // Only a text that may hold a special token takes the (slower) path that reads it as text.
+    countText: (text, encoding) => (text === '' ? 0 : encodings[encoding].countTokens(text, text.includes('<|') ? AS_TEXT : undefined)),
   };
 }

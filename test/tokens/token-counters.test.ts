@@ -59,3 +59,18 @@ describe('createTokenCounter', () => {
     await expect(loadEncoding('cl100k_base')).resolves.toHaveProperty('countTokens');
   });
 });
+
+describe('exactCounter', () => {
+  it('counts a body once per model: the pre-flight, each attempt and the budgets get the first count', async () => {
+    let calls = 0;
+    const counting = { countText: (text: string, encoding: 'o200k_base' | 'cl100k_base') => (calls++, tokenizer.countText(text, encoding)) };
+    const counter = createTokenCounter(counting);
+    const first = await counter.count(body, 'gpt-4o');
+    const afterFirst = calls;
+    expect(await counter.count(body, 'gpt-4o')).toBe(first);
+    expect(calls).toBe(afterFirst);
+    expect(await counter.count(body, 'gpt-4')).not.toEqual(first);
+    expect(calls).toBeGreaterThan(afterFirst);
+    expect(await counter.count({ ...body }, 'gpt-4o')).toEqual(first);
+  });
+});
