@@ -33,6 +33,7 @@ writeFileSync(
         'openai-resilient/testing': ['../../src/testing/index.ts'],
         'openai-resilient/otel': ['../../src/otel/index.ts'],
         'openai-resilient/redis': ['../../src/redis/index.ts'],
+        'openai-resilient/tokens': ['../../src/tokenizer/index.ts'],
       },
     },
     include: ['./*.ts'],
