@@ -2,7 +2,6 @@
 // (the `openai-resilient/tokens` entry, as the client counts after its lazy load) and by the estimate,
 // against the built dist/. `countingRun()` is called by the `budgets` case (bench/budgets.js); run alone,
 // `node bench/budgets-counting.js` prints the rows (after `npm run build`).
-/* global console, process */
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { median, round } from './report.js';

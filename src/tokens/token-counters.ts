@@ -1,3 +1,4 @@
+import { CountMemo } from './count-memo.js';
 import type { TokenizerEncoding } from './encodings.js';
 import { encodingFor } from './encodings.js';
 import { estimateRequestTokens, estimatingCounter } from './estimate-tokens.js';
@@ -18,16 +19,15 @@ export function createTokenCounter(choice: TokenizerChoice, load: EncodingLoader
 }
 
 /**
- * Counts with `tokenizer`; a tokenizer that throws leaves that count to the estimate. A body is counted
- * once per model: the pre-flight, the rate limiter (each attempt) and the budgets count the same body
- * object, and get the first count again (held only as long as the body is, in a `WeakMap`).
+ * Counts with `tokenizer`; a tokenizer that throws leaves that count to the estimate. A call's body is
+ * counted once per model (see {@link CountMemo}), however many of the pre-flight, the attempts'
+ * reservations and the budgets ask.
  */
 export function exactCounter(tokenizer: Tokenizer): TokenCounter {
-  const counted = new WeakMap<object, Map<string | undefined, RequestTokens>>();
+  const memo = new CountMemo();
   return {
     count(body, model) {
-      const byModel = typeof body === 'object' && body !== null ? counted.get(body) : undefined;
-      const known = byModel?.get(model);
+      const known = memo.get(body, model);
       if (known) return Promise.resolve(known);
       let tokens: RequestTokens;
       try {
@@ -35,10 +35,7 @@ export function exactCounter(tokenizer: Tokenizer): TokenCounter {
       } catch {
         return Promise.resolve(estimateRequestTokens(body));
       }
-      if (typeof body === 'object' && body !== null) {
-        if (byModel) byModel.set(model, tokens);
-        else counted.set(body, new Map([[model, tokens]]));
-      }
+      memo.set(body, model, tokens);
       return Promise.resolve(tokens);
     },
   };

@@ -74,3 +74,22 @@ describe('exactCounter', () => {
     expect(await counter.count({ ...body }, 'gpt-4o')).toEqual(first);
   });
 });
+
+describe('exactCounter: a params object sent again after a change', () => {
+  it('counts it again when a message was pushed, replaced, or a top-level field changed; not otherwise', async () => {
+    const counter = createTokenCounter(tokenizer);
+    const params = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello there' }] as { role: string; content: string }[] };
+    const first = (await counter.count(params, 'gpt-4o')).input;
+    expect((await counter.count(params, 'gpt-4o')).input).toBe(first);
+    params.messages.push({ role: 'assistant', content: 'Hi! How can I help?' });
+    const pushed = (await counter.count(params, 'gpt-4o')).input;
+    expect(pushed).toBeGreaterThan(first);
+    params.messages[1] = { role: 'assistant', content: 'Hi!' };
+    const replaced = (await counter.count(params, 'gpt-4o')).input;
+    expect(replaced).toBeLessThan(pushed);
+    (params as Record<string, unknown>)['max_tokens'] = 10;
+    expect(await counter.count(params, 'gpt-4o')).toMatchObject({ input: replaced, maxOutput: 10 });
+    params.messages = [{ role: 'user', content: 'x' }];
+    expect((await counter.count(params, 'gpt-4o')).input).toBeLessThan(first);
+  });
+});
