@@ -1,7 +1,7 @@
 /**
  * The browser test's page (bundled by `run.mjs` with esbuild, `platform: 'browser'`, no externals): the
  * core of openai-resilient wrapping the real `openai` SDK, calling the loopback fault servers whose
- * URLs arrive in the query string (`?retry=…&cache=…&circuit=…`). Every scenario records what it saw in
+ * URLs arrive in the query string (`?retry=…&cache=…&circuit=…&tokens=…`). Every scenario records what it saw in
  * `window.__results`; `run.mjs` asserts on it (and on what each fault server received).
  *
  * Not a vitest test: it runs in Chromium only.
@@ -19,6 +19,7 @@ export interface BrowserResults {
   retry?: ScenarioResult;
   cache?: ScenarioResult;
   circuit?: ScenarioResult;
+  tokens?: ScenarioResult;
 }
 
 declare global {
@@ -117,6 +118,32 @@ async function circuitScenario(): Promise<ScenarioResult> {
   return { calls, opened, attempts };
 }
 
+/**
+ * (d) counting tokens without `gpt-tokenizer` (not bundled: the main entry imports it lazily, by a name a
+ * page cannot resolve): `tokens: 'auto'` falls back to the estimate, so the pre-flight lets through a
+ * request of 360 Japanese characters (91 tokens by the estimate, 327 exactly) under a 200-token window,
+ * with no unhandled rejection; a tokenizer passed in (one token a character) refuses it without a request.
+ */
+async function tokensScenario(): Promise<ScenarioResult> {
+  let unhandled = 0;
+  const onUnhandled = () => unhandled++;
+  window.addEventListener('unhandledrejection', onUnhandled);
+  try {
+    const messages = [{ role: 'user' as const, content: 'お誕生日おめでとう'.repeat(40) }];
+    const auto = resilient(client(urlOf('tokens')), { contextWindows: { 'gpt-4o-mini': 200 } });
+    const completion = await auto.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const counted = resilient(client(urlOf('tokens')), {
+      contextWindows: { 'gpt-4o-mini': 200 },
+      tokens: { tokenizer: { countText: (text) => text.length } },
+    });
+    const refused = await counted.chat.completions.create({ model: 'gpt-4o-mini', messages }).then(() => undefined, describe);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { succeeded: typeof completion.choices[0]?.message.content === 'string', refused, unhandled };
+  } finally {
+    window.removeEventListener('unhandledrejection', onUnhandled);
+  }
+}
+
 async function run(): Promise<void> {
   const results: BrowserResults = {
     done: false,
@@ -134,6 +161,7 @@ async function run(): Promise<void> {
     ['retry', retryScenario],
     ['cache', cacheScenario],
     ['circuit', circuitScenario],
+    ['tokens', tokensScenario],
   ] as const;
   for (const [name, scenario] of scenarios) {
     try {

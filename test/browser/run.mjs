@@ -6,10 +6,11 @@
  *  1. checks that the core bundles for the browser (`core-bundle.mjs`);
  *  2. bundles `page.ts` (esbuild, `platform: 'browser'`, no externals) and the fault server
  *     (`src/testing`, for Node);
- *  3. starts three fault servers with `cors: true` (one per scenario, scripted up front) and a static
+ *  3. starts four fault servers with `cors: true` (one per scenario, scripted up front) and a static
  *     server for the page, on 127.0.0.1 (the page is cross-origin to the fault servers: real CORS);
  *  4. opens the page in Debian's Chromium through playwright-core, waits for `window.__results`;
- *  5. asserts (a) a retried 503, (b) a cache hit, (c) an open circuit, from the page's results and from
+ *  5. asserts (a) a retried 503, (b) a cache hit, (c) an open circuit, (d) token counting without
+ *     gpt-tokenizer (the estimate) and with a tokenizer passed in, from the page's results and from
  *     what each fault server received; prints `browser: N passed, M failed`; exits 0 or 1.
  *
  * `CHROMIUM` overrides the browser (default /usr/bin/chromium). `BROWSER_TEST_TIMEOUT_MS` bounds the
@@ -208,6 +209,17 @@ function assertCircuit(r, server) {
   return failures;
 }
 
+function assertTokens(r, server) {
+  const { check, failures } = checker();
+  if (r.error) return [r.error];
+  const sent = server.requests;
+  check(r.succeeded === true, "tokens: 'auto' without gpt-tokenizer did not let the request through on the estimate");
+  check(r.unhandled === 0, `tokens: ${r.unhandled} unhandled rejection(s) from the failed lazy import`);
+  check(r.refused?.kind === 'context_length_exceeded', `tokens: the tokenizer passed in did not refuse the request: ${JSON.stringify(r.refused)}`);
+  check(sent.length === 1, `tokens: expected the fault server to receive 1 request (the second refused before sending), it received ${sent.length}`);
+  return failures;
+}
+
 async function main() {
   const t0 = Date.now();
   const core = await checkCoreBundle();
@@ -222,7 +234,7 @@ async function main() {
   const t1 = Date.now();
   const { startFaultServer, faults } = await loadTesting(dir);
   const servers = {};
-  for (const name of ['retry', 'cache', 'circuit']) {
+  for (const name of ['retry', 'cache', 'circuit', 'tokens']) {
     servers[name] = await startFaultServer({ cors: true });
     cleanups.push(() => servers[name].close());
   }
@@ -269,6 +281,7 @@ async function main() {
     ['(a) a retried 503', assertRetry(results.retry, servers.retry), () => `1 retry event (503 overloaded, ${results.retry.retries[0].delay} ms), call succeeded, 2 requests`],
     ['(b) a cache hit', assertCache(results.cache, servers.cache), () => '1 cacheMiss + 1 cacheHit, 1 embeddings request'],
     ['(c) an open circuit', assertCircuit(results.circuit, servers.circuit), () => '500, 500, then CircuitOpenError without a request; 1 circuitOpen event'],
+    ['(d) counting tokens', assertTokens(results.tokens, servers.tokens), () => "'auto' without gpt-tokenizer: the estimate, no unhandled rejection; a tokenizer passed in refuses over the window"],
   ];
   let passed = 0;
   for (const [name, failures, summary] of outcomes) {
