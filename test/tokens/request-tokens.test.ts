@@ -104,3 +104,14 @@ describe('countRequestTokens: Responses, Embeddings, Completions', () => {
     expect(count({ model: 'gpt-4o', file_id: 'f' })).toEqual({ ...estimateRequestTokens({ model: 'gpt-4o', file_id: 'f' }), exact: false });
   });
 });
+
+describe('countRequestTokens: Responses images', () => {
+  it('input_image: detail at the part; a file_id or URL of unknown size as the largest image', () => {
+    const base = countRequestTokens({ model: 'gpt-4o', input: [{ role: 'user', content: [] }] }, 'gpt-4o', tokenizer).input;
+    const image = (part: Record<string, unknown>) =>
+      countRequestTokens({ model: 'gpt-4o', input: [{ role: 'user', content: [{ type: 'input_image', ...part }] }] }, 'gpt-4o', tokenizer).input - base;
+    expect(image({ image_url: 'https://example.com/cat.jpg', detail: 'low' })).toBe(85);
+    expect(image({ image_url: 'https://example.com/cat.jpg', detail: 'auto' })).toBe(85 + 8 * 170);
+    expect(image({ file_id: 'file-abc', detail: 'high' })).toBe(85 + 8 * 170);
+  });
+});
