@@ -62,8 +62,8 @@ export interface ResilienceOptions {
   readonly refreshCredentials?: ((error: unknown) => string | void | Promise<string | void>) | undefined;
   /**
    * Pre-flight (opt-in): context windows in tokens, per model. A request counted above its model's
-   * window (its prompt plus its output bound, see `tokens`) is not sent: it goes straight to the `fallback.contextWindow` models, or fails with
-   * `ContextWindowExceededError`.
+   * window (its prompt plus its output bound, see `tokens`) is not sent: it goes straight to the
+   * `fallback.contextWindow` models, or fails with `ContextWindowExceededError`.
    * Each window is an integer from 1 to 1_000_000_000_000.
    * @default {} (no pre-flight)
    * @example `{ 'gpt-4.1-mini': 1_047_576, 'gpt-4o': 128_000 }`
