@@ -24,7 +24,7 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe('budgets: thresholds', () => {
   it('fire once at 80% and once at 100% per window, after a reservation or a settlement, and again in a later window', async () => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'minute' }] } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'minute' }] } });
     const fired: BudgetThresholdEvent[] = [];
     ai.resilience.on('budgetThreshold', (event) => fired.push(event));
     // Listener failures never reach the call.
@@ -59,7 +59,7 @@ describe('budgets: thresholds', () => {
 
 describe('budgets: sliding windows and months, through the client', () => {
   it('usage leaves a sliding window one window (and at most one slot) after it was reserved', async () => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ tokens: 103, window: 'hour' }] } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ tokens: 103, window: 'hour' }] } });
     server.enqueue(faults.ok(completionWithUsage(3, 100)));
     await ai.chat.completions.create(bounded);
     await clock.advance(3_600_000 - 1);
@@ -70,7 +70,7 @@ describe('budgets: sliding windows and months, through the client', () => {
   });
 
   it("a `'month'` budget resets on the 1st at 00:00 UTC, and its error says so", async () => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ tokens: 103, window: 'month' }] } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ tokens: 103, window: 'month' }] } });
     await clock.advance(Date.UTC(2026, 0, 31, 23, 59) - clock.now());
     server.enqueue(faults.ok(completionWithUsage(3, 100)));
     await ai.chat.completions.create(bounded);
@@ -86,7 +86,7 @@ describe('budgets: spend', () => {
   const prices = { 'gpt-4.1-mini': { input: 10, cachedInput: 1, output: 100 } };
 
   it('reserves input and output at their prices, and settles at the usage’s prices, cached input at its own', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ name: 'spend', spend: 0.01, window: 'day' }], prices } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'spend', spend: 0.01, window: 'day' }], prices } });
     const settled: BudgetSettledEvent[] = [];
     ai.resilience.on('budgetSettled', (event) => settled.push(event));
     // 3 input tokens at 10/M and 100 output at 100/M: 0.01003, over 0.01.
@@ -103,7 +103,7 @@ describe('budgets: spend', () => {
   });
 
   it('a call to a model without a price under a spend limit is a TypeError naming `budgets.prices`, before anything is sent', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ spend: 1, window: 'day' }], prices } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ spend: 1, window: 'day' }], prices } });
     const error = await rejectionOf(ai.chat.completions.create({ ...bounded, model: 'gpt-4.1-nano' }));
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toMatch(/`budgets.prices` has no price for the model "gpt-4.1-nano"/);
@@ -116,7 +116,7 @@ describe('budgets: spend', () => {
 
 describe('budgets: stats', () => {
   it('reports per limit, per tenant (as named) and per model, with refusals', async () => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 500, window: 'hour' }] } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 500, window: 'hour' }] } });
     server.enqueue(faults.ok(completionWithUsage(100, 100)));
     await ai.resilience.forTenant('acme').chat.completions.create(bounded);
     await until(() => ai.resilience.stats().budgets['l']!.tenants['acme']?.used === 200);
@@ -131,7 +131,7 @@ describe('budgets: stats', () => {
   });
 
   it('keeps at most 1 000 counters (the least recently used dropped), however many tenants call', async () => {
-    const { ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 10, window: 'hour' }] } });
+    const { ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 10, window: 'hour' }] } });
     await Promise.all(Array.from({ length: 1_100 }, (_, i) => rejectionOf(ai.resilience.forTenant(`t${i}`).chat.completions.create(bounded))));
     const tenants = Object.keys(ai.resilience.stats().budgets['l']!.tenants);
     expect(tenants).toHaveLength(1_000);

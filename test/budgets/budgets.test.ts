@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { faults } from '../../src/testing/index.js';
 import { BudgetExceededError, classify, isBudgetExceededError, type BudgetExceededEvent, type BudgetSettledEvent, type GiveUpEvent } from '../../src/index.js';
+import { countTokens } from '../../src/tokenizer/index.js';
 import { chatParams, drive, harness, rejectionOf } from '../support/harness.js';
 
 /** `chatParams` with an output bound: the estimate reserves its prompt (3 tokens) plus 100. */
@@ -12,7 +13,7 @@ const RESERVED = 103;
 
 describe('budgets: a call that does not fit fails before it is sent', () => {
   it('refuses with BudgetExceededError carrying the limit, what was used, the request and the reset; the server receives nothing', async () => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ name: 'hourly', tokens: 150, window: 'hour' }] } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'hourly', tokens: 150, window: 'hour' }] } });
     const refused: BudgetExceededEvent[] = [];
     ai.resilience.on('budgetExceeded', (event) => refused.push(event));
     server.enqueue(faults.ok({ id: 'x', object: 'chat.completion', created: 0, model: 'gpt-4.1-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 40, completion_tokens: 20, total_tokens: 60 } }));
@@ -41,7 +42,7 @@ describe('budgets: a call that does not fit fails before it is sent', () => {
   });
 
   it('a call larger than the limit itself never goes', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ tokens: 50, window: 'minute' }] } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ tokens: 50, window: 'minute' }] } });
     const error = await rejectionOf(ai.chat.completions.create(bounded));
     expect(error).toMatchObject({ kind: 'budget_exceeded', limitName: 'tenant:tokens:minute', used: 0, requested: RESERVED, tenant: undefined });
     expect(server.requests).toHaveLength(0);
@@ -49,6 +50,7 @@ describe('budgets: a call that does not fit fails before it is sent', () => {
 
   it('is never retried, never counted by the circuit breaker, and gives up with its own kind', async () => {
     const { server, ai } = await harness({
+      tokens: { tokenizer: 'estimate' },
       budgets: { limits: [{ tokens: 50, window: 'minute' }] },
       retry: { maxRetries: 3 },
       circuitBreaker: { consecutiveFailures: 1 },
@@ -66,29 +68,40 @@ describe('budgets: a call that does not fit fails before it is sent', () => {
   });
 
   it('cannot be made retryable through `actions`', async () => {
-    await expect(harness({ actions: { budget_exceeded: 'retry' } })).rejects.toThrow(/`actions.budget_exceeded`/);
+    await expect(harness({ tokens: { tokenizer: 'estimate' }, actions: { budget_exceeded: 'retry' } })).rejects.toThrow(/`actions.budget_exceeded`/);
   });
 
   it('does not fall back by default, and falls back when `fallback.on` lists `budget_exceeded`', async () => {
     const budgets = { limits: [{ tokens: 50, window: 'minute' as const, models: ['gpt-4.1-mini'] }] };
-    const plain = await harness({ budgets, fallback: { models: { 'gpt-4.1-mini': ['gpt-4.1-nano'] } } });
+    const plain = await harness({ tokens: { tokenizer: 'estimate' }, budgets, fallback: { models: { 'gpt-4.1-mini': ['gpt-4.1-nano'] } } });
     expect(await rejectionOf(plain.ai.chat.completions.create(bounded))).toBeInstanceOf(BudgetExceededError);
     expect(plain.server.requests).toHaveLength(0);
 
-    const asked = await harness({ budgets, fallback: { models: { 'gpt-4.1-mini': ['gpt-4.1-nano'] }, on: ['budget_exceeded'] } });
+    const asked = await harness({ tokens: { tokenizer: 'estimate' }, budgets, fallback: { models: { 'gpt-4.1-mini': ['gpt-4.1-nano'] }, on: ['budget_exceeded'] } });
     const completion = await asked.ai.chat.completions.create(bounded);
     expect(completion.choices[0]!.message.content).toBeTruthy();
     expect(asked.server.requests.map((request) => (request.body as { model: string }).model)).toEqual(['gpt-4.1-nano']);
   });
 
   it('`fallback.on` takes error kinds only', async () => {
-    await expect(harness({ fallback: { on: ['nope' as never] } })).rejects.toThrow(/`fallback.on\[0\]`/);
+    await expect(harness({ tokens: { tokenizer: 'estimate' }, fallback: { on: ['nope' as never] } })).rejects.toThrow(/`fallback.on\[0\]`/);
+  });
+});
+
+describe('budgets: exact counts', () => {
+  it('reserve the prompt as the tokenizer counts it (gpt-tokenizer installed, `tokens` left at auto), not the estimate', async () => {
+    const exact = countTokens(bounded, bounded.model);
+    expect(exact.input + 100).not.toBe(RESERVED);
+    const { server, ai } = await harness({ budgets: { limits: [{ tokens: exact.input + 99, window: 'hour' }] } });
+    const error = await rejectionOf(ai.chat.completions.create(bounded));
+    expect(error).toMatchObject({ kind: 'budget_exceeded', requested: exact.input + 100, used: 0 });
+    expect(server.requests).toHaveLength(0);
   });
 });
 
 describe('budgets: reservation and settlement', () => {
   it('settles a JSON answer with its usage: the reservation is replaced by total_tokens', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'hour' }] } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'hour' }] } });
     const settled: BudgetSettledEvent[] = [];
     ai.resilience.on('budgetSettled', (event) => settled.push(event));
     server.enqueue(faults.ok(completionWithUsage(30, 12)));
@@ -99,7 +112,7 @@ describe('budgets: reservation and settlement', () => {
   });
 
   it('reserves the input and the output bound before sending (assumedOutputTokens without one)', async () => {
-    const { ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'hour' }], assumedOutputTokens: 500 } });
+    const { ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'hour' }], assumedOutputTokens: 500 } });
     const heldWhenSent: number[] = [];
     ai.resilience.on('attemptStart', () => heldWhenSent.push(ai.resilience.stats().budgets['l']!.tenants['(no tenant)']!.used));
     await ai.chat.completions.create(chatParams);
@@ -112,7 +125,7 @@ describe('budgets: reservation and settlement', () => {
   });
 
   it('settles embeddings with their usage, reserving no output for them', async () => {
-    const { ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'hour' }] } });
+    const { ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 1_000, window: 'hour' }] } });
     const heldWhenSent: number[] = [];
     ai.resilience.on('attemptStart', () => heldWhenSent.push(ai.resilience.stats().budgets['l']!.tenants['(no tenant)']!.used));
     const answer = await ai.embeddings.create({ model: 'text-embedding-3-small', input: 'twelve chars' });
@@ -125,7 +138,7 @@ describe('budgets: reservation and settlement', () => {
     ['a 500', () => faults.serverError(500)],
     ['a 400', () => faults.badRequest()],
   ])('gives the whole reservation back after %s (not billed)', async (_name, fault) => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: RESERVED, window: 'hour' }] }, retry: { maxRetries: 0 } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: RESERVED, window: 'hour' }] }, retry: { maxRetries: 0 } });
     const settled: BudgetSettledEvent[] = [];
     ai.resilience.on('budgetSettled', (event) => settled.push(event));
     server.enqueue(fault());
@@ -140,7 +153,7 @@ describe('budgets: reservation and settlement', () => {
 
   it('gives it back when the connection is refused', async () => {
     const { clock, ai } = await harness(
-      { budgets: { limits: [{ name: 'l', tokens: RESERVED, window: 'hour' }] }, retry: { maxRetries: 0 } },
+      { tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: RESERVED, window: 'hour' }] }, retry: { maxRetries: 0 } },
       { baseURL: `http://127.0.0.1:${await closedPort()}/v1` },
     );
     const settled: BudgetSettledEvent[] = [];
@@ -153,7 +166,7 @@ describe('budgets: reservation and settlement', () => {
   });
 
   it('keeps the reservation after a timeout once sent (it may have been billed)', async () => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 2 * RESERVED, window: 'hour' }] }, retry: { maxRetries: 0 }, timeout: { attempt: 1_000 } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 2 * RESERVED, window: 'hour' }] }, retry: { maxRetries: 0 }, timeout: { attempt: 1_000 } });
     const settled: BudgetSettledEvent[] = [];
     ai.resilience.on('budgetSettled', (event) => settled.push(event));
     server.enqueue(faults.stall());
@@ -167,7 +180,7 @@ describe('budgets: reservation and settlement', () => {
   });
 
   it('gives it back when our own policies refuse the attempt after the reservation (a full bulkhead)', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: 2 * RESERVED, window: 'hour' }] }, bulkhead: { maxConcurrent: 1, maxQueued: 0 } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: 2 * RESERVED, window: 'hour' }] }, bulkhead: { maxConcurrent: 1, maxQueued: 0 } });
     server.enqueue(faults.stall());
     const controller = new AbortController();
     const first = rejectionOf(ai.chat.completions.create(bounded, { signal: controller.signal }));
@@ -180,7 +193,7 @@ describe('budgets: reservation and settlement', () => {
   });
 
   it('reserves per attempt: a retried call reserves again, and each failure not billed gives its part back', async () => {
-    const { server, clock, ai } = await harness({ budgets: { limits: [{ name: 'l', tokens: RESERVED, window: 'hour' }] }, retry: { maxRetries: 2, initialDelay: 10 } });
+    const { server, clock, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ name: 'l', tokens: RESERVED, window: 'hour' }] }, retry: { maxRetries: 2, initialDelay: 10 } });
     server.enqueue(faults.serverError(503), faults.serverError(500), faults.ok(completionWithUsage(3, 4)));
     await drive(clock, ai.chat.completions.create(bounded));
     expect(server.requests).toHaveLength(3);
@@ -188,7 +201,7 @@ describe('budgets: reservation and settlement', () => {
   });
 
   it('many calls at once never take more than the limit: reservations are taken before sending', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ tokens: 10 * RESERVED + 50, window: 'hour' }] } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ tokens: 10 * RESERVED + 50, window: 'hour' }] } });
     const results = await Promise.allSettled(Array.from({ length: 30 }, () => ai.chat.completions.create(bounded)));
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(10);
     expect(results.filter((result) => result.status === 'rejected' && isBudgetExceededError(result.reason))).toHaveLength(20);
@@ -199,6 +212,7 @@ describe('budgets: reservation and settlement', () => {
 describe('budgets: tenants and models', () => {
   it('a client limit counts every tenant together; a tenant limit each apart, with per-tenant overrides', async () => {
     const { server, ai } = await harness({
+      tokens: { tokenizer: 'estimate' },
       budgets: {
         limits: [
           { name: 'client', per: 'client', tokens: 4 * RESERVED, window: 'day' },
@@ -223,7 +237,7 @@ describe('budgets: tenants and models', () => {
   });
 
   it('a limit with `models` counts only calls to those models', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ tokens: RESERVED, window: 'day', models: ['gpt-4.1-mini'] }] } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ tokens: RESERVED, window: 'day', models: ['gpt-4.1-mini'] }] } });
     await ai.chat.completions.create(bounded);
     expect(await rejectionOf(ai.chat.completions.create(bounded))).toBeInstanceOf(BudgetExceededError);
     await ai.chat.completions.create({ ...bounded, model: 'gpt-4.1-nano' });

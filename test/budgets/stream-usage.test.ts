@@ -29,7 +29,7 @@ function settlements(ai: { resilience: { on: (event: 'budgetSettled', listener: 
 describe('budgets and chat streams: usage asked for, and hidden from the caller', () => {
   it('asks for include_usage when the caller did not, settles with it, and the caller sees exactly the stream it would without budgets', async () => {
     const plain = await harness();
-    const withBudgets = await harness({ budgets });
+    const withBudgets = await harness({ tokens: { tokenizer: 'estimate' }, budgets });
     const settled = settlements(withBudgets.ai);
     const params = { ...chatParams, stream: true as const };
     const expected = await chunksOf(await plain.ai.chat.completions.create(params));
@@ -48,7 +48,7 @@ describe('budgets and chat streams: usage asked for, and hidden from the caller'
 
   it('keeps the caller’s other stream_options, and leaves a caller who asked for the usage with the usage', async () => {
     const plain = await harness();
-    const withBudgets = await harness({ budgets });
+    const withBudgets = await harness({ tokens: { tokenizer: 'estimate' }, budgets });
     const settled = settlements(withBudgets.ai);
     const params = { ...chatParams, stream: true as const, stream_options: { include_usage: true } };
     const expected = await chunksOf(await plain.ai.chat.completions.create(params));
@@ -58,19 +58,19 @@ describe('budgets and chat streams: usage asked for, and hidden from the caller'
     await until(() => settled.length === 1);
     expect(settled[0]!.amount).toBe((seen.at(-1) as { usage: { total_tokens: number } }).usage.total_tokens);
 
-    const other = await harness({ budgets });
+    const other = await harness({ tokens: { tokenizer: 'estimate' }, budgets });
     await chunksOf(await other.ai.chat.completions.create({ ...chatParams, stream: true, stream_options: { include_obfuscation: false } }));
     expect((other.server.requests[0]!.body as { stream_options?: unknown }).stream_options).toEqual({ include_obfuscation: false, include_usage: true });
   });
 
   it('asks for nothing without budgets, nor for a model no limit counts', async () => {
-    const { server, ai } = await harness({ budgets: { limits: [{ tokens: 1_000, window: 'hour', models: ['other-model'] }] } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets: { limits: [{ tokens: 1_000, window: 'hour', models: ['other-model'] }] } });
     await chunksOf(await ai.chat.completions.create({ ...chatParams, stream: true }));
     expect((server.requests[0]!.body as { stream_options?: unknown }).stream_options).toBeUndefined();
   });
 
   it('a stream cut midway keeps its reservation (it may have been billed)', async () => {
-    const { server, ai } = await harness({ budgets, retry: { maxRetries: 0 } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets, retry: { maxRetries: 0 } });
     const settled = settlements(ai);
     server.enqueue(faults.stream({ dropAfter: 2 }));
     const stream = await ai.chat.completions.create({ ...chatParams, stream: true, max_tokens: 50 });
@@ -82,7 +82,7 @@ describe('budgets and chat streams: usage asked for, and hidden from the caller'
 
 describe('budgets and a continued chat stream (streaming.continuation)', () => {
   it('the continuation, sent with the usage asked for, hides it from the caller too; the reservations are kept', async () => {
-    const { server, ai } = await harness({ budgets, streaming: { continuation: 'prefix' } });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets, streaming: { continuation: 'prefix' } });
     const settled = settlements(ai);
     server.enqueue(faults.stream({ chunks: 8, words: 'numbered', dropAfter: 4 }), faults.stream({ chunks: 8, words: 'numbered' }));
     const seen = await chunksOf(await ai.chat.completions.create({ ...chatParams, stream: true, max_tokens: 50 }));
@@ -141,7 +141,7 @@ describe('budgets and an OpenAI-shaped chat stream from a server of its own', ()
     const client = () => new OpenAI({ apiKey: 'sk-test', baseURL: url, maxRetries: 0 });
     const clock = new FakeClock(1_700_000_000_000);
     const plain = resilient(client(), { clock });
-    const ai = resilient(client(), { clock, budgets });
+    const ai = resilient(client(), { clock, budgets, tokens: { tokenizer: 'estimate' } });
     const settled = settlements(ai);
     const expected = await chunksOf(await plain.chat.completions.create({ ...chatParams, stream: true }));
     const seen = await chunksOf(await ai.chat.completions.create({ ...chatParams, stream: true }));
@@ -156,7 +156,7 @@ describe('budgets and an OpenAI-shaped chat stream from a server of its own', ()
 
 describe('budgets and Responses streams', () => {
   it('settles with the usage of response.completed, asking for nothing', async () => {
-    const { server, ai } = await harness({ budgets });
+    const { server, ai } = await harness({ tokens: { tokenizer: 'estimate' }, budgets });
     const settled = settlements(ai);
     const stream = await ai.responses.create({ model: 'gpt-4.1-mini', input: 'hi', stream: true });
     let usage: { total_tokens: number } | undefined;
