@@ -15,7 +15,7 @@ const LAYERS = [
   { name: 'features', folders: ['policies/[^/]+', 'streams', 'cache', 'fallback', 'pool', 'tiers', 'budgets'] }, // each policy, stream guard, cache, fallback, pool routing, service tiers, budgets
   { name: 'pipeline', folders: ['pipeline'] }, // composes the features into one call
   { name: 'client', folders: ['client'] }, // resilient(), its options and resolution, installs the pipeline
-  { name: 'adapters', folders: ['redis', 'otel', 'tokenizer', 'testing', 'cli'], files: ['index\\.ts'] }, // entry points
+  { name: 'adapters', folders: ['redis', 'otel', 'tokenizer', 'prices', 'testing', 'cli'], files: ['index\\.ts'] }, // entry points
 ];
 
 /** Where a layer's modules are, as one regular expression; `capture` makes the folder group 1. */
@@ -56,14 +56,14 @@ module.exports = {
       name: 'apart-adapters',
       comment: 'Adapters build on the library, not on each other; only the demo CLI runs on the testing fault server.',
       severity: 'error',
-      from: { path: '^src/(redis|otel|tokenizer|testing|cli)/' },
-      to: { path: '^src/(?:redis|otel|tokenizer|testing|cli)/', pathNot: ['^src/$1/', '^src/testing/'] },
+      from: { path: '^src/(redis|otel|tokenizer|prices|testing|cli)/' },
+      to: { path: '^src/(?:redis|otel|tokenizer|prices|testing|cli)/', pathNot: ['^src/$1/', '^src/testing/'] },
     },
     {
       name: 'apart-adapters-testing',
       comment: 'Only the demo CLI may use the testing fault server.',
       severity: 'error',
-      from: { path: '^src/(?:redis|otel|tokenizer)/' },
+      from: { path: '^src/(?:redis|otel|tokenizer|prices)/' },
       to: { path: '^src/testing/' },
     },
     {

@@ -13,8 +13,9 @@
 #        ts-bundler       the same under module esnext, moduleResolution bundler
 #        ts-nodenext-cjs  a CommonJS TypeScript app (no "type": "module") under nodenext
 #        ts7-*            the same four with TypeScript 7 (`typescript@7`, the native compiler)
-#      The TypeScript consumers (TypeScript 5.9 and 7) also install redis@6 and gpt-tokenizer@4 (optional
-#      peers), type-check createRedisState() with its client and run openai-resilient/tokens; the esm
+#      The TypeScript consumers (TypeScript 5.9 and 7) also install redis@6, gpt-tokenizer@4 and
+#      @pydantic/genai-prices@0.1 (optional peers), type-check createRedisState() with its client and run
+#      openai-resilient/tokens and openai-resilient/prices; the esm
 #      consumer has no gpt-tokenizer, and checks that counting falls back to the estimate. The fixtures
 #      are in test/consumers/.
 # Fails on any problem. Options: --no-build (dist/ is already built), --keep (keep the temp dir).
@@ -32,6 +33,7 @@ OPENAI_VERSION=7
 OTEL_API_VERSION=1
 REDIS_VERSION=6
 GPT_TOKENIZER_VERSION=4
+GENAI_PRICES_VERSION=0.1
 TYPES_NODE_VERSION=22   # the `engines` floor's major
 # Consumers whose type check is known to fail (the reason is printed); their runtime must still pass.
 # None today: ts-nodenext-cjs passes since resilient() accepts any OpenAIClientLike (a CommonJS TypeScript
@@ -149,7 +151,7 @@ run_ts() {
   cp "$source" "$dir/index.ts"
   cd "$dir"
   quiet_npm install "$TARBALL" "openai@$OPENAI_VERSION" "@opentelemetry/api@$OTEL_API_VERSION" "redis@$REDIS_VERSION" \
-    "gpt-tokenizer@$GPT_TOKENIZER_VERSION" "typescript@$typescript" "@types/node@$TYPES_NODE_VERSION"
+    "gpt-tokenizer@$GPT_TOKENIZER_VERSION" "@pydantic/genai-prices@$GENAI_PRICES_VERSION" "typescript@$typescript" "@types/node@$TYPES_NODE_VERSION"
   echo "typescript $(npx tsc --version), $(node -p 'const c = require("./tsconfig.json").compilerOptions; `module ${c.module}, moduleResolution ${c.moduleResolution}, skipLibCheck ${c.skipLibCheck}`'), package type $type"
   # One tsc run type-checks (the verdict on types) and emits out/ even on a type error; then run it.
   local typecheck=ok

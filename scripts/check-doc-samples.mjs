@@ -34,6 +34,7 @@ writeFileSync(
         'openai-resilient/otel': ['../../src/otel/index.ts'],
         'openai-resilient/redis': ['../../src/redis/index.ts'],
         'openai-resilient/tokens': ['../../src/tokenizer/index.ts'],
+        'openai-resilient/prices': ['../../src/prices/index.ts'],
       },
     },
     include: ['./*.ts'],

@@ -13,15 +13,12 @@
  */
 import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
-import * as models from 'gpt-tokenizer/models';
-import type { ModelPrice } from '../budgets/budget-options.js';
 import { countRequestTokens } from '../tokens/request-tokens.js';
 import type { RequestTokens } from '../tokens/token-counter.js';
 import { tokenizerFromEncodings, type Tokenizer } from '../tokens/tokenizer.js';
-import { pricesFrom } from './prices.js';
 
 export { encodingFor, type TokenizerEncoding } from '../tokens/encodings.js';
-export type { Tokenizer, RequestTokens, ModelPrice };
+export type { Tokenizer, RequestTokens };
 
 /** OpenAI's tokenizer (`o200k_base` and `cl100k_base`, by `gpt-tokenizer`): pass it as `tokens.tokenizer`. */
 export const tokenizer: Tokenizer = tokenizerFromEncodings({ o200k_base: o200k, cl100k_base: cl100k });
@@ -38,11 +35,3 @@ export const tokenizer: Tokenizer = tokenizerFromEncodings({ o200k_base: o200k, 
 export function countTokens(body: unknown, model: string | undefined): RequestTokens {
   return countRequestTokens(body, model, tokenizer);
 }
-
-/**
- * Prices per million tokens (input, cached input, output) per model name, as `gpt-tokenizer`'s model
- * data has them (`price_data.main`): defaults for the budgets' `prices`. Models the data gives no price
- * are absent. Check them against OpenAI's pricing page: they are as current as the installed
- * `gpt-tokenizer`.
- */
-export const openaiPrices: Readonly<Record<string, ModelPrice>> = pricesFrom(models as Readonly<Record<string, unknown>>);

@@ -19,7 +19,8 @@ import { faults, startFaultServer, type FaultServer } from 'openai-resilient/tes
 import { instrument, type InstrumentOptions } from 'openai-resilient/otel';
 import { createRedisState, RedisState, type RedisClientLike, type RedisStateOptions } from 'openai-resilient/redis';
 import { createClient } from 'redis';
-import { countTokens, openaiPrices, tokenizer, type ModelPrice, type Tokenizer } from 'openai-resilient/tokens';
+import { countTokens, tokenizer, type Tokenizer } from 'openai-resilient/tokens';
+import { openaiPrices, type ModelPrice } from 'openai-resilient/prices';
 
 // Type-level checks: these fail to compile if the published declarations are wrong.
 const options: ResilienceOptions = { retry: { initialDelay: 1 }, timeout: { total: 10_000 } };
@@ -37,9 +38,9 @@ assert.equal(shared.ready, false);
 assert.equal(createRedisState(clientLike).name, 'redis');
 // openai-resilient/tokens with gpt-tokenizer (the optional peer) installed: exact counts, then a pre-flight on them.
 const exactTokenizer: Tokenizer = tokenizer;
-const someModel = Object.keys(openaiPrices)[0];
-const price: ModelPrice | undefined = someModel === undefined ? undefined : openaiPrices[someModel];
-assert.ok(price && price.input >= 0);
+// openai-resilient/prices with @pydantic/genai-prices (the optional peer) installed: OpenAI's prices.
+const price: ModelPrice | undefined = openaiPrices['gpt-4o-mini'];
+assert.ok(price && price.input > 0 && price.output > 0);
 // 'お誕生日おめでとう' ×40 in o200k_base: 8 tokens each, plus 3 + 1 ('user') + 3.
 assert.equal(countTokens({ messages: [{ role: 'user', content: 'お誕生日おめでとう'.repeat(40) }] }, 'gpt-4.1-mini').input, 327);
 
