@@ -1,5 +1,6 @@
 import type {
   LearnedLimits, SharedAnswer, SharedBackend, SharedBudget, SharedCircuitAnswer, SharedMarks, SharedPause, SharedPlaces, SharedRateAnswer,
+  SharedUsageAnswer, SharedUsageCharge,
 } from '../shared/shared-backend.js';
 import { BUDGET_CALLS, BUDGET_RETRY } from './budget-scripts.js';
 import { CIRCUIT_ADMIT, CIRCUIT_CLOSE, CIRCUIT_OPEN, CIRCUIT_RELEASE } from './circuit-scripts.js';
@@ -7,6 +8,7 @@ import { RATE_ADJUST, RATE_CHECK, RATE_LEARN, RATE_PAUSE, RATE_PROBE_END, RATE_R
 import { RedisCacheStore } from './redis-cache-store.js';
 import { integers, type LuaScript, type RedisClientLike } from './redis-client.js';
 import { SLOT_RELEASE, SLOT_RENEW, SLOT_TAKE, TENANT_REFUND, TENANT_RESERVE } from './tenant-scripts.js';
+import { USAGE_RESERVE, USAGE_SETTLE } from './usage-scripts.js';
 import { resolveRedisStateOptions, type RedisStateOptions, type RedisStateSettings } from './redis-state-options.js';
 
 const CIRCUIT_ANSWERS = ['closed', 'open', 'probe', 'probing'] as const;
@@ -34,7 +36,7 @@ function placesOf(requests: number, tokens: number): SharedPlaces | undefined {
 }
 
 /**
- * Circuit states, rate-limit buckets and cached responses on Redis, shared by every process that uses the
+ * Circuit states, rate-limit buckets, budget usage and cached responses on Redis, shared by every process that uses the
  * same Redis and prefix. Pass it as `shared`, and its `cacheStore` as `cache.store`:
  *
  * ```ts
@@ -189,6 +191,31 @@ export class RedisState implements SharedBackend {
     return taken === 1;
   }
 
+  async usageReserve(charges: readonly SharedUsageCharge[], now?: number): Promise<SharedUsageAnswer> {
+    const args = charges.flatMap((c) => [...usageWindow(c), Math.floor(c.limit), Math.max(0, Math.ceil(c.amount))]);
+    const reply = await USAGE_RESERVE.run(this.client, this.#usageKeys(charges), [clockArg(now), ...args]);
+    if (Array.isArray(reply) && reply[0] === 0) {
+      const [, index, used, resetsIn] = integers(reply, 4, 'usage reserve');
+      return { ok: false, index: index! - 1, used: used!, resetsIn: resetsIn! };
+    }
+    const n = charges.length;
+    const values = integers(reply, 1 + 2 * n, 'usage reserve');
+    return { ok: true, used: values.slice(1, 1 + n), slots: values.slice(1 + n) };
+  }
+
+  async usageSettle(charges: readonly SharedUsageCharge[], slots: readonly number[], now?: number): Promise<number[]> {
+    const args = charges.flatMap((c, i) => [...usageWindow(c), slots[i] ?? -1, Math.round(c.amount)]);
+    return integers(await USAGE_SETTLE.run(this.client, this.#usageKeys(charges), [clockArg(now), ...args]), charges.length, 'usage settle');
+  }
+
+  /** The usage counters' keys: `<prefix>usage:{<account>}:<rest>` (the account as a Redis Cluster hash tag). */
+  #usageKeys(charges: readonly SharedUsageCharge[]): string[] {
+    return charges.map(({ key }) => {
+      const colon = key.indexOf(':');
+      return colon < 0 ? `${this.#settings.prefix}usage:{${key}}` : `${this.#settings.prefix}usage:{${key.slice(0, colon)}}${key.slice(colon)}`;
+    });
+  }
+
   /** The arguments every rate script starts with: configured limits (0 for none) and how long to keep the state. */
   #rateArgs(configured: LearnedLimits): number[] {
     return [configured.requestsPerMinute ?? 0, configured.tokensPerMinute ?? 0, this.#settings.rateStateTtl];
@@ -197,6 +224,16 @@ export class RedisState implements SharedBackend {
   #run(script: LuaScript, kind: 'circuit' | 'rate' | 'tenant' | 'slots' | 'budget', key: string, args: Array<string | number>): Promise<unknown> {
     return script.run(this.client, [`${this.#settings.prefix}${kind}:${key}`], args);
   }
+}
+
+/** A usage counter's window as the usage scripts take it: kind (0 sliding, 1 month) and ms. */
+function usageWindow({ window }: SharedUsageCharge): [number, number] {
+  return window.kind === 'month' ? [1, 0] : [0, Math.max(1, Math.ceil(window.ms))];
+}
+
+/** A test's `now` as the usage scripts take it: -1 for the server's clock. */
+function clockArg(now: number | undefined): number {
+  return now === undefined || !Number.isFinite(now) ? -1 : Math.max(0, Math.floor(now));
 }
 
 /** Shared state on Redis for `resilient(client, { shared })`; see {@link RedisState}. */

@@ -105,12 +105,39 @@ export interface SharedBudget {
   readonly window: number;
 }
 
+/** A usage counter's window, for {@link SharedBackend.usageReserve}: sliding over `ms`, or the calendar month in UTC. */
+export type SharedUsageWindow = { readonly kind: 'sliding'; readonly ms: number } | { readonly kind: 'month' };
+
+/** One amount to take from (or, settled, to give back to) a usage counter of the token and spend budgets. */
+export interface SharedUsageCharge {
+  /** The counter, already scoped to an account: names only limits and tenant fingerprints. */
+  readonly key: string;
+  /** The counter's limit, in whole units. */
+  readonly limit: number;
+  readonly window: SharedUsageWindow;
+  /** Whole units to take (`usageReserve`), or the correction to apply, positive or negative (`usageSettle`). */
+  readonly amount: number;
+}
+
+/** What {@link SharedBackend.usageReserve} answered. */
+export type SharedUsageAnswer =
+  /**
+   * Every amount was taken: `used` is what each counter holds now, `slots` where each amount was taken
+   * (opaque, for `usageSettle`).
+   */
+  | { readonly ok: true; readonly used: readonly number[]; readonly slots: readonly number[] }
+  /**
+   * Nothing was taken: the charge at `index` would pass its limit, whose counter holds `used`; `resetsIn`
+   * ms from now enough of it will have left its window for the charge to fit (the month's end for a month).
+   */
+  | { readonly ok: false; readonly index: number; readonly used: number; readonly resetsIn: number };
+
 /**
  * A state store shared by processes. Every method may reject; none is ever required to succeed.
  *
- * The per-tenant and retry-budget methods are optional, in three groups (`tenantReserve`/`tenantRefund`,
- * `slotTake`/`slotRenew`/`slotRelease`, `budgetCalls`/`budgetRetry`): a backend without a group leaves
- * that part to each process, as it was before the backend had it.
+ * The per-tenant, retry-budget and usage methods are optional, in four groups (`tenantReserve`/`tenantRefund`,
+ * `slotTake`/`slotRenew`/`slotRelease`, `budgetCalls`/`budgetRetry`, `usageReserve`/`usageSettle`): a
+ * backend without a group leaves that part to each process, as it was before the backend had it.
  */
 export interface SharedBackend {
   /** A short name for logs, events and stats, e.g. `"redis"`. */
@@ -203,4 +230,18 @@ export interface SharedBackend {
    * retries of the window stay within `minRetries + ratio × calls`.
    */
   budgetRetry?(key: string, budget: SharedBudget): Promise<boolean>;
+
+  /**
+   * Takes every amount from its usage counter (`budgets`: tokens or spend per limit and tenant), or none:
+   * atomically for every process, on the backend's clock. A counter is kept until its window has passed
+   * since its last use, so usage outlives the processes that counted it. `now` (epoch ms) replaces the
+   * backend's clock, for tests only.
+   */
+  usageReserve?(charges: readonly SharedUsageCharge[], now?: number): Promise<SharedUsageAnswer>;
+  /**
+   * Applies corrections (`amount`: what was used minus what was reserved) to the slots `usageReserve`
+   * answered (or, for a slot that has left its window, a positive one to the current slot; a negative one
+   * is dropped then, as what it corrects is no longer counted). Resolves with what each counter holds after.
+   */
+  usageSettle?(charges: readonly SharedUsageCharge[], slots: readonly number[], now?: number): Promise<number[]>;
 }
