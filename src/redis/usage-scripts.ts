@@ -6,7 +6,7 @@ import { LuaScript } from './redis-client.js';
  * (the account in braces is a Redis Cluster hash tag: every counter of an account is on one node, so that
  * one script can take a call's charges from all of them). It holds amounts by slot (field: the slot's
  * start, server ms):
- *   - a sliding window of W ms has 60 slots of ceil(W / 60) ms. A slot counts, whole, while any of it is
+ *   - a sliding window of W ms has 60 slots of floor(W / 60) ms. A slot counts, whole, while any of it is
  *     in the window, so what a counter holds covers between W and W + one slot: never less than the window.
  *     Slots that have left the window are deleted as they are read;
  *   - a calendar month (UTC) has one slot, the month's first millisecond; another month's is deleted.
@@ -48,7 +48,7 @@ local function firstDay(y, m)
   local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + math.floor((153 * mp + 2) / 5)
   return era * 146097 + doe - 719468
 end
-local function slotWidth(ms) return math.max(1, math.ceil(ms / 60)) end
+local function slotWidth(ms) return math.max(1, math.floor(ms / 60)) end
 local function count(i, kind, ms)
   local key = KEYS[i]
   local fields = redis.call('HGETALL', key)
