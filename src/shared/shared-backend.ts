@@ -240,8 +240,9 @@ export interface SharedBackend {
   usageReserve?(charges: readonly SharedUsageCharge[], now?: number): Promise<SharedUsageAnswer>;
   /**
    * Applies corrections (`amount`: what was used minus what was reserved) to the slots `usageReserve`
-   * answered (or, for a slot that has left its window, a positive one to the current slot; a negative one
-   * is dropped then, as what it corrects is no longer counted). Resolves with what each counter holds after.
+   * answered (or, for a slot that has left its window or a slot of -1, a positive one to the current slot;
+   * a negative one is dropped then, as what it corrects is no longer counted). Resolves with what each
+   * counter holds after. With slots of -1, it adds usage counted elsewhere (during an outage).
    */
   usageSettle?(charges: readonly SharedUsageCharge[], slots: readonly number[], now?: number): Promise<number[]>;
 }

@@ -75,3 +75,58 @@ describe('SharedBudgetLedger', () => {
     expect(downs).toEqual(['usageReserve']);
   });
 });
+
+describe('SharedBudgetLedger: usage during an outage', () => {
+  it('is written to the shared counters once they answer again (as settled), unless its window has passed', async () => {
+    let down = true;
+    const calls: Array<{ op: string; charges: readonly SharedUsageCharge[]; slots?: readonly number[] }> = [];
+    const backend = {
+      name: 'memory', ready: true, timeout: 100, retryInterval: 1_000,
+      usageReserve: (charges: readonly SharedUsageCharge[]): Promise<SharedUsageAnswer> => {
+        calls.push({ op: 'reserve', charges });
+        return down ? Promise.reject(new Error('down')) : Promise.resolve({ ok: true, used: charges.map((c) => c.amount), slots: charges.map(() => 7) });
+      },
+      usageSettle: (charges: readonly SharedUsageCharge[], slots: readonly number[]): Promise<number[]> => {
+        calls.push({ op: 'settle', charges, slots });
+        return Promise.resolve(charges.map((c) => c.amount));
+      },
+    } as unknown as SharedBackend;
+    const { ledger, clock } = setUp(backend);
+    const other = { key: 'tenant:tokens:minute:g', limit: 1_000, window: MINUTE };
+    const first = await ledger.reserve([{ counter: tokens, amount: 200 }], 1_000);
+    if (!first.ok) throw new Error('not taken');
+    expect(await ledger.reserve([{ counter: other, amount: 50 }], 1_000)).toMatchObject({ ok: true });
+    await first.hold.settle([150]);
+    down = false;
+    await clock.advance(1_000);
+    await ledger.reserve([{ counter: tokens, amount: 10 }], 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const writeBack = calls.find((c) => c.op === 'settle');
+    expect(writeBack?.charges.map((c) => [c.key, c.amount])).toEqual([['acct:tenant:tokens:minute:f', 150], ['acct:tenant:tokens:minute:g', 50]]);
+    expect(writeBack?.slots).toEqual([-1, -1]);
+    // Written once.
+    await ledger.reserve([{ counter: tokens, amount: 10 }], 2_000);
+    expect(calls.filter((c) => c.op === 'settle')).toHaveLength(1);
+  });
+
+  it('drops what has left its window by the time the shared state answers', async () => {
+    let down = true;
+    const settles: SharedUsageCharge[][] = [];
+    const backend = {
+      name: 'memory', ready: true, timeout: 100, retryInterval: 1_000,
+      usageReserve: (charges: readonly SharedUsageCharge[]): Promise<SharedUsageAnswer> =>
+        down ? Promise.reject(new Error('down')) : Promise.resolve({ ok: true, used: charges.map((c) => c.amount), slots: charges.map(() => 7) }),
+      usageSettle: (charges: readonly SharedUsageCharge[]): Promise<number[]> => {
+        settles.push([...charges]);
+        return Promise.resolve(charges.map((c) => c.amount));
+      },
+    } as unknown as SharedBackend;
+    const { ledger, clock } = setUp(backend);
+    expect(await ledger.reserve([{ counter: tokens, amount: 200 }], 1_000)).toMatchObject({ ok: true });
+    down = false;
+    await clock.advance(60_000);
+    await ledger.reserve([{ counter: tokens, amount: 10 }], 61_000);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(settles).toEqual([]);
+  });
+});

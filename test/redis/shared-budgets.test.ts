@@ -177,6 +177,13 @@ describe('SharedBudgetLedger on Redis', () => {
     expect(local.reservations.map((r) => r.charges[0]!.counter.limit)).toEqual([250, 250]);
     // The hold taken on Redis settles without it (never rejects), with what the counter would hold.
     expect(await before.hold.settle([500])).toEqual([500]);
+    // Redis is back (restarted, empty): the next reservation goes there, and what this process used during
+    // the outage is written to the counter.
+    await redisServer.start();
+    await expect.poll(() => shared.ready).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await ledger.reserve([{ counter: tokens, amount: 10 }], Date.now())).toMatchObject({ ok: true, used: [10] });
+    await expect.poll(async () => (await ledger.reserve([{ counter: tokens, amount: 0 }], Date.now())).used).toEqual([210]);
   });
 
   it('reserves locally when the account cannot be worked out', async () => {
