@@ -23,6 +23,11 @@ import { resolvePool, type ResolvedPool } from '../pool/resolve-pool.js';
 import { createPoolState } from './pool-members.js';
 import { BudgetGate } from '../budgets/budget-gate.js';
 import { LocalBudgetLedger } from '../budgets/local-budget-ledger.js';
+import { SharedBudgetLedger, sharedUsageAvailable } from '../budgets/shared-budget-ledger.js';
+import type { BudgetLedger } from '../budgets/budget-ledger.js';
+import type { BudgetSettings } from '../budgets/resolve-budget-options.js';
+import { accountId } from '../core/account-scope.js';
+import type { Clock } from '../core/clock.js';
 import { requirePrices } from '../budgets/resolve-budget-options.js';
 
 export type { OpenAIClientLike };
@@ -97,7 +102,7 @@ export function resilient<T extends OpenAIClientLike>(
   // Under a spend limit, the models the pool's members serve need prices too.
   requirePrices(resolved.budgets, (members?.members ?? []).flatMap((member, index) => [...(member.models?.keys() ?? [])].map((model) => [model, `members[${index}].models`] as const)));
   const clone = sdkClient.withOptions({ ...carriedOptions(sdkClient), maxRetries: 0 });
-  const shared = createSharedState(resolved, members);
+  const shared = createSharedState(resolved, members, () => accountId({ client: clone, baseURL: String(clone.baseURL ?? '') }));
   return installPipeline(clone, shared, withResilientFallbacks(resolved)) as unknown as ResilientClient<T>;
 }
 
@@ -117,7 +122,7 @@ function withResilientFallbacks(options: ResolvedOptions): ResolvedOptions {
 }
 
 /** The state every view of one resilient client shares: events and the protecting policies (and its pool's members). */
-function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefined): SharedState {
+function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefined, account: () => Promise<string>): SharedState {
   const { clock, logger } = options;
   const events = new EventBus(logger && listenerFailureLog(logger.logger, logger.level));
   if (logger) attachLogger(events, logger.logger, logger.level);
@@ -136,9 +141,19 @@ function createSharedState(options: ResolvedOptions, pool: ResolvedPool | undefi
     rateLimitClasses,
     budget: options.retry.budget && new RetryBudget(options.retry.budget, clock, link),
     tokens,
-    budgets: options.budgets && new BudgetGate(options.budgets, new LocalBudgetLedger({ now: () => clock.now() }), tokens, clock, events),
+    budgets: options.budgets && new BudgetGate(options.budgets, budgetLedger(options.budgets, clock, link, account), tokens, clock, events),
     hedger: options.hedge && new Hedger(options.hedge, clock),
     stats: new StatsCollector(clock.now()),
     cache: options.cache && new ResponseCache(options.cache, clock, events),
   };
+}
+
+/**
+ * Where budgets are counted: on the shared state when its backend keeps usage (one count for every process,
+ * scoped to the client's account; a pool's budgets count under its first member's), else in this process.
+ */
+function budgetLedger(settings: BudgetSettings, clock: Clock, link: SharedLink | undefined, account: () => Promise<string>): BudgetLedger {
+  const local = new LocalBudgetLedger({ now: () => clock.now() });
+  if (!sharedUsageAvailable(link)) return local;
+  return new SharedBudgetLedger({ link, account, local, outageShare: settings.outageShare });
 }

@@ -322,6 +322,34 @@ describe('openai-resilient/redis across processes', () => {
     // on Redis's clock. Unshared, three buckets of 10 would let all 30 through at once.
     expect(earlyArrivals(times, startedAt, burst, interval)).toEqual([]);
   });
+
+  it("one tenant's token budget holds across three processes, and across a restart", { timeout: 30_000 }, async () => {
+    // 200 tokens a minute for each tenant; a call reserves its estimated input and 10 tokens of output, more
+    // than the 9 the server reports (its prompt's JSON / 4, and one token of answer), so what the server is
+    // sent stays within the limit. Unshared, each of the three processes would let 200 through: 600 in all.
+    const server = await faultServer({ latencyMs: 20 });
+    const redis = await startRedisServer();
+    const budgets = { tokens: 200, window: 60_000, assumedOutputTokens: 10 };
+    const workers = await startWorkers(bundle.path, ['a', 'b', 'c'], workerInit(redis, server, { budgets }));
+    const startAt = Date.now() + 100;
+    const metered = { ...params, tenant: 'metered' };
+    const results = await Promise.all(workers.map((worker) => worker.run(metered, { calls: 15, concurrency: 3, startAt })));
+    for (const result of results) expect(result.shared).toMatchObject({ available: true, localDecisions: 0 });
+    const refused = results.flatMap((result) => failures(result).map((outcome) => outcome.error?.kind));
+    expect(new Set(refused)).toEqual(new Set(['budget_exceeded']));
+    // What the server was sent (and reported as usage) for the tenant, from all three.
+    const usage = (request: { body: unknown }) => Math.ceil(JSON.stringify((request.body as { messages: unknown }).messages).length / 4) + 1;
+    const tokens = server.requestsTo('/chat/completions').reduce((sum, request) => sum + usage(request), 0);
+    expect(tokens).toBeLessThanOrEqual(budgets.tokens);
+    // Settled with the usage reported, the budget is used up, not just reserved.
+    expect(tokens).toBeGreaterThan(budgets.tokens / 2);
+    // A process started afterwards (a restart) finds the budget spent; another tenant's is its own.
+    const [d] = await startWorkers(bundle.path, ['d'], workerInit(redis, server, { budgets }));
+    const again = await d!.run(metered, { calls: 1, concurrency: 1 });
+    expect(again.outcomes[0]!.error?.kind).toBe('budget_exceeded');
+    const other = await d!.run({ ...params, tenant: 'other' }, { calls: 1, concurrency: 1 });
+    expect(failures(other)).toEqual([]);
+  });
 });
 
 /**
