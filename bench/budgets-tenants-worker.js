@@ -1,7 +1,7 @@
 // A worker process of the "tenants" part of the `budgets` case (bench/budgets-tenants.js), started with
 // child_process.fork(): one resilient client with a per-tenant token budget (and `shared:
 // createRedisState(...)` on the run's Redis prefix, or without shared state), driven over IPC.
-//   init  { baseURL, redisUrl, prefix, shared, tokens, window } → ready
+//   init  { baseURL, redisUrl, prefix, shared, tokens, window, steadyTenants } → ready
 //   run   { startAt, seconds, flooder, floodLoops, steadyTenants, perSecond, offsetMs } → result
 //   shutdown
 // Each call names its tenant in a bench-only header (`x-bench-tenant`), so the fault server can tell
@@ -18,17 +18,21 @@ let redis;
 
 const errorName = (error) => error?.constructor?.name ?? String(error);
 
-async function init({ baseURL, redisUrl, prefix, shared, tokens, window }) {
+async function init({ baseURL, redisUrl, prefix, shared, tokens, window, steadyTenants }) {
   let state;
   if (shared) {
     redis = createClient({ url: redisUrl, socket: { connectTimeout: 2_000, reconnectStrategy: () => 100 } });
     // createRedisState listens for `error` before the connection exists.
-    state = createRedisState(redis, { prefix });
+    // A generous command timeout: the flooder's loops keep this process's event loop busy, and on a loaded
+    // machine a slow answer must not turn into an outage (decisions on local state: not what is measured).
+    state = createRedisState(redis, { prefix, timeout: 2_000 });
     await redis.connect();
   }
   ai = resilient(new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }), {
     ...(state ? { shared: state } : {}),
-    budgets: { limits: [{ per: 'tenant', tokens, window }] },
+    // The well-behaved tenants have budgets of their own they never reach: they measure whether the
+    // flooder's refusals slow anyone else down.
+    budgets: { limits: [{ per: 'tenant', tokens, window, tenants: Object.fromEntries(steadyTenants.map((tenant) => [tenant, 100 * tokens])) }] },
   });
 }
 

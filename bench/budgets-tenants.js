@@ -32,7 +32,7 @@ export const BUDGET_TENANTS = Object.freeze({
   /** The flooder's loops in each process, calling back to back. */
   floodLoops: 4,
   /** How long a refused flooder call waits before the next. */
-  pauseMs: 50,
+  pauseMs: 100,
 });
 
 export const BUDGET_RUNS = [
@@ -103,7 +103,7 @@ export async function budgetRun(spec, redisUrl) {
   try {
     const prefix = `bench-budgets:${randomUUID()}:`;
     for (let i = 0; i < processes; i++) workers.push(startWorker());
-    await Promise.all(workers.map((w) => w.request({ type: 'init', init: { baseURL: server.url, redisUrl, prefix, shared: spec.shared, tokens, window: spec.window } }, 'ready')));
+    await Promise.all(workers.map((w) => w.request({ type: 'init', init: { baseURL: server.url, redisUrl, prefix, shared: spec.shared, tokens, window: spec.window, steadyTenants } }, 'ready')));
     const startAt = Date.now() + 500;
     const stride = 1000 / perSecond / steadyTenants.length / processes;
     const results = (

@@ -160,7 +160,7 @@ export const budgets = {
       openai: (await import('openai/version')).VERSION,
       config: { tenants: BUDGET_TENANTS, runs: BUDGET_RUNS, params: PARAMS },
       notes: [
-        'Tenants: each run with a fresh fault server, fresh worker processes and a fresh Redis prefix; resilient() with maxRetries 0 and budgets: { limits: [{ per: "tenant", tokens: 10000, window }] } (and shared: createRedisState() in the shared runs).',
+        'Tenants: each run with a fresh fault server, fresh worker processes and a fresh Redis prefix; resilient() with maxRetries 0 and budgets: { limits: [{ per: "tenant", tokens: 10000, window, tenants: { <each well-behaved tenant>: 1000000 } }] } (and shared: createRedisState(redis, { timeout: 2000 }) in the shared runs: with the default 250 ms, the flooding processes\' busy event loops turned a few slow answers into local decisions).',
         "Tenants: the flooder's tokens are counted at the server, by arrival time, with the usage the fault server reports for each request (prompt: the messages' JSON / 4; output: 1 token for JSON, 3 for a stream).",
         "Tenants: one call's reservation is its prompt (as the server counts it) plus its max_tokens.",
       ],
