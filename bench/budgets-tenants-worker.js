@@ -28,7 +28,14 @@ async function init({ baseURL, redisUrl, prefix, shared, tokens, window, steadyT
     state = createRedisState(redis, { prefix, timeout: 2_000 });
     await redis.connect();
   }
-  ai = resilient(new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0 }), {
+  // Each request says when it left this process (a bench-only header), so windows can also be measured
+  // by sending time, apart from the delay to the server's clock stamp on a busy machine.
+  const fetchStamped = (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('x-bench-sent-at', String(Date.now()));
+    return fetch(input, { ...init, headers });
+  };
+  ai = resilient(new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, fetch: fetchStamped }), {
     ...(state ? { shared: state } : {}),
     // The well-behaved tenants have budgets of their own they never reach: they measure whether the
     // flooder's refusals slow anyone else down.

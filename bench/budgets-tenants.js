@@ -125,6 +125,11 @@ export async function budgetRun(spec, redisUrl) {
       .map((r) => ({ at: r.receivedAt, tokens: serverTokens(r.body) }))
       .sort((a, b) => a.at - b.at);
     const floodTokens = floodEvents.reduce((sum, e) => sum + e.tokens, 0);
+    // The same requests by when they left their process (x-bench-sent-at), and how long they took to be stamped at the server.
+    const sentEvents = requests
+      .filter((r) => r.headers['x-bench-tenant'] === flooder)
+      .map((r) => ({ at: Number(r.headers['x-bench-sent-at']), tokens: serverTokens(r.body), delay: r.receivedAt - Number(r.headers['x-bench-sent-at']) }))
+      .sort((a, b) => a.at - b.at);
     const reservation = callReservation();
     const calls = latencies.length + failures.length;
     return {
@@ -148,6 +153,8 @@ export async function budgetRun(spec, redisUrl) {
             requests: floodEvents.length,
             tokens: floodTokens,
             maxTokensInWindow: maxInWindow(floodEvents, spec.window),
+            maxTokensInWindowBySending: maxInWindow(sentEvents, spec.window),
+            stampDelayMs: { p50: round(percentile(sentEvents.map((e) => e.delay), 50)), max: round(percentile(sentEvents.map((e) => e.delay), 100)) },
             allowedTokens: tokens + reservation,
             reservation,
             calls: sumOutcomes(results.map((r) => r.flood)),

@@ -61,6 +61,7 @@ function tenantsRow(r) {
     'others p50 / p95 (ms)': `${r.others.p50} / ${r.others.p95}`,
     'flooder requests / tokens': f ? `${f.requests} / ${f.tokens}` : '—',
     'flooder most tokens in a window': f ? `${f.maxTokensInWindow} (allowed ${f.allowedTokens})` : '—',
+    'by sending time': f?.maxTokensInWindowBySending !== undefined ? `${f.maxTokensInWindowBySending} (stamped ${f.stampDelayMs.p50} / ${f.stampDelayMs.max} ms later, p50 / max)` : '—',
     'flooder calls refused': f ? Object.entries(f.calls.failed).map(([name, n]) => `${n} ${name}`).join(', ') || 'none' : '—',
   };
 }
@@ -163,6 +164,7 @@ export const budgets = {
         'Tenants: each run with a fresh fault server, fresh worker processes and a fresh Redis prefix; resilient() with maxRetries 0 and budgets: { limits: [{ per: "tenant", tokens: 10000, window, tenants: { <each well-behaved tenant>: 1000000 } }] } (and shared: createRedisState(redis, { timeout: 2000 }) in the shared runs: with the default 250 ms, the flooding processes\' busy event loops turned a few slow answers into local decisions).',
         "Tenants: the flooder's tokens are counted at the server, by arrival time, with the usage the fault server reports for each request (prompt: the messages' JSON / 4; output: 1 token for JSON, 3 for a stream).",
         "Tenants: one call's reservation is its prompt (as the server counts it) plus its max_tokens.",
+        'Tenants: the flooder\'s windows are also measured by when each request left its process (a bench-only x-bench-sent-at header): the target is on arrival at the server.',
       ],
       ...(parts.counting ? { counting: parts.counting.data } : {}),
       ...(parts.tenants ? { tenants: parts.tenants.data } : {}),
@@ -187,12 +189,12 @@ export const budgets = {
             `(each process keeps its own budget) is shown beside it, with no target.${measuredOn('tenants')}`,
           '',
           markdownTable(
-            ['run', 'window', 'others succeeded', 'others p50 / p95 (ms)', '× baseline', 'flooder requests / tokens', 'flooder most tokens in a window', 'flooder calls refused'],
+            ['run', 'window', 'others succeeded', 'others p50 / p95 (ms)', '× baseline', 'flooder requests / tokens', 'flooder most tokens in a window', 'by sending time', 'flooder calls refused'],
             result.tenants.runs.map((r) => {
               const row = tenantsRow(r);
               const ratio = r.key === 'baseline' ? '—' : othersRatio(result.tenants, r.key);
               return [r.name, row.window, row['others succeeded'], row['others p50 / p95 (ms)'], ratio === null ? 'n/a' : ratio === '—' ? ratio : `${ratio.toFixed(2)}×`,
-                row['flooder requests / tokens'], row['flooder most tokens in a window'], row['flooder calls refused']];
+                row['flooder requests / tokens'], row['flooder most tokens in a window'], row['by sending time'], row['flooder calls refused']];
             }),
           ),
           '',
