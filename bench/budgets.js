@@ -181,9 +181,11 @@ export const budgets = {
           `${t.processes} OS processes (bench/budgets-tenants-worker.js) share one redis-server (${result.tenants.redis}) through ` +
             '`createRedisState()`, each with `budgets: { limits: [{ per: \'tenant\', tokens: ' + t.tokens + ', window }] }`, and call one loopback ' +
             `fault server (latency ${t.latencyMs.min}-${t.latencyMs.max} ms) that reports \`usage\`; half the calls are chat JSON, half streams. ` +
-            `In each process ${t.steadyTenants.length} well-behaved tenants call at ${t.perSecond} a second each; in a flood run, tenant \`${t.flooder}\` ` +
+            `In each process ${t.steadyTenants.length} well-behaved tenants (whose own budgets are 100 times larger: never reached) call at ${t.perSecond} a second each; in a flood run, tenant \`${t.flooder}\` ` +
             `also calls back to back from ${t.floodLoops} loops in every process (a refused call waits ${t.pauseMs} ms). The server counts the flooder's ` +
-            'tokens from every process (a bench-only `x-bench-tenant` header), by arrival time, with the usage it reports. The short runs use a 10 s ' +
+            'tokens from every process (a bench-only `x-bench-tenant` header), by arrival time, with the usage it reports, and also by when each ' +
+            'request left its process. Each worker first warms up (4 calls of a tenant of its own, not counted): a call counts in its budget from its ' +
+            'reservation, and the first calls of a cold process take longest to leave it. The short runs use a 10 s ' +
             'window with the same 10 000 tokens (as tight as a minute, six times as often); the `minute` run a real minute. Targets (issue 27): ' +
             "never more than the limit plus one call's reservation in any window; the other tenants unaffected. The same flood without shared state " +
             `(each process keeps its own budget) is shown beside it, with no target.${measuredOn('tenants')}`,
