@@ -31,9 +31,9 @@ async function init({ baseURL, redisUrl, prefix, shared, tokens, window, steadyT
   // Each request says when it left this process (a bench-only header), so windows can also be measured
   // by sending time, apart from the delay to the server's clock stamp on a busy machine.
   const fetchStamped = (input, init) => {
-    const headers = new Headers(init?.headers);
+    const headers = new globalThis.Headers(init?.headers);
     headers.set('x-bench-sent-at', String(Date.now()));
-    return fetch(input, { ...init, headers });
+    return globalThis.fetch(input, { ...init, headers });
   };
   ai = resilient(new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, fetch: fetchStamped }), {
     ...(state ? { shared: state } : {}),
