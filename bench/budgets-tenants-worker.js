@@ -11,6 +11,7 @@ import OpenAI from 'openai';
 import { createClient } from 'redis';
 import { resilient } from '../dist/index.js';
 import { createRedisState } from '../dist/redis/index.js';
+import { serveWorker } from './worker-process.js';
 import { PARAMS } from './budgets-tenants.js';
 
 let ai;
@@ -105,18 +106,10 @@ async function run({ startAt, seconds, flooder, floodLoops, pauseMs, steadyTenan
   };
 }
 
-process.on('message', (message) => {
-  const reply = (type, body) => process.send?.({ type, ...body });
-  const fail = (error) => reply('failed', { message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  switch (message.type) {
-    case 'init':
-      init(message.init).then(() => reply('ready', { pid: process.pid }), fail);
-      break;
-    case 'run':
-      run(message.run).then((result) => reply('result', { result }), fail);
-      break;
-    case 'shutdown':
-      if (redis?.isOpen) redis.destroy();
-      process.exit(0);
-  }
+serveWorker({
+  init,
+  run,
+  shutdown: () => {
+    if (redis?.isOpen) redis.destroy();
+  },
 });

@@ -9,10 +9,10 @@
 // keeps its own budget) is measured beside it: what per-process budgets give.
 // The window is 10 s in the short runs (the limit stays 10 000: each window is as tight as a minute's,
 // six times as often), and a minute in the `minute` run.
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { startFaultServer } from '../dist/testing/index.js';
 import { countBy, percentile, round } from './report.js';
+import { startWorker as startWorkerProcess } from './worker-process.js';
 
 /** What every call sends: about 90 prompt tokens as the fault server counts them, at most 50 out. */
 export const PARAMS = Object.freeze({
@@ -53,34 +53,7 @@ export const callReservation = () => serverTokens(PARAMS) - 1 + PARAMS.max_token
 
 const WORKER = new URL('./budgets-tenants-worker.js', import.meta.url);
 
-/** Forks a worker; `request(message, replyType)` sends a message and resolves with the worker's reply of that type. */
-function startWorker() {
-  const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const request = (message, replyType) =>
-    new Promise((resolve, reject) => {
-      const onMessage = (reply) => {
-        if (reply.type !== replyType && reply.type !== 'failed') return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        if (reply.type === 'failed') reject(new Error(`budgets-tenants worker ${child.pid}: ${reply.message}`));
-        else resolve(reply);
-      };
-      const onExit = (code) => reject(new Error(`budgets-tenants worker ${child.pid} exited (${code})`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-      child.send(message);
-    });
-  return {
-    request,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.send({ type: 'shutdown' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+const startWorker = () => startWorkerProcess(WORKER, 'budgets-tenants');
 
 /** The most tokens in any window of `windowMs` (events sorted by time, each `{ at, tokens }`), and where it starts. */
 function maxInWindow(events, windowMs) {

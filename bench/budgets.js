@@ -15,7 +15,7 @@
 // keys: baseline, flood, flood-unshared, minute; default all).
 import { BUDGET_RUNS, BUDGET_TENANTS, PARAMS, budgetRun } from './budgets-tenants.js';
 import { startRedis } from './redis-server.js';
-import { checkTarget, markdownTable, pct, readResults, reportTargets, round } from './report.js';
+import { checkTarget, markdownTable, pct, listEnv, reportTargets, runParts, round } from './report.js';
 
 const TARGETS = { othersP95Ratio: 1.2, perCallMs1KB: 0.2 };
 const PARTS = ['counting', 'tenants'];
@@ -24,10 +24,6 @@ const PART_PREFIX = { counting: 'counting: ', tenants: 'tenants: ' };
 
 /** A target whose part could not run: shown as 'not run', never as a pass. */
 const notRunTarget = (name, why) => ({ name, target: 'run', value: null, shown: `not run (${why})`, pass: false });
-
-function listEnv(name) {
-  return process.env[name]?.split(',').map((entry) => entry.trim()).filter(Boolean);
-}
 
 async function runCounting() {
   let countingRun;
@@ -135,28 +131,15 @@ export const budgets = {
   name: 'budgets',
   title: 'budgets: a tenant\'s token budget across processes sharing Redis; exact counting',
   async run() {
-    const wantedParts = listEnv('BENCH_BUDGETS_PARTS') ?? PARTS;
-    const unknown = wantedParts.filter((p) => !PARTS.includes(p));
-    if (unknown.length > 0) throw new Error(`BENCH_BUDGETS_PARTS: unknown part(s) ${unknown.join(', ')}; available: ${PARTS.join(', ')}`);
-    const previous = await readResults('budgets');
-    const date = new Date().toISOString();
-    const parts = {};
-    const targets = [];
-    for (const part of PARTS) {
-      if (wantedParts.includes(part)) {
-        const data = part === 'counting' ? await runCounting() : await runTenants();
-        parts[part] = { measured: date, data };
-        targets.push(...(part === 'counting' ? countingTargets(data) : tenantsTargets(data)));
-      } else if (previous?.[part]) {
-        parts[part] = { measured: previous.measured?.[part] ?? previous.date, data: previous[part] };
-        targets.push(...(previous.targets ?? []).filter((t) => t.name.startsWith(PART_PREFIX[part])));
-        console.log(`\n   budgets (${part}): not run; its results of ${parts[part].measured} are kept`);
-      }
-    }
+    const { date, parts, targets, measured } = await runParts('budgets', {
+      parts: PARTS, envName: 'BENCH_BUDGETS_PARTS', prefixes: PART_PREFIX,
+      run: (part) => (part === 'counting' ? runCounting() : runTenants()),
+      targetsOf: (part, data) => (part === 'counting' ? countingTargets(data) : tenantsTargets(data)),
+    });
     return reportTargets('budgets', 'resilient() targets:', targets, {
       case: 'budgets',
       date,
-      measured: Object.fromEntries(Object.entries(parts).map(([part, { measured }]) => [part, measured])),
+      measured,
       node: process.version,
       openai: (await import('openai/version')).VERSION,
       config: { tenants: BUDGET_TENANTS, runs: BUDGET_RUNS, params: PARAMS },

@@ -12,6 +12,7 @@ import OpenAI from 'openai';
 import { createClient } from 'redis';
 import { resilient } from '../dist/index.js';
 import { createRedisState } from '../dist/redis/index.js';
+import { serveWorker } from './worker-process.js';
 
 const PARAMS = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say ok' }], max_tokens: 16 };
 
@@ -90,18 +91,10 @@ async function run({ startAt, offsetMs, steadyTenants, perSecond, seconds, flood
   };
 }
 
-process.on('message', (message) => {
-  const reply = (type, body) => process.send?.({ type, ...body });
-  const fail = (error) => reply('failed', { message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  switch (message.type) {
-    case 'init':
-      init(message.init).then(() => reply('ready', { pid: process.pid }), fail);
-      break;
-    case 'run':
-      run(message.run).then((result) => reply('result', { result }), fail);
-      break;
-    case 'shutdown':
-      if (redis?.isOpen) redis.destroy();
-      process.exit(0);
-  }
+serveWorker({
+  init,
+  run,
+  shutdown: () => {
+    if (redis?.isOpen) redis.destroy();
+  },
 });

@@ -10,11 +10,11 @@
 //   - the same flood with `shared` off (each process counts its own shares): what per-process shares give.
 // Each call names its tenant in a bench-only header (`x-bench-tenant`) that the server records; the
 // library sends no tenant upstream. The processes are bench/classes-tenants-worker.js.
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFaultServer } from '../dist/testing/index.js';
 import { countBy, percentile, round } from './report.js';
+import { startWorker as startWorkerProcess } from './worker-process.js';
 
 export const TENANTS = Object.freeze({
   requestsPerSecond: 20,
@@ -48,34 +48,7 @@ export const TENANT_RUNS = [
 
 const WORKER = new URL('./classes-tenants-worker.js', import.meta.url);
 
-/** Forks a worker; `request(message, replyType)` sends a message and resolves with the worker's reply of that type. */
-function startWorker() {
-  const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const request = (message, replyType) =>
-    new Promise((resolve, reject) => {
-      const onMessage = (reply) => {
-        if (reply.type !== replyType && reply.type !== 'failed') return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        if (reply.type === 'failed') reject(new Error(`classes-tenants worker ${child.pid}: ${reply.message}`));
-        else resolve(reply);
-      };
-      const onExit = (code) => reject(new Error(`classes-tenants worker ${child.pid} exited (${code})`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-      child.send(message);
-    });
-  return {
-    request,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.send({ type: 'shutdown' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+const startWorker = () => startWorkerProcess(WORKER, 'classes-tenants');
 
 /** The most `times` (sorted, ms) that fall in any window of `windowMs` starting at one of them. */
 function maxInWindow(times, windowMs) {

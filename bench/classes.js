@@ -22,7 +22,7 @@
 import { BACKLOG, BACKLOG_SUBJECTS, backlogRun } from './classes-backlog.js';
 import { TENANTS, TENANT_RUNS, shareBurst, tenantsRun } from './classes-tenants.js';
 import { startRedis } from './redis-server.js';
-import { checkTarget, markdownTable, pct, readResults, reportTargets, round } from './report.js';
+import { checkTarget, markdownTable, pct, listEnv, reportTargets, runParts, round } from './report.js';
 
 const SCENARIOS = [
   { name: 'llm-latency', latencyMs: { min: 200, max: 400 }, targets: true },
@@ -34,10 +34,6 @@ const TARGETS = { p95Ratio: 1.2, goodputShare: 0.9, othersP95Ratio: 1.2 };
 const PARTS = ['backlog', 'tenants'];
 /** Target names start with their part's, so that a part not run keeps its own. */
 const PART_PREFIX = { backlog: 'backlog, ', tenants: 'tenants: ' };
-
-function listEnv(name) {
-  return process.env[name]?.split(',').map((entry) => entry.trim()).filter(Boolean);
-}
 
 function backlogRow(r) {
   return {
@@ -150,29 +146,15 @@ export const classes = {
   name: 'classes',
   title: 'classes: interactive calls during a background backlog; tenants across processes',
   async run() {
-    const wantedParts = listEnv('BENCH_CLASSES_PARTS') ?? PARTS;
-    const unknown = wantedParts.filter((p) => !PARTS.includes(p));
-    if (unknown.length > 0) throw new Error(`BENCH_CLASSES_PARTS: unknown part(s) ${unknown.join(', ')}; available: ${PARTS.join(', ')}`);
-    const previous = await readResults('classes');
-    const date = new Date().toISOString();
-    const parts = {};
-    const targets = [];
-    for (const part of PARTS) {
-      if (wantedParts.includes(part)) {
-        const data = part === 'backlog' ? await runBacklog() : await runTenants();
-        parts[part] = { measured: date, data };
-        targets.push(...(part === 'backlog' ? backlogTargets(data) : tenantsTargets(data)));
-      } else if (previous?.[part]) {
-        // Not run this time: its last results and targets stay, with their date.
-        parts[part] = { measured: previous.measured?.[part] ?? previous.date, data: previous[part] };
-        targets.push(...(previous.targets ?? []).filter((t) => t.name.startsWith(PART_PREFIX[part])));
-        console.log(`\n   classes (${part}): not run; its results of ${parts[part].measured} are kept`);
-      }
-    }
+    const { date, parts, targets, measured } = await runParts('classes', {
+      parts: PARTS, envName: 'BENCH_CLASSES_PARTS', prefixes: PART_PREFIX,
+      run: (part) => (part === 'backlog' ? runBacklog() : runTenants()),
+      targetsOf: (part, data) => (part === 'backlog' ? backlogTargets(data) : tenantsTargets(data)),
+    });
     return reportTargets('classes', 'resilient() targets:', targets, {
       case: 'classes',
       date,
-      measured: Object.fromEntries(Object.entries(parts).map(([part, { measured }]) => [part, measured])),
+      measured,
       node: process.version,
       openai: (await import('openai/version')).VERSION,
       config: { backlog: BACKLOG, tenants: TENANTS },

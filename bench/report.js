@@ -97,3 +97,35 @@ export function positiveEnv(name, fallback) {
   if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
   return value;
 }
+
+/** The comma-separated entries of the environment variable `name`, or `undefined` when it is not set. */
+export function listEnv(name) {
+  return process.env[name]?.split(',').map((entry) => entry.trim()).filter(Boolean);
+}
+
+/**
+ * Runs the parts of a case that `envName` selects (default all of `parts`): `run(part)` measures one and
+ * `targetsOf(part, data)` gives its targets. A part not run keeps its last results and targets (those whose
+ * name starts with `prefixes[part]`), with their date, from bench/results/<caseName>.json.
+ */
+export async function runParts(caseName, { parts, envName, prefixes, run, targetsOf }) {
+  const wanted = listEnv(envName) ?? parts;
+  const unknown = wanted.filter((part) => !parts.includes(part));
+  if (unknown.length > 0) throw new Error(`${envName}: unknown part(s) ${unknown.join(', ')}; available: ${parts.join(', ')}`);
+  const previous = await readResults(caseName);
+  const date = new Date().toISOString();
+  const results = {};
+  const targets = [];
+  for (const part of parts) {
+    if (wanted.includes(part)) {
+      const data = await run(part);
+      results[part] = { measured: date, data };
+      targets.push(...targetsOf(part, data));
+    } else if (previous?.[part]) {
+      results[part] = { measured: previous.measured?.[part] ?? previous.date, data: previous[part] };
+      targets.push(...(previous.targets ?? []).filter((t) => t.name.startsWith(prefixes[part])));
+      console.log(`\n   ${caseName} (${part}): not run; its results of ${results[part].measured} are kept`);
+    }
+  }
+  return { date, parts: results, targets, measured: Object.fromEntries(Object.entries(results).map(([part, { measured }]) => [part, measured])) };
+}
