@@ -114,7 +114,7 @@ export type {
   CacheStoreErrorEvent,
   ListenerErrorEvent,
 } from './events/event-map.js';
-export type { SharedBackend, SharedBudget, SharedCircuitAnswer, SharedPause, SharedRateAnswer, SharedPlaces, SharedMarks, SharedAnswer, LearnedLimits } from './shared/shared-backend.js';
+export type { SharedBackend, SharedBudget, SharedCircuitAnswer, SharedPause, SharedRateAnswer, SharedPlaces, SharedMarks, SharedAnswer, LearnedLimits, SharedUsageCharge, SharedUsageAnswer, SharedUsageWindow } from './shared/shared-backend.js';
 export type { SharedStats } from './shared/shared-link.js';
 export { systemClock, type Clock } from './core/clock.js';
 export type { ResilienceLogger, LogLevel } from './events/logging.js';
