@@ -11,7 +11,7 @@
 // six times as often), and a minute in the `minute` run.
 import { randomUUID } from 'node:crypto';
 import { startFaultServer } from '../dist/testing/index.js';
-import { countBy, percentile, round } from './report.js';
+import { countBy, percentile, round, sumOutcomes } from './report.js';
 import { startWorker as startWorkerProcess } from './worker-process.js';
 
 /** What every call sends: about 90 prompt tokens as the fault server counts them, at most 50 out. */
@@ -141,8 +141,3 @@ export async function budgetRun(spec, redisUrl) {
   }
 }
 
-function sumOutcomes(outcomes) {
-  const failed = {};
-  for (const o of outcomes) for (const [name, n] of Object.entries(o.failed)) failed[name] = (failed[name] ?? 0) + n;
-  return { succeeded: outcomes.reduce((n, o) => n + o.succeeded, 0), failed };
-}

@@ -15,7 +15,7 @@
 // keys: baseline, flood, flood-unshared, minute; default all).
 import { BUDGET_RUNS, BUDGET_TENANTS, PARAMS, budgetRun } from './budgets-tenants.js';
 import { startRedis } from './redis-server.js';
-import { checkTarget, markdownTable, pct, listEnv, reportTargets, runParts, round } from './report.js';
+import { checkTarget, markdownTable, pct, listEnv, othersRatio, reportTargets, runParts } from './report.js';
 
 const TARGETS = { othersP95Ratio: 1.2, perCallMs1KB: 0.2 };
 const PARTS = ['counting', 'tenants'];
@@ -91,13 +91,6 @@ async function runTenants() {
   }
 }
 
-/** The others' p95 in `run` against the baseline's (`null` when either is missing or any of their calls failed). */
-function othersRatio(tenants, key) {
-  const baseline = tenants.runs.find((r) => r.key === 'baseline');
-  const run = tenants.runs.find((r) => r.key === key);
-  if (!baseline || !run || baseline.others.failed > 0 || run.others.failed > 0) return null;
-  return round(run.others.p95 / baseline.others.p95, 2);
-}
 
 function tenantsTargets(tenants) {
   const p = PART_PREFIX.tenants;

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFaultServer } from '../dist/testing/index.js';
-import { countBy, percentile, round } from './report.js';
+import { countBy, percentile, round, sumOutcomes } from './report.js';
 import { startWorker as startWorkerProcess } from './worker-process.js';
 
 export const TENANTS = Object.freeze({
@@ -127,8 +127,3 @@ export async function tenantsRun(spec, redisUrl) {
   }
 }
 
-function sumOutcomes(outcomes) {
-  const failed = {};
-  for (const o of outcomes) for (const [name, n] of Object.entries(o.failed)) failed[name] = (failed[name] ?? 0) + n;
-  return { succeeded: outcomes.reduce((n, o) => n + o.succeeded, 0), failed };
-}

@@ -22,7 +22,7 @@
 import { BACKLOG, BACKLOG_SUBJECTS, backlogRun } from './classes-backlog.js';
 import { TENANTS, TENANT_RUNS, shareBurst, tenantsRun } from './classes-tenants.js';
 import { startRedis } from './redis-server.js';
-import { checkTarget, markdownTable, pct, listEnv, reportTargets, runParts, round } from './report.js';
+import { checkTarget, markdownTable, pct, listEnv, othersRatio, reportTargets, runParts } from './report.js';
 
 const SCENARIOS = [
   { name: 'llm-latency', latencyMs: { min: 200, max: 400 }, targets: true },
@@ -114,13 +114,6 @@ async function runTenants() {
   }
 }
 
-/** The others' p95 in `run` against the baseline's (`null` when either is missing or any of their calls failed). */
-function othersRatio(tenants, key) {
-  const baseline = tenants.runs.find((r) => r.key === 'baseline');
-  const run = tenants.runs.find((r) => r.key === key);
-  if (!baseline || !run || baseline.others.failed > 0 || run.others.failed > 0) return null;
-  return round(run.others.p95 / baseline.others.p95, 2);
-}
 
 /** A line when some process of a shared run decided on its own state (Redis did not answer): those runs did not measure sharing. */
 function sharedNote(tenants) {

@@ -129,3 +129,18 @@ export async function runParts(caseName, { parts, envName, prefixes, run, target
   }
   return { date, parts: results, targets, measured: Object.fromEntries(Object.entries(results).map(([part, { measured }]) => [part, measured])) };
 }
+
+/** Calls that succeeded, and failures by error name, over the outcomes of several processes. */
+export function sumOutcomes(outcomes) {
+  const failed = {};
+  for (const o of outcomes) for (const [name, n] of Object.entries(o.failed)) failed[name] = (failed[name] ?? 0) + n;
+  return { succeeded: outcomes.reduce((n, o) => n + o.succeeded, 0), failed };
+}
+
+/** The others' p95 in the tenants run `key` against the baseline's (`null` when either is missing or any of their calls failed). */
+export function othersRatio(tenants, key) {
+  const baseline = tenants.runs.find((r) => r.key === 'baseline');
+  const run = tenants.runs.find((r) => r.key === key);
+  if (!baseline || !run || baseline.others.failed > 0 || run.others.failed > 0) return null;
+  return round(run.others.p95 / baseline.others.p95, 2);
+}
