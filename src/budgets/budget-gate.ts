@@ -50,6 +50,12 @@ export class BudgetGate {
     this.#events = events;
   }
 
+  /**
+   * Models whose server refused the `stream_options` asked for their chat streams' usage (the last 1 000):
+   * their streams are sent as the caller made them, and keep their reservations (no usage settles them).
+   */
+  readonly refusingStreamUsage = new LRUCache<string, true>({ max: 1_000 });
+
   /** Whether a limit counts calls to `model`. */
   applies(model: string | undefined): boolean {
     return model !== undefined && this.settings.limits.some((limit) => counts(limit, model));

@@ -73,9 +73,11 @@ export interface RetryEvent extends RequestEventBase {
    * Where the delay came from: a server header, the backoff, fresh credentials after a 401, or the
    * circuit breaker (`'circuit'`: the retry waits for the open circuit's next probe, and goes as that probe),
    * or another pool member (`'member'`: it can take the retry now, so the retry goes at once), or the
-   * service tier (`'service_tier'`: flex refused the request, which goes again at once at its usual tier).
+   * service tier (`'service_tier'`: flex refused the request, which goes again at once at its usual tier),
+   * or `'stream_options'`: the server refused the usage the budgets asked for a chat stream, and the
+   * request goes again at once as its caller made it.
    */
-  readonly delaySource: RetryHint['source'] | 'backoff' | 'credentials' | 'circuit' | 'member' | 'service_tier';
+  readonly delaySource: RetryHint['source'] | 'backoff' | 'credentials' | 'circuit' | 'member' | 'service_tier' | 'stream_options';
   readonly kind: ErrorKind;
   /** HTTP status of the failure, if the server answered. */
   readonly status: number | undefined;

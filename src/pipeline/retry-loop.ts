@@ -17,7 +17,7 @@ import type { PoolCall } from './pool-state.js';
 import type { ResponseProps, SendOnce } from '../core/response-props.js';
 import type { RetryBackoffContext } from '../policies/retry/retry-options.js';
 import { flexBody, flexRefusal } from '../tiers/flex-tier.js';
-import { askForStreamUsage } from '../budgets/stream-usage.js';
+import { askForStreamUsage, refusesStreamUsage, withoutStreamUsage } from '../budgets/stream-usage.js';
 
 /** Refusals by this library's own protecting policies: no request was sent for that attempt. */
 const LOCAL_REFUSALS: ReadonlySet<string> = new Set(['circuit_open', 'bulkhead_full', 'bulkhead_timeout', 'load_shed', 'rate_limit_timeout', 'budget_exceeded']);
@@ -96,14 +96,18 @@ export async function retryLoop(
   const budgetKey = budget?.isShared ? await accountId(ctx) : undefined;
   budget?.recordCall(budgetKey);
   await preflight(ctx, request, working);
+  const callerBody = working.body;
   working = withBudgetUsage(ctx, request, working);
   // A call of a flex class goes at flex first; `atUsualTier` is its request as the caller made it.
   const flex = ctx.options.flex;
-  const atUsualTier = working;
+  let atUsualTier = working;
   const atFlex = flex && flexBody(flex, request, ctx.trafficClass, working.body);
   if (atFlex) working = { ...working, body: atFlex };
-  /** Attempts that went again at the usual tier after flex refused them: not the caller's retries. */
-  let tierChanges = 0;
+  /**
+   * Attempts sent again at once for a field the server refused (flex's tier, the budgets' `stream_options`):
+   * not the caller's retries.
+   */
+  let resent = 0;
 
   for (let attempt = 1; ; attempt++) {
     try {
@@ -132,8 +136,18 @@ export async function retryLoop(
         // Flex has no capacity for it now (not charged), or its model is not offered at flex: at once at the usual tier.
         if (refusal === 'unsupported') flex!.refusing.set(model!, true);
         working = atUsualTier;
-        tierChanges++;
+        resent++;
         announceRetry(attempt, 0, 'service_tier', classification.kind, classification.status, error);
+        continue;
+      }
+      if (request.usageHidden && refusesStreamUsage(classification, error)) {
+        // The server refuses the usage the budgets asked for: sent again at once as the caller made it.
+        ctx.shared.budgets!.refusingStreamUsage.set(model!, true);
+        request.usageHidden = false;
+        working = { ...working, body: withoutStreamUsage(working.body, callerBody) };
+        atUsualTier = { ...atUsualTier, body: withoutStreamUsage(atUsualTier.body, callerBody) };
+        resent++;
+        announceRetry(attempt, 0, 'stream_options', classification.kind, classification.status, error);
         continue;
       }
       // In a pool, what one member refuses (its key, its quota, its deployment) another may serve: the
@@ -150,7 +164,7 @@ export async function retryLoop(
         dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now(), true, hooks.waitForCircuit);
         continue;
       }
-      const decision = decideRetry(classification, { attempt: attempt - tierChanges, maxRetries, replayable: request.replayable, remaining, error, signal: call.signal, previousBackoff }, retry);
+      const decision = decideRetry(classification, { attempt: attempt - resent, maxRetries, replayable: request.replayable, remaining, error, signal: call.signal, previousBackoff }, retry);
       if (!decision.retry) throw giveUp(ctx, request, attempt, error, decision.reason, decision.delay);
       // The call's own failures may have opened its circuit: its retry then waits for the circuit's probe.
       dueBy = breakerKey === undefined ? undefined : probeDueBy(ctx, clock.now() + decision.delay, true, hooks.waitForCircuit);
@@ -237,7 +251,7 @@ function withBudgetUsage(ctx: PipelineContext, request: RequestInfo, working: Sd
   request.usageHidden = false;
   if (!budgets || !budgets.applies(request.model)) return working;
   budgets.priceFor(request.model!);
-  const asked = request.stream ? askForStreamUsage(request.path, working.body) : undefined;
+  const asked = request.stream && !budgets.refusingStreamUsage.has(request.model!) ? askForStreamUsage(request.path, working.body) : undefined;
   if (!asked) return working;
   request.usageHidden = true;
   return { ...working, body: asked };

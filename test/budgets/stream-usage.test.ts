@@ -106,7 +106,7 @@ describe('budgets and an OpenAI-shaped chat stream from a server of its own', ()
    * A server that streams as the API does, byte for byte: with `include_usage`, `"usage":null` on every
    * chunk and a last chunk with `"choices":[]` and the usage; CRLF line endings, one event split over two writes.
    */
-  async function apiLikeServer(): Promise<{ url: string; bodies: unknown[] }> {
+  async function apiLikeServer({ refuseStreamOptions = false } = {}): Promise<{ url: string; bodies: unknown[] }> {
     const bodies: unknown[] = [];
     const server = createServer((request: IncomingMessage, response: ServerResponse) => {
       let text = '';
@@ -114,6 +114,12 @@ describe('budgets and an OpenAI-shaped chat stream from a server of its own', ()
       request.on('end', () => {
         const body = JSON.parse(text) as { stream_options?: { include_usage?: boolean } };
         bodies.push(body);
+        if (refuseStreamOptions && body.stream_options !== undefined) {
+          // As an older Azure OpenAI deployment (and some OpenAI-compatible servers) answer a field they do not know.
+          response.writeHead(400, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ error: { message: 'Unrecognized request argument supplied: stream_options', type: 'invalid_request_error', param: null, code: null } }));
+          return;
+        }
         const usage = body.stream_options?.include_usage === true;
         const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
           `data: ${JSON.stringify({ id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'gpt-4.1-mini', system_fingerprint: null, choices, ...(usage ? { usage: null } : {}), ...extra })}\r\n\r\n`;
@@ -151,6 +157,38 @@ describe('budgets and an OpenAI-shaped chat stream from a server of its own', ()
     await until(() => settled.length === 1);
     expect(settled[0]!.amount).toBe(15);
     expect(ai.resilience.stats().total.usage.totalTokens).toBe(15);
+  });
+
+  it('a server that refuses stream_options: the stream goes again at once as the caller made it (not one of its retries), and that model is asked no more at once as the caller made it (not one of its retries), and asks that model no more', async () => {
+    const { url, bodies } = await apiLikeServer({ refuseStreamOptions: true });
+    const clock = new FakeClock(1_700_000_000_000);
+    const ai = resilient(new OpenAI({ apiKey: 'sk-test', baseURL: url, maxRetries: 0 }), { clock, budgets, tokens: { tokenizer: 'estimate' } });
+    const settled = settlements(ai);
+    const retries: string[] = [];
+    ai.resilience.on('retry', (event) => retries.push(event.delaySource));
+    const seen = await chunksOf(await ai.chat.completions.create({ ...chatParams, stream: true }));
+    expect(seen).toHaveLength(3);
+    expect(bodies.map((body) => (body as { stream_options?: unknown }).stream_options)).toEqual([{ include_usage: true }, undefined]);
+    expect(retries).toEqual(['stream_options']);
+    // No usage settles it: the stream keeps its reservation (the refused attempt gave its own back).
+    await until(() => settled.length === 2);
+    expect(settled.map((event) => event.amount)).toEqual([0, 3 + 1024]);
+
+    await chunksOf(await ai.chat.completions.create({ ...chatParams, stream: true }));
+    expect(bodies).toHaveLength(3);
+    expect(bodies[2]).not.toHaveProperty('stream_options');
+  });
+
+  it("a server that refuses stream_options: the caller's own stream_options are kept when the request goes again", async () => {
+    const { url, bodies } = await apiLikeServer({ refuseStreamOptions: true });
+    const ai = resilient(new OpenAI({ apiKey: 'sk-test', baseURL: url, maxRetries: 0 }), { budgets, tokens: { tokenizer: 'estimate' } });
+    // The caller's own (hypothetical) option stays as they set it; the server refuses it then, as it would without budgets.
+    const error = await rejectionOf(ai.chat.completions.create({ ...chatParams, stream: true, stream_options: { include_obfuscation: false } as never }));
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(bodies.map((body) => (body as { stream_options?: unknown }).stream_options)).toEqual([
+      { include_obfuscation: false, include_usage: true },
+      { include_obfuscation: false },
+    ]);
   });
 });
 
