@@ -1,4 +1,4 @@
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Meter, type Span, type Tracer } from '@opentelemetry/api';
+import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Meter, type ObservableResult, type Span, type Tracer } from '@opentelemetry/api';
 import type { Resilience } from '../client/resilience.js';
 import type { RequestEventBase } from '../events/event-map.js';
 import { redact } from '../events/redact.js';
@@ -9,6 +9,13 @@ export interface InstrumentOptions {
   readonly tracer?: Tracer | undefined;
   /** @default `metrics.getMeter('openai-resilient')` from the global provider */
   readonly meter?: Meter | undefined;
+  /**
+   * Puts the tenant (`openai_resilient.tenant`, as `resilience.forTenant()` named it) on the budget
+   * metrics, so that usage, spend and utilization are reported per tenant. Off by default: each tenant adds
+   * series, so turn it on when tenants are few (or their ids are not sensitive). Spans always carry it.
+   * @default false
+   */
+  readonly budgetTenants?: boolean | undefined;
 }
 
 /** Calls whose spans are open; a call always ends, this only bounds memory if it somehow did not. */
@@ -21,8 +28,10 @@ const MAX_OPEN_SPANS = 10_000;
  * response model, token usage, `error.type` = the error kind). Metrics: `gen_ai.client.operation.duration`
  * and `gen_ai.client.token.usage` histograms, and `openai_resilient.*` counters for retries, fallbacks,
  * circuit transitions, cache lookups, timeouts and bulkhead rejections, and for budgets
- * (`openai_resilient.budget.tokens`, `.spend` and `.refusals`, by limit and model: tenants are on spans,
- * never on metrics, whose series they would multiply). Returns a function that stops it.
+ * (`openai_resilient.budget.tokens`, `.spend` and `.refusals`, by limit and model, and the gauge
+ * `openai_resilient.budget.utilization`: what a limit's window holds, as a fraction of the limit). Tenants
+ * are on spans, and on the budget metrics only with `budgetTenants` (they would multiply the series).
+ * Returns a function that stops it.
  *
  * @example
  * ```ts
@@ -46,11 +55,28 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
   const budgetTokens = meter.createCounter('openai_resilient.budget.tokens', { unit: '{token}', description: 'Tokens counted against budgets (settled with usage, or kept as reserved)' });
   const budgetSpend = meter.createCounter('openai_resilient.budget.spend', { description: 'Spend counted against budgets, in the currency of `budgets.prices`' });
   const budgetRefusals = counter('budget.refusals', 'Calls refused by a budget before they were sent');
-  /** A budget's attributes: its limit and the model; the tenant stays on spans (it is unbounded), as elsewhere. */
-  const budgetAttributes = (e: { limitName: string; metric: string; per: string; model: string | undefined }): Attributes => ({
+  const budgetUtilization = meter.createObservableGauge('openai_resilient.budget.utilization', {
+    unit: '1', description: "What a budget's window holds, as a fraction of its limit (per tenant with `budgetTenants`, else the tenant nearest its limit)",
+  });
+  const budgetTenants = options.budgetTenants === true;
+  /** A budget's attributes: its limit and the model; the tenant only with `budgetTenants` (it is unbounded). */
+  const budgetAttributes = (e: { limitName: string; metric: string; per: string; model: string | undefined; tenant: string | undefined }): Attributes => ({
     'openai_resilient.budget.limit': e.limitName, 'openai_resilient.budget.metric': e.metric, 'openai_resilient.budget.per': e.per,
     ...(e.model !== undefined ? { [ATTR.requestModel]: e.model } : {}),
+    ...(budgetTenants && e.per === 'tenant' && e.tenant !== undefined ? { [ATTR.tenant]: e.tenant } : {}),
   });
+  const observeBudgets = (result: ObservableResult) => {
+    for (const [limitName, limit] of Object.entries(ai.resilience.stats().budgets)) {
+      const base = { 'openai_resilient.budget.limit': limitName, 'openai_resilient.budget.metric': limit.metric, 'openai_resilient.budget.per': limit.per };
+      const counters = Object.entries(limit.tenants);
+      if (budgetTenants && limit.per === 'tenant') {
+        for (const [tenant, counter] of counters) result.observe(counter.used / counter.limit, { ...base, [ATTR.tenant]: tenant });
+      } else if (counters.length > 0) {
+        result.observe(Math.max(...counters.map(([, counter]) => counter.used / counter.limit)), base);
+      }
+    }
+  };
+  budgetUtilization.addCallback(observeBudgets);
 
   /**
    * Open spans per call id; a call's attempts are keyed by `attemptKey` (a hedge shares its attempt's
@@ -168,6 +194,7 @@ export function instrument(ai: { readonly resilience: Resilience<unknown> }, opt
   ];
   return () => {
     for (const stop of stops) stop();
+    budgetUtilization.removeCallback(observeBudgets);
     for (const call of calls.values()) {
       for (const span of call.attempts.values()) span.end();
       if (!call.ended) call.span.end();

@@ -13,13 +13,13 @@ class CollectingReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
 }
 
-async function otelHarness(options: Parameters<typeof harness>[0] = {}, clientOptions: Parameters<typeof harness>[1] = {}) {
+async function otelHarness(options: Parameters<typeof harness>[0] = {}, clientOptions: Parameters<typeof harness>[1] = {}, instrumentOptions: { budgetTenants?: boolean } = {}) {
   const h = await harness(options, clientOptions);
   const spans = new InMemorySpanExporter();
   const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer('test');
   const reader = new CollectingReader();
   const meter = new MeterProvider({ readers: [reader] }).getMeter('test');
-  const stop = instrument(h.ai, { tracer, meter });
+  const stop = instrument(h.ai, { tracer, meter, ...instrumentOptions });
   const metrics = async () => {
     const { resourceMetrics } = await reader.collect();
     return flatten(resourceMetrics);
@@ -236,5 +236,33 @@ describe('openai-resilient/otel: budgets', () => {
     const refusedCall = spans.getFinishedSpans().filter((span) => span.name === 'chat gpt-4.1-mini').at(-1)!;
     expect(refusedCall.attributes).toMatchObject({ 'openai_resilient.tenant': 'acme', 'error.type': 'budget_exceeded' });
     expect(refusedCall.events.map((event) => event.name)).toContain('budget_exceeded');
+    // Against their limits: the tenant nearest its limit, per limit (150 of 1 000; 0.0002 of 1).
+    const utilization = (byName['openai_resilient.budget.utilization'] ?? []).map(({ attributes, value }) => [attributes['openai_resilient.budget.limit'], attributes['openai_resilient.tenant'], value]);
+    expect(utilization).toEqual([['tokens', undefined, 0.15], ['spend', undefined, 0.0002]]);
+  });
+
+  it('with budgetTenants, reports usage and utilization per tenant; stopping removes the gauge', async () => {
+    const { server, ai, metrics, stop } = await otelHarness({ budgets: { limits: [{ name: 'tokens', tokens: 1_000, window: 'hour', tenants: { big: 10_000 } }] } }, {}, { budgetTenants: true });
+    const usage = (total: number) => faults.ok({
+      id: 'c', object: 'chat.completion', created: 0, model: 'gpt-4.1-mini',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'ok', refusal: null }, finish_reason: 'stop', logprobs: null }],
+      usage: { prompt_tokens: total - 10, completion_tokens: 10, total_tokens: total },
+    });
+    server.enqueue(usage(500), usage(1_000));
+    await ai.resilience.forTenant('acme').chat.completions.create({ ...chatParams, max_tokens: 100 });
+    await ai.resilience.forTenant('big').chat.completions.create({ ...chatParams, max_tokens: 100 });
+    await until(() => Object.keys(ai.resilience.stats().budgets['tokens']!.tenants).length === 2 && ai.resilience.stats().budgets['tokens']!.tenants['big']!.used === 1_000);
+    const byName = await metrics();
+    const tokens = Object.fromEntries(byName['openai_resilient.budget.tokens']!.map(({ attributes, value }) => [attributes['openai_resilient.tenant'], value]));
+    expect(tokens).toEqual({ acme: 500, big: 1_000 });
+    const utilization = Object.fromEntries(byName['openai_resilient.budget.utilization']!.map(({ attributes, value }) => [attributes['openai_resilient.tenant'], value]));
+    expect(utilization).toEqual({ acme: 0.5, big: 0.1 });
+    // Once stopped, the gauge no longer reads the client's stats: acme's further usage is not observed.
+    stop();
+    server.enqueue(usage(400));
+    await ai.resilience.forTenant('acme').chat.completions.create({ ...chatParams, max_tokens: 100 });
+    await until(() => ai.resilience.stats().budgets['tokens']!.tenants['acme']!.used === 900);
+    const after = (await metrics())['openai_resilient.budget.utilization'] ?? [];
+    expect(after.every(({ value }) => value !== 0.9)).toBe(true);
   });
 });
