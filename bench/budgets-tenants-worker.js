@@ -106,10 +106,4 @@ async function run({ startAt, seconds, flooder, floodLoops, pauseMs, steadyTenan
   };
 }
 
-serveWorker({
-  init,
-  run,
-  shutdown: () => {
-    if (redis?.isOpen) redis.destroy();
-  },
-});
+serveWorker({ init, run, redis: () => redis });

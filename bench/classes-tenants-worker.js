@@ -91,10 +91,4 @@ async function run({ startAt, offsetMs, steadyTenants, perSecond, seconds, flood
   };
 }
 
-serveWorker({
-  init,
-  run,
-  shutdown: () => {
-    if (redis?.isOpen) redis.destroy();
-  },
-});
+serveWorker({ init, run, redis: () => redis });

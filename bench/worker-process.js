@@ -31,8 +31,8 @@ export function startWorker(workerUrl, label) {
   };
 }
 
-/** In the worker: answers the parent's `init` (`ready`) and `run` (`result`) messages; `shutdown` calls `shutdown()` and exits. */
-export function serveWorker({ init, run, shutdown }) {
+/** In the worker: answers the parent's `init` (`ready`) and `run` (`result`) messages; `shutdown` closes the worker's Redis client (`redis()`, if open) and exits. */
+export function serveWorker({ init, run, redis }) {
   process.on('message', (message) => {
     const reply = (type, body) => process.send?.({ type, ...body });
     const fail = (error) => reply('failed', { message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -44,7 +44,7 @@ export function serveWorker({ init, run, shutdown }) {
         run(message.run).then((result) => reply('result', { result }), fail);
         break;
       case 'shutdown':
-        shutdown();
+        if (redis()?.isOpen) redis().destroy();
         process.exit(0);
     }
   });
