@@ -1,5 +1,5 @@
 import type { LedgerCharge, LedgerHold } from './budget-ledger.js';
-import type { BilledUsage } from './billed-usage.js';
+import type { BilledUsage } from '../tokens/billed-usage.js';
 import { spendOf, type ResolvedPrice } from './budget-prices.js';
 import type { CounterView } from './budget-stats.js';
 import type { ResolvedLimit } from './resolve-budget-options.js';

@@ -4,12 +4,11 @@ import { accountId } from '../core/account-scope.js';
 import type { Release } from '../policies/bulkhead/bulkhead.js';
 import type { Admission } from '../policies/circuit-breaker/circuit.js';
 import type { BreakerOutcome } from '../policies/circuit-breaker/circuit-breakers.js';
-import { usedTokens } from '../tokens/estimate-tokens.js';
 import type { Reservation } from '../policies/rate-limit/rate-limiter.js';
 import { normalizeUsage } from '../stats/stats-collector.js';
 import { statsScope } from '../stats/stats-scope.js';
 import { probeWait } from './circuit-wait.js';
-import { billedUsage } from '../budgets/billed-usage.js';
+import { billedUsage } from '../tokens/billed-usage.js';
 import type { BudgetHold } from '../budgets/budget-hold.js';
 import { mayHaveBeenBilled } from '../budgets/billing.js';
 import { eventBase } from '../events/event-base.js';
@@ -93,15 +92,16 @@ export async function enterGuards(
 
   /** A stream reached its first chunk: whatever happens to it now may have been billed. */
   let started = false;
-  const countUsage = (body: unknown) => {
-    if (hold) {
-      const billed = billedUsage(body);
-      if (billed) hold.settle(billed);
-    }
+  /** Counts an answer's `usage` (stats, the budgets' settlement); returns its total tokens, for the rate limiter. */
+  const countUsage = (body: unknown): number | undefined => {
+    const billed = billedUsage(body);
+    if (hold && billed) hold.settle(billed);
     const usage = normalizeUsage(body);
-    if (!usage) return;
-    request.observed.usage = usage;
-    ctx.shared.stats.used(statsScope(ctx, request), usage);
+    if (usage) {
+      request.observed.usage = usage;
+      ctx.shared.stats.used(statsScope(ctx, request), usage);
+    }
+    return billed?.total;
   };
   let ended = false;
   /** Whether the breaker has had this attempt's outcome. */
@@ -126,11 +126,10 @@ export async function enterGuards(
       // A stream is judged when it ends (a failure mid-stream counts), except a half-open probe: its
       // first chunk says the model answers, and the circuit must not wait on how long the caller reads.
       if (request.stream && admission?.probe) judge({ ok: true });
-      countUsage(body);
+      const used = countUsage(body);
       const answeredBy = (body as { model?: unknown } | undefined)?.model;
       request.observed.responseModel = typeof answeredBy === 'string' ? answeredBy : request.model;
       if (rateLimiter && request.model !== undefined) {
-        const used = usedTokens(body);
         // The usage first: what the server says is left then has the last word.
         if (reservation) rateLimiter.settle(reservation, used);
         rateLimiter.learn(request.model, response.headers, sharedModel, { reservation, rateLimited: false, succeeded: response.ok, usedTokens: used });
@@ -138,8 +137,8 @@ export async function enterGuards(
       }
     },
     streamUsage(body) {
-      countUsage(body);
-      if (reservation) rateLimiter!.settle(reservation, usedTokens(body));
+      const used = countUsage(body);
+      if (reservation) rateLimiter!.settle(reservation, used);
     },
     ended(error) {
       if (ended) return;

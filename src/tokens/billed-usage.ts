@@ -1,4 +1,4 @@
-/** A response's `usage` as a budget counts it. */
+/** A response's `usage`, as the rate limiter and the budgets settle with it. */
 export interface BilledUsage {
   /** Input tokens, cached ones included. */
   readonly input: number;

@@ -1,3 +1,4 @@
+import { billedUsage } from './billed-usage.js';
 import type { RequestTokens, TokenCounter } from './token-counter.js';
 
 /**
@@ -44,15 +45,9 @@ export function outputBound(body: unknown): number | undefined {
   return undefined;
 }
 
-/** Total tokens a response reports in `usage` (Chat Completions, Responses and Embeddings shapes). */
+/** Total tokens a response reports in `usage` (Chat Completions, Responses and Embeddings shapes): see {@link billedUsage}. */
 export function usedTokens(body: unknown): number | undefined {
-  const usage = (body as { usage?: Record<string, unknown> } | null)?.usage;
-  if (typeof usage !== 'object' || usage === null) return undefined;
-  const total = usage['total_tokens'];
-  if (typeof total === 'number') return total;
-  const parts = [usage['prompt_tokens'], usage['completion_tokens'], usage['input_tokens'], usage['output_tokens']];
-  const numbers = parts.filter((part): part is number => typeof part === 'number');
-  return numbers.length > 0 ? numbers.reduce((a, b) => a + b, 0) : undefined;
+  return billedUsage(body)?.total;
 }
 
 /** A request's tokens by the estimate above: its prompt at about 4 characters per token, its output bound as set. */
