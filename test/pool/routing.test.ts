@@ -24,8 +24,11 @@ describe('pool routing', () => {
     // Three accounts of 60, 120 and 180 requests a minute, announced in their x-ratelimit-* headers.
     const capacity = (rpm: number) => ({ server: { capacity: { requestsPerMinute: rpm, burstSeconds: 60 } } });
     const h = await memberPool([capacity(600), capacity(1_200), capacity(1_800)], { rateLimit: {} });
-    // The first calls learn each member's limits.
+    // The first calls learn each member's limits. Members are drawn at random, so a few calls may all miss
+    // one of them: calls go one at a time until every member has answered (at most 100).
+    const learned = () => Object.values(h.ai.resilience.stats().members!).every((member) => member.rateLimits['gpt-4.1-mini']?.requestsPerMinute !== undefined);
     await sequential(h, 6);
+    for (let i = 0; i < 100 && !learned(); i++) await sequential(h, 1);
     const stats = h.ai.resilience.stats().members!;
     expect(stats['m2']!.rateLimits['gpt-4.1-mini']).toMatchObject({ requestsPerMinute: 1_800 });
     const before = h.received();
